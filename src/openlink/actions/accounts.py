@@ -1,0 +1,174 @@
+"""Sign-up, sign-in, sign-out, and the account's own profile and saved open profiles."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openlink.actions.context import Context
+from openlink.domain import accounts as rules
+from openlink.domain.accounts import OpenProfile, User
+from openlink.domain.ids import hash_token, new_id, new_token
+from openlink.domain.members import check_nickname, check_url
+from openlink.errors import Conflict, NotFound, Unauthenticated
+from openlink.store import accounts as store
+
+# Verified against when the username is unknown, so that a miss costs the same time as a
+# wrong password and does not reveal which usernames exist.
+_DUMMY_HASH: str | None = None
+
+
+async def do_sign_up(
+    ctx: Context,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    language: str,
+    interests: list[str],
+) -> tuple[User, str]:
+    username = rules.check_username(username)
+    rules.check_password(password)
+    values = dict(
+        display_name=rules.check_display_name(display_name),
+        language=rules.check_language(language),
+        interests=rules.check_interests(interests),
+    )
+    password_hash = await asyncio.to_thread(ctx.passwords.hash, password)
+    try:
+        async with ctx.db.write() as tx:
+            user = await store.insert_user(
+                tx.conn, username=username, password_hash=password_hash, now=ctx.now(), **values
+            )
+            token = await _issue_token(ctx, tx.conn, user.id)
+    except IntegrityError:
+        raise Conflict("That username is taken.", code="username_taken") from None
+    return user, token
+
+
+async def do_sign_in(ctx: Context, *, username: str, password: str) -> tuple[User, str]:
+    global _DUMMY_HASH
+    async with ctx.db.read() as conn:
+        creds = await store.get_credentials(conn, username.strip().lower())
+    if creds is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = await asyncio.to_thread(ctx.passwords.hash, "not-a-real-password")
+        await asyncio.to_thread(_verify, ctx, _DUMMY_HASH, password)
+        raise Unauthenticated("Wrong username or password.", code="bad_credentials")
+    user_id, password_hash = creds
+    if not await asyncio.to_thread(_verify, ctx, password_hash, password):
+        raise Unauthenticated("Wrong username or password.", code="bad_credentials")
+    async with ctx.db.write() as tx:
+        if ctx.passwords.check_needs_rehash(password_hash):
+            new_hash = ctx.passwords.hash(password)
+            await store.set_password_hash(tx.conn, user_id, new_hash)
+        token = await _issue_token(ctx, tx.conn, user_id)
+        user = await store.get_user(tx.conn, user_id)
+    assert user is not None
+    return user, token
+
+
+def _verify(ctx: Context, password_hash: str, password: str) -> bool:
+    try:
+        return ctx.passwords.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+async def _issue_token(ctx: Context, conn: AsyncConnection, user_id: int) -> str:
+    token = new_token()
+    now = ctx.now()
+    await store.insert_token(
+        conn,
+        token_hash=hash_token(token),
+        user_id=user_id,
+        now=now,
+        expires_at=now + timedelta(days=ctx.settings.token_ttl_days),
+    )
+    return token
+
+
+async def access_user_by_token(ctx: Context, token: str) -> User:
+    """The account a bearer token belongs to; one error for unknown, expired or revoked."""
+    if not token or len(token) > 200:
+        raise Unauthenticated("Sign in first.", code="unauthenticated")
+    async with ctx.db.read() as conn:
+        user = await store.user_for_token(conn, hash_token(token), ctx.now())
+    if user is None:
+        raise Unauthenticated("Your session has expired or was signed out.", code="bad_token")
+    return user
+
+
+async def do_sign_out(ctx: Context, token: str) -> None:
+    async with ctx.db.write() as tx:
+        await store.delete_token(tx.conn, hash_token(token))
+
+
+async def do_update_profile(
+    ctx: Context,
+    user: User,
+    *,
+    display_name: str | None = None,
+    language: str | None = None,
+    interests: list[str] | None = None,
+) -> User:
+    values: dict[str, object] = {}
+    if display_name is not None:
+        values["display_name"] = rules.check_display_name(display_name)
+    if language is not None:
+        values["language"] = rules.check_language(language)
+    if interests is not None:
+        values["interests"] = rules.check_interests(interests)
+    if not values:
+        return user
+    async with ctx.db.write() as tx:
+        return await store.update_user(tx.conn, user.id, **values)
+
+
+async def do_create_open_profile(
+    ctx: Context, user: User, *, nickname: str, avatar_url: str | None
+) -> OpenProfile:
+    nickname = check_nickname(nickname)
+    avatar = check_url(avatar_url, "avatar")
+    limit = ctx.settings.max_open_profiles
+    async with ctx.db.write() as tx:
+        if await store.count_open_profiles(tx.conn, user.id) >= limit:
+            raise Conflict(
+                f"You can keep at most {limit} open profiles.", code="open_profile_limit"
+            )
+        return await store.insert_open_profile(
+            tx.conn,
+            profile_id=new_id(),
+            user_id=user.id,
+            nickname=nickname,
+            avatar_url=avatar,
+            now=ctx.now(),
+        )
+
+
+async def do_update_open_profile(
+    ctx: Context, user: User, profile_id: str, *, nickname: str | None, avatar_url: str | None
+) -> OpenProfile:
+    values: dict[str, object] = {}
+    if nickname is not None:
+        values["nickname"] = check_nickname(nickname)
+    if avatar_url is not None:
+        values["avatar_url"] = check_url(avatar_url, "avatar")
+    async with ctx.db.write() as tx:
+        if not values:
+            found = await store.get_open_profile(tx.conn, user.id, profile_id)
+        else:
+            found = await store.update_open_profile(tx.conn, user.id, profile_id, **values)
+    if found is None:
+        raise NotFound("No such open profile.", code="open_profile_not_found")
+    return found
+
+
+async def do_delete_open_profile(ctx: Context, user: User, profile_id: str) -> None:
+    async with ctx.db.write() as tx:
+        if not await store.delete_open_profile(tx.conn, user.id, profile_id):
+            raise NotFound("No such open profile.", code="open_profile_not_found")

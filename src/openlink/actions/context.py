@@ -1,0 +1,28 @@
+"""What every use case needs, built once by ``app.create_app`` and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+
+from openlink.broker.base import Broker
+from openlink.config import Settings
+from openlink.store.db import Database
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Context:
+    settings: Settings
+    db: Database
+    broker: Broker
+    passwords: PasswordHasher = field(default_factory=PasswordHasher)
+
+    @staticmethod
+    def now() -> datetime:
+        return utcnow()

@@ -1,0 +1,174 @@
+"""Joining a room: through its link or, for public rooms, from discovery.
+
+A 1:1 link never admits anyone to itself: each joiner gets a private room with the host
+(the same one again on a second join).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from openlink.actions.context import Context
+from openlink.actions.rooms import _reload, notify_joined, resolve_profile
+from openlink.actions.stream import do_append_system
+from openlink.domain.accounts import User
+from openlink.domain.events import member_view
+from openlink.domain.ids import new_id, new_link_code
+from openlink.domain.members import Member
+from openlink.domain.permissions import Role
+from openlink.domain.rooms import Room, RoomKind, RoomStatus, Visibility
+from openlink.errors import Conflict, Forbidden, NotFound
+from openlink.queries.access import room_not_found
+from openlink.store import members as members_store
+from openlink.store import rooms as store
+from openlink.store.db import Tx
+
+
+def link_not_found() -> NotFound:
+    return NotFound("This link does not lead to a room (any more).", code="link_not_found")
+
+
+async def do_join_by_link(
+    ctx: Context, user: User, link_code: str, *, profile: dict[str, Any], code: str | None
+) -> tuple[Room, Member]:
+    async with ctx.db.read() as conn:
+        room = await store.get_room_by_link(conn, link_code)
+    if room is None or room.kind is RoomKind.DIRECT:
+        raise link_not_found()
+    return await _join(ctx, user, room.id, profile=profile, code=code, by_link=link_code)
+
+
+async def do_join_public(
+    ctx: Context, user: User, room_id: str, *, profile: dict[str, Any], code: str | None
+) -> tuple[Room, Member]:
+    return await _join(ctx, user, room_id, profile=profile, code=code, by_link=None)
+
+
+async def _join(
+    ctx: Context,
+    user: User,
+    room_id: str,
+    *,
+    profile: dict[str, Any],
+    code: str | None,
+    by_link: str | None,
+) -> tuple[Room, Member]:
+    async with ctx.db.read() as conn:
+        room = await store.get_room(conn, room_id)
+        code_hash = None if room is None else await store.get_code_hash(conn, room.id)
+    if room is None or room.kind is RoomKind.DIRECT:
+        raise room_not_found()
+    if by_link is None and room.visibility is not Visibility.PUBLIC:
+        raise room_not_found()
+    if code_hash is not None:
+        await check_participation_code(ctx, code_hash, code)
+    now = ctx.now()
+    async with ctx.db.write() as tx:
+        room = await store.get_room(tx.conn, room.id, for_update=True)  # type: ignore[assignment]
+        if room is None or (by_link is not None and room.link_code != by_link):
+            raise link_not_found() if by_link else room_not_found()
+        if room.status is RoomStatus.CLOSED:
+            raise Forbidden("This room is closed.", code="room_closed")
+        existing = await members_store.active_member(tx.conn, room.id, user.id)
+        if room.kind is RoomKind.DIRECT_LINK:
+            if existing is not None and existing.role is Role.HOST:
+                raise Conflict("This is your own 1:1 link.", code="own_direct_link")
+            return await _join_direct(ctx, tx, user, room, profile, now)
+        if existing is not None:
+            return room, existing
+        if room.is_full:
+            raise Conflict("This room is full.", code="room_full", member_cap=room.member_cap)
+        columns = await resolve_profile(tx.conn, user, profile, room.profile_policy)
+        member = await members_store.insert_member(
+            tx.conn,
+            id=new_id(),
+            room_id=room.id,
+            user_id=user.id,
+            role=Role.MEMBER.value,
+            joined_at=now,
+            **columns,
+        )
+        await store.add_member_count(tx.conn, room.id, 1)
+        await do_append_system(
+            ctx, tx, room.id, {"event": "joined", "profile": member_view(member)}, now, member.id
+        )
+        joined = await _reload(tx.conn, room.id)
+        tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
+        return joined, member
+
+
+async def _join_direct(
+    ctx: Context, tx: Tx, user: User, link: Room, profile: dict[str, Any], now: Any
+) -> tuple[Room, Member]:
+    existing_id = await store.direct_room_for(tx.conn, link.id, user.id)
+    if existing_id is not None:
+        room = await _reload(tx.conn, existing_id)
+        member = await members_store.active_member(tx.conn, room.id, user.id)
+        assert member is not None
+        return room, member
+    hosts = [
+        m
+        for m in await members_store.list_members(tx.conn, link.id, after=None, limit=10)
+        if m.role is Role.HOST
+    ]
+    if not hosts:
+        raise Forbidden("This 1:1 link has no host.", code="room_closed")
+    host = hosts[0]
+    columns = await resolve_profile(tx.conn, user, profile, link.profile_policy)
+    room = await store.insert_room(
+        tx.conn,
+        id=new_id(),
+        kind=RoomKind.DIRECT.value,
+        name=link.name,
+        description=link.description,
+        cover_url=link.cover_url,
+        visibility=Visibility.UNLISTED.value,
+        profile_policy=link.profile_policy.value,
+        member_cap=2,
+        status=RoomStatus.OPEN.value,
+        link_code=new_link_code(),
+        parent_id=link.id,
+        created_by=host.user_id,
+        created_at=now,
+        tags=[],
+    )
+    host_member = await members_store.insert_member(
+        tx.conn,
+        id=new_id(),
+        room_id=room.id,
+        user_id=host.user_id,
+        role=Role.HOST.value,
+        joined_at=now,
+        nickname=host.nickname,
+        avatar_url=host.avatar_url,
+        profile_kind=host.profile_kind.value,
+    )
+    member = await members_store.insert_member(
+        tx.conn,
+        id=new_id(),
+        room_id=room.id,
+        user_id=user.id,
+        role=Role.MEMBER.value,
+        joined_at=now,
+        **columns,
+    )
+    await store.add_member_count(tx.conn, room.id, 2)
+    await do_append_system(
+        ctx, tx, room.id, {"event": "joined", "profile": member_view(member)}, now, member.id
+    )
+    joined = await _reload(tx.conn, room.id)
+    tx.after_commit(lambda: notify_joined(ctx, host.user_id, joined, host_member))
+    tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
+    return joined, member
+
+
+async def check_participation_code(ctx: Context, code_hash: str, code: str | None) -> None:
+    if not code:
+        raise Forbidden("This room asks for a participation code.", code="code_required")
+    try:
+        await asyncio.to_thread(ctx.passwords.verify, code_hash, code.strip())
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        raise Forbidden("Wrong participation code.", code="wrong_code") from None

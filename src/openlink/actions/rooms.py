@@ -1,0 +1,254 @@
+"""Creating and running rooms: settings, the link, handing over, leaving."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from openlink.actions.context import Context
+from openlink.actions.notify import notify_user
+from openlink.actions.stream import do_append_system
+from openlink.domain import rooms as rules
+from openlink.domain.accounts import User
+from openlink.domain.events import member_view, room_view
+from openlink.domain.ids import new_id, new_link_code
+from openlink.domain.members import Member, ProfileKind, check_nickname, check_url
+from openlink.domain.permissions import Action, Role
+from openlink.domain.rooms import (
+    ProfilePolicy,
+    Room,
+    RoomKind,
+    RoomStatus,
+    TagCategory,
+    Visibility,
+)
+from openlink.errors import Forbidden, InvalidInput, NotFound
+from openlink.queries.access import access_room_as_member, check_can
+from openlink.store import accounts as accounts_store
+from openlink.store import members as members_store
+from openlink.store import rooms as store
+
+MAX_NAME = 80
+MAX_DESCRIPTION = 2_000
+
+
+def check_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not 1 <= len(name) <= MAX_NAME:
+        raise InvalidInput(f"A room name is 1 to {MAX_NAME} characters.", code="invalid_name")
+    return name
+
+
+def check_description(raw: str) -> str:
+    if len(raw) > MAX_DESCRIPTION:
+        raise InvalidInput(
+            f"A description is at most {MAX_DESCRIPTION} characters.", code="invalid_description"
+        )
+    return raw.strip()
+
+
+async def hash_code(ctx: Context, code: str | None) -> str | None:
+    if code is None or code == "":
+        return None
+    return await asyncio.to_thread(ctx.passwords.hash, rules.check_participation_code(code))
+
+
+async def do_create_room(
+    ctx: Context,
+    user: User,
+    *,
+    name: str,
+    description: str = "",
+    kind: RoomKind,
+    visibility: Visibility,
+    profile_policy: ProfilePolicy,
+    tags: list[tuple[str, TagCategory]],
+    cover_url: str | None,
+    member_cap: int | None,
+    code: str | None,
+    host_profile: dict[str, Any],
+) -> tuple[Room, Member]:
+    if kind is RoomKind.DIRECT:
+        raise InvalidInput("1:1 rooms are made by joining a 1:1 link.", code="invalid_kind")
+    cap = (
+        2
+        if kind is RoomKind.DIRECT_LINK
+        else rules.check_member_cap(
+            member_cap or ctx.settings.default_member_cap, ctx.settings.max_member_cap
+        )
+    )
+    values = dict(
+        name=check_name(name),
+        description=check_description(description),
+        kind=kind.value,
+        visibility=visibility.value,
+        profile_policy=profile_policy.value,
+        cover_url=check_url(cover_url, "cover"),
+        member_cap=cap,
+        status=RoomStatus.OPEN.value,
+        code_hash=await hash_code(ctx, code),
+    )
+    now = ctx.now()
+    async with ctx.db.write() as tx:
+        profile = await resolve_profile(tx.conn, user, host_profile, profile_policy)
+        room = await store.insert_room(
+            tx.conn,
+            id=new_id(),
+            link_code=new_link_code(),
+            created_by=user.id,
+            created_at=now,
+            tags=rules.normalize_tags(tags),
+            **values,
+        )
+        host = await members_store.insert_member(
+            tx.conn,
+            id=new_id(),
+            room_id=room.id,
+            user_id=user.id,
+            role=Role.HOST.value,
+            joined_at=now,
+            **profile,
+        )
+        await store.add_member_count(tx.conn, room.id, 1)
+        await do_append_system(ctx, tx, room.id, {"event": "created"}, now, host.id)
+        room = await _reload(tx.conn, room.id)
+        tx.after_commit(lambda: notify_joined(ctx, user.id, room, host))
+    return room, host
+
+
+async def _reload(conn: Any, room_id: str) -> Room:
+    room = await store.get_room(conn, room_id)
+    assert room is not None
+    return room
+
+
+async def notify_joined(ctx: Context, user_id: int, room: Room, member: Member) -> None:
+    """Tell the account's own sockets to start carrying this room."""
+    event = {
+        "type": "joined",
+        "room": room_view(room),
+        "member": member_view(member),
+        "since": room.last_seq - 1,
+    }
+    await notify_user(ctx, user_id, event)
+
+
+async def resolve_profile(
+    conn: Any, user: User, profile: dict[str, Any], policy: ProfilePolicy
+) -> dict[str, Any]:
+    """Turn a join request's profile choice into the member's columns."""
+    kind = profile.get("kind", "main")
+    if kind == ProfileKind.MAIN:
+        return {
+            "nickname": user.display_name,
+            "avatar_url": None,
+            "profile_kind": ProfileKind.MAIN.value,
+        }
+    if kind != ProfileKind.OPEN:
+        raise InvalidInput("The profile kind is 'open' or 'main'.", code="invalid_profile")
+    if policy is ProfilePolicy.MAIN_REQUIRED:
+        raise Forbidden(
+            "This room asks members to join with their main profile.", code="main_profile_required"
+        )
+    saved_id = profile.get("open_profile_id")
+    if saved_id:
+        saved = await accounts_store.get_open_profile(conn, user.id, saved_id)
+        if saved is None:
+            raise NotFound("No such open profile.", code="open_profile_not_found")
+        nickname, avatar = saved.nickname, saved.avatar_url
+    else:
+        nickname = check_nickname(profile.get("nickname") or "")
+        avatar = check_url(profile.get("avatar_url"), "avatar")
+    return {"nickname": nickname, "avatar_url": avatar, "profile_kind": ProfileKind.OPEN.value}
+
+
+async def do_update_room(ctx: Context, user: User, room_id: str, **changes: Any) -> Room:
+    values: dict[str, Any] = {}
+    if changes.get("name") is not None:
+        values["name"] = check_name(changes["name"])
+    if changes.get("description") is not None:
+        values["description"] = check_description(changes["description"])
+    if changes.get("cover_url") is not None:
+        values["cover_url"] = check_url(changes["cover_url"], "cover")
+    if changes.get("visibility") is not None:
+        values["visibility"] = Visibility(changes["visibility"]).value
+    if changes.get("profile_policy") is not None:
+        values["profile_policy"] = ProfilePolicy(changes["profile_policy"]).value
+    if changes.get("member_cap") is not None:
+        values["member_cap"] = rules.check_member_cap(
+            changes["member_cap"], ctx.settings.max_member_cap
+        )
+    if "code" in changes and changes["code"] is not None:
+        values["code_hash"] = await hash_code(ctx, changes["code"])
+    tags = changes.get("tags")
+    async with ctx.db.write() as tx:
+        room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
+        check_can(room, member, Action.EDIT_ROOM)
+        if room.kind is RoomKind.DIRECT_LINK and "member_cap" in values:
+            raise InvalidInput("A 1:1 link has no member cap.", code="invalid_member_cap")
+        if values:
+            await store.update_room(tx.conn, room.id, **values)
+        if tags is not None:
+            await store.set_tags(tx.conn, room.id, rules.normalize_tags(tags))
+        public = {k: v for k, v in values.items() if k != "code_hash"}
+        if "code_hash" in values:
+            public["has_code"] = values["code_hash"] is not None
+        if tags is not None:
+            public["tags"] = True
+        if public:
+            await do_append_system(
+                ctx,
+                tx,
+                room.id,
+                {"event": "room_updated", "fields": sorted(public)},
+                ctx.now(),
+                member.id,
+            )
+        return await _reload(tx.conn, room.id)
+
+
+async def do_regenerate_link(ctx: Context, user: User, room_id: str) -> Room:
+    """A new link code; the old one stops working at once."""
+    async with ctx.db.write() as tx:
+        room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
+        check_can(room, member, Action.MANAGE_LINK)
+        await store.update_room(tx.conn, room.id, link_code=new_link_code())
+        return await _reload(tx.conn, room.id)
+
+
+async def do_transfer_host(ctx: Context, user: User, room_id: str, to_member_id: str) -> Member:
+    now = ctx.now()
+    async with ctx.db.write() as tx:
+        room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
+        check_can(room, member, Action.TRANSFER_HOST)
+        target = await members_store.get_member(tx.conn, room.id, to_member_id)
+        if target is None or not target.active:
+            raise NotFound("No such member in this room.", code="member_not_found")
+        if target.id == member.id:
+            raise InvalidInput("You are already the host.", code="already_host")
+        await members_store.update_member(tx.conn, member.id, role=Role.MEMBER.value)
+        await members_store.update_member(tx.conn, target.id, role=Role.HOST.value)
+        await do_append_system(
+            ctx,
+            tx,
+            room.id,
+            {"event": "host_changed", "from": member.id, "to": target.id},
+            now,
+            member.id,
+        )
+        target.role = Role.HOST
+        return target
+
+
+async def do_leave(ctx: Context, user: User, room_id: str) -> None:
+    """Leave a room. A host who leaves without handing over closes it."""
+    now = ctx.now()
+    async with ctx.db.write() as tx:
+        room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
+        await members_store.deactivate(tx.conn, member.id, now)
+        await store.add_member_count(tx.conn, room.id, -1)
+        await do_append_system(ctx, tx, room.id, {"event": "left"}, now, member.id)
+        if member.role is Role.HOST and room.status is RoomStatus.OPEN:
+            await store.update_room(tx.conn, room.id, status=RoomStatus.CLOSED.value)
+            await do_append_system(ctx, tx, room.id, {"event": "closed"}, now, member.id)
+        tx.after_commit(lambda: notify_user(ctx, user.id, {"type": "left", "room": room.id}))

@@ -1,0 +1,142 @@
+"""The ``openlink`` command: serve, migrate, seed, bench."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+
+from openlink.config import Settings
+
+app = typer.Typer(help="OpenLink: self-hostable interest-based open chat.", no_args_is_help=True)
+bench_app = typer.Typer(help="Load generators that print figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+def uvicorn_config_kwargs(settings: Settings) -> dict[str, object]:
+    """How OpenLink runs on uvicorn: uvloop, httptools, our WebSocket fast path, no deflate."""
+    from openlink.realtime.server import FastPathWebSocketProtocol
+
+    return dict(
+        loop="uvloop",
+        http="httptools",
+        ws=FastPathWebSocketProtocol,
+        ws_per_message_deflate=False,
+        ws_ping_interval=settings.ws_ping_interval_s,
+        ws_ping_timeout=settings.ws_ping_interval_s,
+        lifespan="on",
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=10,
+        backlog=4096,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    demo: Annotated[bool, typer.Option(help="Seed demo data first (if not there).")] = False,
+) -> None:
+    """Apply migrations and run the server."""
+    import uvicorn
+
+    from openlink.app import create_app
+
+    settings = Settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    if demo:
+        _seed(settings)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        **uvicorn_config_kwargs(settings),
+    )  # type: ignore[arg-type]
+    typer.echo(f"OpenLink on http://{settings.host}:{settings.port}  (Ctrl-C to stop)")
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations up to the newest."""
+    from openlink.store.migrate import upgrade
+
+    settings = Settings()
+    settings.prepare()
+    upgrade(settings.effective_database_url())
+    typer.echo("database is up to date")
+
+
+def _seed(settings: Settings) -> None:
+    from openlink.app import build_context
+    from openlink.demo import DEMO_PASSWORD, seed_demo
+    from openlink.store.migrate import upgrade
+
+    async def run() -> bool:
+        ctx = build_context(settings)
+        try:
+            return await seed_demo(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    settings.prepare()
+    upgrade(settings.effective_database_url())
+    if asyncio.run(run()):
+        typer.echo(f"demo data created: users minji, haruto, alex (password {DEMO_PASSWORD})")
+    else:
+        typer.echo("demo data already present")
+
+
+@app.command()
+def seed(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Korean, Japanese and English demo rooms.")
+    ] = False,
+) -> None:
+    """Write seed data."""
+    if not demo:
+        raise typer.BadParameter("say what to seed: --demo")
+    _seed(Settings())
+
+
+@bench_app.command("fanout")
+def bench_fanout(
+    members: Annotated[int, typer.Option(help="Members connected to the one room.")] = 1500,
+    senders: Annotated[int, typer.Option(help="Members that send.")] = 10,
+    messages: Annotated[int, typer.Option(help="Messages in all.")] = 200,
+    rate: Annotated[
+        float, typer.Option(help="Messages per second in all; 0 = as fast as acknowledged.")
+    ] = 0.0,
+    idle: Annotated[bool, typer.Option(help="Connect, measure memory, send nothing.")] = False,
+    pin: Annotated[
+        bool, typer.Option(help="Pin the server to one core when there are two or more.")
+    ] = True,
+    database_url: Annotated[
+        str, typer.Option(help="Database for the bench server (default: a fresh SQLite file).")
+    ] = "",
+) -> None:
+    """Fan-out through one room over real WebSockets; prints one JSON line last."""
+    from openlink.bench.fanout import FanoutOptions, run_fanout
+
+    opts = FanoutOptions(
+        members=members,
+        senders=senders,
+        messages=messages,
+        rate=rate,
+        idle=idle,
+        pin=pin,
+        database_url=database_url,
+    )
+    run_fanout(opts)
+
+
+def main() -> None:
+    app()

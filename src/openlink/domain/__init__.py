@@ -1,0 +1,1 @@
+"""Pure types and rules of OpenLink: rooms, roles, permissions, messages. No I/O here."""

@@ -1,0 +1,88 @@
+"""The public shape of rooms, members and messages, as every transport sends them.
+
+These are pure functions from domain objects to JSON-ready dicts. Nothing here names the
+account behind a member: a member is its room-scoped id, nickname and avatar.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from openlink.domain.members import Member
+from openlink.domain.messages import Message
+from openlink.domain.rooms import Room
+
+
+def iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.isoformat().replace("+00:00", "Z")
+
+
+def member_view(m: Member) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "nickname": m.nickname,
+        "avatar_url": m.avatar_url,
+        "profile": m.profile_kind.value,
+        "role": m.role.value,
+        "joined_at": iso(m.joined_at),
+    }
+
+
+def room_view(r: Room) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "kind": r.kind.value,
+        "name": r.name,
+        "description": r.description,
+        "cover_url": r.cover_url,
+        "visibility": r.visibility.value,
+        "profile_policy": r.profile_policy.value,
+        "member_cap": r.member_cap,
+        "member_count": r.member_count,
+        "status": r.status.value,
+        "has_code": r.has_code,
+        "link": f"/l/{r.link_code}",
+        "tags": [{"name": t.name, "category": t.category.value} for t in r.tags],
+        "last_seq": r.last_seq,
+        "created_at": iso(r.created_at),
+    }
+
+
+def message_view(m: Message) -> dict[str, Any]:
+    """A message's current state. A deleted message is a tombstone: no body, no reactions."""
+    view: dict[str, Any] = {
+        "room": m.room_id,
+        "seq": m.seq,
+        "rev": m.rev,
+        "kind": m.kind.value,
+        "member": m.member_id,
+        "created_at": iso(m.created_at),
+    }
+    if m.deleted:
+        view["deleted"] = True
+        view["deleted_at"] = iso(m.deleted_at)
+        return view
+    view["body"] = m.body
+    if m.reply_to is not None:
+        view["reply_to"] = m.reply_to
+    if m.mentions:
+        view["mentions"] = m.mentions
+    if m.reactions:
+        view["reactions"] = m.reactions
+    if m.edited_at is not None:
+        view["edited_at"] = iso(m.edited_at)
+    if m.client_id is not None:
+        view["client_id"] = m.client_id
+    if m.system is not None:
+        view["system"] = m.system
+    return view
+
+
+def message_event(m: Message, change: str) -> dict[str, Any]:
+    """The one durable room event: a message's state after ``change``.
+
+    ``change`` is ``new``, ``edited``, ``deleted`` or ``reactions``. Clients upsert by
+    ``seq`` and remember the highest ``rev`` per room as their resume point.
+    """
+    return {"type": "message", "change": change, "message": message_view(m)}

@@ -1,0 +1,57 @@
+"""The exception tree. Every refusal is an :class:`OpenLinkError` with a stable code.
+
+Transports map them at the edge: HTTP to ``{"error": {"code", "message"}}`` with the
+status below, WebSocket to an ``error`` frame with the same code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class OpenLinkError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code  # type: ignore[misc]
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class InvalidInput(OpenLinkError):
+    status = 422
+    code = "invalid_input"
+
+
+class Unauthenticated(OpenLinkError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(OpenLinkError):
+    status = 403
+    code = "not_permitted"
+
+
+class NotFound(OpenLinkError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(OpenLinkError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(OpenLinkError):
+    status = 413
+    code = "too_large"

@@ -1,0 +1,49 @@
+"""Request dependencies: the context and the signed-in account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from openlink.actions.accounts import access_user_by_token
+from openlink.actions.context import Context
+from openlink.domain.accounts import User
+from openlink.errors import Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="An opaque token from sign-up or sign-in.")
+
+
+def get_ctx(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def bearer_token(
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    if creds is None or creds.scheme.lower() != "bearer":
+        raise Unauthenticated("Send 'Authorization: Bearer <token>'.", code="unauthenticated")
+    return creds.credentials
+
+
+async def current_user(
+    ctx: Annotated[Context, Depends(get_ctx)], token: Annotated[str, Depends(bearer_token)]
+) -> User:
+    return await access_user_by_token(ctx, token)
+
+
+async def optional_user(
+    ctx: Annotated[Context, Depends(get_ctx)],
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    if creds is None:
+        return None
+    return await access_user_by_token(ctx, creds.credentials)
+
+
+CtxDep = Annotated[Context, Depends(get_ctx)]
+UserDep = Annotated[User, Depends(current_user)]
+MaybeUserDep = Annotated[User | None, Depends(optional_user)]
+TokenDep = Annotated[str, Depends(bearer_token)]

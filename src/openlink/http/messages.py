@@ -1,0 +1,72 @@
+"""A room's messages: history, send, edit, delete, reactions, read marker."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from openlink.actions import messages
+from openlink.domain.events import message_view
+from openlink.http.deps import CtxDep, UserDep
+from openlink.http.schemas import MessageEdit, MessageIn, ReadMarker
+from openlink.queries import messages as queries
+
+router = APIRouter(prefix="/api/rooms/{room_id}", tags=["messages"])
+Seq = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get("/messages", summary="A page of history by seq")
+async def history(
+    ctx: CtxDep,
+    user: UserDep,
+    room_id: str,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    return await queries.history(ctx, user, room_id, before=before, after=after, limit=limit)
+
+
+@router.post("/messages", summary="Send (idempotent by client_id)")
+async def send(
+    ctx: CtxDep, user: UserDep, room_id: str, body: MessageIn, response: Response
+) -> dict[str, Any]:
+    sent = await messages.do_send_message(
+        ctx,
+        user,
+        room_id,
+        client_id=body.client_id,
+        body=body.body,
+        reply_to=body.reply_to,
+        mentions=body.mentions,
+    )
+    response.status_code = 201 if sent.created else 200
+    return message_view(sent.message)
+
+
+@router.patch("/messages/{seq}", summary="Edit my message")
+async def edit(
+    ctx: CtxDep, user: UserDep, room_id: str, seq: Seq, body: MessageEdit
+) -> dict[str, Any]:
+    return message_view(await messages.do_edit_message(ctx, user, room_id, seq, body.body))
+
+
+@router.delete("/messages/{seq}", summary="Delete my message (leaves a tombstone)")
+async def delete(ctx: CtxDep, user: UserDep, room_id: str, seq: Seq) -> dict[str, Any]:
+    return message_view(await messages.do_delete_message(ctx, user, room_id, seq))
+
+
+@router.put("/messages/{seq}/reactions/{emoji}", summary="React")
+async def react(ctx: CtxDep, user: UserDep, room_id: str, seq: Seq, emoji: str) -> dict[str, Any]:
+    return message_view(await messages.do_react(ctx, user, room_id, seq, emoji, add=True))
+
+
+@router.delete("/messages/{seq}/reactions/{emoji}", summary="Take a reaction back")
+async def unreact(ctx: CtxDep, user: UserDep, room_id: str, seq: Seq, emoji: str) -> dict[str, Any]:
+    return message_view(await messages.do_react(ctx, user, room_id, seq, emoji, add=False))
+
+
+@router.post("/read", summary="Move my read marker forward")
+async def mark_read(ctx: CtxDep, user: UserDep, room_id: str, body: ReadMarker) -> dict[str, Any]:
+    return {"read_seq": await messages.do_mark_read(ctx, user, room_id, body.seq)}

@@ -1,0 +1,115 @@
+"""Request bodies. Responses are the domain views (``domain/events.py``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from openlink.domain.rooms import ProfilePolicy, RoomKind, TagCategory, Visibility
+
+Str = Annotated[str, Field(max_length=4_000)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignUp(Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=512)
+    display_name: str = Field(max_length=200)
+    language: str = Field("en", max_length=35)
+    interests: list[Annotated[str, Field(max_length=80)]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
+class SignIn(Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=512)
+
+
+class ProfileUpdate(Body):
+    display_name: str | None = Field(None, max_length=200)
+    language: str | None = Field(None, max_length=35)
+    interests: list[Annotated[str, Field(max_length=80)]] | None = Field(None, max_length=100)
+
+
+class OpenProfileIn(Body):
+    nickname: str = Field(max_length=200)
+    avatar_url: str | None = Field(None, max_length=4096)
+
+
+class OpenProfilePatch(Body):
+    nickname: str | None = Field(None, max_length=200)
+    avatar_url: str | None = Field(None, max_length=4096)
+
+
+class TagIn(Body):
+    name: str = Field(max_length=80)
+    category: TagCategory
+
+
+class ProfileChoice(Body):
+    """How to appear in a room: ``main`` (display name), or ``open`` with a nickname or a
+    saved open profile's id."""
+
+    kind: Literal["open", "main"] = "main"
+    nickname: str | None = Field(None, max_length=200)
+    avatar_url: str | None = Field(None, max_length=4096)
+    open_profile_id: str | None = Field(None, max_length=24)
+
+
+class RoomCreate(Body):
+    name: str = Field(max_length=200)
+    description: str = Field("", max_length=10_000)
+    kind: Literal["group", "direct_link"] = "group"
+    visibility: Visibility = Visibility.PUBLIC
+    profile_policy: ProfilePolicy = ProfilePolicy.OPEN_ALLOWED
+    tags: list[TagIn] = Field(default_factory=list, max_length=50)
+    cover_url: str | None = Field(None, max_length=4096)
+    member_cap: int | None = Field(None, ge=1, le=10_000_000)
+    code: str | None = Field(None, max_length=64)
+    profile: ProfileChoice = Field(default_factory=ProfileChoice)
+
+    def room_kind(self) -> RoomKind:
+        return RoomKind(self.kind)
+
+
+class RoomPatch(Body):
+    name: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    visibility: Visibility | None = None
+    profile_policy: ProfilePolicy | None = None
+    tags: list[TagIn] | None = Field(None, max_length=50)
+    cover_url: str | None = Field(None, max_length=4096)
+    member_cap: int | None = Field(None, ge=1, le=10_000_000)
+    #: A new participation code; "" removes it.
+    code: str | None = Field(None, max_length=64)
+
+
+class JoinIn(Body):
+    profile: ProfileChoice = Field(default_factory=ProfileChoice)
+    code: str | None = Field(None, max_length=64)
+
+
+class HostTransfer(Body):
+    member_id: str = Field(max_length=24)
+
+
+class MessageIn(Body):
+    client_id: str = Field(max_length=64)
+    body: str = Field(max_length=262_144)
+    reply_to: int | None = Field(None, ge=1)
+    mentions: list[Annotated[str, Field(max_length=24)]] = Field(
+        default_factory=list, max_length=200
+    )
+
+
+class MessageEdit(Body):
+    body: str = Field(max_length=262_144)
+
+
+class ReadMarker(Body):
+    seq: int = Field(ge=0)

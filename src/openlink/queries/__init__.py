@@ -1,0 +1,1 @@
+"""Use cases that read: access checks, room lists with unread counts, history pages."""

@@ -1,0 +1,50 @@
+"""``access_*``: the one way to fetch an object for a user.
+
+A room you may not see and a room that does not exist give the same error, so that ids
+cannot be probed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openlink.domain.accounts import User
+from openlink.domain.members import Member
+from openlink.domain.permissions import Action, require
+from openlink.domain.rooms import Room, RoomKind, Visibility
+from openlink.errors import NotFound
+from openlink.store import members as members_store
+from openlink.store import rooms as rooms_store
+
+
+def room_not_found() -> NotFound:
+    return NotFound("No such room, or you are not in it.", code="room_not_found")
+
+
+async def access_room_as_member(
+    conn: AsyncConnection, user: User, room_id: str, *, for_update: bool = False
+) -> tuple[Room, Member]:
+    room = await rooms_store.get_room(conn, room_id, for_update=for_update)
+    member = None if room is None else await members_store.active_member(conn, room.id, user.id)
+    if room is None or member is None:
+        raise room_not_found()
+    return room, member
+
+
+async def access_room_for_preview(
+    conn: AsyncConnection, user: User | None, room_id: str
+) -> tuple[Room, Member | None]:
+    """A member sees their room; anyone sees a public group room's preview."""
+    room = await rooms_store.get_room(conn, room_id)
+    if room is None:
+        raise room_not_found()
+    member = None if user is None else await members_store.active_member(conn, room.id, user.id)
+    if member is None and (
+        room.visibility is not Visibility.PUBLIC or room.kind is RoomKind.DIRECT
+    ):
+        raise room_not_found()
+    return room, member
+
+
+def check_can(room: Room, member: Member, action: Action) -> None:
+    require(member.role, action, room.status)

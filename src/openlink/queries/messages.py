@@ -1,0 +1,66 @@
+"""Reading a room's stream: history pages and changes since a resume point."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openlink.actions.context import Context
+from openlink.domain.accounts import User
+from openlink.domain.events import message_view
+from openlink.domain.messages import Message
+from openlink.errors import InvalidInput
+from openlink.queries.access import access_room_as_member
+from openlink.store import messages as store
+
+MAX_PAGE = 200
+
+
+async def history(
+    ctx: Context,
+    user: User,
+    room_id: str,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """One page of messages by seq, ascending. ``after`` pages forward; otherwise the page
+    ends just before ``before`` (or at the newest message)."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit is 1 to {MAX_PAGE}.", code="invalid_limit")
+    if before is not None and after is not None:
+        raise InvalidInput("Give before or after, not both.", code="invalid_page")
+    async with ctx.db.read() as conn:
+        room, member = await access_room_as_member(conn, user, room_id)
+        page = await store.page(conn, room.id, before=before, after=after, limit=limit + 1)
+        more = len(page) > limit
+        page = page[:limit] if after is not None else page[-limit:]
+        mine = await store.my_reactions(conn, room.id, member.id, [m.seq for m in page])
+    views = []
+    for m in page:
+        view = message_view(m)
+        if m.seq in mine:
+            view["my_reactions"] = sorted(mine[m.seq])
+        views.append(view)
+    return {
+        "messages": views,
+        "has_more": more,
+        "last_seq": room.last_seq,
+        "read_seq": member.last_read_seq,
+    }
+
+
+async def changes_since(
+    ctx: Context, room_id: str, rev: int, *, upto: int | None = None, limit: int
+) -> list[Message]:
+    """For the realtime hub: the stream after ``rev``, by rev (no access check: callers
+    have already established membership)."""
+    async with ctx.db.read() as conn:
+        return await store.changed_since(conn, room_id, rev, upto=upto, limit=limit)
+
+
+async def last_seq(ctx: Context, room_id: str) -> int:
+    from openlink.store import rooms as rooms_store
+
+    async with ctx.db.read() as conn:
+        return await rooms_store.last_seq(conn, room_id)

@@ -1,0 +1,72 @@
+"""Reading rooms: my rooms with unread counts, one room, its members, link previews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openlink.actions.context import Context
+from openlink.domain.accounts import User
+from openlink.domain.events import member_view, message_view, room_view
+from openlink.domain.rooms import RoomKind
+from openlink.errors import InvalidInput, NotFound
+from openlink.queries.access import access_room_as_member, access_room_for_preview
+from openlink.store import members as members_store
+from openlink.store import messages as messages_store
+from openlink.store import rooms as store
+
+
+async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
+    async with ctx.db.read() as conn:
+        out = []
+        for room, row in await store.rooms_of_user(conn, user.id):
+            unread = await messages_store.count_after(
+                conn, room.id, row.last_read_seq, not_by=row.member_id
+            )
+            last = await messages_store.page(conn, room.id, before=None, after=None, limit=1)
+            out.append(
+                {
+                    **room_view(room),
+                    "me": row.member_id,
+                    "read_seq": row.last_read_seq,
+                    "unread": unread,
+                    "last_message": message_view(last[0]) if last else None,
+                }
+            )
+        return out
+
+
+async def room_for(ctx: Context, user: User | None, room_id: str) -> dict[str, Any]:
+    async with ctx.db.read() as conn:
+        room, member = await access_room_for_preview(conn, user, room_id)
+        view = room_view(room)
+        if member is not None:
+            view["me"] = member_view(member)
+            view["read_seq"] = member.last_read_seq
+            view["unread"] = await messages_store.count_after(
+                conn, room.id, member.last_read_seq, not_by=member.id
+            )
+        return view
+
+
+async def link_preview(ctx: Context, link_code: str) -> dict[str, Any]:
+    """What a link shows before joining: enough to decide, nothing about who is inside."""
+    async with ctx.db.read() as conn:
+        room = await store.get_room_by_link(conn, link_code)
+    if room is None or room.kind is RoomKind.DIRECT:
+        raise NotFound("This link does not lead to a room (any more).", code="link_not_found")
+    view = room_view(room)
+    view.pop("last_seq")
+    return view
+
+
+async def members_of(
+    ctx: Context, user: User, room_id: str, *, after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    if not 1 <= limit <= 500:
+        raise InvalidInput("limit is 1 to 500.", code="invalid_limit")
+    async with ctx.db.read() as conn:
+        room, _ = await access_room_as_member(conn, user, room_id)
+        return [
+            member_view(m)
+            for m in await members_store.list_members(conn, room.id, after=after, limit=limit)
+        ]

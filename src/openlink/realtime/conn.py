@@ -1,0 +1,125 @@
+"""A client's socket as the hub sees it: ``send`` never blocks and never queues unboundedly.
+
+Two ways to write, chosen per socket by the gateway:
+
+* ``TransportConn`` writes pre-encoded frames straight to the socket's transport (the
+  server's write buffer *is* the outbound queue, capped at ``max_bytes``).
+* ``QueueConn`` is the portable path for any ASGI server: a bounded queue and a writer task.
+
+A socket that falls ``max_bytes`` behind is closed with ``CLOSE_RESUME``: the client
+reconnects and resumes from its last rev, losing nothing, and the server's memory stays
+bounded whatever the client does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from openlink.realtime.frames import Frame
+
+#: Close codes the protocol defines (docs/protocol.md).
+CLOSE_RESUME = 4000  # you fell behind: reconnect and resume
+CLOSE_AUTH = 4001  # no valid token
+CLOSE_PROTOCOL = 4002  # hello missing or malformed
+CLOSE_GOING_AWAY = 1001  # server shutting down: reconnect (elsewhere) and resume
+
+Closer = Callable[[int, str], Awaitable[None]]
+
+
+class Conn:
+    """Base: identity, membership bookkeeping and the close path."""
+
+    __slots__ = ("_closer", "closed", "rooms", "sizes", "typing_at", "user_id")
+
+    def __init__(self, user_id: int, closer: Closer) -> None:
+        self.user_id = user_id
+        self.rooms: dict[str, str] = {}  # room id -> this account's member id there
+        self.sizes: dict[str, int] = {}  # room id -> member count when last seen
+        self.typing_at: dict[str, float] = {}
+        self.closed = False
+        self._closer = closer
+
+    def send(self, frame: Frame) -> None:
+        raise NotImplementedError
+
+    async def drain(self) -> None:
+        """Wait until the outbound buffer is low again (used while catching up)."""
+
+    def kill(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        task = asyncio.get_running_loop().create_task(self._closer(code, reason))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+class TransportConn(Conn):
+    __slots__ = ("_transport", "_writable", "max_bytes")
+
+    def __init__(
+        self,
+        user_id: int,
+        closer: Closer,
+        transport: asyncio.WriteTransport,
+        writable: asyncio.Event | None,
+        max_bytes: int,
+    ) -> None:
+        super().__init__(user_id, closer)
+        self._transport = transport
+        self._writable = writable
+        self.max_bytes = max_bytes
+
+    def send(self, frame: Frame) -> None:
+        if self.closed:
+            return
+        transport = self._transport
+        if transport.is_closing():
+            self.closed = True
+            return
+        transport.write(frame.wire)
+        if transport.get_write_buffer_size() > self.max_bytes:
+            self.kill(CLOSE_RESUME, "outbound queue full: reconnect and resume")
+
+    async def drain(self) -> None:
+        if self._writable is not None and not self.closed:
+            try:
+                await asyncio.wait_for(self._writable.wait(), timeout=30)
+            except TimeoutError:
+                self.kill(CLOSE_RESUME, "outbound queue stalled: reconnect and resume")
+
+
+class QueueConn(Conn):
+    __slots__ = ("_queue", "_size", "max_bytes")
+
+    def __init__(self, user_id: int, closer: Closer, max_bytes: int) -> None:
+        super().__init__(user_id, closer)
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._size = 0
+        self.max_bytes = max_bytes
+
+    def send(self, frame: Frame) -> None:
+        if self.closed:
+            return
+        self._size += len(frame.payload)
+        if self._size > self.max_bytes:
+            self.kill(CLOSE_RESUME, "outbound queue full: reconnect and resume")
+            return
+        self._queue.put_nowait(frame.payload)
+
+    async def run_writer(self, send_text: Callable[[str], Awaitable[None]]) -> None:
+        while (payload := await self._queue.get()) is not None:
+            self._size -= len(payload)
+            await send_text(payload.decode())
+
+    def stop_writer(self) -> None:
+        self._queue.put_nowait(None)
+
+    async def drain(self) -> None:
+        while self._size > self.max_bytes // 2 and not self.closed:
+            await asyncio.sleep(0.01)

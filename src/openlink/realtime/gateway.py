@@ -1,0 +1,213 @@
+"""The WebSocket endpoint: authenticate, attach every room, then serve client ops.
+
+Order on connect: hello (token + resume points) -> subscribe the account's channel ->
+read its rooms -> ``ready`` -> per room, catch up from the database and go live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from openlink.actions import accounts, messages
+from openlink.actions.notify import notify_room_ephemeral
+from openlink.domain.accounts import User
+from openlink.errors import OpenLinkError
+from openlink.queries.access import room_not_found
+from openlink.realtime.conn import (
+    CLOSE_AUTH,
+    CLOSE_PROTOCOL,
+    Conn,
+    QueueConn,
+    TransportConn,
+)
+from openlink.realtime.frames import Frame
+from openlink.realtime.hub import Hub
+from openlink.realtime.protocol import Hello, Ping, Read, Send, Typing, client_op, hello_op
+from openlink.realtime.server import TRANSPORT_EXTENSION
+
+log = logging.getLogger("openlink.gateway")
+HELLO_TIMEOUT_S = 10.0
+TYPING_EVERY_S = 3.0
+
+
+def error_frame(code: str, message: str, ref: str | None = None) -> Frame:
+    event: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if ref is not None:
+        event["ref"] = ref
+    return Frame.of(event)
+
+
+async def websocket_endpoint(ws: WebSocket) -> None:
+    hub: Hub = ws.app.state.hub
+    await ws.accept()
+    hello = await _read_hello(ws)
+    if hello is None:
+        return
+    try:
+        user = await accounts.access_user_by_token(hub.ctx, hello.token)
+    except OpenLinkError as exc:
+        await ws.send_text(error_frame(exc.code, exc.message).payload.decode())
+        await ws.close(CLOSE_AUTH, exc.code)
+        return
+    conn, writer = _make_conn(ws, hub, user)
+    await hub.connect(conn)
+    try:
+        rooms = await _ready(hub, conn, user)
+        for room_id, last in rooms.items():
+            since = min(hello.since.get(room_id, last), last)
+            await hub.attach(conn, room_id, since)
+        await _serve(ws, hub, conn, user)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await hub.disconnect(conn)
+        if writer is not None:
+            writer.cancel()
+
+
+async def _read_hello(ws: WebSocket) -> Hello | None:
+    try:
+        raw = await asyncio.wait_for(ws.receive_text(), HELLO_TIMEOUT_S)
+        return hello_op.validate_json(raw)
+    except (TimeoutError, ValidationError, KeyError, WebSocketDisconnect):
+        with contextlib.suppress(Exception):
+            await ws.send_text(
+                error_frame("bad_hello", 'Send {"op":"hello","token":...} first.').payload.decode()
+            )
+            await ws.close(CLOSE_PROTOCOL, "bad_hello")
+        return None
+
+
+def _make_conn(ws: WebSocket, hub: Hub, user: User) -> tuple[Conn, asyncio.Task[None] | None]:
+    max_bytes = hub.ctx.settings.ws_max_outbound_bytes
+
+    async def close(code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await ws.close(code, reason)
+
+    fast = ws.scope.get("extensions", {}).get(TRANSPORT_EXTENSION)
+    if fast is not None:
+        return TransportConn(user.id, close, fast["transport"], fast["writable"], max_bytes), None
+    conn = QueueConn(user.id, close, max_bytes)
+    writer = asyncio.get_running_loop().create_task(conn.run_writer(ws.send_text))
+    return conn, writer
+
+
+async def _ready(hub: Hub, conn: Conn, user: User) -> dict[str, int]:
+    from openlink.queries.rooms import my_rooms
+
+    rooms = await my_rooms(hub.ctx, user)
+    for r in rooms:
+        conn.rooms[r["id"]] = r["me"]
+        conn.sizes[r["id"]] = r["member_count"]
+    conn.send(
+        Frame.of(
+            {
+                "type": "ready",
+                "user": {
+                    "id": user.id,
+                    "display_name": user.display_name,
+                    "language": user.language,
+                },
+                "rooms": rooms,
+                "heartbeat_s": hub.ctx.settings.ws_ping_interval_s,
+            }
+        )
+    )
+    return {r["id"]: r["last_seq"] for r in rooms}
+
+
+async def _serve(ws: WebSocket, hub: Hub, conn: Conn, user: User) -> None:
+    while True:
+        raw = await ws.receive_text()
+        try:
+            op = client_op.validate_json(raw)
+        except ValidationError as exc:
+            conn.send(_invalid_op(raw, exc))
+            continue
+        try:
+            await _handle(hub, conn, user, op)
+        except OpenLinkError as exc:
+            ref = op.client_id if isinstance(op, Send) else None
+            conn.send(
+                Frame.of(
+                    {
+                        "type": "error",
+                        **exc.to_dict(),
+                        **({"ref": ref} if ref else {}),
+                        **({"room": op.room} if hasattr(op, "room") else {}),
+                    }
+                )
+            )
+
+
+def _invalid_op(raw: str, exc: ValidationError) -> Frame:
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return error_frame("invalid_json", "The frame is not valid JSON.")
+    ref = parsed.get("client_id") if isinstance(parsed, dict) else None
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    if first.get("type") == "union_tag_invalid" or where == "":
+        return error_frame(
+            "unknown_op", "Unknown or missing op.", ref if isinstance(ref, str) else None
+        )
+    return error_frame(
+        "invalid_input", f"{where}: {first.get('msg')}", ref if isinstance(ref, str) else None
+    )
+
+
+async def _handle(hub: Hub, conn: Conn, user: User, op: Send | Typing | Read | Ping) -> None:
+    ctx = hub.ctx
+    if isinstance(op, Send):
+        sent = await messages.do_send_message(
+            ctx,
+            user,
+            op.room,
+            client_id=op.client_id,
+            body=op.body,
+            reply_to=op.reply_to,
+            mentions=op.mentions,
+        )
+        conn.send(
+            Frame.of(
+                {
+                    "type": "ack",
+                    "ref": op.client_id,
+                    "room": op.room,
+                    "seq": sent.message.seq,
+                    "duplicate": not sent.created,
+                }
+            )
+        )
+    elif isinstance(op, Typing):
+        await _typing(hub, conn, op.room)
+    elif isinstance(op, Read):
+        marker = await messages.do_mark_read(ctx, user, op.room, op.seq)
+        conn.send(Frame.of({"type": "read", "room": op.room, "seq": marker}))
+    else:
+        conn.send(Frame.of({"type": "pong", "ref": op.ref, "t": time.time()}))
+
+
+async def _typing(hub: Hub, conn: Conn, room_id: str) -> None:
+    member_id = conn.rooms.get(room_id)
+    if member_id is None:
+        raise room_not_found()
+    now = time.monotonic()
+    if now - conn.typing_at.get(room_id, 0.0) < TYPING_EVERY_S:
+        return
+    conn.typing_at[room_id] = now
+    if conn.sizes.get(room_id, 0) > hub.ctx.settings.typing_max_members:
+        return  # large rooms: typing indicators are noise and cost N deliveries each
+    await notify_room_ephemeral(
+        hub.ctx, room_id, {"type": "typing", "room": room_id, "member": member_id}
+    )

@@ -1,0 +1,353 @@
+"""The hub: this node's sockets, grouped by room, fed by the broker.
+
+Per room a :class:`Feed` delivers durable events (``message``) strictly in rev order and
+exactly once per socket. It trusts the broker for speed only: an out-of-order event waits
+a moment for the ones before it, and a gap that does not close is filled from the
+database. Ephemeral events (typing, presence) are relayed as they come.
+
+A socket that attaches to a room first catches up from the database while live events
+are held for it; it goes live at the first event past what the database gave it. This is
+the "subscribe, fetch, then apply what queued" order, so nothing falls in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from typing import Any
+
+import orjson
+
+from openlink.actions.context import Context
+from openlink.actions.notify import room_channel, user_channel
+from openlink.domain.events import message_event
+from openlink.domain.messages import Message
+from openlink.queries import messages as stream
+from openlink.realtime.conn import CLOSE_RESUME, Conn
+from openlink.realtime.frames import Frame
+
+log = logging.getLogger("openlink.hub")
+
+#: How long an out-of-order event waits for the ones before it before the database fills in.
+GAP_GRACE_S = 0.05
+#: Live events held for one socket while it catches up, before it is told to resume.
+MAX_HELD = 10_000
+
+
+def replay_event(m: Message) -> dict[str, Any]:
+    change = "new" if m.seq == m.rev else "deleted" if m.deleted else "updated"
+    return message_event(m, change)
+
+
+class _Joining:
+    __slots__ = ("held", "pos")
+
+    def __init__(self) -> None:
+        self.held: list[tuple[int, Frame]] = []
+        self.pos: int | None = None  # set once the database catch-up is done
+
+
+class Feed:
+    __slots__ = (
+        "_fill_task",
+        "_hub",
+        "joining",
+        "last_rev",
+        "live",
+        "pending",
+        "presence_dirty",
+        "room_id",
+        "users",
+    )
+
+    def __init__(self, hub: Hub, room_id: str) -> None:
+        self._hub = hub
+        self.room_id = room_id
+        self.live: dict[Conn, None] = {}
+        self.joining: dict[Conn, _Joining] = {}
+        self.users: Counter[int] = Counter()
+        self.last_rev: int | None = None  # None until the baseline is read
+        self.pending: dict[int, bytes] = {}
+        self._fill_task: asyncio.Task[None] | None = None
+        self.presence_dirty = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.live and not self.joining
+
+    # -- durable events -------------------------------------------------------------
+
+    def set_baseline(self, rev: int) -> None:
+        self.last_rev = rev
+        for stale in [r for r in self.pending if r <= rev]:
+            del self.pending[stale]
+        self._drain_pending()
+
+    def on_durable(self, rev: int, data: bytes) -> None:
+        last = self.last_rev
+        if last is not None and rev <= last:
+            return  # already delivered, or covered by a database fill
+        if last is not None and rev == last + 1 and not self.pending:
+            self._deliver(rev, Frame(data))
+            return
+        self.pending[rev] = data
+        self._drain_pending()
+
+    def _drain_pending(self) -> None:
+        if self.last_rev is None:
+            return
+        while (nxt := self.last_rev + 1) in self.pending:
+            self._deliver(nxt, Frame(self.pending.pop(nxt)))
+        if self.pending and self._fill_task is None:
+            self._fill_task = asyncio.get_running_loop().create_task(self._fill())
+
+    async def _fill(self) -> None:
+        """Wait briefly for late events, then read what is still missing from the database."""
+        try:
+            await asyncio.sleep(GAP_GRACE_S)
+            while self.pending and self.last_rev is not None:
+                upto = min(self.pending) - 1
+                if upto > self.last_rev:
+                    rows = await stream.changes_since(
+                        self._hub.ctx, self.room_id, self.last_rev, upto=upto, limit=100_000
+                    )
+                    for m in rows:
+                        if m.rev > self.last_rev:
+                            self._deliver(m.rev, Frame.of(replay_event(m)))
+                    # Revs are taken in commit order, so everything up to ``upto`` had
+                    # committed; what the read did not return was superseded by later revs.
+                    self.last_rev = max(self.last_rev, upto)
+                    self._hub.gap_fills += 1
+                for stale in [r for r in self.pending if r <= self.last_rev]:
+                    del self.pending[stale]
+                while (nxt := self.last_rev + 1) in self.pending:
+                    self._deliver(nxt, Frame(self.pending.pop(nxt)))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("gap fill failed for room %s", self.room_id)
+        finally:
+            self._fill_task = None
+
+    def _deliver(self, rev: int, frame: Frame) -> None:
+        self.last_rev = rev
+        for conn in self.live:
+            conn.send(frame)
+        if self.joining:
+            self._deliver_joining(rev, frame)
+
+    def _deliver_joining(self, rev: int, frame: Frame) -> None:
+        for conn, j in list(self.joining.items()):
+            if j.pos is None:
+                j.held.append((rev, frame))
+                if len(j.held) > MAX_HELD:
+                    conn.kill(CLOSE_RESUME, "too far behind: reconnect and resume")
+            elif rev > j.pos:
+                conn.send(frame)
+                self._promote(conn)
+            elif rev == j.pos:
+                self._promote(conn)
+
+    def _promote(self, conn: Conn) -> None:
+        self.joining.pop(conn, None)
+        if not conn.closed:
+            self.live[conn] = None
+
+    def finish_catch_up(self, conn: Conn, pos: int) -> None:
+        """The socket has everything up to ``pos`` from the database: release what was held."""
+        j = self.joining.get(conn)
+        if j is None:
+            return
+        j.pos = pos
+        for rev, frame in j.held:
+            if rev > pos:
+                conn.send(frame)
+                pos = rev
+        j.held.clear()
+        j.pos = pos
+        if self.last_rev is not None and self.last_rev <= pos:
+            self._promote(conn)
+
+    # -- ephemeral events -----------------------------------------------------------
+
+    def broadcast(self, frame: Frame) -> None:
+        for conn in self.live:
+            conn.send(frame)
+
+    def add(self, conn: Conn) -> None:
+        self.joining[conn] = _Joining()
+        self.users[conn.user_id] += 1
+        if self.users[conn.user_id] == 1:
+            self.presence_dirty = True
+
+    def remove(self, conn: Conn) -> None:
+        was_live = conn in self.live
+        self.live.pop(conn, None)
+        if was_live or self.joining.pop(conn, None) is not None:
+            self.users[conn.user_id] -= 1
+            if self.users[conn.user_id] <= 0:
+                del self.users[conn.user_id]
+                self.presence_dirty = True
+
+    def stop(self) -> None:
+        if self._fill_task is not None:
+            self._fill_task.cancel()
+
+
+class Hub:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.feeds: dict[str, Feed] = {}
+        self.users: dict[int, set[Conn]] = {}
+        self._feed_locks: dict[str, asyncio.Lock] = {}
+        self._presence_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.gap_fills = 0
+
+    async def start(self) -> None:
+        await self.ctx.broker.start(self.on_broker)
+        self._presence_task = asyncio.get_running_loop().create_task(self._presence_loop())
+
+    async def stop(self) -> None:
+        if self._presence_task is not None:
+            self._presence_task.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        for feed in self.feeds.values():
+            feed.stop()
+        await self.ctx.broker.stop()
+
+    @property
+    def connections(self) -> int:
+        return sum(len(c) for c in self.users.values())
+
+    # -- broker -------------------------------------------------------------------
+
+    def on_broker(self, channel: str, data: bytes) -> None:
+        kind, _, key = channel.partition(":")
+        try:
+            event = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            log.warning("dropping undecodable event on %s", channel)
+            return
+        if kind == "room":
+            feed = self.feeds.get(key)
+            if feed is None:
+                return
+            if event.get("type") == "message":
+                feed.on_durable(int(event["message"]["rev"]), data)
+            else:
+                feed.broadcast(Frame(data))
+        elif kind == "user":
+            self._on_user_event(int(key), event, data)
+
+    def _on_user_event(self, user_id: int, event: dict[str, Any], data: bytes) -> None:
+        conns = list(self.users.get(user_id, ()))
+        room_id = event["room"]["id"] if event.get("type") == "joined" else event.get("room")
+        for conn in conns:
+            if event.get("type") == "joined":
+                conn.rooms[room_id] = event["member"]["id"]
+                conn.sizes[room_id] = int(event["room"]["member_count"])
+                conn.send(Frame(data))
+                self._spawn(self.attach(conn, room_id, int(event["since"])))
+            elif event.get("type") == "left":
+                self.detach(conn, room_id)
+                conn.send(Frame(data))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- sockets ------------------------------------------------------------------
+
+    async def connect(self, conn: Conn) -> None:
+        conns = self.users.setdefault(conn.user_id, set())
+        conns.add(conn)
+        if len(conns) == 1:
+            await self.ctx.broker.subscribe(user_channel(conn.user_id))
+
+    async def disconnect(self, conn: Conn) -> None:
+        conn.closed = True
+        for room_id in list(conn.rooms):
+            self.detach(conn, room_id)
+        conns = self.users.get(conn.user_id)
+        if conns is not None:
+            conns.discard(conn)
+            if not conns:
+                del self.users[conn.user_id]
+                await self.ctx.broker.unsubscribe(user_channel(conn.user_id))
+
+    async def _feed(self, room_id: str) -> Feed:
+        feed = self.feeds.get(room_id)
+        if feed is not None:
+            return feed
+        lock = self._feed_locks.setdefault(room_id, asyncio.Lock())
+        async with lock:
+            feed = self.feeds.get(room_id)
+            if feed is None:
+                feed = Feed(self, room_id)
+                self.feeds[room_id] = feed
+                await self.ctx.broker.subscribe(room_channel(room_id))
+                # Subscribed first, then read: anything committed later arrives live.
+                feed.set_baseline(await stream.last_seq(self.ctx, room_id))
+        self._feed_locks.pop(room_id, None)
+        return feed
+
+    async def attach(self, conn: Conn, room_id: str, since: int) -> None:
+        """Carry ``room_id`` on ``conn``, starting with every change after rev ``since``."""
+        feed = await self._feed(room_id)
+        if conn.closed or conn in feed.live or conn in feed.joining:
+            return
+        feed.add(conn)
+        page = self.ctx.settings.resume_page_size
+        pos = max(0, since)
+        try:
+            while not conn.closed:
+                rows = await stream.changes_since(self.ctx, room_id, pos, limit=page)
+                for m in rows:
+                    conn.send(Frame.of(replay_event(m)))
+                if rows:
+                    pos = rows[-1].rev
+                if len(rows) < page:
+                    break
+                await conn.drain()
+        except Exception:
+            feed.remove(conn)
+            raise
+        if conn.closed:
+            feed.remove(conn)
+            return
+        feed.finish_catch_up(conn, pos)
+        conn.send(Frame.of({"type": "presence", "room": room_id, "online": len(feed.users)}))
+
+    def detach(self, conn: Conn, room_id: str) -> None:
+        conn.rooms.pop(room_id, None)
+        feed = self.feeds.get(room_id)
+        if feed is None:
+            return
+        feed.remove(conn)
+        if feed.empty:
+            feed.stop()
+            del self.feeds[room_id]
+            self._spawn(self._unsubscribe_if_idle(room_id))
+
+    async def _unsubscribe_if_idle(self, room_id: str) -> None:
+        if room_id not in self.feeds:
+            await self.ctx.broker.unsubscribe(room_channel(room_id))
+
+    def online(self, room_id: str) -> int:
+        feed = self.feeds.get(room_id)
+        return 0 if feed is None else len(feed.users)
+
+    async def _presence_loop(self) -> None:
+        interval = self.ctx.settings.presence_interval_s
+        while True:
+            await asyncio.sleep(interval)
+            for room_id, feed in list(self.feeds.items()):
+                if feed.presence_dirty:
+                    feed.presence_dirty = False
+                    feed.broadcast(
+                        Frame.of({"type": "presence", "room": room_id, "online": len(feed.users)})
+                    )

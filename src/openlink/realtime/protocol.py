@@ -1,0 +1,50 @@
+"""Client-to-server frames on the WebSocket, validated at the edge (docs/protocol.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Op(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Hello(_Op):
+    op: Literal["hello"]
+    token: str = Field(max_length=200)
+    #: Resume points: room id -> the highest rev the client has applied.
+    since: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+
+
+class Send(_Op):
+    op: Literal["send"]
+    room: str = Field(max_length=24)
+    client_id: str = Field(max_length=64)
+    body: str = Field(max_length=262_144)
+    reply_to: int | None = Field(default=None, ge=1)
+    mentions: list[Annotated[str, Field(max_length=24)]] = Field(
+        default_factory=list, max_length=200
+    )
+
+
+class Typing(_Op):
+    op: Literal["typing"]
+    room: str = Field(max_length=24)
+
+
+class Read(_Op):
+    op: Literal["read"]
+    room: str = Field(max_length=24)
+    seq: int = Field(ge=0)
+
+
+class Ping(_Op):
+    op: Literal["ping"]
+    ref: str | None = Field(default=None, max_length=64)
+
+
+ClientOp = Annotated[Send | Typing | Read | Ping, Field(discriminator="op")]
+client_op = TypeAdapter(ClientOp)
+hello_op = TypeAdapter(Hello)

@@ -1,0 +1,182 @@
+"""Users, their bearer tokens (stored as SHA-256 hashes) and their saved open profiles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openlink.domain.accounts import OpenProfile, User
+from openlink.store.schema import open_profiles, tokens, users
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        language=row.language,
+        created_at=row.created_at,
+        interests=list(row.interests or []),
+    )
+
+
+async def insert_user(
+    conn: AsyncConnection,
+    *,
+    username: str,
+    password_hash: str,
+    display_name: str,
+    language: str,
+    interests: list[str],
+    now: datetime,
+) -> User:
+    result = await conn.execute(
+        insert(users)
+        .values(
+            username=username,
+            password_hash=password_hash,
+            display_name=display_name,
+            language=language,
+            interests=interests,
+            created_at=now,
+        )
+        .returning(users)
+    )
+    return _user(result.one())
+
+
+async def get_user(conn: AsyncConnection, user_id: int) -> User | None:
+    row = (await conn.execute(select(users).where(users.c.id == user_id))).one_or_none()
+    return None if row is None else _user(row)
+
+
+async def get_credentials(conn: AsyncConnection, username: str) -> tuple[int, str] | None:
+    row = (
+        await conn.execute(
+            select(users.c.id, users.c.password_hash).where(users.c.username == username)
+        )
+    ).one_or_none()
+    return None if row is None else (row.id, row.password_hash)
+
+
+async def set_password_hash(conn: AsyncConnection, user_id: int, password_hash: str) -> None:
+    await conn.execute(
+        update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+    )
+
+
+async def update_user(conn: AsyncConnection, user_id: int, **values: Any) -> User:
+    result = await conn.execute(
+        update(users).where(users.c.id == user_id).values(**values).returning(users)
+    )
+    return _user(result.one())
+
+
+async def insert_token(
+    conn: AsyncConnection, *, token_hash: str, user_id: int, now: datetime, expires_at: datetime
+) -> None:
+    await conn.execute(
+        insert(tokens).values(
+            token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at
+        )
+    )
+
+
+async def user_for_token(conn: AsyncConnection, token_hash: str, now: datetime) -> User | None:
+    row = (
+        await conn.execute(
+            select(users)
+            .join(tokens, tokens.c.user_id == users.c.id)
+            .where(tokens.c.token_hash == token_hash, tokens.c.expires_at > now)
+        )
+    ).one_or_none()
+    return None if row is None else _user(row)
+
+
+async def delete_token(conn: AsyncConnection, token_hash: str) -> None:
+    await conn.execute(delete(tokens).where(tokens.c.token_hash == token_hash))
+
+
+async def delete_expired_tokens(conn: AsyncConnection, now: datetime) -> None:
+    await conn.execute(delete(tokens).where(tokens.c.expires_at <= now))
+
+
+def _profile(row: Any) -> OpenProfile:
+    return OpenProfile(
+        id=row.id, nickname=row.nickname, avatar_url=row.avatar_url, created_at=row.created_at
+    )
+
+
+async def list_open_profiles(conn: AsyncConnection, user_id: int) -> list[OpenProfile]:
+    rows = await conn.execute(
+        select(open_profiles)
+        .where(open_profiles.c.user_id == user_id)
+        .order_by(open_profiles.c.created_at, open_profiles.c.id)
+    )
+    return [_profile(r) for r in rows]
+
+
+async def count_open_profiles(conn: AsyncConnection, user_id: int) -> int:
+    q = select(func.count()).select_from(open_profiles).where(open_profiles.c.user_id == user_id)
+    return int((await conn.execute(q)).scalar_one())
+
+
+async def get_open_profile(
+    conn: AsyncConnection, user_id: int, profile_id: str
+) -> OpenProfile | None:
+    row = (
+        await conn.execute(
+            select(open_profiles).where(
+                open_profiles.c.id == profile_id, open_profiles.c.user_id == user_id
+            )
+        )
+    ).one_or_none()
+    return None if row is None else _profile(row)
+
+
+async def insert_open_profile(
+    conn: AsyncConnection,
+    *,
+    profile_id: str,
+    user_id: int,
+    nickname: str,
+    avatar_url: str | None,
+    now: datetime,
+) -> OpenProfile:
+    result = await conn.execute(
+        insert(open_profiles)
+        .values(
+            id=profile_id,
+            user_id=user_id,
+            nickname=nickname,
+            avatar_url=avatar_url,
+            created_at=now,
+        )
+        .returning(open_profiles)
+    )
+    return _profile(result.one())
+
+
+async def update_open_profile(
+    conn: AsyncConnection, user_id: int, profile_id: str, **values: Any
+) -> OpenProfile | None:
+    result = await conn.execute(
+        update(open_profiles)
+        .where(open_profiles.c.id == profile_id, open_profiles.c.user_id == user_id)
+        .values(**values)
+        .returning(open_profiles)
+    )
+    row = result.one_or_none()
+    return None if row is None else _profile(row)
+
+
+async def delete_open_profile(conn: AsyncConnection, user_id: int, profile_id: str) -> bool:
+    result = await conn.execute(
+        delete(open_profiles).where(
+            open_profiles.c.id == profile_id, open_profiles.c.user_id == user_id
+        )
+    )
+    return bool(result.rowcount)

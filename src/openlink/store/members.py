@@ -1,0 +1,120 @@
+"""Memberships: one row per person per stay in a room."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openlink.domain.members import Member, ProfileKind
+from openlink.domain.permissions import Role
+from openlink.store.schema import members
+
+
+def _member(row: Any) -> Member:
+    return Member(
+        id=row.id,
+        room_id=row.room_id,
+        user_id=row.user_id,
+        nickname=row.nickname,
+        avatar_url=row.avatar_url,
+        profile_kind=ProfileKind(row.profile_kind),
+        role=Role(row.role),
+        joined_at=row.joined_at,
+        last_read_seq=row.last_read_seq,
+        active=row.active,
+    )
+
+
+async def insert_member(conn: AsyncConnection, **values: Any) -> Member:
+    values.setdefault("active", True)
+    row = (await conn.execute(insert(members).values(**values).returning(members))).one()
+    return _member(row)
+
+
+async def active_member(conn: AsyncConnection, room_id: str, user_id: int) -> Member | None:
+    row = (
+        await conn.execute(
+            select(members).where(
+                members.c.room_id == room_id,
+                members.c.user_id == user_id,
+                members.c.active.is_(True),
+            )
+        )
+    ).one_or_none()
+    return None if row is None else _member(row)
+
+
+async def get_member(conn: AsyncConnection, room_id: str, member_id: str) -> Member | None:
+    row = (
+        await conn.execute(
+            select(members).where(members.c.room_id == room_id, members.c.id == member_id)
+        )
+    ).one_or_none()
+    return None if row is None else _member(row)
+
+
+async def list_members(
+    conn: AsyncConnection, room_id: str, *, after: str | None, limit: int
+) -> list[Member]:
+    q = select(members).where(members.c.room_id == room_id, members.c.active.is_(True))
+    if after is not None:
+        q = q.where(members.c.id > after)
+    rows = await conn.execute(q.order_by(members.c.id).limit(limit))
+    return [_member(r) for r in rows]
+
+
+async def active_member_ids(conn: AsyncConnection, room_id: str, ids: list[str]) -> set[str]:
+    """Which of ``ids`` are active members of the room."""
+    if not ids:
+        return set()
+    rows = await conn.execute(
+        select(members.c.id).where(
+            members.c.room_id == room_id, members.c.active.is_(True), members.c.id.in_(ids)
+        )
+    )
+    return set(rows.scalars())
+
+
+async def update_member(conn: AsyncConnection, member_id: str, **values: Any) -> None:
+    await conn.execute(update(members).where(members.c.id == member_id).values(**values))
+
+
+async def deactivate(conn: AsyncConnection, member_id: str, now: datetime) -> None:
+    await update_member(conn, member_id, active=False, left_at=now)
+
+
+async def advance_read_marker(conn: AsyncConnection, member_id: str, seq: int) -> int:
+    """Move the marker forward only; returns the marker now stored."""
+    await conn.execute(
+        update(members)
+        .where(members.c.id == member_id, members.c.last_read_seq < seq)
+        .values(last_read_seq=seq)
+    )
+    q = select(members.c.last_read_seq).where(members.c.id == member_id)
+    return int((await conn.execute(q)).scalar_one())
+
+
+async def user_ids_of_room(conn: AsyncConnection, room_id: str) -> list[int]:
+    q = select(members.c.user_id).where(members.c.room_id == room_id, members.c.active.is_(True))
+    return list((await conn.execute(q)).scalars())
+
+
+async def sender(conn: AsyncConnection, room_id: str, user_id: int) -> tuple[Member, str] | None:
+    """The active member and the room's status in one read: the send path's only lookup."""
+    from openlink.store.schema import rooms
+
+    row = (
+        await conn.execute(
+            select(members, rooms.c.status.label("room_status"))
+            .join(rooms, rooms.c.id == members.c.room_id)
+            .where(
+                members.c.room_id == room_id,
+                members.c.user_id == user_id,
+                members.c.active.is_(True),
+            )
+        )
+    ).one_or_none()
+    return None if row is None else (_member(row), row.room_status)

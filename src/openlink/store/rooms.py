@@ -1,0 +1,150 @@
+"""Rooms, their tags and their sequence counter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openlink.domain.rooms import (
+    ProfilePolicy,
+    Room,
+    RoomKind,
+    RoomStatus,
+    Tag,
+    TagCategory,
+    Visibility,
+)
+from openlink.store.schema import members, room_tags, rooms
+
+
+def _room(row: Any, tags: list[Tag]) -> Room:
+    return Room(
+        id=row.id,
+        kind=RoomKind(row.kind),
+        name=row.name,
+        description=row.description,
+        cover_url=row.cover_url,
+        visibility=Visibility(row.visibility),
+        profile_policy=ProfilePolicy(row.profile_policy),
+        member_cap=row.member_cap,
+        status=RoomStatus(row.status),
+        link_code=row.link_code,
+        has_code=row.code_hash is not None,
+        last_seq=row.last_seq,
+        member_count=row.member_count,
+        created_at=row.created_at,
+        parent_id=row.parent_id,
+        tags=tags,
+    )
+
+
+async def insert_room(conn: AsyncConnection, *, tags: list[Tag], **values: Any) -> Room:
+    row = (await conn.execute(insert(rooms).values(**values).returning(rooms))).one()
+    await set_tags(conn, row.id, tags)
+    return _room(row, tags)
+
+
+async def set_tags(conn: AsyncConnection, room_id: str, tags: list[Tag]) -> None:
+    await conn.execute(delete(room_tags).where(room_tags.c.room_id == room_id))
+    if tags:
+        await conn.execute(
+            insert(room_tags),
+            [{"room_id": room_id, "name": t.name, "category": t.category.value} for t in tags],
+        )
+
+
+async def _tags(conn: AsyncConnection, room_ids: list[str]) -> dict[str, list[Tag]]:
+    out: dict[str, list[Tag]] = {rid: [] for rid in room_ids}
+    if room_ids:
+        rows = await conn.execute(
+            select(room_tags)
+            .where(room_tags.c.room_id.in_(room_ids))
+            .order_by(room_tags.c.room_id, room_tags.c.name)
+        )
+        for r in rows:
+            out[r.room_id].append(Tag(r.name, TagCategory(r.category)))
+    return out
+
+
+async def get_room(conn: AsyncConnection, room_id: str, *, for_update: bool = False) -> Room | None:
+    q = select(rooms).where(rooms.c.id == room_id)
+    if for_update:
+        q = q.with_for_update()
+    row = (await conn.execute(q)).one_or_none()
+    if row is None:
+        return None
+    return _room(row, (await _tags(conn, [row.id]))[row.id])
+
+
+async def get_room_by_link(conn: AsyncConnection, link_code: str) -> Room | None:
+    row = (await conn.execute(select(rooms).where(rooms.c.link_code == link_code))).one_or_none()
+    if row is None:
+        return None
+    return _room(row, (await _tags(conn, [row.id]))[row.id])
+
+
+async def get_code_hash(conn: AsyncConnection, room_id: str) -> str | None:
+    q = select(rooms.c.code_hash).where(rooms.c.id == room_id)
+    return (await conn.execute(q)).scalar_one_or_none()
+
+
+async def rooms_of_user(conn: AsyncConnection, user_id: int) -> list[tuple[Room, Any]]:
+    """The user's active rooms, each with its member row, newest activity first."""
+    rows = (
+        await conn.execute(
+            select(rooms, members.c.id.label("member_id"), members.c.last_read_seq)
+            .join(members, members.c.room_id == rooms.c.id)
+            .where(members.c.user_id == user_id, members.c.active.is_(True))
+            .order_by(rooms.c.last_seq.desc(), rooms.c.id)
+        )
+    ).all()
+    tags = await _tags(conn, [r.id for r in rows])
+    return [(_room(r, tags[r.id]), r) for r in rows]
+
+
+async def update_room(conn: AsyncConnection, room_id: str, **values: Any) -> None:
+    await conn.execute(update(rooms).where(rooms.c.id == room_id).values(**values))
+
+
+async def next_seq(conn: AsyncConnection, room_id: str) -> int:
+    """Take the room's next sequence number inside the caller's transaction.
+
+    The row stays locked until commit (PostgreSQL) or the whole database is (SQLite), so
+    seqs are handed out in commit order with no gaps among committed changes.
+    """
+    result = await conn.execute(
+        update(rooms)
+        .where(rooms.c.id == room_id)
+        .values(last_seq=rooms.c.last_seq + 1)
+        .returning(rooms.c.last_seq)
+    )
+    return int(result.scalar_one())
+
+
+async def add_member_count(conn: AsyncConnection, room_id: str, delta: int) -> None:
+    await conn.execute(
+        update(rooms).where(rooms.c.id == room_id).values(member_count=rooms.c.member_count + delta)
+    )
+
+
+async def direct_room_for(conn: AsyncConnection, parent_id: str, user_id: int) -> str | None:
+    """The 1:1 room a link already gave this user, if they are still in it."""
+    q = (
+        select(rooms.c.id)
+        .join(members, members.c.room_id == rooms.c.id)
+        .where(
+            rooms.c.parent_id == parent_id,
+            members.c.user_id == user_id,
+            members.c.active.is_(True),
+            members.c.role != "host",
+        )
+    )
+    return (await conn.execute(q)).scalars().first()
+
+
+async def last_seq(conn: AsyncConnection, room_id: str) -> int:
+    """The room's current last seq, without taking a new one."""
+    q = select(rooms.c.last_seq).where(rooms.c.id == room_id)
+    return int((await conn.execute(q)).scalar_one())

@@ -1,0 +1,177 @@
+"""Table definitions. Alembic migrations in ``migrations/versions`` must match these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, also on SQLite (which stores no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: OpenLink stores UTC-aware datetimes only")
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UTC_TS = UTCDateTime()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("display_name", String(40), nullable=False),
+    Column("language", String(35), nullable=False),
+    Column("interests", JSON, nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+    Column("expires_at", UTC_TS, nullable=False),
+    Index("ix_tokens_user_id", "user_id"),
+)
+
+open_profiles = Table(
+    "open_profiles",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("nickname", String(40), nullable=False),
+    Column("avatar_url", String(2048)),
+    Column("created_at", UTC_TS, nullable=False),
+    Index("ix_open_profiles_user_id", "user_id"),
+)
+
+rooms = Table(
+    "rooms",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("cover_url", String(2048)),
+    Column("visibility", String(16), nullable=False),
+    Column("profile_policy", String(16), nullable=False),
+    Column("member_cap", Integer, nullable=False),
+    Column("member_count", Integer, nullable=False, server_default=text("0")),
+    Column("status", String(16), nullable=False),
+    Column("link_code", String(24), nullable=False, unique=True),
+    Column("code_hash", String(200)),
+    #: The room's sequence counter: the seq of its latest durable change.
+    Column("last_seq", BigInteger, nullable=False, server_default=text("0")),
+    Column("parent_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE")),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+    Index("ix_rooms_parent_id", "parent_id"),
+)
+
+room_tags = Table(
+    "room_tags",
+    metadata,
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(40), primary_key=True),
+    Column("category", String(16), nullable=False),
+    Index("ix_room_tags_name", "name"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("nickname", String(40), nullable=False),
+    Column("avatar_url", String(2048)),
+    Column("profile_kind", String(8), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("last_read_seq", BigInteger, nullable=False, server_default=text("0")),
+    Column("joined_at", UTC_TS, nullable=False),
+    Column("left_at", UTC_TS),
+    Index("ix_members_user_id", "user_id", "active"),
+    Index("ix_members_room_id", "room_id", "active"),
+    # One active membership per person per room; a rejoin is a new member (a new id),
+    # so an old open profile is never linked to a new one.
+    Index(
+        "uq_members_room_user_active",
+        "room_id",
+        "user_id",
+        unique=True,
+        sqlite_where=text("active"),
+        postgresql_where=text("active"),
+    ),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("rev", BigInteger, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("member_id", String(24)),
+    Column("body", Text),
+    Column("reply_to", BigInteger),
+    Column("mentions", JSON),
+    Column("reactions", JSON),
+    Column("system", JSON),
+    Column("client_id", String(64)),
+    Column("created_at", UTC_TS, nullable=False),
+    Column("edited_at", UTC_TS),
+    Column("deleted_at", UTC_TS),
+    UniqueConstraint("room_id", "rev"),
+    UniqueConstraint("room_id", "member_id", "client_id"),
+)
+
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("room_id", String(24), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("member_id", String(24), primary_key=True),
+    Column("emoji", String(32), primary_key=True),
+    Column("created_at", UTC_TS, nullable=False),
+)
