@@ -8,10 +8,9 @@ from collections.abc import AsyncIterator
 
 from argon2 import PasswordHasher
 from fastapi import FastAPI
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.exceptions import HTTPException
 from starlette.routing import WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openlink import __version__, broker
 from openlink.actions.context import Context
@@ -83,11 +82,39 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     return app
 
 
-class BodyLimit(BaseHTTPMiddleware):
-    """Refuse bodies over 1 MiB by their declared length before reading them."""
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return error_response(413, "too_large", "The request body is larger than 1 MiB.")
-        return await call_next(request)
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", ()))
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    # An HTTPException passes through the framework's body parsing and
+                    # reaches the error handler as a 413.
+                    raise HTTPException(413, f"The request body is larger than {self.limit} bytes.")
+            return message
+
+        await self.app(scope, counted, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413, "too_large", f"The request body is larger than {self.limit} bytes."
+        )
+        await response(scope, receive, send)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,7 +15,7 @@ bench_app = typer.Typer(help="Load generators that print figures.", no_args_is_h
 app.add_typer(bench_app, name="bench")
 
 
-def uvicorn_config_kwargs(settings: Settings) -> dict[str, object]:
+def uvicorn_config_kwargs(settings: Settings) -> dict[str, Any]:
     """How OpenLink runs on uvicorn: uvloop, httptools, our WebSocket fast path, no deflate."""
     from openlink.realtime.server import FastPathWebSocketProtocol
 
@@ -59,7 +59,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         **uvicorn_config_kwargs(settings),
-    )  # type: ignore[arg-type]
+    )
     typer.echo(f"OpenLink on http://{settings.host}:{settings.port}  (Ctrl-C to stop)")
     uvicorn.Server(config).run()
 

@@ -33,16 +33,20 @@ async def do_sign_up(
 ) -> tuple[User, str]:
     username = rules.check_username(username)
     rules.check_password(password)
-    values = dict(
-        display_name=rules.check_display_name(display_name),
-        language=rules.check_language(language),
-        interests=rules.check_interests(interests),
-    )
+    display_name = rules.check_display_name(display_name)
+    language = rules.check_language(language)
+    interests = rules.check_interests(interests)
     password_hash = await asyncio.to_thread(ctx.passwords.hash, password)
     try:
         async with ctx.db.write() as tx:
             user = await store.insert_user(
-                tx.conn, username=username, password_hash=password_hash, now=ctx.now(), **values
+                tx.conn,
+                username=username,
+                password_hash=password_hash,
+                now=ctx.now(),
+                display_name=display_name,
+                language=language,
+                interests=interests,
             )
             token = await _issue_token(ctx, tx.conn, user.id)
     except IntegrityError:

@@ -67,9 +67,10 @@ async def _join(
         await check_participation_code(ctx, code_hash, code)
     now = ctx.now()
     async with ctx.db.write() as tx:
-        room = await store.get_room(tx.conn, room.id, for_update=True)  # type: ignore[assignment]
-        if room is None or (by_link is not None and room.link_code != by_link):
+        locked = await store.get_room(tx.conn, room.id, for_update=True)
+        if locked is None or (by_link is not None and locked.link_code != by_link):
             raise link_not_found() if by_link else room_not_found()
+        room = locked
         if room.status is RoomStatus.CLOSED:
             raise Forbidden("This room is closed.", code="room_closed")
         existing = await members_store.active_member(tx.conn, room.id, user.id)

@@ -14,7 +14,7 @@ bounded whatever the client does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from openlink.realtime.frames import Frame
@@ -25,7 +25,7 @@ CLOSE_AUTH = 4001  # no valid token
 CLOSE_PROTOCOL = 4002  # hello missing or malformed
 CLOSE_GOING_AWAY = 1001  # server shutting down: reconnect (elsewhere) and resume
 
-Closer = Callable[[int, str], Awaitable[None]]
+Closer = Callable[[int, str], Coroutine[Any, Any, None]]
 
 
 class Conn:
@@ -95,12 +95,14 @@ class TransportConn(Conn):
 
 
 class QueueConn(Conn):
-    __slots__ = ("_queue", "_size", "max_bytes")
+    __slots__ = ("_low", "_queue", "_size", "max_bytes")
 
     def __init__(self, user_id: int, closer: Closer, max_bytes: int) -> None:
         super().__init__(user_id, closer)
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._size = 0
+        self._low = asyncio.Event()
+        self._low.set()
         self.max_bytes = max_bytes
 
     def send(self, frame: Frame) -> None:
@@ -111,15 +113,18 @@ class QueueConn(Conn):
             self.kill(CLOSE_RESUME, "outbound queue full: reconnect and resume")
             return
         self._queue.put_nowait(frame.payload)
+        if self._size > self.max_bytes // 2:
+            self._low.clear()
 
     async def run_writer(self, send_text: Callable[[str], Awaitable[None]]) -> None:
         while (payload := await self._queue.get()) is not None:
-            self._size -= len(payload)
             await send_text(payload.decode())
+            self._size -= len(payload)
+            if self._size <= self.max_bytes // 2:
+                self._low.set()
 
     def stop_writer(self) -> None:
         self._queue.put_nowait(None)
 
     async def drain(self) -> None:
-        while self._size > self.max_bytes // 2 and not self.closed:
-            await asyncio.sleep(0.01)
+        await self._low.wait()

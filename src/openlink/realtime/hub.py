@@ -244,7 +244,7 @@ class Hub:
 
     def _on_user_event(self, user_id: int, event: dict[str, Any], data: bytes) -> None:
         conns = list(self.users.get(user_id, ()))
-        room_id = event["room"]["id"] if event.get("type") == "joined" else event.get("room")
+        room_id: str = event["room"]["id"] if event.get("type") == "joined" else event["room"]
         for conn in conns:
             if event.get("type") == "joined":
                 conn.rooms[room_id] = event["member"]["id"]

@@ -18,7 +18,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 TRANSPORT_EXTENSION = "openlink.transport"
 
 
-class FastPathWebSocketProtocol(WebSocketsSansIOProtocol):  # type: ignore[misc]
+class FastPathWebSocketProtocol(WebSocketsSansIOProtocol):
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)

@@ -1,0 +1,51 @@
+# OpenLink — every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test test-sqlite test-postgres lint format bench-fanout clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed-run
+
+## run: install and start the server on embedded defaults (SQLite in ./data) with demo data
+run: $(VENV)/.installed-run
+	$(BIN)/openlink serve --demo
+
+## test: install and run lint, then the whole suite on SQLite, and on PostgreSQL when
+##       OPENLINK_TEST_DATABASE_URL is set
+test: $(VENV)/.installed-dev lint test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.installed-dev
+	$(BIN)/pytest -q
+
+test-postgres: $(VENV)/.installed-dev
+	@if [ -n "$$OPENLINK_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL"; $(BIN)/pytest -q; \
+	else echo "== PostgreSQL run skipped: OPENLINK_TEST_DATABASE_URL is not set"; fi
+
+## lint: ruff (lint + format check) and mypy
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+## bench-fanout: the 1,500-member fan-out benchmark (prints one JSON line last)
+bench-fanout: $(VENV)/.installed-run
+	$(BIN)/openlink bench fanout --members 1500 --senders 10 --messages 300
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
