@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     presence_interval_s: float = Field(1.0, gt=0)
 
     argon2_time_cost: int = Field(3, ge=1)
-    argon2_memory_kib: int = Field(65_536, ge=8)
+    argon2_memory_kib: int = Field(65_536, ge=64)
 
     log_level: str = "info"
 
