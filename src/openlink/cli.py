@@ -28,6 +28,7 @@ def uvicorn_config_kwargs(settings: Settings) -> dict[str, Any]:
         ws_ping_timeout=settings.ws_ping_interval_s,
         lifespan="on",
         log_level=settings.log_level,
+        ws_max_size=1 << 20,
         timeout_graceful_shutdown=10,
         backlog=4096,
     )
