@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,6 +75,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     for module in (accounts, rooms, messages):
         app.include_router(module.router)
     app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> RedirectResponse:
+        return RedirectResponse("/docs")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     async def healthz() -> dict[str, object]:

@@ -70,6 +70,7 @@ async def do_sign_in(ctx: Context, *, username: str, password: str) -> tuple[Use
         if ctx.passwords.check_needs_rehash(password_hash):
             new_hash = ctx.passwords.hash(password)
             await store.set_password_hash(tx.conn, user_id, new_hash)
+        await store.delete_expired_tokens(tx.conn, user_id, ctx.now())
         token = await _issue_token(ctx, tx.conn, user_id)
         user = await store.get_user(tx.conn, user_id)
     assert user is not None

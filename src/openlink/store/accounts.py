@@ -100,8 +100,10 @@ async def delete_token(conn: AsyncConnection, token_hash: str) -> None:
     await conn.execute(delete(tokens).where(tokens.c.token_hash == token_hash))
 
 
-async def delete_expired_tokens(conn: AsyncConnection, now: datetime) -> None:
-    await conn.execute(delete(tokens).where(tokens.c.expires_at <= now))
+async def delete_expired_tokens(conn: AsyncConnection, user_id: int, now: datetime) -> None:
+    await conn.execute(
+        delete(tokens).where(tokens.c.user_id == user_id, tokens.c.expires_at <= now)
+    )
 
 
 def _profile(row: Any) -> OpenProfile:

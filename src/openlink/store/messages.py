@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openlink.domain.messages import Message, MessageKind
 from openlink.store.schema import messages, reactions
 
+#: Unread counts stop here; clients show it as "999+".
+UNREAD_CAP = 1_000
+
 
 def _message(row: Any) -> Message:
     return Message(
@@ -116,11 +119,16 @@ async def changed_since(
     return [_message(r) for r in await conn.execute(q)]
 
 
-async def count_after(conn: AsyncConnection, room_id: str, seq: int, *, not_by: str) -> int:
-    """Unread: live messages after ``seq`` that someone other than ``not_by`` wrote."""
-    q = (
-        select(func.count())
-        .select_from(messages)
+async def count_after(
+    conn: AsyncConnection, room_id: str, seq: int, *, not_by: str, cap: int = UNREAD_CAP
+) -> int:
+    """Unread: live messages after ``seq`` that someone other than ``not_by`` wrote.
+
+    Counting stops at ``cap`` (clients show "999+"), so a long-absent member's room list
+    costs a bounded scan.
+    """
+    unread = (
+        select(messages.c.seq)
         .where(
             messages.c.room_id == room_id,
             messages.c.seq > seq,
@@ -128,7 +136,10 @@ async def count_after(conn: AsyncConnection, room_id: str, seq: int, *, not_by: 
             messages.c.kind == MessageKind.TEXT.value,
             messages.c.member_id != not_by,
         )
+        .limit(cap)
+        .subquery()
     )
+    q = select(func.count()).select_from(unread)
     return int((await conn.execute(q)).scalar_one())
 
 
