@@ -121,3 +121,18 @@ async def test_a_joining_socket_gets_held_events_past_its_catch_up_once(ctx: Con
     feed.on_durable(5, events[3])
     assert conn.revs == [2, 3, 4, 5]
     assert conn in feed.live
+
+
+async def test_a_socket_ahead_of_the_feed_gets_no_repeats(ctx: Context) -> None:
+    """The database catch-up saw revs the broker has not delivered yet: they must not
+    reach the socket a second time when they do arrive."""
+    room_id, events = await _room_with_messages(ctx, 3)  # revs 2..4
+    feed = Feed(Hub(ctx), room_id)
+    feed.set_baseline(1)
+    conn = Recorder()
+    feed.add(conn)
+    conn.revs.extend([2, 3])  # the catch-up read both; the feed has delivered neither
+    feed.finish_catch_up(conn, 3)
+    for rev, data in zip((2, 3, 4), events, strict=True):
+        feed.on_durable(rev, data)
+    assert conn.revs == [2, 3, 4]

@@ -166,7 +166,9 @@ class Feed:
                 pos = rev
         j.held.clear()
         j.pos = pos
-        if self.last_rev is not None and self.last_rev <= pos:
+        # Live only once the feed itself has reached what the database gave this socket;
+        # until then, events up to ``pos`` that are still in flight would repeat.
+        if self.last_rev is not None and self.last_rev >= pos:
             self._promote(conn)
 
     # -- ephemeral events -----------------------------------------------------------
