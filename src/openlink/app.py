@@ -31,7 +31,9 @@ def build_context(settings: Settings) -> Context:
     settings.prepare()
     return Context(
         settings=settings,
-        db=Database(settings.effective_database_url()),
+        db=Database(
+            settings.effective_database_url(), sqlite_synchronous=settings.sqlite_synchronous
+        ),
         broker=broker.create(settings),
         passwords=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib

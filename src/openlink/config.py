@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,12 +17,13 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     #: SQLAlchemy async URL. Empty means an SQLite file in ``data_dir``.
     database_url: str = ""
+    #: SQLite durability: ``full`` syncs every commit to disk (acknowledged = durable, also
+    #: across a power cut); ``normal`` survives process crashes only.
+    sqlite_synchronous: Literal["full", "normal"] = "full"
     broker: str = "memory"
-    redis_url: str = "redis://127.0.0.1:6379/0"
 
     host: str = "127.0.0.1"
     port: int = 8000
-    public_url: str = ""
 
     #: Default member cap for new group rooms, and the ceiling a host may raise it to.
     default_member_cap: int = Field(1_500, ge=2)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.actions.context import Context
+from openlink.actions.notify import notify_user
 from openlink.domain import accounts as rules
 from openlink.domain.accounts import OpenProfile, User
 from openlink.domain.ids import hash_token, new_id, new_token
@@ -66,9 +67,11 @@ async def do_sign_in(ctx: Context, *, username: str, password: str) -> tuple[Use
     user_id, password_hash = creds
     if not await asyncio.to_thread(_verify, ctx, password_hash, password):
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
+    new_hash = None
+    if ctx.passwords.check_needs_rehash(password_hash):
+        new_hash = await asyncio.to_thread(ctx.passwords.hash, password)
     async with ctx.db.write() as tx:
-        if ctx.passwords.check_needs_rehash(password_hash):
-            new_hash = ctx.passwords.hash(password)
+        if new_hash is not None:
             await store.set_password_hash(tx.conn, user_id, new_hash)
         await store.delete_expired_tokens(tx.conn, user_id, ctx.now())
         token = await _issue_token(ctx, tx.conn, user_id)
@@ -108,9 +111,13 @@ async def access_user_by_token(ctx: Context, token: str) -> User:
     return user
 
 
-async def do_sign_out(ctx: Context, token: str) -> None:
+async def do_sign_out(ctx: Context, user: User, token: str) -> None:
+    """Revoke the token; sockets opened with it close (code 4001)."""
+    token_hash = hash_token(token)
     async with ctx.db.write() as tx:
-        await store.delete_token(tx.conn, hash_token(token))
+        await store.delete_token(tx.conn, token_hash)
+        event = {"type": "signed_out", "token": token_hash}
+        tx.after_commit(lambda: notify_user(ctx, user.id, event))
 
 
 async def do_update_profile(

@@ -58,12 +58,13 @@ async def _join(
 ) -> tuple[Room, Member]:
     async with ctx.db.read() as conn:
         room = await store.get_room(conn, room_id)
-        code_hash = None if room is None else await store.get_code_hash(conn, room.id)
-    if room is None or room.kind is RoomKind.DIRECT:
+        if room is None or room.kind is RoomKind.DIRECT:
+            raise room_not_found()
+        code_hash = await store.get_code_hash(conn, room.id)
+        already = await members_store.active_member(conn, room.id, user.id)
+    if by_link is None and room.visibility is not Visibility.PUBLIC and already is None:
         raise room_not_found()
-    if by_link is None and room.visibility is not Visibility.PUBLIC:
-        raise room_not_found()
-    if code_hash is not None:
+    if code_hash is not None and already is None:
         await check_participation_code(ctx, code_hash, code)
     now = ctx.now()
     async with ctx.db.write() as tx:

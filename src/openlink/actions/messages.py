@@ -10,10 +10,9 @@ from openlink.domain import messages as rules
 from openlink.domain.accounts import User
 from openlink.domain.members import Member
 from openlink.domain.messages import Message, MessageKind
-from openlink.domain.permissions import Action, require
-from openlink.domain.rooms import RoomStatus
+from openlink.domain.permissions import Action
 from openlink.errors import Forbidden, InvalidInput, NotFound
-from openlink.queries.access import room_not_found
+from openlink.queries.access import access_member_for
 from openlink.store import members as members_store
 from openlink.store import messages as store
 from openlink.store import rooms as rooms_store
@@ -33,12 +32,7 @@ class _AlreadySent(Exception):
 
 
 async def check_sender(tx: Tx, user: User, room_id: str, action: Action) -> Member:
-    found = await members_store.sender(tx.conn, room_id, user.id)
-    if found is None:
-        raise room_not_found()
-    member, status = found
-    require(member.role, action, RoomStatus(status))
-    return member
+    return await access_member_for(tx.conn, user, room_id, action)
 
 
 async def do_send_message(
@@ -172,3 +166,10 @@ async def do_mark_read(ctx: Context, user: User, room_id: str, seq: int) -> int:
         member = await check_sender(tx, user, room_id, Action.READ)
         last = await rooms_store.last_seq(tx.conn, room_id)
         return await members_store.advance_read_marker(tx.conn, member.id, min(seq, last))
+
+
+async def check_can_type(ctx: Context, user: User, room_id: str) -> str:
+    """The member id to show as typing, if the user may post in the room now."""
+    async with ctx.db.read() as conn:
+        member = await access_member_for(conn, user, room_id, Action.POST)
+    return member.id

@@ -15,7 +15,8 @@ from openlink.domain.rooms import Room
 
 
 def iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.isoformat().replace("+00:00", "Z")
+    # Always with microseconds, so that the strings sort like the instants they name.
+    return None if dt is None else dt.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def member_view(m: Member) -> dict[str, Any]:
@@ -72,8 +73,6 @@ def message_view(m: Message) -> dict[str, Any]:
         view["reactions"] = m.reactions
     if m.edited_at is not None:
         view["edited_at"] = iso(m.edited_at)
-    if m.client_id is not None:
-        view["client_id"] = m.client_id
     if m.system is not None:
         view["system"] = m.system
     return view
@@ -82,7 +81,10 @@ def message_view(m: Message) -> dict[str, Any]:
 def message_event(m: Message, change: str) -> dict[str, Any]:
     """The one durable room event: a message's state after ``change``.
 
-    ``change`` is ``new``, ``edited``, ``deleted`` or ``reactions``. Clients upsert by
-    ``seq`` and remember the highest ``rev`` per room as their resume point.
+    ``change`` is ``new``, ``edited``, ``deleted`` or ``reactions`` live, and ``new``,
+    ``updated`` or ``deleted`` when replayed from the database (resume, gap fill). Clients
+    upsert by ``seq`` and remember the highest ``rev`` per room as their resume point.
+    The sender's ``client_id`` is not part of it: the sender learns its seq from the ack,
+    and nobody else needs an id that a careless client might reuse across rooms.
     """
     return {"type": "message", "change": change, "message": message_view(m)}

@@ -47,8 +47,8 @@ async def sign_in(ctx: CtxDep, body: SignIn) -> dict[str, Any]:
 
 
 @router.delete("/sessions/current", status_code=204, summary="Sign out: revoke this token")
-async def sign_out(ctx: CtxDep, _user: UserDep, token: TokenDep) -> Response:
-    await accounts.do_sign_out(ctx, token)
+async def sign_out(ctx: CtxDep, user: UserDep, token: TokenDep) -> Response:
+    await accounts.do_sign_out(ctx, user, token)
     return Response(status_code=204)
 
 

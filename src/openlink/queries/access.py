@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openlink.domain.accounts import User
 from openlink.domain.members import Member
 from openlink.domain.permissions import Action, require
-from openlink.domain.rooms import Room, RoomKind, Visibility
+from openlink.domain.rooms import Room, RoomKind, RoomStatus, Visibility
 from openlink.errors import NotFound
 from openlink.store import members as members_store
 from openlink.store import rooms as rooms_store
@@ -46,5 +46,17 @@ async def access_room_for_preview(
     return room, member
 
 
+async def access_member_for(
+    conn: AsyncConnection, user: User, room_id: str, action: Action
+) -> Member:
+    """The user's membership in a room, if it allows ``action`` (one read)."""
+    found = await members_store.sender(conn, room_id, user.id)
+    if found is None:
+        raise room_not_found()
+    member, status, kind = found
+    require(member.role, action, RoomStatus(status), RoomKind(kind))
+    return member
+
+
 def check_can(room: Room, member: Member, action: Action) -> None:
-    require(member.role, action, room.status)
+    require(member.role, action, room.status, room.kind)

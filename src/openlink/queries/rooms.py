@@ -16,23 +16,30 @@ from openlink.store import rooms as store
 
 
 async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
+    """My rooms with my membership, unread count and last message; latest activity first."""
     async with ctx.db.read() as conn:
+        mine = await members_store.memberships(conn, user.id)
         out = []
-        for room, row in await store.rooms_of_user(conn, user.id):
-            unread = await messages_store.count_after(
-                conn, room.id, row.last_read_seq, not_by=row.member_id
-            )
+        for room in await store.rooms_of_user(conn, user.id):
+            me = mine[room.id]
+            unread = await messages_store.count_after(conn, room.id, me.last_read_seq, not_by=me.id)
             last = await messages_store.page(conn, room.id, before=None, after=None, limit=1)
             out.append(
                 {
                     **room_view(room),
-                    "me": row.member_id,
-                    "read_seq": row.last_read_seq,
+                    "me": member_view(me),
+                    "read_seq": me.last_read_seq,
                     "unread": unread,
                     "last_message": message_view(last[0]) if last else None,
                 }
             )
-        return out
+    out.sort(key=_activity, reverse=True)
+    return out
+
+
+def _activity(view: dict[str, Any]) -> str:
+    last = view["last_message"]
+    return str(last["created_at"] if last else view["created_at"])
 
 
 async def room_for(ctx: Context, user: User | None, room_id: str) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from openlink.realtime.frames import Frame
 CLOSE_RESUME = 4000  # you fell behind: reconnect and resume
 CLOSE_AUTH = 4001  # no valid token
 CLOSE_PROTOCOL = 4002  # hello missing or malformed
-CLOSE_GOING_AWAY = 1001  # server shutting down: reconnect (elsewhere) and resume
 
 Closer = Callable[[int, str], Coroutine[Any, Any, None]]
 
@@ -31,10 +30,24 @@ Closer = Callable[[int, str], Coroutine[Any, Any, None]]
 class Conn:
     """Base: identity, membership bookkeeping and the close path."""
 
-    __slots__ = ("_closer", "closed", "rooms", "sizes", "typing_at", "user_id")
+    __slots__ = (
+        "_closer",
+        "closed",
+        "held_user_events",
+        "ready",
+        "rooms",
+        "sizes",
+        "token_hash",
+        "typing_at",
+        "user_id",
+    )
 
-    def __init__(self, user_id: int, closer: Closer) -> None:
+    def __init__(self, user_id: int, closer: Closer, token_hash: str = "") -> None:
         self.user_id = user_id
+        self.token_hash = token_hash
+        #: Until ``ready`` went out, account events wait here, so none precedes it.
+        self.ready = False
+        self.held_user_events: list[tuple[dict[str, Any], bytes]] = []
         self.rooms: dict[str, str] = {}  # room id -> this account's member id there
         self.sizes: dict[str, int] = {}  # room id -> member count when last seen
         self.typing_at: dict[str, float] = {}
@@ -69,8 +82,9 @@ class TransportConn(Conn):
         transport: asyncio.WriteTransport,
         writable: asyncio.Event | None,
         max_bytes: int,
+        token_hash: str = "",
     ) -> None:
-        super().__init__(user_id, closer)
+        super().__init__(user_id, closer, token_hash)
         self._transport = transport
         self._writable = writable
         self.max_bytes = max_bytes
@@ -97,8 +111,8 @@ class TransportConn(Conn):
 class QueueConn(Conn):
     __slots__ = ("_low", "_queue", "_size", "max_bytes")
 
-    def __init__(self, user_id: int, closer: Closer, max_bytes: int) -> None:
-        super().__init__(user_id, closer)
+    def __init__(self, user_id: int, closer: Closer, max_bytes: int, token_hash: str = "") -> None:
+        super().__init__(user_id, closer, token_hash)
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._size = 0
         self._low = asyncio.Event()

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from openlink.actions import accounts, messages
 from openlink.actions.notify import notify_room_ephemeral
 from openlink.domain.accounts import User
+from openlink.domain.ids import hash_token
 from openlink.errors import OpenLinkError
 from openlink.queries.access import room_not_found
 from openlink.realtime.conn import (
@@ -57,10 +58,11 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.send_text(error_frame(exc.code, exc.message).payload.decode())
         await ws.close(CLOSE_AUTH, exc.code)
         return
-    conn, writer = _make_conn(ws, hub, user)
+    conn, writer = _make_conn(ws, hub, user, hash_token(hello.token))
     await hub.connect(conn)
     try:
         rooms = await _ready(hub, conn, user)
+        hub.mark_ready(conn)
         for room_id, last in rooms.items():
             since = min(hello.since.get(room_id, last), last)
             await hub.attach(conn, room_id, since)
@@ -86,7 +88,9 @@ async def _read_hello(ws: WebSocket) -> Hello | None:
         return None
 
 
-def _make_conn(ws: WebSocket, hub: Hub, user: User) -> tuple[Conn, asyncio.Task[None] | None]:
+def _make_conn(
+    ws: WebSocket, hub: Hub, user: User, token_hash: str
+) -> tuple[Conn, asyncio.Task[None] | None]:
     max_bytes = hub.ctx.settings.ws_max_outbound_bytes
 
     async def close(code: int, reason: str) -> None:
@@ -95,8 +99,11 @@ def _make_conn(ws: WebSocket, hub: Hub, user: User) -> tuple[Conn, asyncio.Task[
 
     fast = ws.scope.get("extensions", {}).get(TRANSPORT_EXTENSION)
     if fast is not None:
-        return TransportConn(user.id, close, fast["transport"], fast["writable"], max_bytes), None
-    conn = QueueConn(user.id, close, max_bytes)
+        fast_conn = TransportConn(
+            user.id, close, fast["transport"], fast["writable"], max_bytes, token_hash
+        )
+        return fast_conn, None
+    conn = QueueConn(user.id, close, max_bytes, token_hash)
     writer = asyncio.get_running_loop().create_task(conn.run_writer(ws.send_text))
     return conn, writer
 
@@ -106,7 +113,7 @@ async def _ready(hub: Hub, conn: Conn, user: User) -> dict[str, int]:
 
     rooms = await my_rooms(hub.ctx, user)
     for r in rooms:
-        conn.rooms[r["id"]] = r["me"]
+        conn.rooms[r["id"]] = r["me"]["id"]
         conn.sizes[r["id"]] = r["member_count"]
     conn.send(
         Frame.of(
@@ -190,7 +197,7 @@ async def _handle(hub: Hub, conn: Conn, user: User, op: Send | Typing | Read | P
             )
         )
     elif isinstance(op, Typing):
-        await _typing(hub, conn, op.room)
+        await _typing(hub, conn, user, op.room)
     elif isinstance(op, Read):
         marker = await messages.do_mark_read(ctx, user, op.room, op.seq)
         conn.send(Frame.of({"type": "read", "room": op.room, "seq": marker}))
@@ -198,16 +205,16 @@ async def _handle(hub: Hub, conn: Conn, user: User, op: Send | Typing | Read | P
         conn.send(Frame.of({"type": "pong", "ref": op.ref, "t": time.time()}))
 
 
-async def _typing(hub: Hub, conn: Conn, room_id: str) -> None:
-    member_id = conn.rooms.get(room_id)
-    if member_id is None:
+async def _typing(hub: Hub, conn: Conn, user: User, room_id: str) -> None:
+    if room_id not in conn.rooms:
         raise room_not_found()
     now = time.monotonic()
     if now - conn.typing_at.get(room_id, 0.0) < TYPING_EVERY_S:
-        return
+        return  # at most one typing event per socket and room every few seconds
     conn.typing_at[room_id] = now
     if conn.sizes.get(room_id, 0) > hub.ctx.settings.typing_max_members:
         return  # large rooms: typing indicators are noise and cost N deliveries each
+    member_id = await messages.check_can_type(hub.ctx, user, room_id)
     await notify_room_ephemeral(
         hub.ctx, room_id, {"type": "typing", "room": room_id, "member": member_id}
     )

@@ -24,7 +24,7 @@ from openlink.actions.notify import room_channel, user_channel
 from openlink.domain.events import message_event
 from openlink.domain.messages import Message
 from openlink.queries import messages as stream
-from openlink.realtime.conn import CLOSE_RESUME, Conn
+from openlink.realtime.conn import CLOSE_AUTH, CLOSE_RESUME, Conn
 from openlink.realtime.frames import Frame
 
 log = logging.getLogger("openlink.hub")
@@ -245,17 +245,32 @@ class Hub:
             self._on_user_event(int(key), event, data)
 
     def _on_user_event(self, user_id: int, event: dict[str, Any], data: bytes) -> None:
-        conns = list(self.users.get(user_id, ()))
-        room_id: str = event["room"]["id"] if event.get("type") == "joined" else event["room"]
-        for conn in conns:
-            if event.get("type") == "joined":
-                conn.rooms[room_id] = event["member"]["id"]
-                conn.sizes[room_id] = int(event["room"]["member_count"])
-                conn.send(Frame(data))
-                self._spawn(self.attach(conn, room_id, int(event["since"])))
-            elif event.get("type") == "left":
-                self.detach(conn, room_id)
-                conn.send(Frame(data))
+        for conn in list(self.users.get(user_id, ())):
+            if conn.ready:
+                self._apply_user_event(conn, event, data)
+            else:
+                conn.held_user_events.append((event, data))
+
+    def _apply_user_event(self, conn: Conn, event: dict[str, Any], data: bytes) -> None:
+        kind = event.get("type")
+        if kind == "joined":
+            room_id: str = event["room"]["id"]
+            conn.rooms[room_id] = event["member"]["id"]
+            conn.sizes[room_id] = int(event["room"]["member_count"])
+            conn.send(Frame(data))
+            self._spawn(self.attach(conn, room_id, int(event["since"])))
+        elif kind == "left":
+            self.detach(conn, event["room"])
+            conn.send(Frame(data))
+        elif kind == "signed_out" and event.get("token") == conn.token_hash:
+            conn.kill(CLOSE_AUTH, "signed out")
+
+    def mark_ready(self, conn: Conn) -> None:
+        """``ready`` went out on ``conn``: apply the account events that waited for it."""
+        conn.ready = True
+        held, conn.held_user_events = conn.held_user_events, []
+        for event, data in held:
+            self._apply_user_event(conn, event, data)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = logging.getLogger("openlink.store")
 
 
 class Tx:
@@ -28,7 +31,7 @@ class Tx:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, sqlite_synchronous: str = "full") -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
@@ -39,15 +42,18 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            pragmas = _sqlite_pragmas(sqlite_synchronous)
+            event.listen(self.engine.sync_engine, "connect", pragmas)
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
         """A read-write transaction, committed on success and rolled back on error.
 
         Callbacks registered with :meth:`Tx.after_commit` run once the commit succeeded,
-        in registration order, before the next writer of this process starts: events
-        therefore leave a node in commit order.
+        in registration order. On SQLite they run before the next writer of this process
+        starts, so events leave a node in commit order; on PostgreSQL they may interleave
+        and the realtime hub puts them back in order. A failing callback is logged, never
+        raised: the change is committed, and readers recover it from the database.
         """
         lock = self._write_lock or contextlib.nullcontext()
         async with lock:
@@ -55,7 +61,10 @@ class Database:
                 tx = Tx(conn)
                 yield tx
             for callback in tx.callbacks:
-                await callback()
+                try:
+                    await callback()
+                except Exception:
+                    log.exception("after-commit callback failed; readers will catch up")
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -66,10 +75,17 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
+def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
+    # FULL: a commit is on disk before it is acknowledged, also across a power cut.
+    # NORMAL trades that last guarantee (not crash safety) for fewer fsyncs.
+    level = {"full": "FULL", "normal": "NORMAL"}[synchronous]
+
+    def apply(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={level}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return apply

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.members import Member, ProfileKind
 from openlink.domain.permissions import Role
-from openlink.store.schema import members
+from openlink.store.schema import members, rooms
 
 
 def _member(row: Any) -> Member:
@@ -45,6 +45,14 @@ async def active_member(conn: AsyncConnection, room_id: str, user_id: int) -> Me
         )
     ).one_or_none()
     return None if row is None else _member(row)
+
+
+async def memberships(conn: AsyncConnection, user_id: int) -> dict[str, Member]:
+    """The user's active memberships, by room id."""
+    rows = await conn.execute(
+        select(members).where(members.c.user_id == user_id, members.c.active.is_(True))
+    )
+    return {r.room_id: _member(r) for r in rows}
 
 
 async def get_member(conn: AsyncConnection, room_id: str, member_id: str) -> Member | None:
@@ -102,13 +110,14 @@ async def user_ids_of_room(conn: AsyncConnection, room_id: str) -> list[int]:
     return list((await conn.execute(q)).scalars())
 
 
-async def sender(conn: AsyncConnection, room_id: str, user_id: int) -> tuple[Member, str] | None:
-    """The active member and the room's status in one read: the send path's only lookup."""
-    from openlink.store.schema import rooms
+async def sender(
+    conn: AsyncConnection, room_id: str, user_id: int
+) -> tuple[Member, str, str] | None:
+    """The active member, the room's status and kind in one read: the send path's lookup."""
 
     row = (
         await conn.execute(
-            select(members, rooms.c.status.label("room_status"))
+            select(members, rooms.c.status.label("room_status"), rooms.c.kind.label("room_kind"))
             .join(rooms, rooms.c.id == members.c.room_id)
             .where(
                 members.c.room_id == room_id,
@@ -117,4 +126,4 @@ async def sender(conn: AsyncConnection, room_id: str, user_id: int) -> tuple[Mem
             )
         )
     ).one_or_none()
-    return None if row is None else (_member(row), row.room_status)
+    return None if row is None else (_member(row), row.room_status, row.room_kind)

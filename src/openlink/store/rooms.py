@@ -90,18 +90,18 @@ async def get_code_hash(conn: AsyncConnection, room_id: str) -> str | None:
     return (await conn.execute(q)).scalar_one_or_none()
 
 
-async def rooms_of_user(conn: AsyncConnection, user_id: int) -> list[tuple[Room, Any]]:
-    """The user's active rooms, each with its member row, newest activity first."""
+async def rooms_of_user(conn: AsyncConnection, user_id: int) -> list[Room]:
+    """The rooms the user is an active member of."""
     rows = (
         await conn.execute(
-            select(rooms, members.c.id.label("member_id"), members.c.last_read_seq)
+            select(rooms)
             .join(members, members.c.room_id == rooms.c.id)
             .where(members.c.user_id == user_id, members.c.active.is_(True))
-            .order_by(rooms.c.last_seq.desc(), rooms.c.id)
+            .order_by(rooms.c.id)
         )
     ).all()
     tags = await _tags(conn, [r.id for r in rows])
-    return [(_room(r, tags[r.id]), r) for r in rows]
+    return [_room(r, tags[r.id]) for r in rows]
 
 
 async def update_room(conn: AsyncConnection, room_id: str, **values: Any) -> None:
