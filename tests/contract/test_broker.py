@@ -1,0 +1,184 @@
+"""The broker contract (``openlink.broker.base``), run against every broker reachable.
+
+To add a broker, add a :class:`BrokerCase` to ``CASES`` (skipped when its server is not
+configured); every test below then runs against it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from openlink.broker.base import Broker
+from openlink.broker.memory import MemoryBroker
+
+WAIT_S = 2.0
+
+
+@dataclass(frozen=True)
+class BrokerCase:
+    name: str
+    make: Callable[[], Broker]
+    #: Whether two instances share channels (a network broker) or each is its own world.
+    shared: bool
+
+
+CASES = [BrokerCase("memory", MemoryBroker, shared=False)]
+
+
+class Inbox:
+    """The handler a node starts its broker with: records what arrives, in order."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, bytes]] = []
+        self._arrived = asyncio.Event()
+        self.inside_publish = False
+        self.called_inside_publish = False
+
+    def handler(self, channel: str, data: bytes) -> None:
+        if self.inside_publish:
+            self.called_inside_publish = True
+        self.received.append((channel, data))
+        self._arrived.set()
+
+    def on(self, channel: str) -> list[bytes]:
+        return [data for ch, data in self.received if ch == channel]
+
+    async def wait_for(self, channel: str, data: bytes) -> None:
+        async with asyncio.timeout(WAIT_S):
+            while (channel, data) not in self.received:
+                self._arrived.clear()
+                await self._arrived.wait()
+
+
+@dataclass
+class Node:
+    broker: Broker
+    inbox: Inbox
+
+
+@pytest.fixture(params=CASES, ids=[c.name for c in CASES])
+def case(request: pytest.FixtureRequest) -> BrokerCase:
+    return request.param
+
+
+@pytest.fixture
+async def node(case: BrokerCase) -> AsyncIterator[Node]:
+    started = Node(case.make(), Inbox())
+    await started.broker.start(started.inbox.handler)
+    yield started
+    await started.broker.stop()
+
+
+async def test_a_subscribed_channel_gets_what_is_published_in_order(node: Node) -> None:
+    await node.broker.subscribe("room:a")
+    sent = [f'{{"n": {i}}}'.encode() for i in range(200)]
+    for data in sent:
+        await node.broker.publish("room:a", data)
+    await node.inbox.wait_for("room:a", sent[-1])
+    assert node.inbox.on("room:a") == sent
+
+
+async def test_an_unsubscribed_channel_gets_nothing(node: Node) -> None:
+    await node.broker.subscribe("room:a")
+    await node.broker.publish("room:b", b"not for us")
+    await node.broker.publish("room:ab", b"a longer name is another channel")
+    await node.broker.publish("room:a", b"sentinel")
+    await node.inbox.wait_for("room:a", b"sentinel")
+    assert node.inbox.received == [("room:a", b"sentinel")]
+
+
+async def test_unsubscribing_stops_delivery(node: Node) -> None:
+    await node.broker.subscribe("room:a")
+    await node.broker.subscribe("room:z")
+    await node.broker.publish("room:a", b"before")
+    await node.inbox.wait_for("room:a", b"before")
+    await node.broker.unsubscribe("room:a")
+    await node.broker.unsubscribe("room:a")  # idempotent
+    await node.broker.unsubscribe("room:never")  # never subscribed: fine too
+    await node.broker.publish("room:a", b"after")
+    await node.broker.publish("room:z", b"sentinel")
+    await node.inbox.wait_for("room:z", b"sentinel")
+    assert node.inbox.on("room:a") == [b"before"]
+
+
+async def test_subscribing_twice_delivers_once(node: Node) -> None:
+    await node.broker.subscribe("room:a")
+    await node.broker.subscribe("room:a")
+    await node.broker.publish("room:a", b"one")
+    await node.broker.publish("room:a", b"two")
+    await node.inbox.wait_for("room:a", b"two")
+    assert node.inbox.on("room:a") == [b"one", b"two"]
+    # Idempotent: the second subscribe added nothing a single unsubscribe leaves behind.
+    await node.broker.unsubscribe("room:a")
+    await node.broker.subscribe("room:z")
+    await node.broker.publish("room:a", b"three")
+    await node.broker.publish("room:z", b"sentinel")
+    await node.inbox.wait_for("room:z", b"sentinel")
+    assert node.inbox.on("room:a") == [b"one", b"two"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"",
+        b'{"type": "message", "body": "\xec\x95\x88\xeb\x85\x95 \xf0\x9f\x91\x8d"}',
+        bytes(range(256)),
+        b"\x00" * 10 + b"\xff" * 10,
+        b"x" * (1 << 20),
+    ],
+    ids=["empty", "utf8-json", "all-bytes", "nul-ff", "1mib"],
+)
+async def test_payload_bytes_arrive_unchanged(node: Node, payload: bytes) -> None:
+    await node.broker.subscribe("user:7")
+    await node.broker.publish("user:7", payload)
+    await node.broker.publish("user:7", b"sentinel")
+    await node.inbox.wait_for("user:7", b"sentinel")
+    [(channel, data), _] = node.inbox.received
+    assert channel == "user:7"
+    assert type(data) is bytes
+    assert data == payload
+
+
+async def test_the_handler_never_runs_inside_publish(node: Node) -> None:
+    await node.broker.subscribe("room:a")
+    node.inbox.inside_publish = True
+    await node.broker.publish("room:a", b"x")
+    node.inbox.inside_publish = False
+    await node.inbox.wait_for("room:a", b"x")
+    assert node.inbox.called_inside_publish is False
+
+
+async def test_stop_drops_every_subscription(case: BrokerCase) -> None:
+    broker, inbox = case.make(), Inbox()
+    await broker.start(inbox.handler)
+    try:
+        await broker.subscribe("room:a")
+        await broker.stop()
+        await broker.start(inbox.handler)
+        await broker.subscribe("room:z")
+        await broker.publish("room:a", b"after restart")
+        await broker.publish("room:z", b"sentinel")
+        await inbox.wait_for("room:z", b"sentinel")
+        assert inbox.on("room:a") == []
+    finally:
+        await broker.stop()
+
+
+async def test_events_cross_nodes(case: BrokerCase) -> None:
+    if not case.shared:
+        pytest.skip(f"{case.name}: each instance is its own node")
+    one, two = Node(case.make(), Inbox()), Node(case.make(), Inbox())
+    await one.broker.start(one.inbox.handler)
+    await two.broker.start(two.inbox.handler)
+    try:
+        await two.broker.subscribe("room:a")
+        await one.broker.publish("room:a", b"from node one")
+        await two.inbox.wait_for("room:a", b"from node one")
+        assert one.inbox.received == []
+    finally:
+        await one.broker.stop()
+        await two.broker.stop()
