@@ -211,11 +211,6 @@ async def test_open_profile_rules(client: httpx.AsyncClient, body: dict, code: s
     assert error_code(response, 422) == code
 
 
-@pytest.mark.xfail(
-    reason="BUG: a language with a trailing newline ('ko\\n') is accepted and stored with "
-    "the newline: the BCP 47 pattern ends in '$' (domain/accounts.py _BCP47)",
-    strict=True,
-)
 async def test_a_language_with_a_trailing_newline_is_refused(client: httpx.AsyncClient) -> None:
     _, token = await make_user(client)
     response = await client.patch("/api/me", json={"language": "ko\n"}, headers=auth(token))

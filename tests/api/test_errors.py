@@ -7,7 +7,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import IS_POSTGRES
 from tests.factories import auth, error_code, make_room, make_user, send_message
 
 JSON = {"content-type": "application/json"}
@@ -164,11 +163,6 @@ async def test_a_message_over_the_edge_cap_is_invalid_input(
     assert err["error"]["code"] == "invalid_input"
 
 
-@pytest.mark.xfail(
-    reason="BUG: reply_to has no upper bound at the edge; a seq beyond 64 bits reaches the "
-    "database and fails there (http/schemas.py MessageIn.reply_to, actions/messages.py)",
-    strict=True,
-)
 async def test_a_reply_to_beyond_any_seq_is_a_client_error(
     client: httpx.AsyncClient, room: tuple[str, str]
 ) -> None:
@@ -182,13 +176,6 @@ async def test_a_reply_to_beyond_any_seq_is_a_client_error(
     assert response.json()["error"]["code"] in ("invalid_input", "reply_not_found")
 
 
-@pytest.mark.xfail(
-    IS_POSTGRES,
-    reason="BUG: PostgreSQL text cannot hold NUL; a body, name or nickname with \\u0000 "
-    "passes validation and fails in the database with a 500 (domain/messages.py check_body "
-    "and the other text rules let control characters through)",
-    strict=True,
-)
 async def test_text_with_a_nul_character_is_never_a_server_error(
     client: httpx.AsyncClient, room: tuple[str, str]
 ) -> None:

@@ -378,13 +378,6 @@ async def test_signing_out_closes_the_sockets_of_that_token(
     assert (await kept.next_message(kind="text"))["message"]["seq"] == sent["seq"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: a room left while the socket is still attaching its rooms after 'ready' is "
-    "attached anyway, and the socket keeps receiving that room's messages: the hello-time "
-    "loop attaches every room of its 'ready' snapshot without checking that the account is "
-    "still in it (realtime/gateway.py websocket_endpoint, realtime/hub.py Hub.attach)",
-    strict=True,
-)
 async def test_a_room_left_while_connecting_is_not_carried(
     server: Server, client: httpx.AsyncClient
 ) -> None:
@@ -411,13 +404,6 @@ async def test_a_room_left_while_connecting_is_not_carried(
     assert leaked == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: a send op with reply_to beyond 64 bits raises in the database layer; the "
-    "exception is not an OpenLinkError, escapes the op loop and the connection drops without "
-    "a close frame, instead of an error frame (realtime/protocol.py Send.reply_to has no "
-    "upper bound, realtime/gateway.py _serve catches only OpenLinkError)",
-    strict=True,
-)
 async def test_an_out_of_range_reply_is_an_error_frame_not_a_dead_socket(
     server: Server, client: httpx.AsyncClient
 ) -> None:

@@ -94,9 +94,7 @@ async def _join(
             **columns,
         )
         await store.add_member_count(tx.conn, room.id, 1)
-        await do_append_system(
-            ctx, tx, room.id, {"event": "joined", "profile": member_view(member)}, now, member.id
-        )
+        await _announce(ctx, tx, room.id, member, now)
         joined = await _reload(tx.conn, room.id)
         tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
         return joined, member
@@ -158,13 +156,20 @@ async def _join_direct(
         **columns,
     )
     await store.add_member_count(tx.conn, room.id, 2)
-    await do_append_system(
-        ctx, tx, room.id, {"event": "joined", "profile": member_view(member)}, now, member.id
-    )
+    await _announce(ctx, tx, room.id, member, now)
     joined = await _reload(tx.conn, room.id)
     tx.after_commit(lambda: notify_joined(ctx, host.user_id, joined, host_member))
     tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
     return joined, member
+
+
+async def _announce(ctx: Context, tx: Tx, room_id: str, member: Member, now: Any) -> None:
+    """Write the 'joined' message; the newcomer has read everything up to it."""
+    message = await do_append_system(
+        ctx, tx, room_id, {"event": "joined", "profile": member_view(member)}, now, member.id
+    )
+    await members_store.advance_read_marker(tx.conn, member.id, message.seq)
+    member.last_read_seq = message.seq
 
 
 async def check_participation_code(ctx: Context, code_hash: str, code: str | None) -> None:

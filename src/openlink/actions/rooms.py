@@ -22,6 +22,7 @@ from openlink.domain.rooms import (
     TagCategory,
     Visibility,
 )
+from openlink.domain.text import check_no_controls, one_line
 from openlink.errors import Forbidden, InvalidInput, NotFound
 from openlink.queries.access import access_room_as_member, check_can
 from openlink.store import accounts as accounts_store
@@ -33,7 +34,7 @@ MAX_DESCRIPTION = 2_000
 
 
 def check_name(raw: str) -> str:
-    name = " ".join(raw.split())
+    name = one_line(raw, "room name")
     if not 1 <= len(name) <= MAX_NAME:
         raise InvalidInput(f"A room name is 1 to {MAX_NAME} characters.", code="invalid_name")
     return name
@@ -44,7 +45,7 @@ def check_description(raw: str) -> str:
         raise InvalidInput(
             f"A description is at most {MAX_DESCRIPTION} characters.", code="invalid_description"
         )
-    return raw.strip()
+    return check_no_controls(raw, "description").strip()
 
 
 async def hash_code(ctx: Context, code: str | None) -> str | None:

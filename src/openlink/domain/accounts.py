@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from openlink.domain.text import one_line
 from openlink.errors import InvalidInput
 
 _USERNAME = re.compile(r"^[a-z0-9_]{3,32}$")
@@ -36,7 +37,7 @@ class OpenProfile:
 
 def check_username(raw: str) -> str:
     name = raw.strip().lower()
-    if not _USERNAME.match(name):
+    if not _USERNAME.fullmatch(name):
         raise InvalidInput(
             "A username is 3 to 32 characters of a-z, 0-9 and _.", code="invalid_username"
         )
@@ -52,7 +53,7 @@ def check_password(raw: str) -> str:
 
 
 def check_language(raw: str) -> str:
-    if not _BCP47.match(raw):
+    if not _BCP47.fullmatch(raw):
         raise InvalidInput(
             "The language must be a BCP 47 tag such as ko, ja, en or pt-BR.",
             code="invalid_language",
@@ -65,7 +66,7 @@ def check_language(raw: str) -> str:
 
 
 def check_display_name(raw: str) -> str:
-    name = " ".join(raw.split())
+    name = one_line(raw, "display name")
     if not 1 <= len(name) <= 40:
         raise InvalidInput("A display name is 1 to 40 characters.", code="invalid_display_name")
     return name

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 from openlink.domain.permissions import Role
+from openlink.domain.text import one_line
 from openlink.errors import InvalidInput
 
 MAX_NICKNAME_CHARS = 40
@@ -35,7 +37,7 @@ class Member:
 
 
 def check_nickname(raw: str) -> str:
-    nickname = " ".join(raw.split())
+    nickname = one_line(raw, "nickname")
     if not nickname:
         raise InvalidInput("A nickname cannot be empty.", code="invalid_nickname")
     if len(nickname) > MAX_NICKNAME_CHARS:
@@ -48,6 +50,10 @@ def check_nickname(raw: str) -> str:
 def check_url(raw: str | None, what: str) -> str | None:
     if raw is None or raw == "":
         return None
-    if len(raw) > MAX_URL_CHARS or not raw.startswith(("https://", "http://", "/")):
+    if (
+        len(raw) > MAX_URL_CHARS
+        or not raw.startswith(("https://", "http://", "/"))
+        or any(c.isspace() or unicodedata.category(c)[0] == "C" for c in raw)
+    ):
         raise InvalidInput(f"The {what} must be an http(s) URL or a site path.", code="invalid_url")
     return raw

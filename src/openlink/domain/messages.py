@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from openlink.domain.text import check_no_controls
 from openlink.errors import InvalidInput, PayloadTooLarge
 
 MAX_MENTIONS = 50
+#: Sequence numbers stay below this (they are signed 64-bit in the database).
+MAX_SEQ = 2**62
 MAX_REACTION_CHARS = 16
 MAX_CLIENT_ID_CHARS = 64
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -52,7 +55,7 @@ class Message:
 
 
 def check_body(raw: str, max_chars: int) -> str:
-    body = raw.strip()
+    body = check_no_controls(raw, "message").strip()
     if not body:
         raise InvalidInput("A message cannot be empty.", code="empty_message")
     if len(body) > max_chars:
@@ -65,7 +68,7 @@ def check_body(raw: str, max_chars: int) -> str:
 
 
 def check_client_id(raw: str) -> str:
-    if not _CLIENT_ID.match(raw):
+    if not _CLIENT_ID.fullmatch(raw):
         raise InvalidInput(
             "client_id is 1 to 64 characters of letters, digits and _.:-",
             code="invalid_client_id",
@@ -83,14 +86,47 @@ def check_mentions(mentions: list[str]) -> list[str]:
 
 
 def check_reaction(raw: str) -> str:
-    """A reaction is one emoji (a short grapheme sequence of symbol characters)."""
+    """A reaction is exactly one emoji: one pictograph with its modifiers, a keycap, a
+    flag, or one ZWJ sequence (👨‍👩‍👧)."""
     emoji = unicodedata.normalize("NFC", raw.strip())
-    if not emoji or len(emoji) > MAX_REACTION_CHARS:
-        raise InvalidInput("A reaction is a single emoji.", code="invalid_reaction")
-    for ch in emoji:
-        cat = unicodedata.category(ch)
-        if cat[0] in "LNZC" and ch not in "\u200d\ufe0f\u20e3" and not ("0" <= ch <= "9"):
-            raise InvalidInput("A reaction is a single emoji.", code="invalid_reaction")
-    if not any(unicodedata.category(ch) == "So" or ord(ch) >= 0x1F000 for ch in emoji):
+    if not 0 < len(emoji) <= MAX_REACTION_CHARS or not _is_one_emoji(emoji):
         raise InvalidInput("A reaction is a single emoji.", code="invalid_reaction")
     return emoji
+
+
+_VS16, _ZWJ, _KEYCAP = 0xFE0F, 0x200D, 0x20E3
+
+
+def _is_pictograph(cp: int) -> bool:
+    return (
+        unicodedata.category(chr(cp)) == "So"
+        or 0x1F000 <= cp <= 0x1FAFF
+        or cp in (0x00A9, 0x00AE, 0x203C, 0x2049, 0x2122, 0x2139, 0x3030, 0x303D)
+    )
+
+
+def _is_modifier(cp: int) -> bool:
+    # variation selector 16, skin tones, and tag characters (subdivision flags)
+    return cp == _VS16 or 0x1F3FB <= cp <= 0x1F3FF or 0xE0020 <= cp <= 0xE007F
+
+
+def _is_one_emoji(text: str) -> bool:
+    cps = [ord(c) for c in text]
+    if len(cps) == 2 and all(0x1F1E6 <= c <= 0x1F1FF for c in cps):
+        return True  # a flag: two regional indicators
+    if text[0] in "0123456789#*":
+        return cps[1:] in ([_KEYCAP], [_VS16, _KEYCAP])
+    for part in _split(cps, _ZWJ):
+        if not part or not _is_pictograph(part[0]) or not all(map(_is_modifier, part[1:])):
+            return False
+    return True
+
+
+def _split(cps: list[int], sep: int) -> list[list[int]]:
+    parts: list[list[int]] = [[]]
+    for cp in cps:
+        if cp == sep:
+            parts.append([])
+        else:
+            parts[-1].append(cp)
+    return parts

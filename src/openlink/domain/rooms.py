@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from openlink.domain.text import check_no_controls, one_line
 from openlink.errors import InvalidInput
 
 
@@ -44,7 +44,6 @@ class TagCategory(enum.StrEnum):
 
 MAX_TAGS = 10
 MAX_TAG_CHARS = 40
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +54,8 @@ class Tag:
 
 def normalize_tag(raw: str) -> str:
     """Case-folded NFKC form, a leading ``#`` dropped, inner white space collapsed."""
-    name = unicodedata.normalize("NFKC", raw).strip().lstrip("#").strip()
-    name = _SPACE.sub(" ", name).casefold()
+    name = unicodedata.normalize("NFKC", one_line(raw, "tag")).lstrip("#").strip()
+    name = name.casefold()
     if not name:
         raise InvalidInput("A tag cannot be empty.", code="invalid_tag")
     if len(name) > MAX_TAG_CHARS:
@@ -84,7 +83,7 @@ def check_member_cap(cap: int, ceiling: int) -> int:
 
 
 def check_participation_code(code: str) -> str:
-    code = code.strip()
+    code = check_no_controls(code, "participation code").strip()
     if not 4 <= len(code) <= 32:
         raise InvalidInput(
             "A participation code has 4 to 32 characters.", code="invalid_participation_code"

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from openlink.actions import accounts
 from openlink.domain.accounts import OpenProfile, User
 from openlink.domain.events import iso
-from openlink.http.deps import CtxDep, TokenDep, UserDep
+from openlink.http.deps import CtxDep, ProfileId, TokenDep, UserDep
 from openlink.http.schemas import OpenProfileIn, OpenProfilePatch, ProfileUpdate, SignIn, SignUp
 from openlink.queries import accounts as queries
 
@@ -82,7 +82,7 @@ async def create_open_profile(ctx: CtxDep, user: UserDep, body: OpenProfileIn) -
 
 @router.patch("/me/open-profiles/{profile_id}", summary="Change a saved open profile")
 async def patch_open_profile(
-    ctx: CtxDep, user: UserDep, profile_id: str, body: OpenProfilePatch
+    ctx: CtxDep, user: UserDep, profile_id: ProfileId, body: OpenProfilePatch
 ) -> dict[str, Any]:
     p = await accounts.do_update_open_profile(
         ctx, user, profile_id, nickname=body.nickname, avatar_url=body.avatar_url
@@ -93,6 +93,6 @@ async def patch_open_profile(
 @router.delete(
     "/me/open-profiles/{profile_id}", status_code=204, summary="Delete a saved open profile"
 )
-async def delete_open_profile(ctx: CtxDep, user: UserDep, profile_id: str) -> Response:
+async def delete_open_profile(ctx: CtxDep, user: UserDep, profile_id: ProfileId) -> Response:
     await accounts.do_delete_open_profile(ctx, user, profile_id)
     return Response(status_code=204)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from openlink.actions.accounts import access_user_by_token
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
+from openlink.domain.text import ID_PATTERN
 from openlink.errors import Unauthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="An opaque token from sign-up or sign-in.")
@@ -47,3 +48,8 @@ CtxDep = Annotated[Context, Depends(get_ctx)]
 UserDep = Annotated[User, Depends(current_user)]
 MaybeUserDep = Annotated[User | None, Depends(optional_user)]
 TokenDep = Annotated[str, Depends(bearer_token)]
+
+# Ids in paths: malformed ones are refused at the edge (422) before any query runs.
+RoomId = Annotated[str, Path(pattern=ID_PATTERN, description="A room id.")]
+ProfileId = Annotated[str, Path(pattern=ID_PATTERN, description="An open profile id.")]
+LinkCode = Annotated[str, Path(pattern=ID_PATTERN, description="A link code.")]

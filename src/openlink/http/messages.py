@@ -8,21 +8,22 @@ from fastapi import APIRouter, Path, Query, Response
 
 from openlink.actions import messages
 from openlink.domain.events import message_view
-from openlink.http.deps import CtxDep, UserDep
+from openlink.domain.messages import MAX_SEQ
+from openlink.http.deps import CtxDep, RoomId, UserDep
 from openlink.http.schemas import MessageEdit, MessageIn, ReadMarker
 from openlink.queries import messages as queries
 
 router = APIRouter(prefix="/api/rooms/{room_id}", tags=["messages"])
-Seq = Annotated[int, Path(ge=1, le=2**62)]
+Seq = Annotated[int, Path(ge=1, le=MAX_SEQ)]
 
 
 @router.get("/messages", summary="A page of history by seq")
 async def history(
     ctx: CtxDep,
     user: UserDep,
-    room_id: str,
-    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    room_id: RoomId,
+    before: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     return await queries.history(ctx, user, room_id, before=before, after=after, limit=limit)
@@ -30,7 +31,7 @@ async def history(
 
 @router.post("/messages", summary="Send (idempotent by client_id)")
 async def send(
-    ctx: CtxDep, user: UserDep, room_id: str, body: MessageIn, response: Response
+    ctx: CtxDep, user: UserDep, room_id: RoomId, body: MessageIn, response: Response
 ) -> dict[str, Any]:
     sent = await messages.do_send_message(
         ctx,
@@ -47,26 +48,32 @@ async def send(
 
 @router.patch("/messages/{seq}", summary="Edit my message")
 async def edit(
-    ctx: CtxDep, user: UserDep, room_id: str, seq: Seq, body: MessageEdit
+    ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq, body: MessageEdit
 ) -> dict[str, Any]:
     return message_view(await messages.do_edit_message(ctx, user, room_id, seq, body.body))
 
 
 @router.delete("/messages/{seq}", summary="Delete my message (leaves a tombstone)")
-async def delete(ctx: CtxDep, user: UserDep, room_id: str, seq: Seq) -> dict[str, Any]:
+async def delete(ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq) -> dict[str, Any]:
     return message_view(await messages.do_delete_message(ctx, user, room_id, seq))
 
 
 @router.put("/messages/{seq}/reactions/{emoji}", summary="React")
-async def react(ctx: CtxDep, user: UserDep, room_id: str, seq: Seq, emoji: str) -> dict[str, Any]:
+async def react(
+    ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq, emoji: str
+) -> dict[str, Any]:
     return message_view(await messages.do_react(ctx, user, room_id, seq, emoji, add=True))
 
 
 @router.delete("/messages/{seq}/reactions/{emoji}", summary="Take a reaction back")
-async def unreact(ctx: CtxDep, user: UserDep, room_id: str, seq: Seq, emoji: str) -> dict[str, Any]:
+async def unreact(
+    ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq, emoji: str
+) -> dict[str, Any]:
     return message_view(await messages.do_react(ctx, user, room_id, seq, emoji, add=False))
 
 
 @router.post("/read", summary="Move my read marker forward")
-async def mark_read(ctx: CtxDep, user: UserDep, room_id: str, body: ReadMarker) -> dict[str, Any]:
+async def mark_read(
+    ctx: CtxDep, user: UserDep, room_id: RoomId, body: ReadMarker
+) -> dict[str, Any]:
     return {"read_seq": await messages.do_mark_read(ctx, user, room_id, body.seq)}

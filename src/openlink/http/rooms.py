@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Response
 from openlink.actions import joining, rooms
 from openlink.domain.events import member_view, room_view
 from openlink.domain.rooms import RoomKind
-from openlink.http.deps import CtxDep, MaybeUserDep, UserDep
+from openlink.domain.text import ID_PATTERN
+from openlink.http.deps import CtxDep, LinkCode, MaybeUserDep, RoomId, UserDep
 from openlink.http.schemas import HostTransfer, JoinIn, RoomCreate, RoomPatch
 from openlink.queries import rooms as queries
 
@@ -45,12 +46,14 @@ async def list_my_rooms(ctx: CtxDep, user: UserDep) -> dict[str, Any]:
 
 
 @router.get("/api/rooms/{room_id}", summary="A room I am in, or a public room's preview")
-async def get_room(ctx: CtxDep, user: MaybeUserDep, room_id: str) -> dict[str, Any]:
+async def get_room(ctx: CtxDep, user: MaybeUserDep, room_id: RoomId) -> dict[str, Any]:
     return await queries.room_for(ctx, user, room_id)
 
 
 @router.patch("/api/rooms/{room_id}", summary="Change a room's settings (host)")
-async def patch_room(ctx: CtxDep, user: UserDep, room_id: str, body: RoomPatch) -> dict[str, Any]:
+async def patch_room(
+    ctx: CtxDep, user: UserDep, room_id: RoomId, body: RoomPatch
+) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     if body.tags is not None:
         changes["tags"] = [(t.name, t.category) for t in body.tags]
@@ -58,7 +61,7 @@ async def patch_room(ctx: CtxDep, user: UserDep, room_id: str, body: RoomPatch) 
 
 
 @router.post("/api/rooms/{room_id}/link", summary="Regenerate the room's link (host)")
-async def regenerate_link(ctx: CtxDep, user: UserDep, room_id: str) -> dict[str, Any]:
+async def regenerate_link(ctx: CtxDep, user: UserDep, room_id: RoomId) -> dict[str, Any]:
     return room_view(await rooms.do_regenerate_link(ctx, user, room_id))
 
 
@@ -66,8 +69,8 @@ async def regenerate_link(ctx: CtxDep, user: UserDep, room_id: str) -> dict[str,
 async def list_members(
     ctx: CtxDep,
     user: UserDep,
-    room_id: str,
-    after: Annotated[str | None, Query(max_length=24)] = None,
+    room_id: RoomId,
+    after: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     members = await queries.members_of(ctx, user, room_id, after=after, limit=limit)
@@ -75,7 +78,7 @@ async def list_members(
 
 
 @router.post("/api/rooms/{room_id}/join", summary="Join a public room")
-async def join_public(ctx: CtxDep, user: UserDep, room_id: str, body: JoinIn) -> dict[str, Any]:
+async def join_public(ctx: CtxDep, user: UserDep, room_id: RoomId, body: JoinIn) -> dict[str, Any]:
     room, member = await joining.do_join_public(
         ctx, user, room_id, profile=body.profile.model_dump(), code=body.code
     )
@@ -83,30 +86,30 @@ async def join_public(ctx: CtxDep, user: UserDep, room_id: str, body: JoinIn) ->
 
 
 @router.post("/api/rooms/{room_id}/leave", status_code=204, summary="Leave a room")
-async def leave(ctx: CtxDep, user: UserDep, room_id: str) -> Response:
+async def leave(ctx: CtxDep, user: UserDep, room_id: RoomId) -> Response:
     await rooms.do_leave(ctx, user, room_id)
     return Response(status_code=204)
 
 
 @router.post("/api/rooms/{room_id}/host", summary="Hand hosting over to another member")
 async def transfer_host(
-    ctx: CtxDep, user: UserDep, room_id: str, body: HostTransfer
+    ctx: CtxDep, user: UserDep, room_id: RoomId, body: HostTransfer
 ) -> dict[str, Any]:
     return member_view(await rooms.do_transfer_host(ctx, user, room_id, body.member_id))
 
 
 @router.get("/api/links/{code}", summary="What a link leads to")
-async def link_preview(ctx: CtxDep, code: str) -> dict[str, Any]:
+async def link_preview(ctx: CtxDep, code: LinkCode) -> dict[str, Any]:
     return await queries.link_preview(ctx, code)
 
 
 @router.get("/l/{code}", summary="The short link: the room preview", include_in_schema=True)
-async def short_link(ctx: CtxDep, code: str) -> dict[str, Any]:
+async def short_link(ctx: CtxDep, code: LinkCode) -> dict[str, Any]:
     return await queries.link_preview(ctx, code)
 
 
 @router.post("/api/links/{code}/join", summary="Join through a link")
-async def join_by_link(ctx: CtxDep, user: UserDep, code: str, body: JoinIn) -> dict[str, Any]:
+async def join_by_link(ctx: CtxDep, user: UserDep, code: LinkCode, body: JoinIn) -> dict[str, Any]:
     room, member = await joining.do_join_by_link(
         ctx, user, code, profile=body.profile.model_dump(), code=body.code
     )

@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openlink.domain.messages import MAX_SEQ
 from openlink.domain.rooms import ProfilePolicy, RoomKind, TagCategory, Visibility
+from openlink.domain.text import ID_PATTERN
 
 Str = Annotated[str, Field(max_length=4_000)]
 
@@ -58,7 +60,7 @@ class ProfileChoice(Body):
     kind: Literal["open", "main"] = "main"
     nickname: str | None = Field(None, max_length=200)
     avatar_url: str | None = Field(None, max_length=4096)
-    open_profile_id: str | None = Field(None, max_length=24)
+    open_profile_id: str | None = Field(None, pattern=ID_PATTERN)
 
 
 class RoomCreate(Body):
@@ -95,14 +97,14 @@ class JoinIn(Body):
 
 
 class HostTransfer(Body):
-    member_id: str = Field(max_length=24)
+    member_id: str = Field(pattern=ID_PATTERN)
 
 
 class MessageIn(Body):
     client_id: str = Field(max_length=64)
     body: str = Field(max_length=262_144)
-    reply_to: int | None = Field(None, ge=1)
-    mentions: list[Annotated[str, Field(max_length=24)]] = Field(
+    reply_to: int | None = Field(None, ge=1, le=MAX_SEQ)
+    mentions: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
         default_factory=list, max_length=200
     )
 

@@ -72,6 +72,20 @@ class Conn:
 _background: set[asyncio.Task[Any]] = set()
 
 
+def _cut(transport: asyncio.WriteTransport) -> None:
+    if not transport.is_closing() or transport.get_write_buffer_size():
+        transport.abort()
+
+
+#: How long a socket told to close may keep its unsent backlog before it is cut.
+CLOSE_GRACE_S = 5.0
+
+
+def close_frame(code: int, reason: str) -> bytes:
+    payload = code.to_bytes(2, "big") + reason.encode()[:123]
+    return bytes((0x88, len(payload))) + payload
+
+
 class TransportConn(Conn):
     __slots__ = ("_transport", "_writable", "max_bytes")
 
@@ -99,6 +113,22 @@ class TransportConn(Conn):
         transport.write(frame.wire)
         if transport.get_write_buffer_size() > self.max_bytes:
             self.kill(CLOSE_RESUME, "outbound queue full: reconnect and resume")
+
+    def kill(self, code: int, reason: str) -> None:
+        """Queue a close frame behind the backlog, and cut the connection if the client
+        has not read its way to it within ``CLOSE_GRACE_S``.
+
+        Closing through the ASGI server would wait for the write buffer to drain, which a
+        reader that stopped reading never lets happen; the buffer is freed here either way.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        transport = self._transport
+        if transport.is_closing():
+            return
+        transport.write(close_frame(code, reason))
+        asyncio.get_running_loop().call_later(CLOSE_GRACE_S, _cut, transport)
 
     async def drain(self) -> None:
         if self._writable is not None and not self.closed:

@@ -143,17 +143,25 @@ async def _serve(ws: WebSocket, hub: Hub, conn: Conn, user: User) -> None:
         try:
             await _handle(hub, conn, user, op)
         except OpenLinkError as exc:
-            ref = op.client_id if isinstance(op, Send) else None
+            conn.send(_op_error(op, exc.to_dict()))
+        except Exception:
+            # A bug must not take the socket down with it: the client gets an error for
+            # this op and the connection stays usable.
+            log.exception("op %s failed", op.op)
             conn.send(
-                Frame.of(
-                    {
-                        "type": "error",
-                        **exc.to_dict(),
-                        **({"ref": ref} if ref else {}),
-                        **({"room": op.room} if hasattr(op, "room") else {}),
-                    }
+                _op_error(
+                    op, {"code": "internal_error", "message": "Something went wrong on our side."}
                 )
             )
+
+
+def _op_error(op: Send | Typing | Read | Ping, error: dict[str, Any]) -> Frame:
+    event: dict[str, Any] = {"type": "error", **error}
+    if isinstance(op, Send):
+        event["ref"] = op.client_id
+    if isinstance(op, Send | Typing | Read):
+        event["room"] = op.room
+    return Frame.of(event)
 
 
 def _invalid_op(raw: str, exc: ValidationError) -> Frame:

@@ -315,7 +315,8 @@ class Hub:
     async def attach(self, conn: Conn, room_id: str, since: int) -> None:
         """Carry ``room_id`` on ``conn``, starting with every change after rev ``since``."""
         feed = await self._feed(room_id)
-        if conn.closed or conn in feed.live or conn in feed.joining:
+        # The account may have left while this socket was connecting ("left" applied).
+        if conn.closed or room_id not in conn.rooms or conn in feed.live or conn in feed.joining:
             return
         feed.add(conn)
         page = self.ctx.settings.resume_page_size
@@ -333,7 +334,7 @@ class Hub:
         except Exception:
             feed.remove(conn)
             raise
-        if conn.closed:
+        if conn.closed or room_id not in conn.rooms:
             feed.remove(conn)
             return
         feed.finish_catch_up(conn, pos)
