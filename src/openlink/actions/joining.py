@@ -12,7 +12,7 @@ from typing import Any
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from openlink.actions.context import Context
-from openlink.actions.rooms import _reload, notify_joined, resolve_profile
+from openlink.actions.rooms import _reload, do_add_member, notify_joined, resolve_profile
 from openlink.actions.stream import do_append_system
 from openlink.domain.accounts import User
 from openlink.domain.events import member_view
@@ -84,16 +84,7 @@ async def _join(
         if room.is_full:
             raise Conflict("This room is full.", code="room_full", member_cap=room.member_cap)
         columns = await resolve_profile(tx.conn, user, profile, room.profile_policy)
-        member = await members_store.insert_member(
-            tx.conn,
-            id=new_id(),
-            room_id=room.id,
-            user_id=user.id,
-            role=Role.MEMBER.value,
-            joined_at=now,
-            **columns,
-        )
-        await store.add_member_count(tx.conn, room.id, 1)
+        member = await do_add_member(tx, room.id, user.id, Role.MEMBER, now, columns)
         await _announce(ctx, tx, room.id, member, now)
         joined = await _reload(tx.conn, room.id)
         tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
@@ -109,14 +100,9 @@ async def _join_direct(
         member = await members_store.active_member(tx.conn, room.id, user.id)
         assert member is not None
         return room, member
-    hosts = [
-        m
-        for m in await members_store.list_members(tx.conn, link.id, after=None, limit=10)
-        if m.role is Role.HOST
-    ]
-    if not hosts:
+    host = await members_store.host_of(tx.conn, link.id)
+    if host is None:
         raise Forbidden("This 1:1 link has no host.", code="room_closed")
-    host = hosts[0]
     columns = await resolve_profile(tx.conn, user, profile, link.profile_policy)
     room = await store.insert_room(
         tx.conn,
@@ -135,27 +121,13 @@ async def _join_direct(
         created_at=now,
         tags=[],
     )
-    host_member = await members_store.insert_member(
-        tx.conn,
-        id=new_id(),
-        room_id=room.id,
-        user_id=host.user_id,
-        role=Role.HOST.value,
-        joined_at=now,
-        nickname=host.nickname,
-        avatar_url=host.avatar_url,
-        profile_kind=host.profile_kind.value,
-    )
-    member = await members_store.insert_member(
-        tx.conn,
-        id=new_id(),
-        room_id=room.id,
-        user_id=user.id,
-        role=Role.MEMBER.value,
-        joined_at=now,
-        **columns,
-    )
-    await store.add_member_count(tx.conn, room.id, 2)
+    host_profile = {
+        "nickname": host.nickname,
+        "avatar_url": host.avatar_url,
+        "profile_kind": host.profile_kind.value,
+    }
+    host_member = await do_add_member(tx, room.id, host.user_id, Role.HOST, now, host_profile)
+    member = await do_add_member(tx, room.id, user.id, Role.MEMBER, now, columns)
     await _announce(ctx, tx, room.id, member, now)
     joined = await _reload(tx.conn, room.id)
     tx.after_commit(lambda: notify_joined(ctx, host.user_id, joined, host_member))

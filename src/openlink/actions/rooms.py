@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from openlink.actions.context import Context
@@ -28,6 +29,7 @@ from openlink.queries.access import access_room_as_member, check_can
 from openlink.store import accounts as accounts_store
 from openlink.store import members as members_store
 from openlink.store import rooms as store
+from openlink.store.db import Tx
 
 MAX_NAME = 80
 MAX_DESCRIPTION = 2_000
@@ -101,20 +103,31 @@ async def do_create_room(
             tags=rules.normalize_tags(tags),
             **values,
         )
-        host = await members_store.insert_member(
-            tx.conn,
-            id=new_id(),
-            room_id=room.id,
-            user_id=user.id,
-            role=Role.HOST.value,
-            joined_at=now,
-            **profile,
-        )
-        await store.add_member_count(tx.conn, room.id, 1)
+        host = await do_add_member(tx, room.id, user.id, Role.HOST, now, profile)
         await do_append_system(ctx, tx, room.id, {"event": "created"}, now, host.id)
         room = await _reload(tx.conn, room.id)
         tx.after_commit(lambda: notify_joined(ctx, user.id, room, host))
     return room, host
+
+
+async def do_add_member(
+    tx: Tx, room_id: str, user_id: int, role: Role, now: datetime, profile: dict[str, Any]
+) -> Member:
+    """Admit one person under ``profile`` (the member's nickname/avatar/kind columns).
+
+    Every membership gets a fresh random id, so two stays in rooms are never linkable.
+    """
+    member = await members_store.insert_member(
+        tx.conn,
+        id=new_id(),
+        room_id=room_id,
+        user_id=user_id,
+        role=role.value,
+        joined_at=now,
+        **profile,
+    )
+    await store.add_member_count(tx.conn, room_id, 1)
+    return member
 
 
 async def _reload(conn: Any, room_id: str) -> Room:

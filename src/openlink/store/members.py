@@ -55,6 +55,19 @@ async def memberships(conn: AsyncConnection, user_id: int) -> dict[str, Member]:
     return {r.room_id: _member(r) for r in rows}
 
 
+async def host_of(conn: AsyncConnection, room_id: str) -> Member | None:
+    row = (
+        await conn.execute(
+            select(members).where(
+                members.c.room_id == room_id,
+                members.c.active.is_(True),
+                members.c.role == "host",
+            )
+        )
+    ).first()
+    return None if row is None else _member(row)
+
+
 async def get_member(conn: AsyncConnection, room_id: str, member_id: str) -> Member | None:
     row = (
         await conn.execute(
