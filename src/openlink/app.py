@@ -10,8 +10,8 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse
-from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from openlink import __version__, broker
 from openlink.actions.context import Context
@@ -25,6 +25,7 @@ from openlink.store.migrate import upgrade_async
 
 log = logging.getLogger("openlink")
 MAX_BODY_BYTES = 1 << 20
+WS_PATH = "/ws"
 
 
 def build_context(settings: Settings) -> Context:
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             await hub.stop()
             await ctx.db.dispose()
 
-    app = FastAPI(
+    app = OpenLinkApp(
         title="OpenLink",
         version=__version__,
         lifespan=lifespan,
@@ -76,7 +77,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(BodyLimit)
     for module in (accounts, rooms, messages):
         app.include_router(module.router)
-    app.router.routes.append(WebSocketRoute("/ws", websocket_endpoint))
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:
@@ -87,6 +87,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         return {"ok": True, "connections": hub.connections, "rooms_live": len(hub.feeds)}
 
     return app
+
+
+class OpenLinkApp(FastAPI):
+    """The app, with ``/ws`` handed straight to the gateway.
+
+    A WebSocket lives for hours; through the middleware stack and router it would hold a
+    dozen coroutine frames for its whole life, about a quarter of an idle socket's memory.
+    The gateway needs none of them: it authenticates in-band and answers its own errors.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == WS_PATH:
+            scope["app"] = self
+            await websocket_endpoint(WebSocket(scope, receive, send))
+            return
+        await super().__call__(scope, receive, send)
 
 
 class BodyLimit:

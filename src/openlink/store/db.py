@@ -1,8 +1,14 @@
-"""The database handle: one async engine, and transactions that fit its engine.
+"""The database handle, and transactions that fit its engine.
 
-SQLite allows one writer at a time. Rather than let concurrent writers spin in SQLite's
-busy handler (which sleeps in steps of up to 100 ms and wrecks tail latency), writes in
-one process queue on an asyncio lock; readers run beside them under WAL.
+PostgreSQL runs on asyncpg through SQLAlchemy's async engine.
+
+SQLite runs *inline*: statements execute on the event loop's thread through the stdlib
+driver. An embedded SQLite statement takes tens of microseconds, while a hop to a driver
+thread and back costs more than that, and SQLAlchemy's async SQLite adapter makes several
+hops per statement: inline, a message send costs a fraction of the CPU (see
+docs/decisions/0006-inline-sqlite.md). SQLite allows one writer at a time; rather than
+let concurrent writers spin in its busy handler (which sleeps in steps of up to 100 ms),
+writes in one process queue on an asyncio lock, and readers run beside them under WAL.
 """
 
 from __future__ import annotations
@@ -11,9 +17,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 log = logging.getLogger("openlink.store")
@@ -30,20 +36,43 @@ class Tx:
         self.callbacks.append(callback)
 
 
+class _InlineConnection:
+    """The slice of ``AsyncConnection`` the store uses, over a synchronous connection
+    whose statements run right here on the event loop (SQLite only)."""
+
+    __slots__ = ("_sync",)
+
+    def __init__(self, sync: Connection) -> None:
+        self._sync = sync
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        if parameters is None:
+            return self._sync.execute(statement)
+        return self._sync.execute(statement, parameters)
+
+
+def _inline(sync: Connection) -> AsyncConnection:
+    # Store functions are typed against AsyncConnection and only ever call execute().
+    return cast(AsyncConnection, _InlineConnection(sync))
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False, sqlite_synchronous: str = "full") -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        self.engine: Engine | AsyncEngine
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
+            sync_url = "sqlite://" + url.partition("://")[2]
+            self.engine = create_engine(sync_url, echo=echo, connect_args={"timeout": 30})
+            event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+            # Let SQLAlchemy, not the driver, say when a transaction begins, so that the
+            # reads inside a write transaction are part of it.
+            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+            self.engine = create_async_engine(
+                url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+            )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        if self.is_sqlite:
-            pragmas = _sqlite_pragmas(sqlite_synchronous)
-            event.listen(self.engine.sync_engine, "connect", pragmas)
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
@@ -55,24 +84,41 @@ class Database:
         and the realtime hub puts them back in order. A failing callback is logged, never
         raised: the change is committed, and readers recover it from the database.
         """
-        lock = self._write_lock or contextlib.nullcontext()
-        async with lock:
+        if isinstance(self.engine, AsyncEngine):
             async with self.engine.begin() as conn:
                 tx = Tx(conn)
                 yield tx
-            for callback in tx.callbacks:
-                try:
-                    await callback()
-                except Exception:
-                    log.exception("after-commit callback failed; readers will catch up")
+            await _run_callbacks(tx)
+            return
+        assert self._write_lock is not None
+        async with self._write_lock:
+            with self.engine.begin() as sync:
+                tx = Tx(_inline(sync))
+                yield tx
+            await _run_callbacks(tx)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            yield conn
+        if isinstance(self.engine, AsyncEngine):
+            async with self.engine.connect() as conn:
+                yield conn
+            return
+        with self.engine.connect() as sync:
+            yield _inline(sync)
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        if isinstance(self.engine, AsyncEngine):
+            await self.engine.dispose()
+        else:
+            self.engine.dispose()
+
+
+async def _run_callbacks(tx: Tx) -> None:
+    for callback in tx.callbacks:
+        try:
+            await callback()
+        except Exception:
+            log.exception("after-commit callback failed; readers will catch up")
 
 
 def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
@@ -81,6 +127,7 @@ def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
     level = {"full": "FULL", "normal": "NORMAL"}[synchronous]
 
     def apply(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # no implicit BEGIN from the driver
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={level}")
