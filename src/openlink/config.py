@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     #: Seconds between online-count broadcasts for one room (coalesces join storms).
     presence_interval_s: float = Field(1.0, gt=0)
 
+    #: Garbage-collector pacing (realtime/pacing.py): freeze survivors this often, and
+    #: run a full collection this often.
+    gc_freeze_interval_s: float = Field(1.0, gt=0)
+    gc_full_interval_s: float = Field(600.0, gt=0)
+
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65_536, ge=64)
 

@@ -26,6 +26,7 @@ from openlink.domain.messages import Message
 from openlink.queries import messages as stream
 from openlink.realtime.conn import CLOSE_AUTH, CLOSE_RESUME, Conn
 from openlink.realtime.frames import Frame
+from openlink.realtime.pacing import GcPacer
 
 log = logging.getLogger("openlink.hub")
 
@@ -206,14 +207,17 @@ class Hub:
         self._presence_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.gap_fills = 0
+        self._gc = GcPacer(ctx.settings.gc_freeze_interval_s, ctx.settings.gc_full_interval_s)
 
     async def start(self) -> None:
         await self.ctx.broker.start(self.on_broker)
         self._presence_task = asyncio.get_running_loop().create_task(self._presence_loop())
+        self._gc.start()
 
     async def stop(self) -> None:
         if self._presence_task is not None:
             self._presence_task.cancel()
+        self._gc.stop()
         for task in list(self._tasks):
             task.cancel()
         for feed in self.feeds.values():

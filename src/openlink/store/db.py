@@ -63,7 +63,9 @@ class Database:
         self.engine: Engine | AsyncEngine
         if self.is_sqlite:
             sync_url = "sqlite://" + url.partition("://")[2]
-            self.engine = create_engine(sync_url, echo=echo, connect_args={"timeout": 30})
+            self.engine = create_engine(
+                sync_url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
+            )
             event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
             # Let SQLAlchemy, not the driver, say when a transaction begins, so that the
             # reads inside a write transaction are part of it.
@@ -92,9 +94,18 @@ class Database:
             return
         assert self._write_lock is not None
         async with self._write_lock:
-            with self.engine.begin() as sync:
+            with self.engine.connect() as sync:
+                transaction = sync.begin()
                 tx = Tx(_inline(sync))
-                yield tx
+                try:
+                    yield tx
+                except BaseException:
+                    transaction.rollback()
+                    raise
+                # The commit syncs the WAL to disk (and may checkpoint): milliseconds that
+                # must not stall every socket, so it alone runs off the loop. The write
+                # lock keeps anyone else off this connection meanwhile.
+                await asyncio.to_thread(transaction.commit)
             await _run_callbacks(tx)
 
     @contextlib.asynccontextmanager
