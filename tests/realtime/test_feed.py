@@ -22,6 +22,11 @@ from openlink.realtime.hub import GAP_GRACE_S, Feed, Hub
 from openlink.store.migrate import upgrade_async
 
 
+async def settle() -> None:
+    """Let the loop turn: the feed writes to live sockets at the end of an iteration."""
+    await asyncio.sleep(0)
+
+
 class Recorder(Conn):
     """A socket that records the revs it was sent."""
 
@@ -88,8 +93,10 @@ async def test_out_of_order_events_are_delivered_in_rev_order(ctx: Context) -> N
     feed.on_durable(4, events[2])
     feed.on_durable(2, events[0])
     feed.on_durable(3, events[1])
+    await settle()
     assert conn.revs == [2, 3, 4]
     feed.on_durable(3, events[1])  # a duplicate from the broker
+    await settle()
     assert conn.revs == [2, 3, 4]
 
 
@@ -101,6 +108,7 @@ async def test_a_lost_event_is_filled_from_the_database(ctx: Context) -> None:
     feed.live[conn] = None
     feed.on_durable(2, events[0])
     feed.on_durable(4, events[2])  # rev 3 never arrives
+    await settle()
     assert conn.revs == [2]
     await asyncio.sleep(GAP_GRACE_S * 4)
     assert conn.revs == [2, 3, 4]
@@ -119,6 +127,7 @@ async def test_a_joining_socket_gets_held_events_past_its_catch_up_once(ctx: Con
     feed.finish_catch_up(conn, 3)
     assert conn.revs == [2, 3, 4]
     feed.on_durable(5, events[3])
+    await settle()
     assert conn.revs == [2, 3, 4, 5]
     assert conn in feed.live
 
@@ -135,4 +144,24 @@ async def test_a_socket_ahead_of_the_feed_gets_no_repeats(ctx: Context) -> None:
     feed.finish_catch_up(conn, 3)
     for rev, data in zip((2, 3, 4), events, strict=True):
         feed.on_durable(rev, data)
+    await settle()
     assert conn.revs == [2, 3, 4]
+
+
+async def test_events_arriving_together_leave_in_one_write_in_order(ctx: Context) -> None:
+    room_id, events = await _room_with_messages(ctx, 3)  # revs 2..4
+    feed = Feed(Hub(ctx), room_id)
+    feed.set_baseline(1)
+    writes: list[list[int]] = []
+
+    class Writer(Recorder):
+        def send_batch(self, frames: list[Frame], wire: bytes) -> None:
+            assert wire == b"".join(f.wire for f in frames)
+            writes.append([orjson.loads(f.payload)["message"]["rev"] for f in frames])
+
+    feed.live[Writer()] = None
+    for rev, data in zip((2, 3, 4), events, strict=True):
+        feed.on_durable(rev, data)
+    assert writes == []  # nothing written mid-iteration
+    await settle()
+    assert writes == [[2, 3, 4]]

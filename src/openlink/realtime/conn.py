@@ -57,6 +57,11 @@ class Conn:
     def send(self, frame: Frame) -> None:
         raise NotImplementedError
 
+    def send_batch(self, frames: list[Frame], wire: bytes) -> None:
+        """Send several frames; ``wire`` is their wire bytes joined, for one write."""
+        for frame in frames:
+            self.send(frame)
+
     async def drain(self) -> None:
         """Wait until the outbound buffer is low again (used while catching up)."""
 
@@ -111,6 +116,17 @@ class TransportConn(Conn):
             self.closed = True
             return
         transport.write(frame.wire)
+        if transport.get_write_buffer_size() > self.max_bytes:
+            self.kill(CLOSE_RESUME, "outbound queue full: reconnect and resume")
+
+    def send_batch(self, frames: list[Frame], wire: bytes) -> None:
+        if self.closed:
+            return
+        transport = self._transport
+        if transport.is_closing():
+            self.closed = True
+            return
+        transport.write(wire)
         if transport.get_write_buffer_size() > self.max_bytes:
             self.kill(CLOSE_RESUME, "outbound queue full: reconnect and resume")
 

@@ -51,6 +51,7 @@ class _Joining:
 
 class Feed:
     __slots__ = (
+        "_batch",
         "_fill_task",
         "_hub",
         "joining",
@@ -71,6 +72,7 @@ class Feed:
         self.last_rev: int | None = None  # None until the baseline is read
         self.pending: dict[int, bytes] = {}
         self._fill_task: asyncio.Task[None] | None = None
+        self._batch: list[Frame] = []
         self.presence_dirty = False
 
     @property
@@ -133,10 +135,30 @@ class Feed:
 
     def _deliver(self, rev: int, frame: Frame) -> None:
         self.last_rev = rev
-        for conn in self.live:
-            conn.send(frame)
+        self._queue_live(frame)
         if self.joining:
             self._deliver_joining(rev, frame)
+
+    def _queue_live(self, frame: Frame) -> None:
+        """Frames for live sockets wait for the end of this loop iteration, so that what
+        arrives together leaves together: one write per socket, not one per event."""
+        if not self.live:
+            return
+        self._batch.append(frame)
+        if len(self._batch) == 1:
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        if len(batch) == 1:
+            for conn in self.live:
+                conn.send(batch[0])
+            return
+        wire = b"".join(f.wire for f in batch)
+        for conn in self.live:
+            conn.send_batch(batch, wire)
 
     def _deliver_joining(self, rev: int, frame: Frame) -> None:
         for conn, j in list(self.joining.items()):
@@ -151,6 +173,7 @@ class Feed:
                 self._promote(conn)
 
     def _promote(self, conn: Conn) -> None:
+        self.flush()  # what is queued for the live set predates this socket joining it
         self.joining.pop(conn, None)
         if not conn.closed:
             self.live[conn] = None
@@ -175,8 +198,7 @@ class Feed:
     # -- ephemeral events -----------------------------------------------------------
 
     def broadcast(self, frame: Frame) -> None:
-        for conn in self.live:
-            conn.send(frame)
+        self._queue_live(frame)
 
     def add(self, conn: Conn) -> None:
         self.joining[conn] = _Joining()
