@@ -109,17 +109,12 @@ class TransportConn(Conn):
         self.max_bytes = max_bytes
 
     def send(self, frame: Frame) -> None:
-        if self.closed:
-            return
-        transport = self._transport
-        if transport.is_closing():
-            self.closed = True
-            return
-        transport.write(frame.wire)
-        if transport.get_write_buffer_size() > self.max_bytes:
-            self.kill(CLOSE_RESUME, "outbound queue full: reconnect and resume")
+        self._write(frame.wire)
 
     def send_batch(self, frames: list[Frame], wire: bytes) -> None:
+        self._write(wire)
+
+    def _write(self, wire: bytes) -> None:
         if self.closed:
             return
         transport = self._transport
