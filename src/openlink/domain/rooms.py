@@ -111,9 +111,5 @@ class Room:
     tags: list[Tag] = field(default_factory=list)
 
     @property
-    def is_direct(self) -> bool:
-        return self.kind is RoomKind.DIRECT
-
-    @property
     def is_full(self) -> bool:
         return self.member_count >= self.member_cap

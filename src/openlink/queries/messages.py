@@ -11,6 +11,7 @@ from openlink.domain.messages import Message
 from openlink.errors import InvalidInput
 from openlink.queries.access import access_room_as_member
 from openlink.store import messages as store
+from openlink.store import rooms as rooms_store
 
 MAX_PAGE = 200
 
@@ -60,7 +61,5 @@ async def changes_since(
 
 
 async def last_seq(ctx: Context, room_id: str) -> int:
-    from openlink.store import rooms as rooms_store
-
     async with ctx.db.read() as conn:
         return await rooms_store.last_seq(conn, room_id)

@@ -121,7 +121,6 @@ class Feed:
                     # Revs are taken in commit order, so everything up to ``upto`` had
                     # committed; what the read did not return was superseded by later revs.
                     self.last_rev = max(self.last_rev, upto)
-                    self._hub.gap_fills += 1
                 for stale in [r for r in self.pending if r <= self.last_rev]:
                     del self.pending[stale]
                 while (nxt := self.last_rev + 1) in self.pending:
@@ -228,7 +227,6 @@ class Hub:
         self._feed_locks: dict[str, asyncio.Lock] = {}
         self._presence_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.gap_fills = 0
         self._gc = GcPacer(ctx.settings.gc_freeze_interval_s, ctx.settings.gc_full_interval_s)
 
     async def start(self) -> None:
@@ -380,10 +378,6 @@ class Hub:
     async def _unsubscribe_if_idle(self, room_id: str) -> None:
         if room_id not in self.feeds:
             await self.ctx.broker.unsubscribe(room_channel(room_id))
-
-    def online(self, room_id: str) -> int:
-        feed = self.feeds.get(room_id)
-        return 0 if feed is None else len(feed.users)
 
     async def _presence_loop(self) -> None:
         interval = self.ctx.settings.presence_interval_s

@@ -118,11 +118,6 @@ async def advance_read_marker(conn: AsyncConnection, member_id: str, seq: int) -
     return int((await conn.execute(q)).scalar_one())
 
 
-async def user_ids_of_room(conn: AsyncConnection, room_id: str) -> list[int]:
-    q = select(members.c.user_id).where(members.c.room_id == room_id, members.c.active.is_(True))
-    return list((await conn.execute(q)).scalars())
-
-
 async def sender(
     conn: AsyncConnection, room_id: str, user_id: int
 ) -> tuple[Member, str, str] | None:
