@@ -12,7 +12,7 @@ from typing import Any
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from openlink.actions.context import Context
-from openlink.actions.rooms import _reload, do_add_member, notify_joined, resolve_profile
+from openlink.actions.rooms import do_add_member, notify_joined, reload_room, resolve_profile
 from openlink.actions.stream import do_append_system
 from openlink.domain.accounts import User
 from openlink.domain.events import member_view
@@ -86,7 +86,7 @@ async def _join(
         columns = await resolve_profile(tx.conn, user, profile, room.profile_policy)
         member = await do_add_member(tx, room.id, user.id, Role.MEMBER, now, columns)
         await _announce(ctx, tx, room.id, member, now)
-        joined = await _reload(tx.conn, room.id)
+        joined = await reload_room(tx.conn, room.id)
         tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
         return joined, member
 
@@ -96,7 +96,7 @@ async def _join_direct(
 ) -> tuple[Room, Member]:
     existing_id = await store.direct_room_for(tx.conn, link.id, user.id)
     if existing_id is not None:
-        room = await _reload(tx.conn, existing_id)
+        room = await reload_room(tx.conn, existing_id)
         member = await members_store.active_member(tx.conn, room.id, user.id)
         assert member is not None
         return room, member
@@ -129,7 +129,7 @@ async def _join_direct(
     host_member = await do_add_member(tx, room.id, host.user_id, Role.HOST, now, host_profile)
     member = await do_add_member(tx, room.id, user.id, Role.MEMBER, now, columns)
     await _announce(ctx, tx, room.id, member, now)
-    joined = await _reload(tx.conn, room.id)
+    joined = await reload_room(tx.conn, room.id)
     tx.after_commit(lambda: notify_joined(ctx, host.user_id, joined, host_member))
     tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
     return joined, member

@@ -105,7 +105,7 @@ async def do_create_room(
         )
         host = await do_add_member(tx, room.id, user.id, Role.HOST, now, profile)
         await do_append_system(ctx, tx, room.id, {"event": "created"}, now, host.id)
-        room = await _reload(tx.conn, room.id)
+        room = await reload_room(tx.conn, room.id)
         tx.after_commit(lambda: notify_joined(ctx, user.id, room, host))
     return room, host
 
@@ -130,7 +130,7 @@ async def do_add_member(
     return member
 
 
-async def _reload(conn: Any, room_id: str) -> Room:
+async def reload_room(conn: Any, room_id: str) -> Room:
     room = await store.get_room(conn, room_id)
     assert room is not None
     return room
@@ -218,7 +218,7 @@ async def do_update_room(ctx: Context, user: User, room_id: str, **changes: Any)
                 ctx.now(),
                 member.id,
             )
-        return await _reload(tx.conn, room.id)
+        return await reload_room(tx.conn, room.id)
 
 
 async def do_regenerate_link(ctx: Context, user: User, room_id: str) -> Room:
@@ -227,7 +227,7 @@ async def do_regenerate_link(ctx: Context, user: User, room_id: str) -> Room:
         room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
         check_can(room, member, Action.MANAGE_LINK)
         await store.update_room(tx.conn, room.id, link_code=new_link_code())
-        return await _reload(tx.conn, room.id)
+        return await reload_room(tx.conn, room.id)
 
 
 async def do_transfer_host(ctx: Context, user: User, room_id: str, to_member_id: str) -> Member:
