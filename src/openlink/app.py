@@ -13,10 +13,10 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from openlink import __version__, broker
+from openlink import __version__, broker, ratelimit
 from openlink.actions.context import Context
 from openlink.config import Settings
-from openlink.http import accounts, errors, messages, rooms
+from openlink.http import accounts, automod, bot, errors, messages, moderation, reports, rooms
 from openlink.http.errors import error_response
 from openlink.realtime.gateway import websocket_endpoint
 from openlink.realtime.hub import Hub
@@ -36,6 +36,7 @@ def build_context(settings: Settings) -> Context:
             settings.effective_database_url(), sqlite_synchronous=settings.sqlite_synchronous
         ),
         broker=broker.create(settings),
+        limiter=ratelimit.create(settings.limits_url),
         passwords=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         ),
@@ -53,15 +54,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             await upgrade_async(settings.effective_database_url())
         await hub.start()
         log.info(
-            "openlink %s: database=%s broker=%s",
+            "openlink %s: database=%s broker=%s limits=%s",
             __version__,
             ctx.db.engine.url.render_as_string(hide_password=True),
             ctx.broker.name,
+            ctx.limiter.name,
         )
         try:
             yield
         finally:
             await hub.stop()
+            await ctx.limiter.stop()
             await ctx.db.dispose()
 
     app = OpenLinkApp(
@@ -75,7 +78,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.hub = hub
     errors.install(app)
     app.add_middleware(BodyLimit)
-    for module in (accounts, rooms, messages):
+    for module in (accounts, rooms, messages, moderation, automod, reports, bot):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

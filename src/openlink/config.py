@@ -47,6 +47,38 @@ class Settings(BaseSettings):
     gc_freeze_interval_s: float = Field(1.0, gt=0)
     gc_full_interval_s: float = Field(600.0, gt=0)
 
+    # -- governance (docs/hosting.md) ------------------------------------------------
+    #: Co-hosts a host may appoint per room.
+    max_cohosts: int = Field(10, ge=0, le=100)
+    #: Members one message may mention.
+    max_mentions: int = Field(20, ge=0, le=200)
+    #: Flood limits: at most N messages in any window of W seconds, per member and per
+    #: room (0 turns a limit off). Newcomers on probation get their own, lower member limit.
+    flood_member_messages: int = Field(20, ge=0)
+    flood_member_window_s: int = Field(10, ge=1)
+    flood_probation_messages: int = Field(5, ge=0)
+    flood_room_messages: int = Field(300, ge=0)
+    flood_room_window_s: int = Field(10, ge=1)
+    #: Probation for new rooms' newcomers: seconds after joining without links or media
+    #: and with the lower flood limit. Hosts change it per room.
+    default_probation_s: int = Field(600, ge=0, le=30 * 86_400)
+    #: Where shared rate-limit counters live: ``memory://`` (one process) or a Redis URL
+    #: (``redis://host:6379/0``) so that limits hold across several server processes.
+    limits_url: str = "memory://"
+    #: Sign-in throttling: failed attempts allowed per account and per client address in
+    #: ``login_window_s`` before sign-in is refused with 429.
+    login_failures_per_account: int = Field(10, ge=1)
+    login_failures_per_address: int = Field(100, ge=1)
+    login_window_s: int = Field(900, ge=1)
+    #: Browser origins allowed to call the API cross-origin (CORS). Empty: none.
+    cors_origins: list[str] = Field(default_factory=list)
+    #: Automod: rules per room, keywords per keyword rule, expressions per regex rule.
+    automod_max_rules: int = Field(10, ge=1, le=50)
+    automod_max_keywords: int = Field(1_000, ge=1, le=10_000)
+    automod_max_regexes: int = Field(10, ge=1, le=100)
+    #: How often the host bot looks for scheduled notices that are due.
+    bot_tick_s: float = Field(5.0, gt=0)
+
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65_536, ge=64)
 

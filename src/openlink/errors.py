@@ -55,3 +55,20 @@ class Conflict(OpenLinkError):
 class PayloadTooLarge(OpenLinkError):
     status = 413
     code = "too_large"
+
+
+class Gone(OpenLinkError):
+    status = 410
+    code = "gone"
+
+
+class RateLimited(OpenLinkError):
+    """Too much, too fast. ``retry_after_s`` says when the same request will be accepted;
+    HTTP also sends it as ``Retry-After`` (whole seconds, rounded up)."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: float, code: str | None = None) -> None:
+        super().__init__(message, code=code, retry_after_s=round(max(retry_after_s, 0.0), 3))
+        self.retry_after_s = max(retry_after_s, 0.0)

@@ -4,16 +4,45 @@ from __future__ import annotations
 
 import pytest
 
-from openlink.domain.permissions import Action, Role, can, require
+from openlink.domain.permissions import (
+    Action,
+    Right,
+    Role,
+    can,
+    check_grant,
+    check_rights,
+    require,
+)
 from openlink.domain.rooms import RoomKind, RoomStatus
-from openlink.errors import Forbidden
+from openlink.errors import Forbidden, InvalidInput
 
 A = Action
 EVERYTHING = set(Action)
-MEMBER = {A.READ, A.POST, A.REACT, A.EDIT_OWN, A.DELETE_OWN, A.LEAVE}
-HOST = MEMBER | {A.EDIT_ROOM, A.MANAGE_LINK, A.TRANSFER_HOST}
+MEMBER = {A.READ, A.POST, A.REACT, A.EDIT_OWN, A.DELETE_OWN, A.LEAVE, A.REPORT}
+HOST = EVERYTHING
 CLOSED = {A.READ, A.LEAVE}
-CONVERSATION = {A.POST, A.REACT, A.EDIT_OWN, A.DELETE_OWN}
+CONVERSATION = {
+    A.POST,
+    A.REACT,
+    A.EDIT_OWN,
+    A.DELETE_OWN,
+    A.REPORT,
+    A.POST_NOTICE,
+    A.HIDE_MESSAGE,
+    A.TIMEOUT,
+}
+HOST_ONLY = {A.APPOINT_COHOST, A.TRANSFER_HOST, A.CLOSE_ROOM}
+#: Each right, and the one action it adds to a co-host's (written out, not derived).
+RIGHT_ADDS = {
+    Right.NOTICE: A.POST_NOTICE,
+    Right.HIDE: A.HIDE_MESSAGE,
+    Right.KICK: A.KICK,
+    Right.TIMEOUT: A.TIMEOUT,
+    Right.APPROVE: A.APPROVE_JOIN,
+    Right.SETTINGS: A.EDIT_ROOM,
+    Right.LINKS: A.MANAGE_LINK,
+    Right.AUTOMOD: A.MANAGE_AUTOMOD,
+}
 
 #: (role, status, kind) -> what is allowed. Written out, not derived from the code.
 MATRIX = {
@@ -30,8 +59,42 @@ MATRIX = {
 
 
 def test_host_rights_include_every_member_right() -> None:
-    assert MEMBER < HOST <= EVERYTHING
-    assert HOST == EVERYTHING
+    assert MEMBER < HOST == EVERYTHING
+
+
+def test_cohost_without_rights_only_reads_moderation() -> None:
+    allowed = {a for a in Action if can(Role.COHOST, a)}
+    assert allowed == MEMBER | {A.VIEW_MODERATION}
+
+
+@pytest.mark.parametrize("right", list(Right))
+def test_each_right_adds_exactly_its_action(right: Right) -> None:
+    allowed = {a for a in Action if can(Role.COHOST, a, rights={right})}
+    assert allowed == MEMBER | {A.VIEW_MODERATION, RIGHT_ADDS[right]}
+
+
+def test_cohost_with_every_right_still_lacks_the_host_only_actions() -> None:
+    allowed = {a for a in Action if can(Role.COHOST, a, rights=set(Right))}
+    assert allowed == EVERYTHING - HOST_ONLY
+    for action in HOST_ONLY:
+        with pytest.raises(Forbidden) as err:
+            require(Role.COHOST, action, rights=set(Right))
+        assert err.value.code == "not_permitted"
+
+
+def test_a_cohost_cannot_grant_more_than_they_hold() -> None:
+    check_grant(Role.HOST, (), set(Right))
+    check_grant(Role.COHOST, {Right.HIDE, Right.KICK}, {Right.HIDE})
+    with pytest.raises(Forbidden) as err:
+        check_grant(Role.COHOST, {Right.HIDE}, {Right.HIDE, Right.KICK})
+    assert err.value.code == "grant_exceeds_own_rights"
+
+
+def test_unknown_rights_are_refused() -> None:
+    assert check_rights(["hide", "kick", "hide"]) == {Right.HIDE, Right.KICK}
+    with pytest.raises(InvalidInput) as err:
+        check_rights(["hide", "launch_missiles"])
+    assert err.value.code == "invalid_right"
 
 
 @pytest.mark.parametrize(("role", "status", "kind"), list(MATRIX))
@@ -41,7 +104,7 @@ def test_can_matrix(role: Role, status: RoomStatus, kind: RoomKind) -> None:
 
 
 def test_can_defaults_to_an_open_group_room() -> None:
-    for role in Role:
+    for role in (Role.HOST, Role.MEMBER):
         allowed = {action for action in Action if can(role, action)}
         assert allowed == MATRIX[(role, RoomStatus.OPEN, RoomKind.GROUP)]
 

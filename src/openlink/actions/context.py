@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 
 from openlink.broker.base import Broker
 from openlink.config import Settings
+from openlink.ratelimit import RateLimiter
 from openlink.store.db import Database
 
 
@@ -21,6 +22,7 @@ class Context:
     settings: Settings
     db: Database
     broker: Broker
+    limiter: RateLimiter
     passwords: PasswordHasher = field(default_factory=PasswordHasher)
 
     @staticmethod

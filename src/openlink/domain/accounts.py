@@ -25,6 +25,10 @@ class User:
     language: str
     created_at: datetime
     interests: list[str] = field(default_factory=list)
+    verified: bool = False
+    is_operator: bool = False
+    suspended_until: datetime | None = None
+    suspended: bool = False
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from openlink.domain.members import Member
 from openlink.domain.messages import Message
+from openlink.domain.permissions import Role
 from openlink.domain.rooms import Room
 
 
@@ -20,7 +21,7 @@ def iso(dt: datetime | None) -> str | None:
 
 
 def member_view(m: Member) -> dict[str, Any]:
-    return {
+    view: dict[str, Any] = {
         "id": m.id,
         "nickname": m.nickname,
         "avatar_url": m.avatar_url,
@@ -28,6 +29,11 @@ def member_view(m: Member) -> dict[str, Any]:
         "role": m.role.value,
         "joined_at": iso(m.joined_at),
     }
+    if m.role is Role.COHOST:
+        view["rights"] = sorted(m.rights)
+    if m.timed_out_until is not None:
+        view["timed_out_until"] = iso(m.timed_out_until)
+    return view
 
 
 def room_view(r: Room) -> dict[str, Any]:
@@ -47,11 +53,22 @@ def room_view(r: Room) -> dict[str, Any]:
         "tags": [{"name": t.name, "category": t.category.value} for t in r.tags],
         "last_seq": r.last_seq,
         "created_at": iso(r.created_at),
+        "slow_mode_s": r.slow_mode_s,
+        "probation_s": r.probation_s,
+        "join_approval": r.join_approval,
+        "min_account_age_days": r.min_account_age_days,
+        "verified_only": r.verified_only,
+        "link_expires_at": iso(r.link_expires_at),
+        "link_max_uses": r.link_max_uses,
+        "link_uses": r.link_uses,
+        "pinned_seq": r.pinned_seq,
     }
 
 
 def message_view(m: Message) -> dict[str, Any]:
-    """A message's current state. A deleted message is a tombstone: no body, no reactions."""
+    """A message's current state. A deleted message is a tombstone: no body, no reactions.
+    A hidden one shows that it was hidden and nothing of what it said (moderators read it
+    through the review endpoint)."""
     view: dict[str, Any] = {
         "room": m.room_id,
         "seq": m.seq,
@@ -64,6 +81,12 @@ def message_view(m: Message) -> dict[str, Any]:
         view["deleted"] = True
         view["deleted_at"] = iso(m.deleted_at)
         return view
+    if m.hidden:
+        view["hidden"] = True
+        view["hidden_at"] = iso(m.hidden_at)
+        if m.reply_to is not None:
+            view["reply_to"] = m.reply_to
+        return view
     view["body"] = m.body
     if m.reply_to is not None:
         view["reply_to"] = m.reply_to
@@ -75,6 +98,8 @@ def message_view(m: Message) -> dict[str, Any]:
         view["edited_at"] = iso(m.edited_at)
     if m.system is not None:
         view["system"] = m.system
+    if m.link_warning:
+        view["link_warning"] = True
     return view
 
 

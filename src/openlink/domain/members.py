@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from openlink.domain.permissions import Role
+from openlink.domain.permissions import Right, Role
 from openlink.domain.text import one_line
 from openlink.errors import InvalidInput
 
@@ -34,6 +34,13 @@ class Member:
     joined_at: datetime
     last_read_seq: int
     active: bool = True
+    #: A co-host's rights; empty for everyone else (the host holds all of them).
+    rights: frozenset[Right] = frozenset()
+    #: Read-only until then.
+    timed_out_until: datetime | None = None
+
+    def timed_out(self, now: datetime) -> bool:
+        return self.timed_out_until is not None and self.timed_out_until > now
 
 
 def check_nickname(raw: str) -> str:

@@ -28,8 +28,12 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 class MessageKind(enum.StrEnum):
     TEXT = "text"
-    #: Written by the server: joins, leaves, host changes, room closing.
+    #: Written by the server: joins, leaves, host changes, room closing, moderation.
     SYSTEM = "system"
+    #: A notice from the host or a co-host; the room can pin one.
+    NOTICE = "notice"
+    #: Written by the room's host bot (welcome, answers, scheduled notices).
+    BOT = "bot"
 
 
 @dataclass(slots=True)
@@ -48,10 +52,19 @@ class Message:
     edited_at: datetime | None = None
     deleted_at: datetime | None = None
     system: dict[str, Any] | None = None
+    #: Hidden for everyone by a moderator (a member id) or by ``automod``.
+    hidden_at: datetime | None = None
+    hidden_by: str | None = None
+    #: It has links and its sender had written nothing in the room before.
+    link_warning: bool = False
 
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 def check_body(raw: str, max_chars: int) -> str:

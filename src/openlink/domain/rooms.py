@@ -109,6 +109,17 @@ class Room:
     created_at: datetime
     parent_id: str | None = None
     tags: list[Tag] = field(default_factory=list)
+    slow_mode_s: int = 0
+    probation_s: int = 0
+    join_approval: bool = False
+    min_account_age_days: int = 0
+    verified_only: bool = False
+    link_expires_at: datetime | None = None
+    link_max_uses: int | None = None
+    link_uses: int = 0
+    pinned_seq: int | None = None
+    automod_rev: int = 0
+    bot_rev: int = 0
 
     @property
     def is_full(self) -> bool:

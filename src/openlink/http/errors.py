@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
-from openlink.errors import OpenLinkError
+from openlink.errors import OpenLinkError, RateLimited
 
 log = logging.getLogger("openlink.http")
 
@@ -22,6 +23,7 @@ _STATUS_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    410: "gone",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
@@ -39,7 +41,10 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> JSONRe
 def install(app: FastAPI) -> None:
     @app.exception_handler(OpenLinkError)
     async def _domain(_request: Request, exc: OpenLinkError) -> JSONResponse:
-        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status)
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

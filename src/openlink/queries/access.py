@@ -54,9 +54,9 @@ async def access_member_for(
     if found is None:
         raise room_not_found()
     member, status, kind = found
-    require(member.role, action, RoomStatus(status), RoomKind(kind))
+    require(member.role, action, RoomStatus(status), RoomKind(kind), member.rights)
     return member
 
 
 def check_can(room: Room, member: Member, action: Action) -> None:
-    require(member.role, action, room.status, room.kind)
+    require(member.role, action, room.status, room.kind, member.rights)

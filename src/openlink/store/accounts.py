@@ -20,6 +20,10 @@ def _user(row: Any) -> User:
         language=row.language,
         created_at=row.created_at,
         interests=list(row.interests or []),
+        verified=row.verified,
+        is_operator=row.is_operator,
+        suspended=row.suspended_at is not None,
+        suspended_until=row.suspended_until,
     )
 
 

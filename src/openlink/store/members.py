@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.members import Member, ProfileKind
-from openlink.domain.permissions import Role
+from openlink.domain.permissions import Right, Role
 from openlink.store.schema import members, rooms
 
 
@@ -25,6 +25,8 @@ def _member(row: Any) -> Member:
         joined_at=row.joined_at,
         last_read_seq=row.last_read_seq,
         active=row.active,
+        rights=frozenset(Right(r) for r in row.rights or ()),
+        timed_out_until=row.timed_out_until,
     )
 
 

@@ -31,6 +31,9 @@ def _message(row: Any) -> Message:
         edited_at=row.edited_at,
         deleted_at=row.deleted_at,
         system=row.system,
+        hidden_at=row.hidden_at,
+        hidden_by=row.hidden_by,
+        link_warning=row.link_warning,
     )
 
 
@@ -49,6 +52,9 @@ async def insert_message(conn: AsyncConnection, m: Message) -> None:
             system=m.system,
             client_id=m.client_id,
             created_at=m.created_at,
+            hidden_at=m.hidden_at,
+            hidden_by=m.hidden_by,
+            link_warning=m.link_warning,
         )
     )
 

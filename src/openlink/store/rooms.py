@@ -37,6 +37,17 @@ def _room(row: Any, tags: list[Tag]) -> Room:
         created_at=row.created_at,
         parent_id=row.parent_id,
         tags=tags,
+        slow_mode_s=row.slow_mode_s,
+        probation_s=row.probation_s,
+        join_approval=row.join_approval,
+        min_account_age_days=row.min_account_age_days,
+        verified_only=row.verified_only,
+        link_expires_at=row.link_expires_at,
+        link_max_uses=row.link_max_uses,
+        link_uses=row.link_uses,
+        pinned_seq=row.pinned_seq,
+        automod_rev=row.automod_rev,
+        bot_rev=row.bot_rev,
     )
 
 

@@ -62,6 +62,13 @@ users = Table(
     Column("language", String(35), nullable=False),
     Column("interests", JSON, nullable=False),
     Column("created_at", UTC_TS, nullable=False),
+    #: Granted by the operator: rooms can admit verified accounts only.
+    Column("verified", Boolean, nullable=False, server_default=text("false")),
+    Column("is_operator", Boolean, nullable=False, server_default=text("false")),
+    #: Set while the operator has suspended the account; ``suspended_until`` NULL with
+    #: ``suspended_at`` set means until lifted.
+    Column("suspended_at", UTC_TS),
+    Column("suspended_until", UTC_TS),
 )
 
 tokens = Table(
@@ -105,6 +112,21 @@ rooms = Table(
     Column("parent_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE")),
     Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", UTC_TS, nullable=False),
+    # Flow control and entry conditions (domain/governance.py).
+    Column("slow_mode_s", Integer, nullable=False, server_default=text("0")),
+    Column("probation_s", Integer, nullable=False, server_default=text("0")),
+    Column("join_approval", Boolean, nullable=False, server_default=text("false")),
+    Column("min_account_age_days", Integer, nullable=False, server_default=text("0")),
+    Column("verified_only", Boolean, nullable=False, server_default=text("false")),
+    Column("link_expires_at", UTC_TS),
+    Column("link_max_uses", Integer),
+    Column("link_uses", Integer, nullable=False, server_default=text("0")),
+    #: The pinned notice: a message of kind ``notice``.
+    Column("pinned_seq", BigInteger),
+    #: Bumped on every change to the room's automod rules / host bot: a cache key for
+    #: every node's compiled copy.
+    Column("automod_rev", Integer, nullable=False, server_default=text("0")),
+    Column("bot_rev", Integer, nullable=False, server_default=text("0")),
     Index("ix_rooms_parent_id", "parent_id"),
 )
 
@@ -131,6 +153,12 @@ members = Table(
     Column("last_read_seq", BigInteger, nullable=False, server_default=text("0")),
     Column("joined_at", UTC_TS, nullable=False),
     Column("left_at", UTC_TS),
+    #: A co-host's rights (names of ``domain.permissions.Right``).
+    Column("rights", JSON),
+    #: Read-only until then (a moderator's time-out or automod's).
+    Column("timed_out_until", UTC_TS),
+    #: Why the membership ended: left, kicked, banned.
+    Column("left_reason", String(16)),
     Index("ix_members_user_id", "user_id", "active"),
     Index("ix_members_room_id", "room_id", "active"),
     # One active membership per person per room; a rejoin is a new member (a new id),
@@ -162,6 +190,11 @@ messages = Table(
     Column("created_at", UTC_TS, nullable=False),
     Column("edited_at", UTC_TS),
     Column("deleted_at", UTC_TS),
+    #: Hidden for everyone by a moderator or automod: the body is kept for review only.
+    Column("hidden_at", UTC_TS),
+    Column("hidden_by", String(24)),
+    #: The message has links and its sender had no earlier message in the room.
+    Column("link_warning", Boolean, nullable=False, server_default=text("false")),
     UniqueConstraint("room_id", "rev"),
     UniqueConstraint("room_id", "member_id", "client_id"),
 )
@@ -174,4 +207,117 @@ reactions = Table(
     Column("member_id", String(24), primary_key=True),
     Column("emoji", String(32), primary_key=True),
     Column("created_at", UTC_TS, nullable=False),
+)
+
+bans = Table(
+    "bans",
+    metadata,
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    #: The membership that was banned: what moderators see (never the account).
+    Column("member_id", String(24), nullable=False),
+    Column("nickname", String(40), nullable=False),
+    #: NULL: until lifted.
+    Column("until", UTC_TS),
+    Column("reason", String(500), nullable=False, server_default=text("''")),
+    Column("created_by", String(24)),
+    Column("created_at", UTC_TS, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    #: Who acted: a member id, or NULL for automod, the host bot and the operator.
+    Column("actor", String(24)),
+    Column("actor_kind", String(16), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target_member", String(24)),
+    Column("target_seq", BigInteger),
+    Column("details", JSON),
+    Column("created_at", UTC_TS, nullable=False),
+    Index("ix_audit_log_room_id", "room_id", "id"),
+)
+
+join_requests = Table(
+    "join_requests",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    #: The member columns the applicant chose (nickname, avatar, profile kind).
+    Column("profile", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+    Column("decided_at", UTC_TS),
+    Column("decided_by", String(24)),
+    Index("ix_join_requests_room_id", "room_id", "status"),
+    Index(
+        "uq_join_requests_room_user_pending",
+        "room_id",
+        "user_id",
+        unique=True,
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+)
+
+automod_rules = Table(
+    "automod_rules",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("patterns", JSON, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("timeout_s", Integer),
+    Column("exempt_roles", JSON, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+    Column("updated_at", UTC_TS, nullable=False),
+    Index("ix_automod_rules_room_id", "room_id"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("reporter_user_id", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+    Column("reporter_member", String(24), nullable=False),
+    Column("target_member", String(24)),
+    Column("target_seq", BigInteger),
+    Column("reason", String(16), nullable=False),
+    Column("note", String(1000), nullable=False, server_default=text("''")),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+    Column("resolved_at", UTC_TS),
+    Column("resolved_by", String(40)),
+    Index("ix_reports_room_id", "room_id", "status"),
+    Index("ix_reports_status", "status", "created_at"),
+)
+
+room_bots = Table(
+    "room_bots",
+    metadata,
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Column("welcome", Text),
+    #: [{"keywords": [...], "answer": "..."}]
+    Column("answers", JSON, nullable=False),
+    Column("updated_at", UTC_TS, nullable=False),
+)
+
+bot_schedules = Table(
+    "bot_schedules",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("interval_s", Integer, nullable=False),
+    Column("next_at", UTC_TS, nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+    Index("ix_bot_schedules_next_at", "next_at"),
+    Index("ix_bot_schedules_room_id", "room_id"),
 )

@@ -1,0 +1,91 @@
+"""Room governance rules: slow mode, probation, link options, entry conditions.
+
+Pure values and checks; the actions apply them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from openlink.domain.rooms import RoomKind, RoomStatus
+from openlink.errors import InvalidInput
+
+SLOW_MODE_MIN_S = 10
+SLOW_MODE_MAX_S = 6 * 3600
+PROBATION_MAX_S = 30 * 86_400
+LINK_MAX_USES = 99_999
+MIN_ACCOUNT_AGE_MAX_DAYS = 3_650
+TIMEOUT_MAX_S = 28 * 86_400
+
+# Something a reader would follow: a scheme URL, a www. host, or a bare host with a
+# common top-level domain. Deliberately generous: a false "link" only costs a newcomer
+# the wait until probation ends.
+_LINK = re.compile(
+    r"(?i)\b(?:[a-z][a-z0-9+.-]*://\S|www\.\S|[a-z0-9-]+(?:\.[a-z0-9-]+)*\."
+    r"(?:com|net|org|io|co|me|ly|gg|app|dev|xyz|info|biz|kr|jp|cn|ru|de|uk|tv|link|site|"
+    r"online|shop|club|top)\b)"
+)
+
+
+@dataclass(slots=True, frozen=True)
+class RoomPolicy:
+    """What the send path needs to know about a room, read with the sender's membership."""
+
+    status: RoomStatus
+    kind: RoomKind
+    slow_mode_s: int = 0
+    probation_s: int = 0
+    automod_rev: int = 0
+    bot_rev: int = 0
+
+
+def has_link(text: str) -> bool:
+    return _LINK.search(text) is not None
+
+
+def on_probation(joined_at: datetime, probation_s: int, now: datetime) -> bool:
+    return probation_s > 0 and now < joined_at + timedelta(seconds=probation_s)
+
+
+def check_slow_mode(seconds: int) -> int:
+    if seconds != 0 and not SLOW_MODE_MIN_S <= seconds <= SLOW_MODE_MAX_S:
+        raise InvalidInput(
+            f"Slow mode is 0 (off) or {SLOW_MODE_MIN_S} to {SLOW_MODE_MAX_S} seconds.",
+            code="invalid_slow_mode",
+        )
+    return seconds
+
+
+def check_probation(seconds: int) -> int:
+    if not 0 <= seconds <= PROBATION_MAX_S:
+        raise InvalidInput(
+            f"Probation is 0 to {PROBATION_MAX_S} seconds.", code="invalid_probation"
+        )
+    return seconds
+
+
+def check_link_max_uses(uses: int | None) -> int | None:
+    if uses is not None and not 1 <= uses <= LINK_MAX_USES:
+        raise InvalidInput(
+            f"A link's use limit is 1 to {LINK_MAX_USES}.", code="invalid_link_max_uses"
+        )
+    return uses
+
+
+def check_min_account_age(days: int) -> int:
+    if not 0 <= days <= MIN_ACCOUNT_AGE_MAX_DAYS:
+        raise InvalidInput(
+            f"The minimum account age is 0 to {MIN_ACCOUNT_AGE_MAX_DAYS} days.",
+            code="invalid_min_account_age",
+        )
+    return days
+
+
+def check_timeout(seconds: int) -> int:
+    if not 1 <= seconds <= TIMEOUT_MAX_S:
+        raise InvalidInput(
+            f"A time-out is 1 second to {TIMEOUT_MAX_S // 86_400} days.", code="invalid_timeout"
+        )
+    return seconds

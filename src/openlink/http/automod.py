@@ -1,0 +1,7 @@
+"""Automod rules."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["automod"])
