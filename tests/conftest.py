@@ -73,6 +73,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         # Tests need no power-cut durability; an fsync per commit would triple their time.
         sqlite_synchronous="normal",
         log_level="warning",
+        # Every test's accounts sign up from 127.0.0.1; tests of the limit set it.
+        signups_per_address=0,
     )
     values.update(overrides)
     return Settings(**values)

@@ -9,15 +9,18 @@ from collections.abc import AsyncIterator
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from openlink import __version__, broker, ratelimit
+from openlink.actions.bot import BotScheduler
 from openlink.actions.context import Context
 from openlink.config import Settings
 from openlink.http import accounts, automod, bot, errors, messages, moderation, reports, rooms
 from openlink.http.errors import error_response
+from openlink.http.security import SecurityHeaders, cors_options
 from openlink.realtime.gateway import websocket_endpoint
 from openlink.realtime.hub import Hub
 from openlink.store.db import Database
@@ -47,12 +50,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     settings = settings or Settings()
     ctx = build_context(settings)
     hub = Hub(ctx)
+    bot_scheduler = BotScheduler(ctx)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await upgrade_async(settings.effective_database_url())
         await hub.start()
+        await bot_scheduler.start()
         log.info(
             "openlink %s: database=%s broker=%s limits=%s",
             __version__,
@@ -63,6 +68,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         try:
             yield
         finally:
+            await bot_scheduler.stop()
             await hub.stop()
             await ctx.limiter.stop()
             await ctx.db.dispose()
@@ -78,6 +84,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.hub = hub
     errors.install(app)
     app.add_middleware(BodyLimit)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     for module in (accounts, rooms, messages, moderation, automod, reports, bot):
         app.include_router(module.router)
 
@@ -106,6 +114,10 @@ class OpenLinkApp(FastAPI):
             await websocket_endpoint(WebSocket(scope, receive, send))
             return
         await super().__call__(scope, receive, send)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside the framework's error middleware, so that a 500 carries the headers too.
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 class BodyLimit:

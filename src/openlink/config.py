@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     login_failures_per_account: int = Field(10, ge=1)
     login_failures_per_address: int = Field(100, ge=1)
     login_window_s: int = Field(900, ge=1)
+    #: Sign-ups accepted per client address in ``signup_window_s`` (0 turns the limit off).
+    signups_per_address: int = Field(20, ge=0)
+    signup_window_s: int = Field(3_600, ge=1)
     #: Browser origins allowed to call the API cross-origin (CORS). Empty: none.
     cors_origins: list[str] = Field(default_factory=list)
     #: Automod: rules per room, keywords per keyword rule, expressions per regex rule.

@@ -9,6 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openlink.actions import throttle
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
 from openlink.domain import accounts as rules
@@ -31,12 +32,14 @@ async def do_sign_up(
     display_name: str,
     language: str,
     interests: list[str],
+    address: str | None = None,
 ) -> tuple[User, str]:
     username = rules.check_username(username)
     rules.check_password(password)
     display_name = rules.check_display_name(display_name)
     language = rules.check_language(language)
     interests = rules.check_interests(interests)
+    await throttle.check_sign_up_allowed(ctx, address)
     password_hash = await asyncio.to_thread(ctx.passwords.hash, password)
     try:
         async with ctx.db.write() as tx:
@@ -55,28 +58,37 @@ async def do_sign_up(
     return user, token
 
 
-async def do_sign_in(ctx: Context, *, username: str, password: str) -> tuple[User, str]:
+async def do_sign_in(
+    ctx: Context, *, username: str, password: str, address: str | None = None
+) -> tuple[User, str]:
+    """``address`` is the client's, for the per-address limit on failed attempts."""
     global _DUMMY_HASH
+    name = username.strip().lower()
+    await throttle.check_sign_in_allowed(ctx, name, address)
     async with ctx.db.read() as conn:
-        creds = await store.get_credentials(conn, username.strip().lower())
+        creds = await store.get_credentials(conn, name)
     if creds is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = await asyncio.to_thread(ctx.passwords.hash, "not-a-real-password")
         await asyncio.to_thread(_verify, ctx, _DUMMY_HASH, password)
+        await throttle.count_sign_in_failure(ctx, name, address)
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
     user_id, password_hash = creds
     if not await asyncio.to_thread(_verify, ctx, password_hash, password):
+        await throttle.count_sign_in_failure(ctx, name, address)
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
+    await throttle.clear_sign_in_failures(ctx, name)
     new_hash = None
     if ctx.passwords.check_needs_rehash(password_hash):
         new_hash = await asyncio.to_thread(ctx.passwords.hash, password)
     async with ctx.db.write() as tx:
+        user = await store.get_user(tx.conn, user_id)
+        assert user is not None
+        rules.check_not_suspended(user, ctx.now())
         if new_hash is not None:
             await store.set_password_hash(tx.conn, user_id, new_hash)
         await store.delete_expired_tokens(tx.conn, user_id, ctx.now())
         token = await _issue_token(ctx, tx.conn, user_id)
-        user = await store.get_user(tx.conn, user_id)
-    assert user is not None
     return user, token
 
 
@@ -108,6 +120,7 @@ async def access_user_by_token(ctx: Context, token: str) -> User:
         user = await store.user_for_token(conn, hash_token(token), ctx.now())
     if user is None:
         raise Unauthenticated("Your session has expired or was signed out.", code="bad_token")
+    rules.check_not_suspended(user, ctx.now())
     return user
 
 

@@ -162,6 +162,8 @@ class ServerProcess:
             OPENLINK_MAX_MEMBER_CAP=cap,
             OPENLINK_DEFAULT_MEMBER_CAP=cap,
             OPENLINK_LOG_LEVEL="warning",
+            # Every bench member signs up from this one address.
+            OPENLINK_SIGNUPS_PER_ADDRESS="0",
             PYTHONUNBUFFERED="1",
         )
         env.pop("OPENLINK_DATABASE_URL", None)

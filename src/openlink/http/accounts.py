@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from openlink.actions import accounts
 from openlink.domain.accounts import OpenProfile, User
@@ -34,15 +34,25 @@ def profile_view(p: OpenProfile) -> dict[str, Any]:
     return view
 
 
+def client_address(request: Request) -> str | None:
+    # Behind a reverse proxy this is the proxy's address unless uvicorn trusts its
+    # X-Forwarded-For (--forwarded-allow-ips); see docs/operations.md.
+    return request.client.host if request.client else None
+
+
 @router.post("/accounts", status_code=201, summary="Sign up")
-async def sign_up(ctx: CtxDep, body: SignUp) -> dict[str, Any]:
-    user, token = await accounts.do_sign_up(ctx, **body.model_dump())
+async def sign_up(ctx: CtxDep, body: SignUp, request: Request) -> dict[str, Any]:
+    user, token = await accounts.do_sign_up(
+        ctx, **body.model_dump(), address=client_address(request)
+    )
     return {"user": me_view(user), "token": token}
 
 
 @router.post("/sessions", summary="Sign in: returns a bearer token")
-async def sign_in(ctx: CtxDep, body: SignIn) -> dict[str, Any]:
-    user, token = await accounts.do_sign_in(ctx, username=body.username, password=body.password)
+async def sign_in(ctx: CtxDep, body: SignIn, request: Request) -> dict[str, Any]:
+    user, token = await accounts.do_sign_in(
+        ctx, username=body.username, password=body.password, address=client_address(request)
+    )
     return {"user": me_view(user), "token": token}
 
 

@@ -13,6 +13,7 @@ the "subscribe, fetch, then apply what queued" order, so nothing falls in betwee
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections import Counter
 from typing import Any
@@ -286,8 +287,12 @@ class Hub:
         elif kind == "left":
             self.detach(conn, event["room"])
             conn.send(Frame(data))
-        elif kind == "signed_out" and event.get("token") == conn.token_hash:
+        elif kind == "signed_out" and hmac.compare_digest(str(event.get("token")), conn.token_hash):
             conn.kill(CLOSE_AUTH, "signed out")
+        elif kind == "suspended":
+            conn.kill(CLOSE_AUTH, "account_suspended")
+        elif kind == "report":
+            conn.send(Frame(data))
 
     def mark_ready(self, conn: Conn) -> None:
         """``ready`` went out on ``conn``: apply the account events that waited for it."""

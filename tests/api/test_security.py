@@ -1,0 +1,224 @@
+"""Sign-in and sign-up throttling, security headers, and CORS."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import re
+
+import httpx
+import pytest
+
+from openlink.ratelimit import Rate
+from tests.conftest import Server
+from tests.factories import PASSWORD, error_code, expect, make_user
+
+WRONG = "not the password"
+
+
+async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
+    return await client.post("/api/sessions", json={"username": username, "password": password})
+
+
+def assert_throttled(response: httpx.Response, code: str, window_s: int) -> float:
+    assert error_code(response, 429) == code
+    wait = response.json()["error"]["details"]["retry_after_s"]
+    assert 0 < wait <= window_s
+    assert 1 <= int(response.headers["Retry-After"]) <= window_s
+    return float(wait)
+
+
+@pytest.mark.settings(login_failures_per_account=3, login_window_s=2)
+async def test_failed_sign_ins_lock_the_account_until_the_window_passes(
+    client: httpx.AsyncClient,
+) -> None:
+    user, _ = await make_user(client)
+    for _ in range(3):
+        assert error_code(await sign_in(client, user["username"], WRONG), 401) == (
+            "bad_credentials"
+        )
+    # Locked: even the right password is refused, whatever the spelling of the name.
+    wait = assert_throttled(
+        await sign_in(client, " " + user["username"].upper(), PASSWORD),
+        "too_many_sign_in_attempts",
+        2,
+    )
+    await asyncio.sleep(wait + 0.05)
+    expect(await sign_in(client, user["username"], PASSWORD), 200)
+
+
+@pytest.mark.settings(login_failures_per_account=3, login_window_s=60)
+async def test_a_success_clears_the_accounts_failures(client: httpx.AsyncClient) -> None:
+    user, _ = await make_user(client)
+    for _ in range(2):
+        error_code(await sign_in(client, user["username"], WRONG), 401)
+    expect(await sign_in(client, user["username"], PASSWORD), 200)
+    for _ in range(2):
+        error_code(await sign_in(client, user["username"], WRONG), 401)
+    expect(await sign_in(client, user["username"], PASSWORD), 200)
+
+
+@pytest.mark.settings(login_failures_per_account=2, login_window_s=60)
+async def test_unknown_usernames_lock_like_real_ones(client: httpx.AsyncClient) -> None:
+    other, _ = await make_user(client)
+    for _ in range(2):
+        assert error_code(await sign_in(client, "nobody_here", WRONG), 401) == "bad_credentials"
+    assert_throttled(await sign_in(client, "nobody_here", WRONG), "too_many_sign_in_attempts", 60)
+    # Another account is not affected.
+    expect(await sign_in(client, other["username"], PASSWORD), 200)
+
+
+@pytest.mark.settings(
+    login_failures_per_account=100, login_failures_per_address=3, login_window_s=60
+)
+async def test_failures_from_one_address_lock_every_account_for_it(
+    client: httpx.AsyncClient, server: Server
+) -> None:
+    user, _ = await make_user(client)
+    for name in ("guess_a", "guess_b", "guess_c"):
+        error_code(await sign_in(client, name, WRONG), 401)
+    assert_throttled(
+        await sign_in(client, user["username"], PASSWORD), "too_many_sign_in_attempts", 60
+    )
+    # Resetting the address's counter (what the window passing does) lets it in again.
+    await server.app.state.ctx.limiter.reset("sign-in:address:127.0.0.1", Rate(3, 60))
+    expect(await sign_in(client, user["username"], PASSWORD), 200)
+
+
+@pytest.mark.settings(signups_per_address=2, signup_window_s=60)
+async def test_sign_ups_per_address_are_limited(client: httpx.AsyncClient) -> None:
+    await make_user(client)
+    await make_user(client)
+    response = await client.post(
+        "/api/accounts",
+        json={"username": "third_one", "password": PASSWORD, "display_name": "Third"},
+    )
+    assert_throttled(response, "too_many_sign_ups", 60)
+
+
+COMMON = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def assert_common(response: httpx.Response) -> None:
+    for name, value in COMMON.items():
+        assert response.headers.get(name) == value, (response.url, name)
+
+
+async def test_api_responses_and_errors_carry_the_security_headers(
+    client: httpx.AsyncClient,
+) -> None:
+    _, token = await make_user(client)
+    responses = [
+        await client.get("/api/me", headers={"Authorization": f"Bearer {token}"}),
+        await client.get("/api/me"),  # 401
+        await client.get("/api/no-such-route"),  # 404
+        await client.post("/api/accounts", content=b"{", headers={"content-type": "x"}),
+        await client.post("/api/accounts", content=b"x" * (2 << 20)),  # 413, before routing
+    ]
+    assert [r.status_code for r in responses][:3] == [200, 401, 404]
+    for response in responses:
+        assert_common(response)
+        assert response.headers["content-security-policy"] == API_CSP
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["cache-control"] == "no-store"
+    health = await client.get("/healthz")
+    assert_common(health)
+    assert health.headers["content-security-policy"] == API_CSP
+    assert "cache-control" not in health.headers
+
+
+async def test_a_500_carries_the_security_headers(server: Server) -> None:
+    @server.app.get("/api/test-boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.get("/api/test-boom")
+    assert error_code(response, 500) == "internal_error"
+    assert_common(response)
+    assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+async def test_docs_pages_get_a_policy_that_lets_them_run(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.get(path)
+    assert response.status_code == 200
+    assert_common(response)
+    csp = response.headers["content-security-policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert response.headers["x-frame-options"] == "DENY"
+    scripts = directives["script-src"].split()
+    assert "'unsafe-inline'" not in scripts
+    # Every external script comes from an allowed source, every inline one by its hash.
+    html = response.text
+    for src in re.findall(r'<script[^>]*\bsrc="([^"]+)"', html):
+        assert any(src.startswith(s) for s in scripts if s.startswith("https://")), src
+    for body in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, re.S):
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in scripts
+    assert directives["connect-src"] == "'self'"  # the page fetches /openapi.json
+
+
+async def test_a_route_that_sets_its_own_policy_keeps_it(server: Server) -> None:
+    from starlette.responses import HTMLResponse
+
+    @server.app.get("/test-widget")
+    async def widget() -> HTMLResponse:
+        return HTMLResponse(
+            "<p>hi</p>",
+            headers={"Content-Security-Policy": "frame-ancestors https://example.org"},
+        )
+
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.get("/test-widget")
+    assert response.headers["content-security-policy"] == "frame-ancestors https://example.org"
+    assert "x-frame-options" not in response.headers
+    assert_common(response)
+
+
+PREFLIGHT = {
+    "Access-Control-Request-Method": "POST",
+    "Access-Control-Request-Headers": "authorization, content-type",
+}
+
+
+@pytest.mark.settings(cors_origins=["https://chat.example.org"])
+async def test_cors_answers_only_the_listed_origins(client: httpx.AsyncClient) -> None:
+    ok = await client.options(
+        "/api/rooms", headers={"Origin": "https://chat.example.org", **PREFLIGHT}
+    )
+    assert ok.status_code == 200
+    assert ok.headers["access-control-allow-origin"] == "https://chat.example.org"
+    assert "authorization" in ok.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in ok.headers
+    other = await client.options(
+        "/api/rooms", headers={"Origin": "https://evil.example.net", **PREFLIGHT}
+    )
+    assert "access-control-allow-origin" not in other.headers
+    simple = await client.get("/healthz", headers={"Origin": "https://chat.example.org"})
+    assert simple.headers["access-control-allow-origin"] == "https://chat.example.org"
+    refused = await client.get("/healthz", headers={"Origin": "https://evil.example.net"})
+    assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_no_cross_origin_access_by_default(client: httpx.AsyncClient) -> None:
+    origin = {"Origin": "https://chat.example.org"}
+    responses = [
+        await client.options("/api/rooms", headers={**origin, **PREFLIGHT}),
+        await client.get("/healthz", headers=origin),
+        await client.post("/api/sessions", json={"username": "x", "password": "y"}, headers=origin),
+    ]
+    for response in responses:
+        assert not any(h.startswith("access-control-") for h in response.headers), response
