@@ -1,52 +1,262 @@
 """Automod: per-room keyword and regular-expression rules applied to every message.
 
-(Being built: rules CRUD and matching. The send path already calls the hooks below.)
+Rules are managed by the host and co-hosts with the ``automod`` right; every change bumps
+``rooms.automod_rev``. The send path calls :func:`screen` inside its transaction; each
+process keeps the compiled rules of recently active rooms keyed by that revision, so a
+send reads the rules only after they changed (and never in a room that has had none).
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
+from collections import OrderedDict
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.actions.context import Context
+from openlink.actions.stream import do_append_system
+from openlink.domain import automod as rules
+from openlink.domain.accounts import User
+from openlink.domain.audit import ActorKind, AuditEntry
+from openlink.domain.automod import AutomodAction, Matcher, Rule, RuleKind, Verdict
+from openlink.domain.events import iso
+from openlink.domain.ids import new_id
 from openlink.domain.members import Member
 from openlink.domain.messages import Message
-from openlink.errors import OpenLinkError
+from openlink.domain.permissions import Action
+from openlink.domain.rooms import Room
+from openlink.errors import Conflict, Forbidden, NotFound, OpenLinkError
+from openlink.queries.access import access_room_as_member, check_can
+from openlink.store import audit as audit_store
+from openlink.store import automod as store
+from openlink.store import members as members_store
 from openlink.store.db import Tx
 
+__all__ = ["AutomodAction", "Verdict", "on_blocked", "on_hidden", "screen"]
 
-class AutomodAction(enum.StrEnum):
-    BLOCK = "block"
-    HIDE = "hide"
-    TIMEOUT = "timeout"
+#: Rooms whose compiled rules a process keeps; the least recently screened go first.
+CACHE_ROOMS = 2_048
+_compiled: OrderedDict[str, tuple[int, Matcher]] = OrderedDict()
 
 
-@dataclass(slots=True, frozen=True)
-class Verdict:
-    action: AutomodAction
-    rule_id: str
-    rule_name: str
-    timeout_s: int | None = None
+# --- rules CRUD -------------------------------------------------------------------------
+
+
+async def _check_manager(tx: Tx, user: User, room_id: str) -> tuple[Room, Member]:
+    room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
+    check_can(room, member, Action.MANAGE_AUTOMOD)
+    return room, member
+
+
+def _rule_not_found() -> NotFound:
+    return NotFound("No such automod rule in this room.", code="automod_rule_not_found")
+
+
+def _max_patterns(ctx: Context, kind: RuleKind) -> int:
+    s = ctx.settings
+    return s.automod_max_keywords if kind is RuleKind.KEYWORD else s.automod_max_regexes
+
+
+async def _audit(tx: Tx, actor: Member, action: str, rule: Rule) -> None:
+    entry = AuditEntry(
+        room_id=rule.room_id,
+        actor_kind=ActorKind.MEMBER,
+        actor=actor.id,
+        action=action,
+        created_at=rule.updated_at,
+        details={"rule_id": rule.id, "rule": rule.name},
+    )
+    await audit_store.append(tx.conn, entry)
+
+
+async def access_rules(ctx: Context, user: User, room_id: str) -> list[Rule]:
+    async with ctx.db.read() as conn:
+        room, member = await access_room_as_member(conn, user, room_id)
+        check_can(room, member, Action.MANAGE_AUTOMOD)
+        return await store.list_rules(conn, room.id)
+
+
+async def do_create_rule(
+    ctx: Context,
+    user: User,
+    room_id: str,
+    *,
+    name: str,
+    kind: RuleKind,
+    patterns: list[str],
+    action: AutomodAction,
+    timeout_s: int | None = None,
+    exempt_roles: list[str] | None = None,
+    enabled: bool = True,
+) -> Rule:
+    now = ctx.now()
+    rule = Rule(
+        id=new_id(),
+        room_id=room_id,
+        name=rules.check_rule_name(name),
+        kind=kind,
+        patterns=rules.check_patterns(kind, patterns, _max_patterns(ctx, kind)),
+        action=action,
+        timeout_s=rules.check_action(action, timeout_s),
+        exempt_roles=rules.check_exempt_roles(
+            rules.EXEMPTABLE_ROLES if exempt_roles is None else exempt_roles
+        ),
+        enabled=enabled,
+        created_at=now,
+        updated_at=now,
+    )
+    async with ctx.db.write() as tx:
+        room, member = await _check_manager(tx, user, room_id)
+        if await store.count_rules(tx.conn, room.id) >= ctx.settings.automod_max_rules:
+            raise Conflict(
+                f"A room has at most {ctx.settings.automod_max_rules} automod rules.",
+                code="automod_rule_limit",
+                max_rules=ctx.settings.automod_max_rules,
+            )
+        await store.insert_rule(tx.conn, rule)
+        await store.bump_rev(tx.conn, room.id)
+        await _audit(tx, member, "automod_rule_create", rule)
+    return rule
+
+
+async def do_update_rule(
+    ctx: Context, user: User, room_id: str, rule_id: str, **changes: Any
+) -> Rule:
+    """Change some of a rule's fields; the rule is checked whole afterwards. Its kind is
+    fixed at creation."""
+    async with ctx.db.write() as tx:
+        room, member = await _check_manager(tx, user, room_id)
+        old = await store.get_rule(tx.conn, room.id, rule_id)
+        if old is None:
+            raise _rule_not_found()
+        action = changes.get("action") or old.action
+        if "timeout_s" in changes:
+            timeout_s = changes["timeout_s"]
+        else:
+            timeout_s = old.timeout_s if action is AutomodAction.TIMEOUT else None
+        patterns = old.patterns
+        if changes.get("patterns") is not None:
+            patterns = rules.check_patterns(
+                old.kind, changes["patterns"], _max_patterns(ctx, old.kind)
+            )
+        exempt = old.exempt_roles
+        if changes.get("exempt_roles") is not None:
+            exempt = rules.check_exempt_roles(changes["exempt_roles"])
+        rule = Rule(
+            id=old.id,
+            room_id=old.room_id,
+            name=old.name
+            if changes.get("name") is None
+            else rules.check_rule_name(changes["name"]),
+            kind=old.kind,
+            patterns=patterns,
+            action=action,
+            timeout_s=rules.check_action(action, timeout_s),
+            exempt_roles=exempt,
+            enabled=old.enabled if changes.get("enabled") is None else changes["enabled"],
+            created_at=old.created_at,
+            updated_at=ctx.now(),
+        )
+        await store.update_rule(tx.conn, rule)
+        await store.bump_rev(tx.conn, room.id)
+        await _audit(tx, member, "automod_rule_update", rule)
+    return rule
+
+
+async def do_delete_rule(ctx: Context, user: User, room_id: str, rule_id: str) -> None:
+    async with ctx.db.write() as tx:
+        room, member = await _check_manager(tx, user, room_id)
+        rule = await store.get_rule(tx.conn, room.id, rule_id)
+        if rule is None:
+            raise _rule_not_found()
+        await store.delete_rule(tx.conn, rule.id)
+        await store.bump_rev(tx.conn, room.id)
+        await _audit(tx, member, "automod_rule_delete", rule)
+
+
+# --- the send path ----------------------------------------------------------------------
+
+
+async def _matcher(conn: AsyncConnection, room_id: str, automod_rev: int) -> Matcher:
+    cached = _compiled.get(room_id)
+    # A newer revision than this transaction saw is as good: the rules changed meanwhile.
+    if cached is not None and cached[0] >= automod_rev:
+        _compiled.move_to_end(room_id)
+        return cached[1]
+    matcher = rules.compile_rules(await store.list_rules(conn, room_id))
+    _compiled[room_id] = (automod_rev, matcher)
+    _compiled.move_to_end(room_id)
+    while len(_compiled) > CACHE_ROOMS:
+        _compiled.popitem(last=False)
+    return matcher
 
 
 async def screen(
     ctx: Context, conn: AsyncConnection, room_id: str, automod_rev: int, member: Member, body: str
 ) -> Verdict | None:
-    """The first matching rule's verdict for ``body`` sent by ``member``, or None.
+    """The winning rule's verdict for ``body`` sent by ``member``, or None: the most
+    severe matching rule (timeout, then block, then hide), the oldest among equals.
 
     Called inside the send transaction; must not write. ``automod_rev`` is the room's
     current rules revision (0: the room never had rules, nothing to read)."""
-    return None
+    if automod_rev == 0:
+        return None
+    rule = (await _matcher(conn, room_id, automod_rev)).match(body, member.role)
+    return None if rule is None else rule.verdict()
 
 
 async def on_blocked(ctx: Context, room_id: str, member: Member, verdict: Verdict) -> OpenLinkError:
     """After a BLOCK or TIMEOUT verdict rolled the send back: record it (audit log, the
     member's time-out) in a transaction of its own; returns the error for the sender."""
-    raise NotImplementedError
+    now = ctx.now()
+    details: dict[str, Any] = {"rule_id": verdict.rule_id, "rule": verdict.rule_name}
+    async with ctx.db.write() as tx:
+        if verdict.action is AutomodAction.TIMEOUT:
+            assert verdict.timeout_s is not None
+            until = now + timedelta(seconds=verdict.timeout_s)
+            await members_store.update_member(tx.conn, member.id, timed_out_until=until)
+            system = {
+                "event": "timed_out",
+                "member": member.id,
+                "until": iso(until),
+                "by": "automod",
+            }
+            await do_append_system(ctx, tx, room_id, system, now, member.id)
+            details.update(until=iso(until), duration_s=verdict.timeout_s)
+        entry = AuditEntry(
+            room_id=room_id,
+            actor_kind=ActorKind.AUTOMOD,
+            action=f"automod_{verdict.action.value}",
+            created_at=now,
+            target_member=member.id,
+            details=details,
+        )
+        await audit_store.append(tx.conn, entry)
+    if verdict.action is AutomodAction.TIMEOUT:
+        return Forbidden(
+            f"Your message was blocked by the room's rule {verdict.rule_name!r}, and you are "
+            "timed out: you can read, not write, until it ends.",
+            code="automod_blocked",
+            rule=verdict.rule_name,
+            timed_out_until=details["until"],
+        )
+    return Forbidden(
+        f"Your message was blocked by the room's rule {verdict.rule_name!r}.",
+        code="automod_blocked",
+        rule=verdict.rule_name,
+    )
 
 
 async def on_hidden(ctx: Context, tx: Tx, message: Message, verdict: Verdict) -> None:
     """A HIDE verdict: ``message`` was stored hidden in ``tx``; record it in the audit log."""
-    raise NotImplementedError
+    entry = AuditEntry(
+        room_id=message.room_id,
+        actor_kind=ActorKind.AUTOMOD,
+        action="automod_hide",
+        created_at=message.created_at,
+        target_member=message.member_id,
+        target_seq=message.seq,
+        details={"rule_id": verdict.rule_id, "rule": verdict.rule_name},
+    )
+    await audit_store.append(tx.conn, entry)
