@@ -241,7 +241,8 @@ async def do_transfer_host(ctx: Context, user: User, room_id: str, to_member_id:
         if target.id == member.id:
             raise InvalidInput("You are already the host.", code="already_host")
         await members_store.update_member(tx.conn, member.id, role=Role.MEMBER.value)
-        await members_store.update_member(tx.conn, target.id, role=Role.HOST.value)
+        # The host holds every right: a co-host's list would only go stale.
+        await members_store.update_member(tx.conn, target.id, role=Role.HOST.value, rights=None)
         await do_append_system(
             ctx,
             tx,
@@ -250,7 +251,7 @@ async def do_transfer_host(ctx: Context, user: User, room_id: str, to_member_id:
             now,
             member.id,
         )
-        target.role = Role.HOST
+        target.role, target.rights = Role.HOST, frozenset()
         return target
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.members import Member, ProfileKind
@@ -137,3 +137,12 @@ async def sender(
         )
     ).one_or_none()
     return None if row is None else (_member(row), row.room_status, row.room_kind)
+
+
+async def count_cohosts(conn: AsyncConnection, room_id: str) -> int:
+    q = select(func.count()).where(
+        members.c.room_id == room_id,
+        members.c.active.is_(True),
+        members.c.role == Role.COHOST.value,
+    )
+    return int((await conn.execute(q)).scalar_one())
