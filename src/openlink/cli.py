@@ -1,4 +1,4 @@
-"""The ``openlink`` command: serve, migrate, seed, bench."""
+"""The ``openlink`` command: serve, migrate, seed, admin, bench."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from openlink.config import Settings
 app = typer.Typer(help="OpenLink: self-hostable interest-based open chat.", no_args_is_help=True)
 bench_app = typer.Typer(help="Load generators that print figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+admin_app = typer.Typer(help="The operator's account tools.", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 
 
 def uvicorn_config_kwargs(settings: Settings) -> dict[str, Any]:
@@ -106,6 +108,53 @@ def seed(
     if not demo:
         raise typer.BadParameter("say what to seed: --demo")
     _seed(Settings())
+
+
+def _admin(action: Any) -> Any:
+    """Run ``action(ctx)`` against the configured database, migrated first."""
+    from openlink.app import build_context
+    from openlink.errors import OpenLinkError
+    from openlink.store.migrate import upgrade
+
+    async def run() -> Any:
+        ctx = build_context(settings)
+        try:
+            return await action(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    settings = Settings()
+    settings.prepare()
+    upgrade(settings.effective_database_url())
+    try:
+        return asyncio.run(run())
+    except OpenLinkError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+
+
+@admin_app.command("operator")
+def admin_operator(
+    username: Annotated[str, typer.Argument(help="The account to make an operator.")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Take operator rights away.")] = False,
+) -> None:
+    """Make an account an operator of this server (or, with --revoke, no longer)."""
+    from openlink.actions.operator import do_set_operator
+
+    user = _admin(lambda ctx: do_set_operator(ctx, username, not revoke))
+    typer.echo(f"{user.username} is {'no longer' if revoke else 'now'} an operator")
+
+
+@admin_app.command("verify")
+def admin_verify(
+    username: Annotated[str, typer.Argument(help="The account to mark verified.")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Remove the verified mark.")] = False,
+) -> None:
+    """Mark an account verified (or, with --revoke, no longer)."""
+    from openlink.actions.operator import do_set_verified
+
+    user = _admin(lambda ctx: do_set_verified(ctx, username, not revoke))
+    typer.echo(f"{user.username} is {'no longer' if revoke else 'now'} verified")
 
 
 @bench_app.command("fanout")

@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from openlink.domain.events import iso
 from openlink.domain.text import one_line
-from openlink.errors import InvalidInput
+from openlink.errors import Forbidden, InvalidInput
 
 _USERNAME = re.compile(r"^[a-z0-9_]{3,32}$")
 # BCP 47, simplified: language, optional script, region or variants.
@@ -83,3 +84,22 @@ def check_interests(raw: list[str]) -> list[str]:
     if len(interests) > MAX_INTERESTS:
         raise InvalidInput(f"At most {MAX_INTERESTS} interests.", code="too_many_interests")
     return interests
+
+
+def is_suspended(user: User, now: datetime) -> bool:
+    """A suspension applies from ``suspended_at`` until ``suspended_until`` (or until lifted)."""
+    return user.suspended and (user.suspended_until is None or user.suspended_until > now)
+
+
+def check_not_suspended(user: User, now: datetime) -> None:
+    if is_suspended(user, now):
+        raise Forbidden(
+            "This account is suspended by the operator of this server.",
+            code="account_suspended",
+            until=iso(user.suspended_until),
+        )
+
+
+def require_operator(user: User) -> None:
+    if not user.is_operator:
+        raise Forbidden("Only the operator of this server can do that.", code="operator_only")

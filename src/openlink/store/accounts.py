@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.accounts import OpenProfile, User
-from openlink.store.schema import open_profiles, tokens, users
+from openlink.store.schema import members, open_profiles, tokens, users
 
 
 def _user(row: Any) -> User:
@@ -77,6 +77,21 @@ async def update_user(conn: AsyncConnection, user_id: int, **values: Any) -> Use
         update(users).where(users.c.id == user_id).values(**values).returning(users)
     )
     return _user(result.one())
+
+
+async def update_user_by_name(conn: AsyncConnection, username: str, **values: Any) -> User | None:
+    result = await conn.execute(
+        update(users).where(users.c.username == username).values(**values).returning(users)
+    )
+    row = result.one_or_none()
+    return None if row is None else _user(row)
+
+
+async def account_of_member(conn: AsyncConnection, member_id: str) -> tuple[int, str] | None:
+    """The account id and room id behind a membership (active or not): operator use only."""
+    q = select(members.c.user_id, members.c.room_id).where(members.c.id == member_id)
+    row = (await conn.execute(q)).one_or_none()
+    return None if row is None else (row.user_id, row.room_id)
 
 
 async def insert_token(
