@@ -22,6 +22,7 @@ folded (write ``(?i)`` to ignore case).
 from __future__ import annotations
 
 import enum
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -210,9 +211,7 @@ def check_exempt_roles(raw: Iterable[str]) -> frozenset[Role]:
 # --- matching ---------------------------------------------------------------------------
 
 # Invisible characters people slip between letters to dodge filters.
-_FORMAT_CHARS = dict.fromkeys(
-    [0x00AD, 0x034F, 0x061C, 0x180E, *range(0x200B, 0x2010), *range(0x2060, 0x2065), 0xFEFF]
-)
+_FORMAT_CHARS = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
 _UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
 _UNSPACED_CHAR = re2.compile(f"[{_UNSPACED}]", _options(REGEX_MAX_MEM))
 # Consumes the neighbour: the matcher only asks "does it match", never where.
@@ -222,7 +221,11 @@ _AFTER = rf"(?:[^\pL\pN\pM_]|[{_UNSPACED}]|$)"
 
 def clean(text: str) -> str:
     """What regular expressions see: NFKC, format characters removed."""
-    return unicodedata.normalize("NFKC", text).translate(_FORMAT_CHARS)
+    if text.isascii():  # most chat: nothing to normalize or remove
+        return text
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _FORMAT_CHARS.sub("", text)
 
 
 def fold(text: str) -> str:
@@ -290,15 +293,15 @@ class Matcher:
         if not self.rules:
             return None
         cleaned = clean(body)
-        hits: set[int] = set()
+        hits: list[int] = []
         if self.keywords:
             folded = cleaned.casefold().encode()
             for program in self.keywords:
-                hits.update(program.matched(folded))
+                hits += program.matched(folded)
         if self.regexes:
             raw = cleaned.encode()
             for program in self.regexes:
-                hits.update(program.matched(raw))
+                hits += program.matched(raw)
         for i in sorted(hits):
             if role not in self.rules[i].exempt_roles:
                 return self.rules[i]
