@@ -75,6 +75,13 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         log_level="warning",
         # Every test's accounts sign up from 127.0.0.1; tests of the limit set it.
         signups_per_address=0,
+        # Flood limits and newcomer probation are off unless a test turns them on: most
+        # tests send bursts from members who have just joined. tests/api/test_flow.py
+        # checks the limits and the shipped defaults.
+        flood_member_messages=0,
+        flood_probation_messages=0,
+        flood_room_messages=0,
+        default_probation_s=0,
     )
     values.update(overrides)
     return Settings(**values)

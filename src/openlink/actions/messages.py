@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from openlink.actions import automod, bot, flow
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain import messages as rules
 from openlink.domain.accounts import User
+from openlink.domain.governance import has_link
 from openlink.domain.members import Member
 from openlink.domain.messages import Message, MessageKind
 from openlink.domain.permissions import Action
 from openlink.errors import Forbidden, InvalidInput, NotFound
-from openlink.queries.access import access_member_for
+from openlink.queries.access import access_member_for, access_sender
 from openlink.store import members as members_store
 from openlink.store import messages as store
 from openlink.store import rooms as rooms_store
@@ -29,6 +31,12 @@ class Sent:
 class _AlreadySent(Exception):
     def __init__(self, message: Message) -> None:
         self.message = message
+
+
+class _Blocked(Exception):
+    def __init__(self, member: Member, verdict: automod.Verdict) -> None:
+        self.member = member
+        self.verdict = verdict
 
 
 async def check_sender(tx: Tx, user: User, room_id: str, action: Action) -> Member:
@@ -50,23 +58,21 @@ async def do_send_message(
     mention_ids = rules.check_mentions(mentions or [])
     try:
         async with ctx.db.write() as tx:
-            member = await check_sender(tx, user, room_id, Action.POST)
+            member, policy = await access_sender(tx.conn, user, room_id, Action.POST)
             seq = await rooms_store.next_seq(tx.conn, room_id)
             # After next_seq: the room row is locked, so a concurrent retry waits here and
-            # then finds this one. Rolling back returns the seq unused.
+            # then finds this one (before any limit counts it). Rolling back returns the
+            # seq unused.
             existing = await store.by_client_id(tx.conn, room_id, member.id, client_id)
             if existing is not None:
                 raise _AlreadySent(existing)
-            if reply_to is not None and not await store.exists(tx.conn, room_id, reply_to):
-                raise InvalidInput(
-                    "The message replied to is not in this room.", code="reply_not_found"
-                )
-            if mention_ids:
-                found = await members_store.active_member_ids(tx.conn, room_id, mention_ids)
-                if len(found) != len(mention_ids):
-                    raise InvalidInput(
-                        "A mentioned member is not in this room.", code="mention_not_found"
-                    )
+            now = ctx.now()
+            probation = flow.check_content(ctx, member, policy, body, mention_ids, now)
+            await _check_references(tx, room_id, reply_to, mention_ids)
+            verdict = await automod.screen(ctx, tx.conn, room_id, policy.automod_rev, member, body)
+            if verdict is not None and verdict.action is not automod.AutomodAction.HIDE:
+                raise _Blocked(member, verdict)
+            await flow.check_and_count(ctx, room_id, member, policy, probation)
             message = Message(
                 room_id=room_id,
                 seq=seq,
@@ -74,19 +80,42 @@ async def do_send_message(
                 kind=MessageKind.TEXT,
                 member_id=member.id,
                 body=body,
-                created_at=ctx.now(),
+                created_at=now,
                 reply_to=reply_to,
                 mentions=mention_ids,
                 client_id=client_id,
+                link_warning=has_link(body)
+                and not await store.has_posted(tx.conn, room_id, member.id),
             )
+            if verdict is not None:
+                message.hidden_at, message.hidden_by = now, "automod"
             await store.insert_message(tx.conn, message)
+            if verdict is not None:
+                await automod.on_hidden(ctx, tx, message, verdict)
             tx.after_commit(lambda: notify_message(ctx, message, "new"))
     except _AlreadySent as dup:
         return Sent(dup.message, created=False)
+    except _Blocked as blocked:
+        raise await automod.on_blocked(ctx, room_id, blocked.member, blocked.verdict) from None
+    if policy.bot_rev and not message.hidden:
+        bot.on_message(ctx, policy.bot_rev, message)
     return Sent(message, created=True)
 
 
-async def _own_live_message(tx: Tx, member: Member, room_id: str, seq: int) -> Message:
+async def _check_references(
+    tx: Tx, room_id: str, reply_to: int | None, mention_ids: list[str]
+) -> None:
+    if reply_to is not None and not await store.exists(tx.conn, room_id, reply_to):
+        raise InvalidInput("The message replied to is not in this room.", code="reply_not_found")
+    if mention_ids:
+        found = await members_store.active_member_ids(tx.conn, room_id, mention_ids)
+        if len(found) != len(mention_ids):
+            raise InvalidInput("A mentioned member is not in this room.", code="mention_not_found")
+
+
+async def _own_live_message(
+    tx: Tx, member: Member, room_id: str, seq: int, *, allow_hidden: bool = False
+) -> Message:
     message = await store.get_message(tx.conn, room_id, seq)
     if message is None or message.kind is not MessageKind.TEXT:
         raise NotFound("No such message in this room.", code="message_not_found")
@@ -94,6 +123,8 @@ async def _own_live_message(tx: Tx, member: Member, room_id: str, seq: int) -> M
         raise Forbidden("Only the sender can change this message.", code="not_sender")
     if message.deleted:
         raise NotFound("This message was deleted.", code="message_deleted")
+    if message.hidden and not allow_hidden:
+        raise Forbidden("A moderator hid this message.", code="message_hidden")
     return message
 
 
@@ -101,6 +132,7 @@ async def do_edit_message(ctx: Context, user: User, room_id: str, seq: int, body
     body = rules.check_body(body, ctx.settings.max_message_chars)
     async with ctx.db.write() as tx:
         member = await check_sender(tx, user, room_id, Action.EDIT_OWN)
+        flow.check_not_timed_out(member, ctx.now())
         message = await _own_live_message(tx, member, room_id, seq)
         if message.body == body:
             return message
@@ -116,7 +148,8 @@ async def do_delete_message(ctx: Context, user: User, room_id: str, seq: int) ->
     """Leave a tombstone: the body and reactions are erased, the place in history stays."""
     async with ctx.db.write() as tx:
         member = await check_sender(tx, user, room_id, Action.DELETE_OWN)
-        await _own_live_message(tx, member, room_id, seq)
+        # Deleting your own message stays possible when hidden or timed out.
+        await _own_live_message(tx, member, room_id, seq, allow_hidden=True)
         rev = await rooms_store.next_seq(tx.conn, room_id)
         await store.clear_reactions(tx.conn, room_id, seq)
         deleted = await store.update_message(
@@ -140,9 +173,12 @@ async def do_react(
     emoji = rules.check_reaction(emoji)
     async with ctx.db.write() as tx:
         member = await check_sender(tx, user, room_id, Action.REACT)
+        flow.check_not_timed_out(member, ctx.now())
         message = await store.get_message(tx.conn, room_id, seq)
-        if message is None or message.kind is not MessageKind.TEXT or message.deleted:
+        if message is None or message.kind is MessageKind.SYSTEM or message.deleted:
             raise NotFound("No such message in this room.", code="message_not_found")
+        if message.hidden:
+            raise Forbidden("A moderator hid this message.", code="message_hidden")
         if add:
             changed = await store.add_reaction(tx.conn, room_id, seq, member.id, emoji, ctx.now())
         else:
@@ -172,4 +208,5 @@ async def check_can_type(ctx: Context, user: User, room_id: str) -> str:
     """The member id to show as typing, if the user may post in the room now."""
     async with ctx.db.read() as conn:
         member = await access_member_for(conn, user, room_id, Action.POST)
+    flow.check_not_timed_out(member, ctx.now())
     return member.id

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from openlink.domain.rooms import RoomKind, RoomStatus
-from openlink.errors import InvalidInput
+from openlink.errors import Forbidden, Gone, InvalidInput
 
 SLOW_MODE_MIN_S = 10
 SLOW_MODE_MAX_S = 6 * 3600
@@ -89,3 +89,36 @@ def check_timeout(seconds: int) -> int:
             f"A time-out is 1 second to {TIMEOUT_MAX_S // 86_400} days.", code="invalid_timeout"
         )
     return seconds
+
+
+def check_entry_conditions(
+    *,
+    created_at: datetime,
+    verified: bool,
+    min_account_age_days: int,
+    verified_only: bool,
+    now: datetime,
+) -> None:
+    """The conditions a room's host set for newcomers' accounts."""
+    if verified_only and not verified:
+        raise Forbidden("This room admits verified accounts only.", code="verification_required")
+    if min_account_age_days:
+        old_enough_at = created_at + timedelta(days=min_account_age_days)
+        if now < old_enough_at:
+            raise Forbidden(
+                f"This room admits accounts at least {min_account_age_days} days old.",
+                code="account_too_new",
+                min_account_age_days=min_account_age_days,
+                retry_after_s=round((old_enough_at - now).total_seconds(), 3),
+            )
+
+
+def check_link_usable(
+    expires_at: datetime | None, max_uses: int | None, uses: int, now: datetime
+) -> None:
+    if expires_at is not None and now >= expires_at:
+        raise Gone("This link has expired.", code="link_expired")
+    if max_uses is not None and uses >= max_uses:
+        raise Gone(
+            "This link has been used as many times as its host allowed.", code="link_used_up"
+        )

@@ -9,9 +9,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.accounts import User
+from openlink.domain.governance import RoomPolicy
 from openlink.domain.members import Member
 from openlink.domain.permissions import Action, require
-from openlink.domain.rooms import Room, RoomKind, RoomStatus, Visibility
+from openlink.domain.rooms import Room, RoomKind, Visibility
 from openlink.errors import NotFound
 from openlink.store import members as members_store
 from openlink.store import rooms as rooms_store
@@ -50,12 +51,20 @@ async def access_member_for(
     conn: AsyncConnection, user: User, room_id: str, action: Action
 ) -> Member:
     """The user's membership in a room, if it allows ``action`` (one read)."""
+    member, _ = await access_sender(conn, user, room_id, action)
+    return member
+
+
+async def access_sender(
+    conn: AsyncConnection, user: User, room_id: str, action: Action
+) -> tuple[Member, RoomPolicy]:
+    """The membership and the room's send policy, if the membership allows ``action``."""
     found = await members_store.sender(conn, room_id, user.id)
     if found is None:
         raise room_not_found()
-    member, status, kind = found
-    require(member.role, action, RoomStatus(status), RoomKind(kind), member.rights)
-    return member
+    member, policy = found
+    require(member.role, action, policy.status, policy.kind, member.rights)
+    return member, policy
 
 
 def check_can(room: Room, member: Member, action: Action) -> None:

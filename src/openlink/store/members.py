@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openlink.domain.governance import RoomPolicy
 from openlink.domain.members import Member, ProfileKind
 from openlink.domain.permissions import Right, Role
+from openlink.domain.rooms import RoomKind, RoomStatus
 from openlink.store.schema import members, rooms
 
 
@@ -122,12 +124,20 @@ async def advance_read_marker(conn: AsyncConnection, member_id: str, seq: int) -
 
 async def sender(
     conn: AsyncConnection, room_id: str, user_id: int
-) -> tuple[Member, str, str] | None:
-    """The active member, the room's status and kind in one read: the send path's lookup."""
+) -> tuple[Member, RoomPolicy] | None:
+    """The active member and the room's send policy in one read: the send path's lookup."""
 
     row = (
         await conn.execute(
-            select(members, rooms.c.status.label("room_status"), rooms.c.kind.label("room_kind"))
+            select(
+                members,
+                rooms.c.status.label("room_status"),
+                rooms.c.kind.label("room_kind"),
+                rooms.c.slow_mode_s,
+                rooms.c.probation_s,
+                rooms.c.automod_rev,
+                rooms.c.bot_rev,
+            )
             .join(rooms, rooms.c.id == members.c.room_id)
             .where(
                 members.c.room_id == room_id,
@@ -136,7 +146,17 @@ async def sender(
             )
         )
     ).one_or_none()
-    return None if row is None else (_member(row), row.room_status, row.room_kind)
+    if row is None:
+        return None
+    policy = RoomPolicy(
+        status=RoomStatus(row.room_status),
+        kind=RoomKind(row.room_kind),
+        slow_mode_s=row.slow_mode_s,
+        probation_s=row.probation_s,
+        automod_rev=row.automod_rev,
+        bot_rev=row.bot_rev,
+    )
+    return _member(row), policy
 
 
 async def count_cohosts(conn: AsyncConnection, room_id: str) -> int:
@@ -146,3 +166,15 @@ async def count_cohosts(conn: AsyncConnection, room_id: str) -> int:
         members.c.role == Role.COHOST.value,
     )
     return int((await conn.execute(q)).scalar_one())
+
+
+async def moderators(conn: AsyncConnection, room_id: str) -> list[Member]:
+    """The room's host and co-hosts."""
+    rows = await conn.execute(
+        select(members).where(
+            members.c.room_id == room_id,
+            members.c.active.is_(True),
+            members.c.role.in_([Role.HOST.value, Role.COHOST.value]),
+        )
+    )
+    return [_member(r) for r in rows]

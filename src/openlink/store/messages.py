@@ -88,6 +88,16 @@ async def exists(conn: AsyncConnection, room_id: str, seq: int) -> bool:
     return (await conn.execute(q)).first() is not None
 
 
+async def has_posted(conn: AsyncConnection, room_id: str, member_id: str) -> bool:
+    """Whether the member wrote any message in the room before."""
+    q = select(messages.c.seq).where(
+        messages.c.room_id == room_id,
+        messages.c.member_id == member_id,
+        messages.c.kind == MessageKind.TEXT.value,
+    )
+    return (await conn.execute(q.limit(1))).first() is not None
+
+
 async def update_message(conn: AsyncConnection, room_id: str, seq: int, **values: Any) -> Message:
     row = (
         await conn.execute(

@@ -1,0 +1,104 @@
+"""Flow control on the send path: time-outs, probation, slow mode and flood limits.
+
+Counters live in the shared rate limiter (``ctx.limiter``), so that they hold across
+every server process once it is backed by Redis. Every limit is checked before any is
+counted: a message refused by one limit does not use up another's allowance.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from openlink.actions.context import Context
+from openlink.domain.events import iso
+from openlink.domain.governance import RoomPolicy, has_link, on_probation
+from openlink.domain.members import Member
+from openlink.domain.permissions import Role
+from openlink.errors import Forbidden, InvalidInput, RateLimited
+from openlink.ratelimit import Rate
+
+
+def check_not_timed_out(member: Member, now: datetime) -> None:
+    if member.timed_out(now):
+        assert member.timed_out_until is not None
+        raise Forbidden(
+            "You are timed out in this room: you can read, not write, until it ends.",
+            code="timed_out",
+            until=iso(member.timed_out_until),
+            retry_after_s=round((member.timed_out_until - now).total_seconds(), 3),
+        )
+
+
+def check_content(
+    ctx: Context, member: Member, policy: RoomPolicy, body: str, mentions: list[str], now: datetime
+) -> bool:
+    """Refuse what the member may not say now; returns whether they are on probation."""
+    check_not_timed_out(member, now)
+    if len(mentions) > ctx.settings.max_mentions:
+        raise InvalidInput(
+            f"At most {ctx.settings.max_mentions} mentions per message.",
+            code="too_many_mentions",
+            max_mentions=ctx.settings.max_mentions,
+        )
+    probation = member.role is Role.MEMBER and on_probation(
+        member.joined_at, policy.probation_s, now
+    )
+    if probation and has_link(body):
+        raise Forbidden(
+            "New members cannot post links yet.",
+            code="probation_no_links",
+            probation_s=policy.probation_s,
+        )
+    return probation
+
+
+def _limits(
+    ctx: Context, room_id: str, member: Member, policy: RoomPolicy, probation: bool
+) -> list[tuple[str, Rate, str, str]]:
+    """(key, rate, error code, message) for every limit this send counts against."""
+    s = ctx.settings
+    out: list[tuple[str, Rate, str, str]] = []
+    if policy.slow_mode_s and member.role is Role.MEMBER:
+        out.append(
+            (
+                f"slow:{room_id}:{member.id}",
+                Rate(1, policy.slow_mode_s),
+                "slow_mode",
+                f"Slow mode: one message every {policy.slow_mode_s} seconds.",
+            )
+        )
+    per_member = s.flood_probation_messages if probation else s.flood_member_messages
+    if per_member:
+        out.append(
+            (
+                f"flood:{room_id}:{member.id}",
+                Rate(per_member, s.flood_member_window_s),
+                "rate_limited",
+                "You are sending messages too fast.",
+            )
+        )
+    if s.flood_room_messages:
+        out.append(
+            (
+                f"room:{room_id}",
+                Rate(s.flood_room_messages, s.flood_room_window_s),
+                "room_rate_limited",
+                "This room is getting too many messages right now.",
+            )
+        )
+    return out
+
+
+async def check_and_count(
+    ctx: Context, room_id: str, member: Member, policy: RoomPolicy, probation: bool
+) -> None:
+    """Refuse with 429 (and when to retry) if any limit is spent; otherwise count the send."""
+    limits = _limits(ctx, room_id, member, policy, probation)
+    for key, rate, code, message in limits:
+        wait = await ctx.limiter.peek(key, rate)
+        if wait is not None:
+            raise RateLimited(message, code=code, retry_after_s=wait)
+    for key, rate, code, message in limits:
+        wait = await ctx.limiter.hit(key, rate)
+        if wait is not None:  # another process took the last slot in between
+            raise RateLimited(message, code=code, retry_after_s=wait)
