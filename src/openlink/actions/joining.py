@@ -7,33 +7,53 @@ A 1:1 link never admits anyone to itself: each joiner gets a private room with t
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from openlink.actions import bot, join_requests
 from openlink.actions.context import Context
 from openlink.actions.rooms import do_add_member, notify_joined, reload_room, resolve_profile
 from openlink.actions.stream import do_append_system
 from openlink.domain.accounts import User
-from openlink.domain.events import member_view
+from openlink.domain.events import iso, member_view
+from openlink.domain.governance import check_entry_conditions, check_link_usable
 from openlink.domain.ids import new_id, new_link_code
 from openlink.domain.members import Member
 from openlink.domain.permissions import Role
 from openlink.domain.rooms import Room, RoomKind, RoomStatus, Visibility
 from openlink.errors import Conflict, Forbidden, NotFound
 from openlink.queries.access import room_not_found
+from openlink.store import bans as bans_store
 from openlink.store import members as members_store
 from openlink.store import rooms as store
 from openlink.store.db import Tx
+from openlink.store.join_requests import JoinRequest
 
 
 def link_not_found() -> NotFound:
     return NotFound("This link does not lead to a room (any more).", code="link_not_found")
 
 
+@dataclass(slots=True)
+class Joined:
+    room: Room
+    member: Member
+
+
+@dataclass(slots=True)
+class Pending:
+    """The room asks a host or co-host to approve newcomers: the request waits."""
+
+    room: Room
+    request: JoinRequest
+
+
 async def do_join_by_link(
     ctx: Context, user: User, link_code: str, *, profile: dict[str, Any], code: str | None
-) -> tuple[Room, Member]:
+) -> Joined | Pending:
     async with ctx.db.read() as conn:
         room = await store.get_room_by_link(conn, link_code)
     if room is None or room.kind is RoomKind.DIRECT:
@@ -43,7 +63,7 @@ async def do_join_by_link(
 
 async def do_join_public(
     ctx: Context, user: User, room_id: str, *, profile: dict[str, Any], code: str | None
-) -> tuple[Room, Member]:
+) -> Joined | Pending:
     return await _join(ctx, user, room_id, profile=profile, code=code, by_link=None)
 
 
@@ -55,7 +75,7 @@ async def _join(
     profile: dict[str, Any],
     code: str | None,
     by_link: str | None,
-) -> tuple[Room, Member]:
+) -> Joined | Pending:
     async with ctx.db.read() as conn:
         room = await store.get_room(conn, room_id)
         if room is None or room.kind is RoomKind.DIRECT:
@@ -64,8 +84,11 @@ async def _join(
         already = await members_store.active_member(conn, room.id, user.id)
     if by_link is None and room.visibility is not Visibility.PUBLIC and already is None:
         raise room_not_found()
-    if code_hash is not None and already is None:
-        await check_participation_code(ctx, code_hash, code)
+    if already is None:
+        # The cheap refusals first, so that a banned or too-new account costs no argon2.
+        check_entry(ctx, user, room)
+        if code_hash is not None:
+            await check_participation_code(ctx, code_hash, code)
     now = ctx.now()
     async with ctx.db.write() as tx:
         locked = await store.get_room(tx.conn, room.id, for_update=True)
@@ -75,35 +98,71 @@ async def _join(
         if room.status is RoomStatus.CLOSED:
             raise Forbidden("This room is closed.", code="room_closed")
         existing = await members_store.active_member(tx.conn, room.id, user.id)
+        if existing is not None and room.kind is RoomKind.GROUP:
+            return Joined(room, existing)
+        if existing is not None and existing.role is Role.HOST:
+            raise Conflict("This is your own 1:1 link.", code="own_direct_link")
+        await check_not_banned(tx, room.id, user.id, now)
+        if by_link is not None:
+            check_link_usable(room.link_expires_at, room.link_max_uses, room.link_uses, now)
         if room.kind is RoomKind.DIRECT_LINK:
-            if existing is not None and existing.role is Role.HOST:
-                raise Conflict("This is your own 1:1 link.", code="own_direct_link")
-            return await _join_direct(ctx, tx, user, room, profile, now)
-        if existing is not None:
-            return room, existing
+            return await _join_direct(ctx, tx, user, room, profile, now, by_link)
         if room.is_full:
             raise Conflict("This room is full.", code="room_full", member_cap=room.member_cap)
         columns = await resolve_profile(tx.conn, user, profile, room.profile_policy)
+        if by_link is not None:
+            await store.count_link_use(tx.conn, room.id)
+        if room.join_approval:
+            request = await join_requests.do_request(ctx, tx, room, user, columns, now)
+            return Pending(await reload_room(tx.conn, room.id), request)
         member = await do_add_member(tx, room.id, user.id, Role.MEMBER, now, columns)
-        await _announce(ctx, tx, room.id, member, now)
+        await do_announce(ctx, tx, room, member, now)
         joined = await reload_room(tx.conn, room.id)
         tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
-        return joined, member
+        return Joined(joined, member)
+
+
+def check_entry(ctx: Context, user: User, room: Room) -> None:
+    check_entry_conditions(
+        created_at=user.created_at,
+        verified=user.verified,
+        min_account_age_days=room.min_account_age_days,
+        verified_only=room.verified_only,
+        now=ctx.now(),
+    )
+
+
+async def check_not_banned(tx: Tx, room_id: str, user_id: int, now: datetime) -> None:
+    ban = await bans_store.active_ban(tx.conn, room_id, user_id, now)
+    if ban is not None:
+        raise Forbidden(
+            "You are banned from this room.",
+            code="banned",
+            until=iso(ban.until),
+        )
 
 
 async def _join_direct(
-    ctx: Context, tx: Tx, user: User, link: Room, profile: dict[str, Any], now: Any
-) -> tuple[Room, Member]:
+    ctx: Context,
+    tx: Tx,
+    user: User,
+    link: Room,
+    profile: dict[str, Any],
+    now: datetime,
+    by_link: str | None,
+) -> Joined:
     existing_id = await store.direct_room_for(tx.conn, link.id, user.id)
     if existing_id is not None:
         room = await reload_room(tx.conn, existing_id)
         member = await members_store.active_member(tx.conn, room.id, user.id)
         assert member is not None
-        return room, member
+        return Joined(room, member)
     host = await members_store.host_of(tx.conn, link.id)
     if host is None:
         raise Forbidden("This 1:1 link has no host.", code="room_closed")
     columns = await resolve_profile(tx.conn, user, profile, link.profile_policy)
+    if by_link is not None:
+        await store.count_link_use(tx.conn, link.id)
     room = await store.insert_room(
         tx.conn,
         id=new_id(),
@@ -128,20 +187,23 @@ async def _join_direct(
     }
     host_member = await do_add_member(tx, room.id, host.user_id, Role.HOST, now, host_profile)
     member = await do_add_member(tx, room.id, user.id, Role.MEMBER, now, columns)
-    await _announce(ctx, tx, room.id, member, now)
+    await do_announce(ctx, tx, room, member, now)
     joined = await reload_room(tx.conn, room.id)
     tx.after_commit(lambda: notify_joined(ctx, host.user_id, joined, host_member))
     tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
-    return joined, member
+    return Joined(joined, member)
 
 
-async def _announce(ctx: Context, tx: Tx, room_id: str, member: Member, now: Any) -> None:
-    """Write the 'joined' message; the newcomer has read everything up to it."""
+async def do_announce(ctx: Context, tx: Tx, room: Room, member: Member, now: datetime) -> None:
+    """Write the 'joined' message (and the host bot's welcome); the newcomer has read
+    everything up to the joined message."""
     message = await do_append_system(
-        ctx, tx, room_id, {"event": "joined", "profile": member_view(member)}, now, member.id
+        ctx, tx, room.id, {"event": "joined", "profile": member_view(member)}, now, member.id
     )
     await members_store.advance_read_marker(tx.conn, member.id, message.seq)
     member.last_read_seq = message.seq
+    if room.bot_rev:
+        await bot.welcome(ctx, tx, room.id, room.bot_rev, member, now)
 
 
 async def check_participation_code(ctx: Context, code_hash: str, code: str | None) -> None:

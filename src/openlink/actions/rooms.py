@@ -9,6 +9,7 @@ from typing import Any
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
 from openlink.actions.stream import do_append_system
+from openlink.domain import governance
 from openlink.domain import rooms as rules
 from openlink.domain.accounts import User
 from openlink.domain.events import member_view, room_view
@@ -70,6 +71,7 @@ async def do_create_room(
     member_cap: int | None,
     code: str | None,
     host_profile: dict[str, Any],
+    room_rules: dict[str, Any] | None = None,
 ) -> tuple[Room, Member]:
     if kind is RoomKind.DIRECT:
         raise InvalidInput("1:1 rooms are made by joining a 1:1 link.", code="invalid_kind")
@@ -90,7 +92,9 @@ async def do_create_room(
         member_cap=cap,
         status=RoomStatus.OPEN.value,
         code_hash=await hash_code(ctx, code),
+        probation_s=ctx.settings.default_probation_s,
     )
+    values.update(check_room_rules(room_rules or {}))
     now = ctx.now()
     async with ctx.db.write() as tx:
         profile = await resolve_profile(tx.conn, user, host_profile, profile_policy)
@@ -142,7 +146,9 @@ async def notify_joined(ctx: Context, user_id: int, room: Room, member: Member) 
         "type": "joined",
         "room": room_view(room),
         "member": member_view(member),
-        "since": room.last_seq - 1,
+        # From the member's own "joined" message on, so that whatever followed it in the
+        # same transaction (the host bot's welcome) reaches the new member's sockets too.
+        "since": (member.last_read_seq or room.last_seq) - 1,
     }
     await notify_user(ctx, user_id, event)
 
@@ -176,8 +182,25 @@ async def resolve_profile(
     return {"nickname": nickname, "avatar_url": avatar, "profile_kind": ProfileKind.OPEN.value}
 
 
-async def do_update_room(ctx: Context, user: User, room_id: str, **changes: Any) -> Room:
+def check_room_rules(changes: dict[str, Any]) -> dict[str, Any]:
+    """The flow-control and entry settings among ``changes``, checked."""
     values: dict[str, Any] = {}
+    if changes.get("slow_mode_s") is not None:
+        values["slow_mode_s"] = governance.check_slow_mode(changes["slow_mode_s"])
+    if changes.get("probation_s") is not None:
+        values["probation_s"] = governance.check_probation(changes["probation_s"])
+    if changes.get("min_account_age_days") is not None:
+        values["min_account_age_days"] = governance.check_min_account_age(
+            changes["min_account_age_days"]
+        )
+    for flag in ("join_approval", "verified_only"):
+        if changes.get(flag) is not None:
+            values[flag] = bool(changes[flag])
+    return values
+
+
+async def do_update_room(ctx: Context, user: User, room_id: str, **changes: Any) -> Room:
+    values: dict[str, Any] = check_room_rules(changes)
     if changes.get("name") is not None:
         values["name"] = check_name(changes["name"])
     if changes.get("description") is not None:
@@ -221,13 +244,42 @@ async def do_update_room(ctx: Context, user: User, room_id: str, **changes: Any)
         return await reload_room(tx.conn, room.id)
 
 
-async def do_regenerate_link(ctx: Context, user: User, room_id: str) -> Room:
-    """A new link code; the old one stops working at once."""
+async def do_regenerate_link(
+    ctx: Context, user: User, room_id: str, options: dict[str, Any] | None = None
+) -> Room:
+    """A new link code; the old one stops working at once. Its use count starts at zero;
+    ``options`` (expires_at, max_uses) apply to the new link, else the old ones carry over."""
+    values = _link_options(ctx, options or {})
     async with ctx.db.write() as tx:
         room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
         check_can(room, member, Action.MANAGE_LINK)
-        await store.update_room(tx.conn, room.id, link_code=new_link_code())
+        await store.update_room(tx.conn, room.id, link_code=new_link_code(), link_uses=0, **values)
         return await reload_room(tx.conn, room.id)
+
+
+async def do_set_link_options(
+    ctx: Context, user: User, room_id: str, options: dict[str, Any]
+) -> Room:
+    """Change the current link's expiry or use limit without changing the link."""
+    values = _link_options(ctx, options)
+    async with ctx.db.write() as tx:
+        room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
+        check_can(room, member, Action.MANAGE_LINK)
+        if values:
+            await store.update_room(tx.conn, room.id, **values)
+        return await reload_room(tx.conn, room.id)
+
+
+def _link_options(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "expires_at" in options:
+        expires = options["expires_at"]
+        if expires is not None and expires <= ctx.now():
+            raise InvalidInput("A link's expiry must be in the future.", code="invalid_expiry")
+        values["link_expires_at"] = expires
+    if "max_uses" in options:
+        values["link_max_uses"] = governance.check_link_max_uses(options["max_uses"])
+    return values
 
 
 async def do_transfer_host(ctx: Context, user: User, room_id: str, to_member_id: str) -> Member:

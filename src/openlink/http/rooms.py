@@ -4,21 +4,46 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import JSONResponse
 
-from openlink.actions import joining, rooms
+from openlink.actions import join_requests, joining, rooms
+from openlink.actions.join_requests import request_view
 from openlink.domain.events import member_view, room_view
 from openlink.domain.rooms import RoomKind
 from openlink.domain.text import ID_PATTERN
 from openlink.http.deps import CtxDep, LinkCode, MaybeUserDep, RoomId, UserDep
-from openlink.http.schemas import HostTransfer, JoinIn, RoomCreate, RoomPatch
+from openlink.http.schemas import (
+    HostTransfer,
+    JoinIn,
+    LinkOptions,
+    RoomCreate,
+    RoomPatch,
+    RoomRules,
+)
 from openlink.queries import rooms as queries
 
 router = APIRouter(tags=["rooms"])
+RequestId = Annotated[str, Path(pattern=ID_PATTERN, description="A join request id.")]
 
 
 def _joined(room: Any, member: Any) -> dict[str, Any]:
     return {"room": room_view(room), "me": member_view(member)}
+
+
+def _join_result(result: joining.Joined | joining.Pending) -> Any:
+    """200 with the membership, or 202 with the request when the room asks for approval."""
+    if isinstance(result, joining.Pending):
+        return JSONResponse(
+            {"room": room_view(result.room), "request": request_view(result.request)},
+            status_code=202,
+        )
+    return _joined(result.room, result.member)
+
+
+_JOIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"description": "The room asks for approval: the join request is pending."}
+}
 
 
 @router.post("/api/rooms", status_code=201, summary="Create a room; you become its host")
@@ -36,6 +61,7 @@ async def create_room(ctx: CtxDep, user: UserDep, body: RoomCreate) -> dict[str,
         member_cap=body.member_cap,
         code=body.code,
         host_profile=body.profile.model_dump(),
+        room_rules=body.model_dump(include=set(RoomRules.model_fields), exclude_none=True),
     )
     return _joined(room, host)
 
@@ -60,9 +86,20 @@ async def patch_room(
     return room_view(await rooms.do_update_room(ctx, user, room_id, **changes))
 
 
-@router.post("/api/rooms/{room_id}/link", summary="Regenerate the room's link (host)")
-async def regenerate_link(ctx: CtxDep, user: UserDep, room_id: RoomId) -> dict[str, Any]:
-    return room_view(await rooms.do_regenerate_link(ctx, user, room_id))
+@router.post("/api/rooms/{room_id}/link", summary="Regenerate the room's link")
+async def regenerate_link(
+    ctx: CtxDep, user: UserDep, room_id: RoomId, body: LinkOptions | None = None
+) -> dict[str, Any]:
+    options = body.model_dump(exclude_unset=True) if body is not None else None
+    return room_view(await rooms.do_regenerate_link(ctx, user, room_id, options))
+
+
+@router.patch("/api/rooms/{room_id}/link", summary="Set the link's expiry and use limit")
+async def set_link_options(
+    ctx: CtxDep, user: UserDep, room_id: RoomId, body: LinkOptions
+) -> dict[str, Any]:
+    options = body.model_dump(exclude_unset=True)
+    return room_view(await rooms.do_set_link_options(ctx, user, room_id, options))
 
 
 @router.get("/api/rooms/{room_id}/members", summary="Members of a room I am in")
@@ -77,12 +114,12 @@ async def list_members(
     return {"members": members, "next": members[-1]["id"] if len(members) == limit else None}
 
 
-@router.post("/api/rooms/{room_id}/join", summary="Join a public room")
-async def join_public(ctx: CtxDep, user: UserDep, room_id: RoomId, body: JoinIn) -> dict[str, Any]:
-    room, member = await joining.do_join_public(
+@router.post("/api/rooms/{room_id}/join", summary="Join a public room", responses=_JOIN_RESPONSES)
+async def join_public(ctx: CtxDep, user: UserDep, room_id: RoomId, body: JoinIn) -> Any:
+    result = await joining.do_join_public(
         ctx, user, room_id, profile=body.profile.model_dump(), code=body.code
     )
-    return _joined(room, member)
+    return _join_result(result)
 
 
 @router.post("/api/rooms/{room_id}/leave", status_code=204, summary="Leave a room")
@@ -108,9 +145,45 @@ async def short_link(ctx: CtxDep, code: LinkCode) -> dict[str, Any]:
     return await queries.link_preview(ctx, code)
 
 
-@router.post("/api/links/{code}/join", summary="Join through a link")
-async def join_by_link(ctx: CtxDep, user: UserDep, code: LinkCode, body: JoinIn) -> dict[str, Any]:
-    room, member = await joining.do_join_by_link(
+@router.post("/api/links/{code}/join", summary="Join through a link", responses=_JOIN_RESPONSES)
+async def join_by_link(ctx: CtxDep, user: UserDep, code: LinkCode, body: JoinIn) -> Any:
+    result = await joining.do_join_by_link(
         ctx, user, code, profile=body.profile.model_dump(), code=body.code
     )
-    return _joined(room, member)
+    return _join_result(result)
+
+
+@router.get("/api/rooms/{room_id}/join-requests", summary="Pending join requests (approvers)")
+async def list_join_requests(
+    ctx: CtxDep,
+    user: UserDep,
+    room_id: RoomId,
+    after: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    found = await join_requests.list_requests(ctx, user, room_id, after=after, limit=limit)
+    return {"requests": found, "next": found[-1]["id"] if len(found) == limit else None}
+
+
+@router.post(
+    "/api/rooms/{room_id}/join-requests/{request_id}/approve", summary="Let the applicant in"
+)
+async def approve_join_request(
+    ctx: CtxDep, user: UserDep, room_id: RoomId, request_id: RequestId
+) -> dict[str, Any]:
+    return await join_requests.do_decide(ctx, user, room_id, request_id, approve=True)
+
+
+@router.post("/api/rooms/{room_id}/join-requests/{request_id}/reject", summary="Turn it down")
+async def reject_join_request(
+    ctx: CtxDep, user: UserDep, room_id: RoomId, request_id: RequestId
+) -> dict[str, Any]:
+    return await join_requests.do_decide(ctx, user, room_id, request_id, approve=False)
+
+
+@router.delete(
+    "/api/rooms/{room_id}/join-request", status_code=204, summary="Withdraw my join request"
+)
+async def withdraw_join_request(ctx: CtxDep, user: UserDep, room_id: RoomId) -> Response:
+    await join_requests.do_withdraw(ctx, user, room_id)
+    return Response(status_code=204)

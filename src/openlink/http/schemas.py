@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from openlink.domain.messages import MAX_SEQ
 from openlink.domain.rooms import ProfilePolicy, RoomKind, TagCategory, Visibility
@@ -63,7 +63,19 @@ class ProfileChoice(Body):
     open_profile_id: str | None = Field(None, pattern=ID_PATTERN)
 
 
-class RoomCreate(Body):
+class RoomRules(Body):
+    """Flow control and entry conditions a host sets (docs/hosting.md)."""
+
+    #: 0 (off) or 10 s to 6 h between one member's messages.
+    slow_mode_s: int | None = Field(None, ge=0, le=86_400)
+    #: Seconds after joining without links and with a lower flood limit (0 = off).
+    probation_s: int | None = Field(None, ge=0, le=10_000_000)
+    join_approval: bool | None = None
+    min_account_age_days: int | None = Field(None, ge=0, le=100_000)
+    verified_only: bool | None = None
+
+
+class RoomCreate(RoomRules):
     name: str = Field(max_length=200)
     description: str = Field("", max_length=10_000)
     kind: Literal["group", "direct_link"] = "group"
@@ -79,7 +91,7 @@ class RoomCreate(Body):
         return RoomKind(self.kind)
 
 
-class RoomPatch(Body):
+class RoomPatch(RoomRules):
     name: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=10_000)
     visibility: Visibility | None = None
@@ -89,6 +101,13 @@ class RoomPatch(Body):
     member_cap: int | None = Field(None, ge=1, le=10_000_000)
     #: A new participation code; "" removes it.
     code: str | None = Field(None, max_length=64)
+
+
+class LinkOptions(Body):
+    """A link's expiry and use limit; null removes either."""
+
+    expires_at: AwareDatetime | None = None
+    max_uses: int | None = Field(None, ge=1, le=1_000_000)
 
 
 class JoinIn(Body):

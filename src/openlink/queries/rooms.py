@@ -7,6 +7,7 @@ from typing import Any
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
 from openlink.domain.events import member_view, message_view, room_view
+from openlink.domain.governance import check_link_usable
 from openlink.domain.rooms import RoomKind
 from openlink.errors import InvalidInput, NotFound
 from openlink.queries.access import access_room_as_member, access_room_for_preview
@@ -61,6 +62,7 @@ async def link_preview(ctx: Context, link_code: str) -> dict[str, Any]:
         room = await store.get_room_by_link(conn, link_code)
     if room is None or room.kind is RoomKind.DIRECT:
         raise NotFound("This link does not lead to a room (any more).", code="link_not_found")
+    check_link_usable(room.link_expires_at, room.link_max_uses, room.link_uses, ctx.now())
     view = room_view(room)
     view.pop("last_seq")
     return view

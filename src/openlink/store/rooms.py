@@ -159,3 +159,9 @@ async def last_seq(conn: AsyncConnection, room_id: str) -> int:
     """The room's current last seq, without taking a new one."""
     q = select(rooms.c.last_seq).where(rooms.c.id == room_id)
     return int((await conn.execute(q)).scalar_one())
+
+
+async def count_link_use(conn: AsyncConnection, room_id: str) -> None:
+    await conn.execute(
+        update(rooms).where(rooms.c.id == room_id).values(link_uses=rooms.c.link_uses + 1)
+    )
