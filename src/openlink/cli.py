@@ -172,6 +172,10 @@ def bench_fanout(
     database_url: Annotated[
         str, typer.Option(help="Database for the bench server (default: a fresh SQLite file).")
     ] = "",
+    automod: Annotated[
+        bool,
+        typer.Option(help="Screen messages against 6 keyword rules x 1,000 and 10 regexes."),
+    ] = False,
 ) -> None:
     """Fan-out through one room over real WebSockets; prints one JSON line last."""
     from openlink.bench.fanout import FanoutOptions, run_fanout
@@ -184,6 +188,7 @@ def bench_fanout(
         idle=idle,
         pin=pin,
         database_url=database_url,
+        automod=automod,
     )
     run_fanout(opts)
 

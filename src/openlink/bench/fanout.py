@@ -109,6 +109,8 @@ class FanoutOptions:
     connect_concurrency: int = 200
     #: Seconds to let the server settle before and after connecting (presence, buffers).
     settle_s: float = 2.0
+    #: Screen every message against a full set of automod rules (``bench/automod.py``).
+    automod: bool = False
 
 
 # -- the server subprocess ------------------------------------------------------------
@@ -359,7 +361,7 @@ class Run:
 
     def send(self, member: Member, k: int) -> None:
         client_id = f"b{k}"
-        body = f"fan-out message {k}: {MESSAGE_FILLER}"
+        body = message_body(k)
         payload = orjson.dumps(
             {"op": "send", "room": self.room_id, "client_id": client_id, "body": body}
         )
@@ -535,6 +537,23 @@ def _stop_profiler(proc: subprocess.Popen[bytes] | None) -> None:
 # -- phases -----------------------------------------------------------------------------
 
 
+def message_body(k: int) -> str:
+    return f"fan-out message {k}: {MESSAGE_FILLER}"
+
+
+async def _install_automod(
+    opts: FanoutOptions, server: ServerProcess, room_id: str, host: str
+) -> dict[str, int]:
+    """The rules of ``--automod``, installed by the host; their counts for the result."""
+    from openlink.bench import automod
+
+    if not opts.automod:
+        return {"automod_rules": 0, "automod_keywords": 0, "automod_regexes": 0}
+    samples = [message_body(k) for k in (0, 7, 1234567, opts.messages - 1)]
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as http:
+        return await automod.install(http, room_id, host, samples)
+
+
 async def _setup(
     opts: FanoutOptions, server: ServerProcess, progress: Progress
 ) -> tuple[str, list[str]]:
@@ -629,6 +648,7 @@ async def _bench(
     run = Run(opts, server.port)
     await server.wait_ready()
     run.room_id, tokens = await _setup(opts, server, progress)
+    automod_counts = await _install_automod(opts, server, run.room_id, tokens[0])
 
     # Warm up code paths and caches with two sockets, so that the RSS baseline is a warm
     # server and not the first connection's one-off imports and compiled queries.
@@ -673,6 +693,8 @@ async def _bench(
         "idle": opts.idle,
         "database": _database_label(opts.database_url),
         "broker": os.environ.get("OPENLINK_BROKER", "memory"),
+        "automod": opts.automod,
+        **automod_counts,
         "sqlite_synchronous": None
         if opts.database_url
         else os.environ.get("OPENLINK_SQLITE_SYNCHRONOUS", "full").lower(),
