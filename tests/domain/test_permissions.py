@@ -20,7 +20,9 @@ A = Action
 EVERYTHING = set(Action)
 MEMBER = {A.READ, A.POST, A.REACT, A.EDIT_OWN, A.DELETE_OWN, A.LEAVE, A.REPORT}
 HOST = EVERYTHING
-CLOSED = {A.READ, A.LEAVE}
+#: A closed room can be read and left; its moderators still read reports and the audit log.
+CLOSED = {A.READ, A.LEAVE, A.VIEW_MODERATION}
+CLOSED_MEMBER = {A.READ, A.LEAVE}
 CONVERSATION = {
     A.POST,
     A.REACT,
@@ -49,7 +51,7 @@ MATRIX = {
     (Role.HOST, RoomStatus.OPEN, RoomKind.GROUP): HOST,
     (Role.MEMBER, RoomStatus.OPEN, RoomKind.GROUP): MEMBER,
     (Role.HOST, RoomStatus.CLOSED, RoomKind.GROUP): CLOSED,
-    (Role.MEMBER, RoomStatus.CLOSED, RoomKind.GROUP): CLOSED,
+    (Role.MEMBER, RoomStatus.CLOSED, RoomKind.GROUP): CLOSED_MEMBER,
     (Role.HOST, RoomStatus.OPEN, RoomKind.DIRECT): HOST,
     (Role.MEMBER, RoomStatus.OPEN, RoomKind.DIRECT): MEMBER,
     (Role.HOST, RoomStatus.OPEN, RoomKind.DIRECT_LINK): HOST - CONVERSATION,

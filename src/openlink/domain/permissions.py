@@ -81,8 +81,9 @@ RIGHT_ACTIONS: dict[Right, Action] = {
 _HOST_ONLY = frozenset({Action.APPOINT_COHOST, Action.TRANSFER_HOST, Action.CLOSE_ROOM})
 ALL_RIGHTS = frozenset(Right)
 
-#: What still works in a closed room: reading, and leaving it.
-_CLOSED_ALLOWED = frozenset({Action.READ, Action.LEAVE})
+#: What still works in a closed room: reading (moderators: their reports and audit log),
+#: and leaving it.
+_CLOSED_ALLOWED = frozenset({Action.READ, Action.LEAVE, Action.VIEW_MODERATION})
 #: A 1:1 link is a door, not a chat: messages go to the private rooms it spawns.
 _CONVERSATION = frozenset(
     {
