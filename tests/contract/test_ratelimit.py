@@ -1,0 +1,103 @@
+"""The rate-limit contract (``openlink.ratelimit.base``), run against every storage reachable.
+
+Redis runs when ``OPENLINK_TEST_REDIS_URL`` is set (``.ci/run`` sets it to this machine's
+Redis); a shared storage must also make two limiter instances (two server processes) see
+one counter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from openlink.ratelimit import LimitsRateLimiter, Rate, RateLimiter
+
+REDIS_URL = os.environ.get("OPENLINK_TEST_REDIS_URL", "")
+CASES = [
+    pytest.param("memory://", id="memory"),
+    pytest.param(
+        REDIS_URL,
+        id="redis",
+        marks=pytest.mark.skipif(not REDIS_URL, reason="OPENLINK_TEST_REDIS_URL is not set"),
+    ),
+]
+
+
+@pytest.fixture(params=CASES)
+async def url(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def limiter(url: str) -> AsyncIterator[RateLimiter]:
+    made = LimitsRateLimiter(url)
+    yield made
+    await made.stop()
+
+
+def key() -> str:
+    return f"test:{uuid.uuid4().hex}"
+
+
+async def test_hits_fit_until_the_window_is_full(limiter: RateLimiter) -> None:
+    k, rate = key(), Rate(3, 60)
+    assert [await limiter.hit(k, rate) for _ in range(3)] == [None, None, None]
+    wait = await limiter.hit(k, rate)
+    assert wait is not None and 0 < wait <= 60
+
+
+async def test_a_refused_hit_is_not_counted(limiter: RateLimiter) -> None:
+    k, rate = key(), Rate(1, 1)
+    assert await limiter.hit(k, rate) is None
+    assert await limiter.hit(k, rate) is not None
+    await asyncio.sleep(1.05)
+    # Had the refused hit counted, the window would still be full now.
+    assert await limiter.hit(k, rate) is None
+
+
+async def test_peek_counts_nothing(limiter: RateLimiter) -> None:
+    k, rate = key(), Rate(1, 60)
+    assert await limiter.peek(k, rate) is None
+    assert await limiter.peek(k, rate) is None
+    assert await limiter.hit(k, rate) is None
+    wait = await limiter.peek(k, rate)
+    assert wait is not None and 0 < wait <= 60
+
+
+async def test_keys_and_rates_are_separate(limiter: RateLimiter) -> None:
+    a, b = key(), key()
+    assert await limiter.hit(a, Rate(1, 60)) is None
+    assert await limiter.hit(a, Rate(1, 60)) is not None
+    assert await limiter.hit(b, Rate(1, 60)) is None
+    assert await limiter.hit(a, Rate(5, 60)) is None
+
+
+async def test_reset_forgets(limiter: RateLimiter) -> None:
+    k, rate = key(), Rate(1, 60)
+    assert await limiter.hit(k, rate) is None
+    await limiter.reset(k, rate)
+    assert await limiter.hit(k, rate) is None
+
+
+async def test_a_shared_storage_holds_one_limit_across_processes(url: str) -> None:
+    if url.startswith("memory"):
+        pytest.skip("memory: each process keeps its own counters")
+    one, two = LimitsRateLimiter(url), LimitsRateLimiter(url)
+    try:
+        k, rate = key(), Rate(2, 60)
+        assert await one.hit(k, rate) is None
+        assert await two.hit(k, rate) is None
+        assert await one.hit(k, rate) is not None
+        assert await two.hit(k, rate) is not None
+    finally:
+        await one.stop()
+        await two.stop()
+
+
+def test_an_unknown_storage_is_refused_plainly() -> None:
+    with pytest.raises(ValueError, match="memory:// or redis://"):
+        LimitsRateLimiter("memcached://127.0.0.1")
