@@ -8,6 +8,7 @@ send reads the rules only after they changed (and never in a room that has had n
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from openlink.queries.access import access_room_as_member, check_can
 from openlink.store import audit as audit_store
 from openlink.store import automod as store
 from openlink.store import members as members_store
+from openlink.store import rooms as rooms_store
 from openlink.store.db import Tx
 
 __all__ = ["AutomodAction", "Verdict", "on_blocked", "on_hidden", "screen"]
@@ -116,6 +118,7 @@ async def do_create_rule(
             )
         await store.insert_rule(tx.conn, rule)
         await store.bump_rev(tx.conn, room.id)
+        tx.after_commit(lambda: _warm(ctx, room.id))
         await _audit(tx, member, "automod_rule_create", rule)
     return rule
 
@@ -160,6 +163,7 @@ async def do_update_rule(
         )
         await store.update_rule(tx.conn, rule)
         await store.bump_rev(tx.conn, room.id)
+        tx.after_commit(lambda: _warm(ctx, room.id))
         await _audit(tx, member, "automod_rule_update", rule)
     return rule
 
@@ -172,6 +176,7 @@ async def do_delete_rule(ctx: Context, user: User, room_id: str, rule_id: str) -
             raise _rule_not_found()
         await store.delete_rule(tx.conn, rule.id)
         await store.bump_rev(tx.conn, room.id)
+        tx.after_commit(lambda: _warm(ctx, room.id))
         await _audit(tx, member, "automod_rule_delete", rule)
 
 
@@ -184,12 +189,31 @@ async def _matcher(conn: AsyncConnection, room_id: str, automod_rev: int) -> Mat
     if cached is not None and cached[0] >= automod_rev:
         _compiled.move_to_end(room_id)
         return cached[1]
-    matcher = rules.compile_rules(await store.list_rules(conn, room_id))
+    # Compiling a room's full rule set takes up to ~100 ms: off the event loop.
+    matcher = await asyncio.to_thread(rules.compile_rules, await store.list_rules(conn, room_id))
+    _remember(room_id, automod_rev, matcher)
+    return matcher
+
+
+async def _warm(ctx: Context, room_id: str) -> None:
+    """Compile a room's rules right after they changed, so that the next message does not
+    compile them inside its send transaction (where the writer lock is held)."""
+    async with ctx.db.read() as conn:
+        room = await rooms_store.get_room(conn, room_id)
+        if room is None:
+            return
+        found = await store.list_rules(conn, room_id)
+    _remember(room_id, room.automod_rev, await asyncio.to_thread(rules.compile_rules, found))
+
+
+def _remember(room_id: str, automod_rev: int, matcher: Matcher) -> None:
+    cached = _compiled.get(room_id)
+    if cached is not None and cached[0] > automod_rev:
+        return
     _compiled[room_id] = (automod_rev, matcher)
     _compiled.move_to_end(room_id)
     while len(_compiled) > CACHE_ROOMS:
         _compiled.popitem(last=False)
-    return matcher
 
 
 async def screen(
