@@ -84,6 +84,14 @@ SEND_KEYS = (
 )
 
 
+#: Flood limits for the bench server: on, and out of a saturating sender's reach.
+BENCH_LIMITS = {
+    "OPENLINK_FLOOD_MEMBER_MESSAGES": "1000000",
+    "OPENLINK_FLOOD_PROBATION_MESSAGES": "1000000",
+    "OPENLINK_FLOOD_ROOM_MESSAGES": "10000000",
+}
+
+
 class BenchError(RuntimeError):
     """The benchmark could not run (server did not start, setup failed, ...)."""
 
@@ -168,6 +176,10 @@ class ServerProcess:
             OPENLINK_SIGNUPS_PER_ADDRESS="0",
             PYTHONUNBUFFERED="1",
         )
+        # Flood limits stay on, so that every send pays for checking them, but high
+        # enough that a saturating sender is never refused (override from the environment).
+        for name, value in BENCH_LIMITS.items():
+            env.setdefault(name, value)
         env.pop("OPENLINK_DATABASE_URL", None)
         if self.opts.database_url:
             env["OPENLINK_DATABASE_URL"] = self.opts.database_url
@@ -694,6 +706,10 @@ async def _bench(
         "database": _database_label(opts.database_url),
         "broker": os.environ.get("OPENLINK_BROKER", "memory"),
         "automod": opts.automod,
+        "flood_limits": {
+            k.removeprefix("OPENLINK_FLOOD_").lower(): int(os.environ.get(k, v))
+            for k, v in BENCH_LIMITS.items()
+        },
         **automod_counts,
         "sqlite_synchronous": None
         if opts.database_url
