@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.actions.context import Context
-from openlink.actions.notify import notify_message
+from openlink.actions.stream import do_append
 from openlink.domain import bot as rules
 from openlink.domain.accounts import User
 from openlink.domain.audit import ActorKind, AuditEntry
@@ -34,7 +34,6 @@ from openlink.queries.access import access_room_as_member, check_can
 from openlink.ratelimit import Rate
 from openlink.store import audit as audit_store
 from openlink.store import bot as store
-from openlink.store import messages as messages_store
 from openlink.store import rooms as rooms_store
 from openlink.store.db import Tx
 
@@ -159,21 +158,9 @@ async def do_post(
     mentions: list[str] | None = None,
 ) -> Message:
     """Write a bot message and publish it after commit."""
-    seq = await rooms_store.next_seq(tx.conn, room_id)
-    message = Message(
-        room_id=room_id,
-        seq=seq,
-        rev=seq,
-        kind=MessageKind.BOT,
-        member_id=None,
-        body=body,
-        created_at=now,
-        reply_to=reply_to,
-        mentions=mentions or [],
+    return await do_append(
+        ctx, tx, room_id, MessageKind.BOT, now, body=body, reply_to=reply_to, mentions=mentions
     )
-    await messages_store.insert_message(tx.conn, message)
-    tx.after_commit(lambda: notify_message(ctx, message, "new"))
-    return message
 
 
 @dataclass(slots=True, frozen=True)

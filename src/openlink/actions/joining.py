@@ -7,6 +7,7 @@ A 1:1 link never admits anyone to itself: each joiner gets a private room with t
 from __future__ import annotations
 
 import asyncio
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,7 +93,9 @@ async def _join(
     now = ctx.now()
     async with ctx.db.write() as tx:
         locked = await store.get_room(tx.conn, room.id, for_update=True)
-        if locked is None or (by_link is not None and locked.link_code != by_link):
+        if locked is None or (
+            by_link is not None and not hmac.compare_digest(locked.link_code, by_link)
+        ):
             raise link_not_found() if by_link else room_not_found()
         room = locked
         if room.status is RoomStatus.CLOSED:

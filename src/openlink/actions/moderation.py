@@ -12,7 +12,7 @@ from typing import Any
 
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message, notify_user
-from openlink.actions.stream import do_append_system
+from openlink.actions.stream import do_append, do_append_system
 from openlink.domain import governance
 from openlink.domain import messages as message_rules
 from openlink.domain.accounts import User
@@ -71,18 +71,10 @@ async def do_post_notice(
     now = ctx.now()
     async with ctx.db.write() as tx:
         room, member = await check_moderator(tx, user, room_id, Action.POST_NOTICE)
-        seq = await rooms_store.next_seq(tx.conn, room.id)
-        notice = Message(
-            room_id=room.id,
-            seq=seq,
-            rev=seq,
-            kind=MessageKind.NOTICE,
-            member_id=member.id,
-            body=body,
-            created_at=now,
+        notice = await do_append(
+            ctx, tx, room.id, MessageKind.NOTICE, now, member_id=member.id, body=body
         )
-        await messages_store.insert_message(tx.conn, notice)
-        tx.after_commit(lambda: notify_message(ctx, notice, "new"))
+        seq = notice.seq
         if pin:
             await rooms_store.update_room(tx.conn, room.id, pinned_seq=seq)
             await do_append_system(

@@ -13,6 +13,39 @@ from openlink.store import rooms as rooms_store
 from openlink.store.db import Tx
 
 
+async def do_append(
+    ctx: Context,
+    tx: Tx,
+    room_id: str,
+    kind: MessageKind,
+    now: datetime,
+    *,
+    member_id: str | None = None,
+    body: str | None = None,
+    system: dict[str, Any] | None = None,
+    reply_to: int | None = None,
+    mentions: list[str] | None = None,
+) -> Message:
+    """Write a message the server composes (system, notice, bot) and publish it after
+    commit. Members' own messages go through ``messages.do_send_message``."""
+    seq = await rooms_store.next_seq(tx.conn, room_id)
+    message = Message(
+        room_id=room_id,
+        seq=seq,
+        rev=seq,
+        kind=kind,
+        member_id=member_id,
+        body=body,
+        created_at=now,
+        system=system,
+        reply_to=reply_to,
+        mentions=mentions or [],
+    )
+    await store.insert_message(tx.conn, message)
+    tx.after_commit(lambda: notify_message(ctx, message, "new"))
+    return message
+
+
 async def do_append_system(
     ctx: Context,
     tx: Tx,
@@ -22,17 +55,6 @@ async def do_append_system(
     member_id: str | None = None,
 ) -> Message:
     """Write a server message (join, leave, host change, closing) and publish it after commit."""
-    seq = await rooms_store.next_seq(tx.conn, room_id)
-    message = Message(
-        room_id=room_id,
-        seq=seq,
-        rev=seq,
-        kind=MessageKind.SYSTEM,
-        member_id=member_id,
-        body=None,
-        created_at=now,
-        system=system,
+    return await do_append(
+        ctx, tx, room_id, MessageKind.SYSTEM, now, member_id=member_id, system=system
     )
-    await store.insert_message(tx.conn, message)
-    tx.after_commit(lambda: notify_message(ctx, message, "new"))
-    return message
