@@ -36,11 +36,12 @@ def request_view(r: JoinRequest) -> dict[str, Any]:
 
 async def do_request(
     ctx: Context, tx: Tx, room: Room, user: User, profile: dict[str, Any], now: datetime
-) -> JoinRequest:
-    """File (or find again) the user's pending request; moderators who can approve hear of it."""
+) -> tuple[JoinRequest, bool]:
+    """File the user's request, or find their pending one again; returns it and whether it
+    is new. Moderators who can approve hear of a new one."""
     existing = await store.pending_for(tx.conn, room.id, user.id)
     if existing is not None:
-        return existing
+        return existing, False
     request = await store.insert_request(
         tx.conn, id=new_id(), room_id=room.id, user_id=user.id, profile=profile, created_at=now
     )
@@ -52,7 +53,7 @@ async def do_request(
     event = {"type": "join_request", "room": room.id, "request": request_view(request)}
     for user_id in approvers:
         tx.after_commit(lambda uid=user_id: notify_user(ctx, uid, event))  # type: ignore[misc]
-    return request
+    return request, True
 
 
 async def list_requests(
@@ -86,7 +87,7 @@ async def do_decide(
         decided: dict[str, Any] = {"type": "join_request_decided", "room": room.id}
         already = await members_store.active_member(tx.conn, room.id, request.user_id)
         if approve and already is None:
-            await check_not_banned(tx, room.id, request.user_id, now)
+            await check_not_banned(tx.conn, room.id, request.user_id, now)
             if room.is_full:
                 raise Conflict("This room is full.", code="room_full", member_cap=room.member_cap)
             member = await do_add_member(

@@ -83,13 +83,14 @@ async def _join(
             raise room_not_found()
         code_hash = await store.get_code_hash(conn, room.id)
         already = await members_store.active_member(conn, room.id, user.id)
-    if by_link is None and room.visibility is not Visibility.PUBLIC and already is None:
-        raise room_not_found()
-    if already is None:
-        # The cheap refusals first, so that a banned or too-new account costs no argon2.
-        check_entry(ctx, user, room)
-        if code_hash is not None:
-            await check_participation_code(ctx, code_hash, code)
+        if by_link is None and room.visibility is not Visibility.PUBLIC and already is None:
+            raise room_not_found()
+        if already is None:
+            # The cheap refusals first, so that a banned or too-new account costs no argon2.
+            await check_not_banned(conn, room.id, user.id, ctx.now())
+            check_entry(ctx, user, room)
+    if already is None and code_hash is not None:
+        await check_participation_code(ctx, code_hash, code)
     now = ctx.now()
     async with ctx.db.write() as tx:
         locked = await store.get_room(tx.conn, room.id, for_update=True)
@@ -105,7 +106,7 @@ async def _join(
             return Joined(room, existing)
         if existing is not None and existing.role is Role.HOST:
             raise Conflict("This is your own 1:1 link.", code="own_direct_link")
-        await check_not_banned(tx, room.id, user.id, now)
+        await check_not_banned(tx.conn, room.id, user.id, now)
         if by_link is not None:
             check_link_usable(room.link_expires_at, room.link_max_uses, room.link_uses, now)
         if room.kind is RoomKind.DIRECT_LINK:
@@ -113,11 +114,13 @@ async def _join(
         if room.is_full:
             raise Conflict("This room is full.", code="room_full", member_cap=room.member_cap)
         columns = await resolve_profile(tx.conn, user, profile, room.profile_policy)
+        if room.join_approval:
+            request, filed = await join_requests.do_request(ctx, tx, room, user, columns, now)
+            if filed and by_link is not None:
+                await store.count_link_use(tx.conn, room.id)
+            return Pending(await reload_room(tx.conn, room.id), request)
         if by_link is not None:
             await store.count_link_use(tx.conn, room.id)
-        if room.join_approval:
-            request = await join_requests.do_request(ctx, tx, room, user, columns, now)
-            return Pending(await reload_room(tx.conn, room.id), request)
         member = await do_add_member(tx, room.id, user.id, Role.MEMBER, now, columns)
         await do_announce(ctx, tx, room, member, now)
         joined = await reload_room(tx.conn, room.id)
@@ -135,8 +138,8 @@ def check_entry(ctx: Context, user: User, room: Room) -> None:
     )
 
 
-async def check_not_banned(tx: Tx, room_id: str, user_id: int, now: datetime) -> None:
-    ban = await bans_store.active_ban(tx.conn, room_id, user_id, now)
+async def check_not_banned(conn: Any, room_id: str, user_id: int, now: datetime) -> None:
+    ban = await bans_store.active_ban(conn, room_id, user_id, now)
     if ban is not None:
         raise Forbidden(
             "You are banned from this room.",

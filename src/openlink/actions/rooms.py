@@ -253,6 +253,9 @@ async def do_regenerate_link(
     async with ctx.db.write() as tx:
         room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
         check_can(room, member, Action.MANAGE_LINK)
+        expired = room.link_expires_at is not None and room.link_expires_at <= ctx.now()
+        if expired and "link_expires_at" not in values:
+            values["link_expires_at"] = None  # a new link that is dead on arrival helps nobody
         await store.update_room(tx.conn, room.id, link_code=new_link_code(), link_uses=0, **values)
         return await reload_room(tx.conn, room.id)
 

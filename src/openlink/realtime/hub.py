@@ -33,6 +33,8 @@ log = logging.getLogger("openlink.hub")
 
 #: How long an out-of-order event waits for the ones before it before the database fills in.
 GAP_GRACE_S = 0.05
+#: Account events that go to the account's sockets as they are, with no effect on them.
+_RELAYED_USER_EVENTS = frozenset({"report", "join_request", "join_request_decided"})
 #: Live events held for one socket while it catches up, before it is told to resume.
 MAX_HELD = 10_000
 
@@ -291,7 +293,7 @@ class Hub:
             conn.kill(CLOSE_AUTH, "signed out")
         elif kind == "suspended":
             conn.kill(CLOSE_AUTH, "account_suspended")
-        elif kind == "report":
+        elif kind in _RELAYED_USER_EVENTS:
             conn.send(Frame(data))
 
     def mark_ready(self, conn: Conn) -> None:
