@@ -164,7 +164,8 @@ async def audit(
     ctx: CtxDep,
     user: UserDep,
     room_id: RoomId,
-    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    # Audit entry ids are 32-bit.
+    before: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=queries.AUDIT_MAX_PAGE)] = 50,
 ) -> dict[str, Any]:
     return await queries.audit_page(ctx, user, room_id, before=before, limit=limit)
