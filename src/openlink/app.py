@@ -18,7 +18,19 @@ from openlink import __version__, broker, ratelimit
 from openlink.actions.bot import BotScheduler
 from openlink.actions.context import Context
 from openlink.config import Settings
-from openlink.http import accounts, automod, bot, errors, messages, moderation, reports, rooms
+from openlink.http import (
+    accounts,
+    automod,
+    bot,
+    discovery,
+    errors,
+    messages,
+    moderation,
+    partners,
+    reports,
+    rooms,
+    search,
+)
 from openlink.http.errors import error_response
 from openlink.http.security import SecurityHeaders, cors_options
 from openlink.realtime.gateway import websocket_endpoint
@@ -86,7 +98,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(BodyLimit)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
-    for module in (accounts, rooms, messages, moderation, automod, reports, bot):
+    for module in (
+        accounts,
+        rooms,
+        messages,
+        moderation,
+        automod,
+        reports,
+        bot,
+        discovery,
+        search,
+        partners,
+    ):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -14,7 +14,7 @@ from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from openlink.actions import bot, join_requests
+from openlink.actions import activity, bot, join_requests
 from openlink.actions.context import Context
 from openlink.actions.rooms import do_add_member, notify_joined, reload_room, resolve_profile
 from openlink.actions.stream import do_append_system
@@ -208,6 +208,7 @@ async def do_announce(ctx: Context, tx: Tx, room: Room, member: Member, now: dat
     )
     await members_store.advance_read_marker(tx.conn, member.id, message.seq)
     member.last_read_seq = message.seq
+    await activity.note_activity(ctx, tx, room.id, member.id, "join", now)
     if room.bot_rev:
         await bot.welcome(ctx, tx, room.id, room.bot_rev, member, now)
 

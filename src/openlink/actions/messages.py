@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openlink.actions import automod, bot, flow
+from openlink.actions import activity, automod, bot, flow
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain import messages as rules
@@ -92,6 +92,7 @@ async def do_send_message(
             await store.insert_message(tx.conn, message)
             if verdict is not None:
                 await automod.on_hidden(ctx, tx, message, verdict)
+            await activity.note_activity(ctx, tx, room_id, member.id, "post", now)
             tx.after_commit(lambda: notify_message(ctx, message, "new"))
     except _AlreadySent as dup:
         return Sent(dup.message, created=False)

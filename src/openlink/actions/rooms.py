@@ -6,12 +6,13 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from openlink.actions import indexing
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
 from openlink.actions.stream import do_append_system
 from openlink.domain import governance
 from openlink.domain import rooms as rules
-from openlink.domain.accounts import User
+from openlink.domain.accounts import User, check_language
 from openlink.domain.events import member_view, room_view
 from openlink.domain.ids import new_id, new_link_code
 from openlink.domain.members import Member, ProfileKind, check_nickname, check_url
@@ -93,6 +94,7 @@ async def do_create_room(
         status=RoomStatus.OPEN.value,
         code_hash=await hash_code(ctx, code),
         probation_s=ctx.settings.default_probation_s,
+        language=user.language,
     )
     values.update(check_room_rules(room_rules or {}))
     now = ctx.now()
@@ -111,6 +113,7 @@ async def do_create_room(
         await do_append_system(ctx, tx, room.id, {"event": "created"}, now, host.id)
         room = await reload_room(tx.conn, room.id)
         tx.after_commit(lambda: notify_joined(ctx, user.id, room, host))
+    indexing.room_changed(ctx, room.id)
     return room, host
 
 
@@ -182,6 +185,14 @@ async def resolve_profile(
     return {"nickname": nickname, "avatar_url": avatar, "profile_kind": ProfileKind.OPEN.value}
 
 
+#: Settings whose change alters what search finds for a room.
+SEARCHABLE = frozenset({"name", "description", "tags", "language", "visibility"})
+
+
+async def _reindex(ctx: Context, room_id: str) -> None:
+    indexing.room_changed(ctx, room_id)
+
+
 def check_room_rules(changes: dict[str, Any]) -> dict[str, Any]:
     """The flow-control and entry settings among ``changes``, checked."""
     values: dict[str, Any] = {}
@@ -193,7 +204,9 @@ def check_room_rules(changes: dict[str, Any]) -> dict[str, Any]:
         values["min_account_age_days"] = governance.check_min_account_age(
             changes["min_account_age_days"]
         )
-    for flag in ("join_approval", "verified_only"):
+    if changes.get("language") is not None:
+        values["language"] = check_language(changes["language"])
+    for flag in ("join_approval", "verified_only", "preview_enabled"):
         if changes.get(flag) is not None:
             values[flag] = bool(changes[flag])
     return values
@@ -232,6 +245,8 @@ async def do_update_room(ctx: Context, user: User, room_id: str, **changes: Any)
             public["has_code"] = values["code_hash"] is not None
         if tags is not None:
             public["tags"] = True
+        if public.keys() & SEARCHABLE:
+            tx.after_commit(lambda: _reindex(ctx, room.id))
         if public:
             await do_append_system(
                 ctx,

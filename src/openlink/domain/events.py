@@ -62,6 +62,8 @@ def room_view(r: Room) -> dict[str, Any]:
         "link_max_uses": r.link_max_uses,
         "link_uses": r.link_uses,
         "pinned_seq": r.pinned_seq,
+        "language": r.language,
+        "preview_enabled": r.preview_enabled,
     }
 
 

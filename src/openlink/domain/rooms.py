@@ -120,6 +120,8 @@ class Room:
     pinned_seq: int | None = None
     automod_rev: int = 0
     bot_rev: int = 0
+    language: str | None = None
+    preview_enabled: bool = True
 
     @property
     def is_full(self) -> bool:

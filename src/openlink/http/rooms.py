@@ -76,6 +76,11 @@ async def get_room(ctx: CtxDep, user: MaybeUserDep, room_id: RoomId) -> dict[str
     return await queries.room_for(ctx, user, room_id)
 
 
+@router.get("/api/rooms/{room_id}/preview", summary="Read a public room before joining it")
+async def room_preview(ctx: CtxDep, user: MaybeUserDep, room_id: RoomId) -> dict[str, Any]:
+    return await queries.preview(ctx, user, room_id)
+
+
 @router.patch("/api/rooms/{room_id}", summary="Change a room's settings (host)")
 async def patch_room(
     ctx: CtxDep, user: UserDep, room_id: RoomId, body: RoomPatch

@@ -73,6 +73,10 @@ class RoomRules(Body):
     join_approval: bool | None = None
     min_account_age_days: int | None = Field(None, ge=0, le=100_000)
     verified_only: bool | None = None
+    #: The room's main language (BCP 47); new rooms take the host's reading language.
+    language: str | None = Field(None, max_length=35)
+    #: Whether people who have not joined may read recent messages (public rooms).
+    preview_enabled: bool | None = None
 
 
 class RoomCreate(RoomRules):

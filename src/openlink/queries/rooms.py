@@ -9,7 +9,7 @@ from openlink.domain.accounts import User
 from openlink.domain.events import member_view, message_view, room_view
 from openlink.domain.governance import check_link_usable
 from openlink.domain.rooms import RoomKind
-from openlink.errors import InvalidInput, NotFound
+from openlink.errors import Forbidden, InvalidInput, NotFound
 from openlink.queries.access import access_room_as_member, access_room_for_preview
 from openlink.store import members as members_store
 from openlink.store import messages as messages_store
@@ -66,6 +66,36 @@ async def link_preview(ctx: Context, link_code: str) -> dict[str, Any]:
     view = room_view(room)
     view.pop("last_seq")
     return view
+
+
+PREVIEW_MESSAGES = 20
+
+
+async def preview(ctx: Context, user: User | None, room_id: str) -> dict[str, Any]:
+    """Read before joining: a public room's recent messages, notice, tags and size.
+
+    Hidden and deleted messages show as such (no body), as in history; the host can turn
+    previews off, and members read the room's history instead."""
+    async with ctx.db.read() as conn:
+        room, member = await access_room_for_preview(conn, user, room_id)
+        if member is None and not room.preview_enabled:
+            raise Forbidden(
+                "The host has turned off previews of this room: join it to read it.",
+                code="preview_disabled",
+            )
+        recent = await messages_store.page(
+            conn, room.id, before=None, after=None, limit=PREVIEW_MESSAGES
+        )
+        notice = (
+            await messages_store.get_message(conn, room.id, room.pinned_seq)
+            if room.pinned_seq is not None
+            else None
+        )
+    return {
+        "room": room_view(room),
+        "notice": message_view(notice) if notice is not None else None,
+        "messages": [message_view(m) for m in recent],
+    }
 
 
 async def members_of(

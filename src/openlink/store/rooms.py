@@ -48,6 +48,8 @@ def _room(row: Any, tags: list[Tag]) -> Room:
         pinned_seq=row.pinned_seq,
         automod_rev=row.automod_rev,
         bot_rev=row.bot_rev,
+        language=row.language,
+        preview_enabled=row.preview_enabled,
     )
 
 

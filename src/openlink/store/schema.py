@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -127,6 +128,11 @@ rooms = Table(
     #: every node's compiled copy.
     Column("automod_rev", Integer, nullable=False, server_default=text("0")),
     Column("bot_rev", Integer, nullable=False, server_default=text("0")),
+    # Discovery (docs/discovery.md).
+    #: The room's main language (BCP 47), for search filters and recommendations.
+    Column("language", String(35)),
+    #: Whether people who have not joined may read the room's recent messages.
+    Column("preview_enabled", Boolean, nullable=False, server_default=text("true")),
     Index("ix_rooms_parent_id", "parent_id"),
 )
 
@@ -136,7 +142,10 @@ room_tags = Table(
     Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
     Column("name", String(40), primary_key=True),
     Column("category", String(16), nullable=False),
+    #: The interest this tag names (through an alias), when one is known.
+    Column("interest_id", String(24)),
     Index("ix_room_tags_name", "name"),
+    Index("ix_room_tags_interest_id", "interest_id"),
 )
 
 members = Table(
@@ -320,4 +329,99 @@ bot_schedules = Table(
     Column("created_at", UTC_TS, nullable=False),
     Index("ix_bot_schedules_next_at", "next_at"),
     Index("ix_bot_schedules_room_id", "room_id"),
+)
+
+interests = Table(
+    "interests",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    #: The canonical (normalized) name; also one of its aliases.
+    Column("name", String(40), nullable=False, unique=True),
+    Column("category", String(16), nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+)
+
+interest_aliases = Table(
+    "interest_aliases",
+    metadata,
+    #: A normalized tag (domain.rooms.normalize_tag) that names the interest.
+    Column("alias", String(40), primary_key=True),
+    Column(
+        "interest_id",
+        String(24),
+        ForeignKey("interests.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("language", String(35)),
+    Index("ix_interest_aliases_interest_id", "interest_id"),
+)
+
+room_embeddings = Table(
+    "room_embeddings",
+    metadata,
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    #: The embedder's model id: a different one means the vector must be recomputed.
+    Column("model_id", String(64), nullable=False),
+    #: SHA-256 of the text embedded: unchanged text is not embedded again.
+    Column("text_hash", String(64), nullable=False),
+    #: float32 little-endian, L2-normalized.
+    Column("vector", LargeBinary, nullable=False),
+    Column("updated_at", UTC_TS, nullable=False),
+)
+
+room_activity = Table(
+    "room_activity",
+    metadata,
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    #: Hours since the Unix epoch.
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("member_id", String(24), primary_key=True),
+    #: ``post`` (wrote in that hour) or ``join`` (joined in that hour).
+    Column("kind", String(8), primary_key=True),
+    Index("ix_room_activity_bucket", "bucket"),
+)
+
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    #: SHA-256 of the partner's API key; the key itself is shown once.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    #: Origins allowed to frame the embed widget (CSP frame-ancestors).
+    Column("allowed_origins", JSON, nullable=False),
+    #: The account that hosts the rooms this partner's content creates.
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+)
+
+content_works = Table(
+    "content_works",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    #: ``isbn:…``, ``work:…`` or ``url:…``, normalized: one work, one room.
+    Column("canonical", String(400), nullable=False, unique=True),
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("language", String(35)),
+    Column("created_at", UTC_TS, nullable=False),
+    Index("ix_content_works_room_id", "room_id"),
+)
+
+content_links = Table(
+    "content_links",
+    metadata,
+    Column(
+        "partner_id", String(24), ForeignKey("partners.id", ondelete="CASCADE"), primary_key=True
+    ),
+    #: The partner's own id for the content.
+    Column("content_id", String(200), primary_key=True),
+    Column(
+        "work_id", String(24), ForeignKey("content_works.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("title", String(200), nullable=False),
+    Column("language", String(35)),
+    Column("created_at", UTC_TS, nullable=False),
+    Index("ix_content_links_work_id", "work_id"),
 )

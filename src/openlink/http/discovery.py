@@ -1,0 +1,7 @@
+"""Interests, trending rooms and recommendations."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["discovery"])

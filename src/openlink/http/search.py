@@ -1,0 +1,7 @@
+"""Room search: keywords and multilingual meaning."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["search"])
