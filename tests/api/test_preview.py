@@ -1,0 +1,98 @@
+"""Reading a public room before joining it."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.factories import auth, error_code, expect, join, make_room, make_user, send_message
+
+
+async def test_anyone_reads_a_public_rooms_recent_messages_and_notice(
+    client: httpx.AsyncClient,
+) -> None:
+    _, host = await make_user(client)
+    room = (await make_room(client, host, tags=[{"name": "hiking", "category": "hobby"}]))["room"]
+    for i in range(25):
+        await send_message(client, host, room["id"], f"message {i}")
+    notice = expect(
+        await client.post(
+            f"/api/rooms/{room['id']}/notices", json={"body": "be kind"}, headers=auth(host)
+        ),
+        201,
+    )
+
+    # Anonymous: no account at all.
+    preview = expect(await client.get(f"/api/rooms/{room['id']}/preview"), 200)
+
+    assert preview["room"]["id"] == room["id"]
+    assert preview["room"]["tags"] == [{"name": "hiking", "category": "hobby"}]
+    assert preview["room"]["member_count"] == 1
+    assert preview["notice"]["seq"] == notice["seq"]
+    assert preview["notice"]["body"] == "be kind"
+    bodies = [m.get("body") for m in preview["messages"] if m["kind"] == "text"]
+    assert len(preview["messages"]) == 20
+    assert bodies[-1] == "message 24"
+    assert "message 0" not in bodies  # recent ones only
+
+
+async def test_a_hidden_message_shows_no_body_in_the_preview(client: httpx.AsyncClient) -> None:
+    _, host = await make_user(client)
+    room = (await make_room(client, host))["room"]
+    secret = await send_message(client, host, room["id"], "something hurtful")
+    expect(
+        await client.post(
+            f"/api/rooms/{room['id']}/messages/{secret['seq']}/hide", json={}, headers=auth(host)
+        ),
+        200,
+    )
+    _, visitor = await make_user(client)
+    preview = expect(
+        await client.get(f"/api/rooms/{room['id']}/preview", headers=auth(visitor)), 200
+    )
+    shown = next(m for m in preview["messages"] if m["seq"] == secret["seq"])
+    assert shown["hidden"] is True
+    assert "body" not in shown
+    assert "something hurtful" not in str(preview)
+
+
+async def test_the_host_can_turn_previews_off(client: httpx.AsyncClient) -> None:
+    _, host = await make_user(client)
+    _, member = await make_user(client)
+    room = (await make_room(client, host))["room"]
+    await join(client, member, room["link"])
+    changed = expect(
+        await client.patch(
+            f"/api/rooms/{room['id']}", json={"preview_enabled": False}, headers=auth(host)
+        ),
+        200,
+    )
+    assert changed["preview_enabled"] is False
+
+    response = await client.get(f"/api/rooms/{room['id']}/preview")
+    assert error_code(response, 403) == "preview_disabled"
+    # Members still read their room.
+    expect(await client.get(f"/api/rooms/{room['id']}/preview", headers=auth(member)), 200)
+
+
+async def test_unlisted_rooms_have_no_preview(client: httpx.AsyncClient) -> None:
+    _, host = await make_user(client)
+    room = (await make_room(client, host, visibility="unlisted"))["room"]
+    response = await client.get(f"/api/rooms/{room['id']}/preview")
+    assert error_code(response, 404) == "room_not_found"
+
+
+async def test_a_new_room_takes_the_hosts_language_and_can_change_it(
+    client: httpx.AsyncClient,
+) -> None:
+    _, host = await make_user(client, language="ko")
+    room = (await make_room(client, host))["room"]
+    assert room["language"] == "ko"
+    changed = expect(
+        await client.patch(f"/api/rooms/{room['id']}", json={"language": "ja"}, headers=auth(host)),
+        200,
+    )
+    assert changed["language"] == "ja"
+    bad = await client.patch(
+        f"/api/rooms/{room['id']}", json={"language": "not a language"}, headers=auth(host)
+    )
+    assert error_code(bad, 422) == "invalid_language"
