@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from openlink.actions import join_requests, joining, rooms
@@ -12,6 +12,7 @@ from openlink.actions.join_requests import request_view
 from openlink.domain.events import member_view, room_view
 from openlink.domain.rooms import RoomKind
 from openlink.domain.text import ID_PATTERN
+from openlink.http import pages
 from openlink.http.deps import CtxDep, LinkCode, MaybeUserDep, RoomId, UserDep
 from openlink.http.schemas import (
     HostTransfer,
@@ -145,8 +146,18 @@ async def link_preview(ctx: CtxDep, code: LinkCode) -> dict[str, Any]:
     return await queries.link_preview(ctx, code)
 
 
-@router.get("/l/{code}", summary="The short link: the room preview", include_in_schema=True)
-async def short_link(ctx: CtxDep, code: LinkCode) -> dict[str, Any]:
+@router.get(
+    "/l/{code}",
+    summary="The short link: the room preview (an HTML card for browsers and unfurlers)",
+    responses={200: {"content": {"text/html": {}}}},
+)
+async def short_link(ctx: CtxDep, request: Request, response: Response, code: LinkCode) -> Any:
+    # One URL, two representations: caches must key on what decided between them.
+    if pages.wants_html(request):
+        page = await pages.link_page(ctx, request, code)
+        page.headers["Vary"] = "Accept, User-Agent"
+        return page
+    response.headers["Vary"] = "Accept, User-Agent"
     return await queries.link_preview(ctx, code)
 
 
