@@ -157,6 +157,59 @@ def admin_verify(
     typer.echo(f"{user.username} is {'no longer' if revoke else 'now'} verified")
 
 
+partner_app = typer.Typer(help="Partners: services that link their content to rooms.")
+admin_app.add_typer(partner_app, name="partner", no_args_is_help=True)
+
+
+def _print_partner(partner: Any) -> None:
+    state = "active" if partner.active else "disabled"
+    origins = " ".join(partner.allowed_origins) or "(no origins)"
+    typer.echo(f"{partner.name}  id={partner.id}  account={partner.username}  {state}  {origins}")
+
+
+@partner_app.command("add")
+def partner_add(
+    name: Annotated[str, typer.Argument(help="The partner's name, e.g. 'Webtoon Reader'.")],
+    origin: Annotated[
+        list[str] | None,
+        typer.Option("--origin", help="An origin allowed to frame the widget (repeatable)."),
+    ] = None,
+) -> None:
+    """Add a partner and print its API key (shown this once)."""
+    from openlink.actions.partners import do_add_partner
+
+    partner, key = _admin(lambda ctx: do_add_partner(ctx, name, origin or []))
+    _print_partner(partner)
+    typer.echo(f"API key (shown once, store it now): {key}")
+
+
+@partner_app.command("list")
+def partner_list() -> None:
+    """List partners (never their keys)."""
+    from openlink.queries.partners import all_partners
+
+    for partner in _admin(all_partners):
+        _print_partner(partner)
+
+
+@partner_app.command("rotate-key")
+def partner_rotate_key(name: Annotated[str, typer.Argument(help="The partner's name.")]) -> None:
+    """Give a partner a new API key; the old one stops working at once."""
+    from openlink.actions.partners import do_rotate_key
+
+    partner, key = _admin(lambda ctx: do_rotate_key(ctx, name, by_name=True))
+    _print_partner(partner)
+    typer.echo(f"API key (shown once, store it now): {key}")
+
+
+@partner_app.command("disable")
+def partner_disable(name: Annotated[str, typer.Argument(help="The partner's name.")]) -> None:
+    """Disable a partner: its key stops working, its origins may no longer frame widgets."""
+    from openlink.actions.partners import do_disable
+
+    _print_partner(_admin(lambda ctx: do_disable(ctx, name, by_name=True)))
+
+
 @bench_app.command("fanout")
 def bench_fanout(
     members: Annotated[int, typer.Option(help="Members connected to the one room.")] = 1500,

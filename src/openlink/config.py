@@ -24,6 +24,10 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    #: The server's public address (``https://chat.example.org``), for the absolute links
+    #: in partner responses, widgets, oEmbed, link unfurling and QR codes. Empty: taken
+    #: from each request (its scheme and Host header).
+    public_url: str = Field("", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")
 
     #: Default member cap for new group rooms, and the ceiling a host may raise it to.
     default_member_cap: int = Field(1_500, ge=2)
@@ -102,6 +106,10 @@ class Settings(BaseSettings):
         """Create the data folder the embedded database lives in."""
         if self.is_sqlite:
             self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def public_base(self, request_base: str) -> str:
+        """The absolute base of public links: ``public_url``, else the request's base."""
+        return (self.public_url or request_base).rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:
