@@ -16,6 +16,7 @@ from openlink.domain.rooms import (
     TagCategory,
     Visibility,
 )
+from openlink.store.interests import owners as interest_owners
 from openlink.store.schema import members, room_tags, rooms
 
 
@@ -60,11 +61,21 @@ async def insert_room(conn: AsyncConnection, *, tags: list[Tag], **values: Any) 
 
 
 async def set_tags(conn: AsyncConnection, room_id: str, tags: list[Tag]) -> None:
+    """Replace the room's tags; each names the interest it is an alias of, if any."""
     await conn.execute(delete(room_tags).where(room_tags.c.room_id == room_id))
     if tags:
+        interest = await interest_owners(conn, [t.name for t in tags])
         await conn.execute(
             insert(room_tags),
-            [{"room_id": room_id, "name": t.name, "category": t.category.value} for t in tags],
+            [
+                {
+                    "room_id": room_id,
+                    "name": t.name,
+                    "category": t.category.value,
+                    "interest_id": interest.get(t.name),
+                }
+                for t in tags
+            ],
         )
 
 
@@ -96,6 +107,15 @@ async def get_room_by_link(conn: AsyncConnection, link_code: str) -> Room | None
     if row is None:
         return None
     return _room(row, (await _tags(conn, [row.id]))[row.id])
+
+
+async def get_rooms(conn: AsyncConnection, room_ids: list[str]) -> list[Room]:
+    """The rooms with these ids, in the order of ``room_ids`` (missing ones left out)."""
+    if not room_ids:
+        return []
+    rows = {r.id: r for r in await conn.execute(select(rooms).where(rooms.c.id.in_(room_ids)))}
+    tags = await _tags(conn, list(rows))
+    return [_room(rows[i], tags[i]) for i in room_ids if i in rows]
 
 
 async def get_code_hash(conn: AsyncConnection, room_id: str) -> str | None:
