@@ -7,10 +7,14 @@ import re
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from openlink.actions.operator import do_set_operator
 from openlink.cli import app as cli_app
+from openlink.store import partners as partners_store
+from openlink.store import schema
 from tests.conftest import Server
 from tests.factories import auth, error_code, expect, join, make_user
 
@@ -132,9 +136,7 @@ async def test_two_partners_racing_for_a_new_work_create_one_room(
     assert found["member_count"] == 1
 
 
-async def test_keys_must_be_active_partner_keys(
-    server: Server, client: httpx.AsyncClient
-) -> None:
+async def test_keys_must_be_active_partner_keys(server: Server, client: httpx.AsyncClient) -> None:
     operator, ko, _ = await two_partners(server, client)
     work = {"isbn": ISBN_13}
     assert error_code(await put_content(client, "olp_nope", "c1", work), 401) == "bad_partner_key"
@@ -269,3 +271,26 @@ async def test_cli_adds_a_partner_whose_key_works(
     await asyncio.to_thread(run, "disable", "Webtoon Reader")
     refused = await put_content(client, new_key.group(1), "ep-1", {"work_id": "wt:1"})
     assert error_code(refused, 401) == "bad_partner_key"
+
+
+async def test_a_lost_race_is_rolled_back_and_retried_onto_the_winners_room(
+    server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite writers take turns, so the race above cannot interleave; here the loser's
+    first look-up misses the winner's work, as it would on PostgreSQL, and its insert of
+    the same canonical work fails."""
+    _, ko, ja = await two_partners(server, client)
+    work = {"isbn": ISBN_13}
+    winner = (await put_content(client, ko, "w", work, status=201)).json()
+    real_get_work = partners_store.get_work
+    misses = iter([True])
+
+    async def get_work_missing_once(conn: Any, canonical: str) -> Any:
+        return None if next(misses, False) else await real_get_work(conn, canonical)
+
+    monkeypatch.setattr(partners_store, "get_work", get_work_missing_once)
+    loser = (await put_content(client, ja, "l", work, status=201)).json()
+    assert loser["room"]["id"] == winner["room"]["id"]
+    async with server.app.state.ctx.db.read() as conn:
+        rooms = (await conn.execute(select(func.count()).select_from(schema.rooms))).scalar()
+    assert rooms == 1  # the loser's room went with its rolled-back transaction
