@@ -14,10 +14,12 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from openlink import __version__, broker, ratelimit
+from openlink import __version__, broker, embed, ratelimit
 from openlink.actions.bot import BotScheduler
 from openlink.actions.context import Context
+from openlink.actions.indexing import Indexer
 from openlink.config import Settings
+from openlink.embed.vectors import SearchIndex
 from openlink.http import (
     accounts,
     automod,
@@ -55,6 +57,7 @@ def build_context(settings: Settings) -> Context:
         passwords=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         ),
+        search=SearchIndex.create(embed.create(settings.embedder)),
     )
 
 
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     ctx = build_context(settings)
     hub = Hub(ctx)
     bot_scheduler = BotScheduler(ctx)
+    indexer = Indexer(ctx)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -70,16 +74,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             await upgrade_async(settings.effective_database_url())
         await hub.start()
         await bot_scheduler.start()
+        await indexer.start()
         log.info(
-            "openlink %s: database=%s broker=%s limits=%s",
+            "openlink %s: database=%s broker=%s limits=%s embedder=%s",
             __version__,
             ctx.db.engine.url.render_as_string(hide_password=True),
             ctx.broker.name,
             ctx.limiter.name,
+            indexer.index.embedder.model_id,
         )
         try:
             yield
         finally:
+            await indexer.stop()
             await bot_scheduler.stop()
             await hub.stop()
             await ctx.limiter.stop()
@@ -94,6 +101,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     app.state.ctx = ctx
     app.state.hub = hub
+    app.state.indexer = indexer
     errors.install(app)
     app.add_middleware(BodyLimit)
     if settings.cors_origins:

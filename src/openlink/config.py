@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     #: How often the host bot looks for scheduled notices that are due.
     bot_tick_s: float = Field(5.0, gt=0)
 
+    # -- search (docs/discovery.md) --------------------------------------------------
+    #: Embedder for semantic room search: ``use`` (multilingual USE v3, bundled) or
+    #: ``none`` (keyword search only).
+    embedder: str = "use"
+    #: Cosine similarity a room needs to count as a semantic match.
+    search_min_similarity: float = Field(0.3, ge=-1.0, le=1.0)
+    #: Seconds between catch-ups of this process's vectors from the database (rooms
+    #: embedded by other processes).
+    search_sync_interval_s: float = Field(5.0, gt=0)
+
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65_536, ge=64)
 

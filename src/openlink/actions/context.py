@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 
 from openlink.broker.base import Broker
 from openlink.config import Settings
+from openlink.embed.vectors import SearchIndex
 from openlink.ratelimit import RateLimiter
 from openlink.store.db import Database
 
@@ -24,6 +25,8 @@ class Context:
     broker: Broker
     limiter: RateLimiter
     passwords: PasswordHasher = field(default_factory=PasswordHasher)
+    #: Room search's embedder, vectors and indexing queue (None: no indexing at all).
+    search: SearchIndex | None = None
 
     @staticmethod
     def now() -> datetime:

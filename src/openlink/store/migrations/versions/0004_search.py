@@ -1,0 +1,118 @@
+"""search: a trigram keyword index over rooms (FTS5 on SQLite, pg_trgm on PostgreSQL)
+
+SQLite: ``room_fts`` is an FTS5 table with the ``trigram`` tokenizer over each room's
+name, description and tags, one row per room; ``room_search_docs`` gives each room a
+stable integer id for it (a rooms rowid could change on VACUUM). Triggers on ``rooms`` and
+``room_tags`` keep it current inside the writing transaction, so a room is findable by
+keyword the moment its change commits.
+
+PostgreSQL: GIN trigram indexes on ``lower(name || ' ' || description)`` and on tag names;
+nothing to keep in sync. Without the pg_trgm extension (no right to create it) the same
+queries run as sequential scans, and the server says so at start.
+
+These objects are invisible to ``alembic check`` (store/migrations/env.py skips them).
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import logging
+
+from alembic import op
+from sqlalchemy import text
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+log = logging.getLogger("alembic.runtime.migration")
+
+_TAGS_OF = "coalesce((SELECT group_concat(name, ' ') FROM room_tags WHERE room_id = {id}), '')"
+_DOC_OF = "(SELECT doc_id FROM room_search_docs WHERE room_id = {id})"
+
+SQLITE_UP = [
+    """CREATE TABLE room_search_docs (
+        doc_id INTEGER PRIMARY KEY,
+        room_id VARCHAR(24) NOT NULL UNIQUE
+    )""",
+    "CREATE VIRTUAL TABLE room_fts USING fts5(name, description, tags, tokenize='trigram')",
+    "INSERT INTO room_search_docs (room_id) SELECT id FROM rooms ORDER BY created_at, id",
+    f"""INSERT INTO room_fts (rowid, name, description, tags)
+        SELECT d.doc_id, r.name, r.description, {_TAGS_OF.format(id="r.id")}
+        FROM room_search_docs d JOIN rooms r ON r.id = d.room_id""",
+    """CREATE TRIGGER room_fts_room_insert AFTER INSERT ON rooms BEGIN
+        INSERT INTO room_search_docs (room_id) VALUES (new.id);
+        INSERT INTO room_fts (rowid, name, description, tags)
+            VALUES (last_insert_rowid(), new.name, new.description, '');
+    END""",
+    f"""CREATE TRIGGER room_fts_room_update AFTER UPDATE OF name, description ON rooms BEGIN
+        UPDATE room_fts SET name = new.name, description = new.description
+            WHERE rowid = {_DOC_OF.format(id="new.id")};
+    END""",
+    f"""CREATE TRIGGER room_fts_room_delete AFTER DELETE ON rooms BEGIN
+        DELETE FROM room_fts WHERE rowid = {_DOC_OF.format(id="old.id")};
+        DELETE FROM room_search_docs WHERE room_id = old.id;
+    END""",
+    f"""CREATE TRIGGER room_fts_tag_insert AFTER INSERT ON room_tags BEGIN
+        UPDATE room_fts SET tags = {_TAGS_OF.format(id="new.room_id")}
+            WHERE rowid = {_DOC_OF.format(id="new.room_id")};
+    END""",
+    f"""CREATE TRIGGER room_fts_tag_delete AFTER DELETE ON room_tags BEGIN
+        UPDATE room_fts SET tags = {_TAGS_OF.format(id="old.room_id")}
+            WHERE rowid = {_DOC_OF.format(id="old.room_id")};
+    END""",
+]
+
+SQLITE_DOWN = [
+    "DROP TRIGGER IF EXISTS room_fts_tag_delete",
+    "DROP TRIGGER IF EXISTS room_fts_tag_insert",
+    "DROP TRIGGER IF EXISTS room_fts_room_delete",
+    "DROP TRIGGER IF EXISTS room_fts_room_update",
+    "DROP TRIGGER IF EXISTS room_fts_room_insert",
+    "DROP TABLE IF EXISTS room_fts",
+    "DROP TABLE IF EXISTS room_search_docs",
+]
+
+POSTGRES_INDEXES = [
+    """CREATE INDEX IF NOT EXISTS ix_rooms_search_trgm ON rooms
+        USING gin ((lower(name || ' ' || description)) gin_trgm_ops)""",
+    "CREATE INDEX IF NOT EXISTS ix_room_tags_name_trgm ON room_tags USING gin (name gin_trgm_ops)",
+]
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in SQLITE_UP:
+            op.execute(statement)
+        return
+    if _create_pg_trgm():
+        for statement in POSTGRES_INDEXES:
+            op.execute(statement)
+
+
+def _create_pg_trgm() -> bool:
+    conn = op.get_bind()
+    try:
+        with conn.begin_nested():
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    except Exception as exc:  # any refusal means: no trigram indexes
+        log.warning(
+            "pg_trgm could not be created (%s): keyword search will scan the rooms table "
+            "(ILIKE without an index). Ask a superuser to run CREATE EXTENSION pg_trgm, "
+            "then run 'openlink migrate' again after downgrading to 0003.",
+            str(exc).splitlines()[0],
+        )
+        return False
+    return True
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in SQLITE_DOWN:
+            op.execute(statement)
+        return
+    op.execute("DROP INDEX IF EXISTS ix_room_tags_name_trgm")
+    op.execute("DROP INDEX IF EXISTS ix_rooms_search_trgm")

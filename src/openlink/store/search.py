@@ -1,0 +1,319 @@
+"""Search reads and the embedding store.
+
+Keyword matching is dialect-specific (docs/decisions/0010-hybrid-search.md):
+
+- SQLite: the FTS5 ``trigram`` table ``room_fts`` (kept current by triggers, migration
+  0004). Words of 3+ characters go through ``MATCH``; shorter ones (등산, 読書) are
+  substring tests over the same indexed text, a scan of it when no longer word narrows
+  the candidates first.
+- PostgreSQL: ``LIKE '%word%'`` over ``lower(name || ' ' || description)`` and tag names,
+  which the pg_trgm GIN indexes serve for words of 3+ characters.
+
+Every list here holds only *searchable* rooms: public, open group rooms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    column,
+    delete,
+    func,
+    insert,
+    intersect,
+    or_,
+    select,
+    table,
+    text,
+    union,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openlink.domain.rooms import RoomKind, RoomStatus, Visibility
+from openlink.domain.search import TRIGRAM, SearchFilters
+from openlink.store.schema import interest_aliases, room_embeddings, room_tags, rooms
+
+_fts = table("room_fts", column("rowid"), column("name"), column("description"), column("tags"))
+_docs = table("room_search_docs", column("doc_id"), column("room_id"))
+
+
+def searchable() -> ColumnElement[bool]:
+    return and_(
+        rooms.c.visibility == Visibility.PUBLIC.value,
+        rooms.c.status == RoomStatus.OPEN.value,
+        rooms.c.kind == RoomKind.GROUP.value,
+    )
+
+
+def _filtered(filters: SearchFilters) -> list[ColumnElement[bool]]:
+    out = [searchable()]
+    if filters.tag is not None:
+        out.append(
+            rooms.c.id.in_(select(room_tags.c.room_id).where(room_tags.c.name == filters.tag))
+        )
+    if filters.language is not None:
+        out.append(
+            or_(
+                rooms.c.language == filters.language, rooms.c.language.like(filters.language + "-%")
+            )
+        )
+    if filters.min_members is not None:
+        out.append(rooms.c.member_count >= filters.min_members)
+    if filters.max_members is not None:
+        out.append(rooms.c.member_count <= filters.max_members)
+    return out
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _fts_phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+async def keyword_ids(
+    conn: AsyncConnection,
+    words: list[str],
+    filters: SearchFilters,
+    *,
+    limit: int,
+    sqlite: bool,
+) -> list[str]:
+    """Rooms whose name, description or tags contain every word, best first: rooms whose
+    name contains the longest word, then by size (members), then by id."""
+    if not words:
+        return []
+    q = _sqlite_keyword(words) if sqlite else _postgres_keyword(words)
+    q = q.where(*_filtered(filters)).limit(limit)
+    return list((await conn.execute(q)).scalars())
+
+
+def _sqlite_keyword(words: list[str]) -> Select[Any]:
+    long = [w for w in words if len(w) >= TRIGRAM]
+    short = [w for w in words if len(w) < TRIGRAM]
+    doc = func.lower(_fts.c.name + " " + _fts.c.description + " " + _fts.c.tags)
+    q = (
+        select(rooms.c.id)
+        .select_from(_fts)
+        .join(_docs, _docs.c.doc_id == _fts.c.rowid)
+        .join(rooms, rooms.c.id == _docs.c.room_id)
+    )
+    if long:
+        q = q.where(
+            text("room_fts MATCH :match").bindparams(match=" AND ".join(map(_fts_phrase, long)))
+        )
+    for word in short:
+        q = q.where(func.instr(doc, word) > 0)
+    name_hit = func.instr(func.lower(_fts.c.name), words[0]) > 0
+    return q.order_by(case((name_hit, 0), else_=1), rooms.c.member_count.desc(), rooms.c.id)
+
+
+def _postgres_keyword(words: list[str]) -> Select[Any]:
+    doc = func.lower(rooms.c.name + " " + rooms.c.description)
+    per_word = [
+        union(
+            select(rooms.c.id).where(doc.like(_like(w), escape="\\")),
+            select(room_tags.c.room_id).where(room_tags.c.name.like(_like(w), escape="\\")),
+        )
+        for w in words
+    ]
+    matched = per_word[0] if len(per_word) == 1 else intersect(*per_word)
+    name_hit = func.lower(rooms.c.name).like(_like(words[0]), escape="\\")
+    return (
+        select(rooms.c.id)
+        .where(rooms.c.id.in_(matched.subquery().select()))
+        .order_by(case((name_hit, 0), else_=1), rooms.c.member_count.desc(), rooms.c.id)
+    )
+
+
+async def alias_expansion(conn: AsyncConnection, query: str) -> tuple[str | None, list[str]]:
+    """When the whole query is an interest alias: the interest and all its aliases."""
+    interest = (
+        await conn.execute(
+            select(interest_aliases.c.interest_id).where(interest_aliases.c.alias == query)
+        )
+    ).scalar_one_or_none()
+    if interest is None:
+        return None, []
+    aliases = (
+        await conn.execute(
+            select(interest_aliases.c.alias).where(interest_aliases.c.interest_id == interest)
+        )
+    ).scalars()
+    return interest, sorted(aliases)
+
+
+async def tagged_ids(
+    conn: AsyncConnection,
+    interest_id: str,
+    aliases: list[str],
+    filters: SearchFilters,
+    *,
+    limit: int,
+) -> list[str]:
+    """Rooms tagged with the interest (or one of its aliases), largest first."""
+    tagged = select(room_tags.c.room_id).where(
+        or_(room_tags.c.interest_id == interest_id, room_tags.c.name.in_(aliases))
+    )
+    q = (
+        select(rooms.c.id)
+        .where(rooms.c.id.in_(tagged), *_filtered(filters))
+        .order_by(rooms.c.member_count.desc(), rooms.c.id)
+        .limit(limit)
+    )
+    return list((await conn.execute(q)).scalars())
+
+
+async def filter_ids(
+    conn: AsyncConnection, room_ids: Sequence[str], filters: SearchFilters
+) -> set[str]:
+    """The rooms among ``room_ids`` that are searchable and pass the filters."""
+    if not room_ids:
+        return set()
+    q = select(rooms.c.id).where(rooms.c.id.in_(list(room_ids)), *_filtered(filters))
+    return set((await conn.execute(q)).scalars())
+
+
+async def by_size(
+    conn: AsyncConnection, filters: SearchFilters, *, after: tuple[int, str] | None, limit: int
+) -> list[tuple[str, int]]:
+    """Searchable rooms that pass the filters, largest first (then by id)."""
+    q = select(rooms.c.id, rooms.c.member_count).where(*_filtered(filters))
+    if after is not None:
+        count, room_id = after
+        q = q.where(
+            or_(
+                rooms.c.member_count < count,
+                and_(rooms.c.member_count == count, rooms.c.id > room_id),
+            )
+        )
+    q = q.order_by(rooms.c.member_count.desc(), rooms.c.id).limit(limit)
+    return [(r.id, r.member_count) for r in await conn.execute(q)]
+
+
+# -- what the indexer reads and writes -------------------------------------------------
+
+
+async def room_docs(conn: AsyncConnection, room_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """For each existing room: its searchable text parts, language and whether it is
+    searchable. ``aliases`` are the other names of its tags' interests."""
+    ids = list(room_ids)
+    rows = await conn.execute(
+        select(
+            rooms.c.id,
+            rooms.c.name,
+            rooms.c.description,
+            rooms.c.language,
+            searchable().label("searchable"),
+        ).where(rooms.c.id.in_(ids))
+    )
+    docs = {
+        r.id: {
+            "name": r.name,
+            "description": r.description,
+            "language": r.language,
+            "searchable": bool(r.searchable),
+            "tags": [],
+            "aliases": [],
+        }
+        for r in rows
+    }
+    for r in await conn.execute(
+        select(room_tags.c.room_id, room_tags.c.name)
+        .where(room_tags.c.room_id.in_(ids))
+        .order_by(room_tags.c.room_id, room_tags.c.name)
+    ):
+        docs[r.room_id]["tags"].append(r.name)
+    by_alias = interest_aliases.alias("by_alias")
+    interest = func.coalesce(
+        room_tags.c.interest_id,
+        select(by_alias.c.interest_id)
+        .where(by_alias.c.alias == room_tags.c.name)
+        .scalar_subquery(),
+    )
+    q = (
+        select(room_tags.c.room_id, interest_aliases.c.alias)
+        .select_from(room_tags)
+        .join(interest_aliases, interest_aliases.c.interest_id == interest)
+        .where(room_tags.c.room_id.in_(ids))
+        .order_by(room_tags.c.room_id, interest_aliases.c.alias)
+    )
+    for r in await conn.execute(q):
+        doc = docs[r.room_id]
+        if r.alias not in doc["tags"] and r.alias not in doc["aliases"]:
+            doc["aliases"].append(r.alias)
+    return docs
+
+
+async def stored_embeddings(
+    conn: AsyncConnection, room_ids: Sequence[str]
+) -> dict[str, tuple[str, str, bytes]]:
+    """room id -> (model_id, text_hash, vector bytes)."""
+    q = select(
+        room_embeddings.c.room_id,
+        room_embeddings.c.model_id,
+        room_embeddings.c.text_hash,
+        room_embeddings.c.vector,
+    ).where(room_embeddings.c.room_id.in_(list(room_ids)))
+    return {r.room_id: (r.model_id, r.text_hash, r.vector) for r in await conn.execute(q)}
+
+
+async def save_embeddings(conn: AsyncConnection, values: list[dict[str, Any]]) -> None:
+    """Insert or replace rows of ``room_embeddings`` (one dict per row)."""
+    if not values:
+        return
+    ids = [v["room_id"] for v in values]
+    await conn.execute(delete(room_embeddings).where(room_embeddings.c.room_id.in_(ids)))
+    await conn.execute(insert(room_embeddings), values)
+
+
+async def unembedded_ids(conn: AsyncConnection, model_id: str) -> list[str]:
+    """Searchable rooms with no vector under ``model_id`` (none yet, or another model's)."""
+    current = select(room_embeddings.c.room_id).where(room_embeddings.c.model_id == model_id)
+    q = select(rooms.c.id).where(searchable(), rooms.c.id.not_in(current)).order_by(rooms.c.id)
+    return list((await conn.execute(q)).scalars())
+
+
+async def embeddings_page(
+    conn: AsyncConnection,
+    model_id: str,
+    *,
+    since: datetime | None,
+    after_id: str,
+    limit: int,
+) -> list[Any]:
+    """Searchable rooms' vectors under ``model_id`` updated at or after ``since``, by room
+    id after ``after_id``: rows of (room_id, vector, language, updated_at)."""
+    q = (
+        select(
+            room_embeddings.c.room_id,
+            room_embeddings.c.vector,
+            rooms.c.language,
+            room_embeddings.c.updated_at,
+        )
+        .join(rooms, rooms.c.id == room_embeddings.c.room_id)
+        .where(
+            room_embeddings.c.model_id == model_id,
+            room_embeddings.c.room_id > after_id,
+            searchable(),
+        )
+        .order_by(room_embeddings.c.room_id)
+        .limit(limit)
+    )
+    if since is not None:
+        q = q.where(room_embeddings.c.updated_at >= since)
+    return list(await conn.execute(q))
+
+
+async def has_pg_trgm(conn: AsyncConnection) -> bool:
+    q = text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+    return (await conn.execute(q)).first() is not None
