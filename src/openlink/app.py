@@ -15,10 +15,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from openlink import __version__, broker, embed, ratelimit
+from openlink.actions.activity import do_prune_activity
 from openlink.actions.bot import BotScheduler
 from openlink.actions.context import Context
 from openlink.actions.indexing import Indexer
+from openlink.actions.interests import do_seed_interests
 from openlink.config import Settings
+from openlink.domain.discovery import hour_bucket
 from openlink.embed.vectors import SearchIndex
 from openlink.http import (
     accounts,
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if migrate:
             await upgrade_async(settings.effective_database_url())
+        await do_seed_interests(ctx)
+        await do_prune_activity(ctx, hour_bucket(ctx.now()))
         await hub.start()
         await bot_scheduler.start()
         await indexer.start()
