@@ -6,6 +6,7 @@ import uuid
 
 from openlink.actions import accounts, joining, messages, rooms
 from openlink.actions.context import Context
+from openlink.actions.interests import do_seed_interests
 from openlink.domain.rooms import ProfilePolicy, RoomKind, TagCategory, Visibility
 from openlink.errors import Conflict
 
@@ -51,11 +52,31 @@ ROOMS = [
             ("minji", "저는 유니티에서 넘어가는 중이에요."),
         ],
     ),
+    # Rooms that not everyone joined: something for trending and recommendations to show
+    # (hiking by its Japanese name for the other hikers; co-members for alex).
+    (
+        "haruto",
+        "週末ハイキング部",
+        "高尾山や奥多摩など、東京から日帰りで行ける山を歩きます。",
+        [("ハイキング", TagCategory.HOBBY), ("東京", TagCategory.PLACE)],
+        [("haruto", "今週末は高尾山に行きます。一緒にどうですか?")],
+    ),
+    (
+        "minji",
+        "독서 노트 — 한 줄 감상",
+        "읽은 책에서 마음에 남은 한 줄을 나눠요.",
+        [("독서", TagCategory.HOBBY)],
+        [
+            ("minji", "“우리는 모두 각자의 속도로 자란다.”"),
+            ("haruto", "素敵な一文ですね。"),
+        ],
+    ),
 ]
 
 
 async def seed_demo(ctx: Context) -> bool:
     """Create the demo accounts and rooms. Returns False if they were already there."""
+    await do_seed_interests(ctx)  # so that the rooms' tags name their interests
     users = {}
     for username, display, lang, interests in USERS:
         try:
@@ -86,7 +107,7 @@ async def seed_demo(ctx: Context) -> bool:
             host_profile={"kind": "main"},
         )
         for username, user in users.items():
-            if username != host:
+            if username != host and username in {author for author, _ in lines}:
                 await joining.do_join_public(
                     ctx,
                     user,
