@@ -37,6 +37,9 @@ pytestmark = pytest.mark.fuzz
 MAX_EXAMPLES = 20
 #: Never revoke the token the run authenticates with.
 SKIP = {("DELETE", "/api/sessions/current")}
+#: 5xx answers that are the documented behaviour: oEmbed's 501 for a format other than
+#: json (what the oEmbed specification asks for).
+DELIBERATE_5XX = {("GET", "/oembed", 501)}
 #: Run last: after them the room may be closed or no longer the token's.
 LAST = ("/leave", "/close", "/host")
 
@@ -78,6 +81,9 @@ def fuzz(base_url: str, token: str, room_id: str) -> tuple[list[str], Counter[in
                         return
                     response = case.call(session=session, headers=headers, timeout=10)
                     statuses[response.status_code] += 1
+                    label = (case.method.upper(), case.path, response.status_code)
+                    if label in DELIBERATE_5XX:
+                        return
                     try:
                         case.validate_response(
                             response, checks=[not_a_server_error], headers=headers
