@@ -210,6 +210,20 @@ def partner_disable(name: Annotated[str, typer.Argument(help="The partner's name
     _print_partner(_admin(lambda ctx: do_disable(ctx, name, by_name=True)))
 
 
+@bench_app.command("search")
+def bench_search(
+    rooms: Annotated[int, typer.Option(help="Synthetic public rooms to build.")] = 100_000,
+    database_url: Annotated[
+        str, typer.Option(help="Database to build in (default: a fresh SQLite file).")
+    ] = "",
+    queries: Annotated[int, typer.Option(help="Timed queries per kind.")] = 400,
+) -> None:
+    """Room search latency (keyword and semantic) over N rooms; prints one JSON line last."""
+    from openlink.bench.search import SearchBenchOptions, run_search_bench
+
+    run_search_bench(SearchBenchOptions(rooms=rooms, database_url=database_url, queries=queries))
+
+
 @bench_app.command("fanout")
 def bench_fanout(
     members: Annotated[int, typer.Option(help="Members connected to the one room.")] = 1500,

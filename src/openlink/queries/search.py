@@ -121,6 +121,25 @@ async def semantic_status(index: SearchIndex | None) -> str:
 async def _ranked(
     ctx: Context, query: str, filters: SearchFilters, semantic: bool
 ) -> list[tuple[str, float, str]]:
+    # The semantic half (encoding and the matrix product) runs in a worker thread while the
+    # keyword half reads the database: on two cores a query costs the slower half.
+    nearest_task = asyncio.create_task(_nearest(ctx, query, filters)) if semantic else None
+    try:
+        keyword = await _keyword_ids(ctx, query, filters)
+    finally:
+        hits = await nearest_task if nearest_task is not None else []
+    nearest: list[str] = []
+    if hits:
+        async with ctx.db.read() as conn:
+            allowed = await store.filter_ids(conn, hits, filters)
+        nearest = [room_id for room_id in hits if room_id in allowed]
+    fused = fuse(keyword, nearest)
+    ranked = [(room_id, score, match) for room_id, (score, match) in fused.items()]
+    ranked.sort(key=lambda r: (-r[1], r[0]))
+    return ranked
+
+
+async def _keyword_ids(ctx: Context, query: str, filters: SearchFilters) -> list[str]:
     words = query_words(query)
     async with ctx.db.read() as conn:
         keyword = await store.keyword_ids(
@@ -131,42 +150,36 @@ async def _ranked(
             seen = set(keyword)
             tagged = await store.tagged_ids(conn, interest, aliases, filters, limit=CANDIDATES)
             keyword += [room_id for room_id in tagged if room_id not in seen]
-    nearest = await _semantic_ids(ctx, query, filters) if semantic else []
-    fused = fuse(keyword, nearest)
-    ranked = [(room_id, score, match) for room_id, (score, match) in fused.items()]
-    ranked.sort(key=lambda r: (-r[1], r[0]))
-    return ranked
+    return keyword
 
 
-async def _semantic_ids(ctx: Context, query: str, filters: SearchFilters) -> list[str]:
+async def _nearest(ctx: Context, query: str, filters: SearchFilters) -> list[str]:
+    """The nearest rooms' ids, best first, before the filters other than language."""
     index = ctx.search
     assert index is not None
-    vector = await _query_vector(index, query)
     primary = filters.language.split("-")[0] if filters.language else None
-    hits = await asyncio.to_thread(
-        index.vectors.top_k,
-        vector,
-        CANDIDATES,
-        min_score=ctx.settings.search_min_similarity,
-        language=primary,
-    )
-    ids = [room_id for room_id, _ in hits]
-    async with ctx.db.read() as conn:
-        allowed = await store.filter_ids(conn, ids, filters)
-    return [room_id for room_id in ids if room_id in allowed]
-
-
-async def _query_vector(index: SearchIndex, query: str) -> Vectors:
+    min_score = ctx.settings.search_min_similarity
     key = (index.embedder.model_id, query)
     vector = _query_vectors.get(key)
+
+    def run() -> list[tuple[str, float]]:
+        nonlocal vector
+        if vector is None:
+            vector = index.embedder.encode([query])[0]
+        return index.vectors.top_k(vector, CANDIDATES, min_score=min_score, language=primary)
+
+    hits = await asyncio.to_thread(run)
+    _remember(key, vector)
+    return [room_id for room_id, _ in hits]
+
+
+def _remember(key: tuple[str, str], vector: Vectors | None) -> None:
     if vector is None:
-        vector = (await asyncio.to_thread(index.embedder.encode, [query]))[0]
-        _query_vectors[key] = vector
-        if len(_query_vectors) > _QUERY_CACHE_SIZE:
-            _query_vectors.popitem(last=False)
-    else:
-        _query_vectors.move_to_end(key)
-    return vector
+        return
+    _query_vectors[key] = vector
+    _query_vectors.move_to_end(key)
+    if len(_query_vectors) > _QUERY_CACHE_SIZE:
+        _query_vectors.popitem(last=False)
 
 
 def _page_ranked(

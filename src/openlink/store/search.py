@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     intersect,
+    literal_column,
     or_,
     select,
     table,
@@ -41,7 +42,9 @@ from openlink.domain.search import TRIGRAM, SearchFilters
 from openlink.store.schema import interest_aliases, room_embeddings, room_tags, rooms
 
 _fts = table("room_fts", column("rowid"), column("name"), column("description"), column("tags"))
-_docs = table("room_search_docs", column("doc_id"), column("room_id"))
+_docs = table("room_search_docs", column("doc_id"), column("room_id"), column("body"))
+#: SQLite: trigram matches ranked before filters apply (see keyword_ids).
+FTS_CAP = 2_000
 
 
 def searchable() -> ColumnElement[bool]:
@@ -76,10 +79,6 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _fts_phrase(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'
-
-
 async def keyword_ids(
     conn: AsyncConnection,
     words: list[str],
@@ -88,33 +87,55 @@ async def keyword_ids(
     limit: int,
     sqlite: bool,
 ) -> list[str]:
-    """Rooms whose name, description or tags contain every word, best first: rooms whose
-    name contains the longest word, then by size (members), then by id."""
+    """Rooms whose name, description or tags contain every word, best first.
+
+    SQLite ranks by BM25 among the best ``FTS_CAP`` matches of the 3+-character words;
+    PostgreSQL (and SQLite for queries of short words only) puts rooms whose name holds
+    the longest word first, then larger rooms."""
     if not words:
         return []
-    q = _sqlite_keyword(words) if sqlite else _postgres_keyword(words)
+    q = _sqlite_keyword(words, filters, limit) if sqlite else _postgres_keyword(words)
     q = q.where(*_filtered(filters)).limit(limit)
     return list((await conn.execute(q)).scalars())
 
 
-def _sqlite_keyword(words: list[str]) -> Select[Any]:
+def _sqlite_keyword(words: list[str], filters: SearchFilters, limit: int) -> Select[Any]:
     long = [w for w in words if len(w) >= TRIGRAM]
     short = [w for w in words if len(w) < TRIGRAM]
-    doc = func.lower(_fts.c.name + " " + _fts.c.description + " " + _fts.c.tags)
-    q = (
-        select(rooms.c.id)
-        .select_from(_fts)
-        .join(_docs, _docs.c.doc_id == _fts.c.rowid)
-        .join(rooms, rooms.c.id == _docs.c.room_id)
-    )
-    if long:
-        q = q.where(
-            text("room_fts MATCH :match").bindparams(match=" AND ".join(map(_fts_phrase, long)))
+    if not long:
+        # No trigram to look up: scan the compact lower-cased copy, largest rooms first.
+        # The unary + keeps SQLite from driving the join from ``rooms``: the scan must run
+        # over the compact copy, with a primary-key lookup per match.
+        unindexed = literal_column("+room_search_docs.room_id")
+        q = select(rooms.c.id).select_from(_docs).join(rooms, rooms.c.id == unindexed)
+        order: list[Any] = [rooms.c.member_count.desc(), rooms.c.id]
+    else:
+        # The best ``cap`` matches by BM25 (name weighs most, then tags), then the filters:
+        # ranking every match of a common word by a joined column would cost a row lookup
+        # per match.
+        narrowing = short or filters != SearchFilters()
+        score = func.bm25(text("room_fts"), 4.0, 1.0, 2.0).label("score")
+        hits = (
+            select(_fts.c.rowid.label("doc_id"), score)
+            .where(text("room_fts MATCH :match").bindparams(match=_fts_match(long)))
+            .order_by(score)
+            .limit(FTS_CAP if narrowing else 2 * limit)
+            .subquery()
         )
+        q = (
+            select(rooms.c.id)
+            .select_from(hits)
+            .join(_docs, _docs.c.doc_id == hits.c.doc_id)
+            .join(rooms, rooms.c.id == _docs.c.room_id)
+        )
+        order = [hits.c.score, rooms.c.id]
     for word in short:
-        q = q.where(func.instr(doc, word) > 0)
-    name_hit = func.instr(func.lower(_fts.c.name), words[0]) > 0
-    return q.order_by(case((name_hit, 0), else_=1), rooms.c.member_count.desc(), rooms.c.id)
+        q = q.where(func.instr(_docs.c.body, word) > 0)
+    return q.order_by(*order)
+
+
+def _fts_match(words: list[str]) -> str:
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
 def _postgres_keyword(words: list[str]) -> Select[Any]:

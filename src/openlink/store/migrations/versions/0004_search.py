@@ -32,23 +32,38 @@ log = logging.getLogger("alembic.runtime.migration")
 
 _TAGS_OF = "coalesce((SELECT group_concat(name, ' ') FROM room_tags WHERE room_id = {id}), '')"
 _DOC_OF = "(SELECT doc_id FROM room_search_docs WHERE room_id = {id})"
+# The scanned copy for words under 3 characters: lower() folds ASCII only, which is what
+# matters for short Latin words; CJK has no case.
+_BODY = "lower({name} || ' ' || {description} || ' ' || {tags})"
+
+_ROOM_BODY = _BODY.format(name="name", description="description", tags=_TAGS_OF.format(id="id"))
+_NEW_BODY = _BODY.format(name="new.name", description="new.description", tags="''")
 
 SQLITE_UP = [
     """CREATE TABLE room_search_docs (
         doc_id INTEGER PRIMARY KEY,
-        room_id VARCHAR(24) NOT NULL UNIQUE
+        room_id VARCHAR(24) NOT NULL UNIQUE,
+        body TEXT NOT NULL
     )""",
     "CREATE VIRTUAL TABLE room_fts USING fts5(name, description, tags, tokenize='trigram')",
-    "INSERT INTO room_search_docs (room_id) SELECT id FROM rooms ORDER BY created_at, id",
+    f"""INSERT INTO room_search_docs (room_id, body)
+        SELECT id, {_ROOM_BODY}
+        FROM rooms ORDER BY created_at, id""",
     f"""INSERT INTO room_fts (rowid, name, description, tags)
         SELECT d.doc_id, r.name, r.description, {_TAGS_OF.format(id="r.id")}
         FROM room_search_docs d JOIN rooms r ON r.id = d.room_id""",
-    """CREATE TRIGGER room_fts_room_insert AFTER INSERT ON rooms BEGIN
-        INSERT INTO room_search_docs (room_id) VALUES (new.id);
+    f"""CREATE TRIGGER room_fts_room_insert AFTER INSERT ON rooms BEGIN
+        INSERT INTO room_search_docs (room_id, body)
+            VALUES (new.id, {_NEW_BODY});
         INSERT INTO room_fts (rowid, name, description, tags)
             VALUES (last_insert_rowid(), new.name, new.description, '');
     END""",
     f"""CREATE TRIGGER room_fts_room_update AFTER UPDATE OF name, description ON rooms BEGIN
+        UPDATE room_search_docs SET body = {
+        _BODY.format(
+            name="new.name", description="new.description", tags=_TAGS_OF.format(id="new.id")
+        )
+    } WHERE room_id = new.id;
         UPDATE room_fts SET name = new.name, description = new.description
             WHERE rowid = {_DOC_OF.format(id="new.id")};
     END""",
@@ -56,15 +71,20 @@ SQLITE_UP = [
         DELETE FROM room_fts WHERE rowid = {_DOC_OF.format(id="old.id")};
         DELETE FROM room_search_docs WHERE room_id = old.id;
     END""",
-    f"""CREATE TRIGGER room_fts_tag_insert AFTER INSERT ON room_tags BEGIN
-        UPDATE room_fts SET tags = {_TAGS_OF.format(id="new.room_id")}
-            WHERE rowid = {_DOC_OF.format(id="new.room_id")};
-    END""",
-    f"""CREATE TRIGGER room_fts_tag_delete AFTER DELETE ON room_tags BEGIN
-        UPDATE room_fts SET tags = {_TAGS_OF.format(id="old.room_id")}
-            WHERE rowid = {_DOC_OF.format(id="old.room_id")};
-    END""",
 ]
+for _event, _row in (("INSERT", "new"), ("DELETE", "old")):
+    _tags = _TAGS_OF.format(id=f"{_row}.room_id")
+    _body = _BODY.format(
+        name=f"(SELECT name FROM rooms WHERE id = {_row}.room_id)",
+        description=f"(SELECT description FROM rooms WHERE id = {_row}.room_id)",
+        tags=_tags,
+    )
+    SQLITE_UP.append(
+        f"""CREATE TRIGGER room_fts_tag_{_event.lower()} AFTER {_event} ON room_tags BEGIN
+        UPDATE room_search_docs SET body = {_body} WHERE room_id = {_row}.room_id;
+        UPDATE room_fts SET tags = {_tags} WHERE rowid = {_DOC_OF.format(id=f"{_row}.room_id")};
+    END"""
+    )
 
 SQLITE_DOWN = [
     "DROP TRIGGER IF EXISTS room_fts_tag_delete",
