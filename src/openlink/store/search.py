@@ -6,8 +6,9 @@ Keyword matching is dialect-specific (docs/decisions/0010-hybrid-search.md):
   0004). Words of 3+ characters go through ``MATCH``; shorter ones (등산, 読書) are
   substring tests over the same indexed text, a scan of it when no longer word narrows
   the candidates first.
-- PostgreSQL: ``LIKE '%word%'`` over ``lower(name || ' ' || description)`` and tag names,
-  which the pg_trgm GIN indexes serve for words of 3+ characters.
+- PostgreSQL: ``LIKE '%word%'`` over ``room_search_docs.body`` (lower-cased name,
+  description and tags, kept current by triggers), which the pg_trgm GIN index serves for
+  words of 3+ characters; shorter words are ``strpos`` tests, a scan of that table.
 
 Every list here holds only *searchable* rooms: public, open group rooms.
 """
@@ -27,13 +28,11 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    intersect,
     literal_column,
     or_,
     select,
     table,
     text,
-    union,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -139,21 +138,14 @@ def _fts_match(words: list[str]) -> str:
 
 
 def _postgres_keyword(words: list[str]) -> Select[Any]:
-    doc = func.lower(rooms.c.name + " " + rooms.c.description)
-    per_word = [
-        union(
-            select(rooms.c.id).where(doc.like(_like(w), escape="\\")),
-            select(room_tags.c.room_id).where(room_tags.c.name.like(_like(w), escape="\\")),
-        )
-        for w in words
-    ]
-    matched = per_word[0] if len(per_word) == 1 else intersect(*per_word)
-    name_hit = func.lower(rooms.c.name).like(_like(words[0]), escape="\\")
-    return (
-        select(rooms.c.id)
-        .where(rooms.c.id.in_(matched.subquery().select()))
-        .order_by(case((name_hit, 0), else_=1), rooms.c.member_count.desc(), rooms.c.id)
-    )
+    q = select(rooms.c.id).select_from(_docs).join(rooms, rooms.c.id == _docs.c.room_id)
+    for word in words:
+        if len(word) >= TRIGRAM:  # served by the trigram index
+            q = q.where(_docs.c.body.like(_like(word), escape="\\"))
+        else:  # no trigram to look up: a scan of the compact copy either way
+            q = q.where(func.strpos(_docs.c.body, word) > 0)
+    name_hit = func.strpos(func.lower(rooms.c.name), words[0]) > 0
+    return q.order_by(case((name_hit, 0), else_=1), rooms.c.member_count.desc(), rooms.c.id)
 
 
 async def alias_expansion(conn: AsyncConnection, query: str) -> tuple[str | None, list[str]]:

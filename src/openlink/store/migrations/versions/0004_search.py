@@ -6,9 +6,9 @@ stable integer id for it (a rooms rowid could change on VACUUM). Triggers on ``r
 ``room_tags`` keep it current inside the writing transaction, so a room is findable by
 keyword the moment its change commits.
 
-PostgreSQL: GIN trigram indexes on ``lower(name || ' ' || description)`` and on tag names;
-nothing to keep in sync. Without the pg_trgm extension (no right to create it) the same
-queries run as sequential scans, and the server says so at start.
+PostgreSQL: the same ``room_search_docs`` (keyed by room id), kept current by plpgsql
+triggers, with a GIN trigram index (pg_trgm) on its text. Without the extension (no right
+to create it) the same queries scan the table, and the migration says so.
 
 These objects are invisible to ``alembic check`` (store/migrations/env.py skips them).
 
@@ -96,11 +96,50 @@ SQLITE_DOWN = [
     "DROP TABLE IF EXISTS room_search_docs",
 ]
 
-POSTGRES_INDEXES = [
-    """CREATE INDEX IF NOT EXISTS ix_rooms_search_trgm ON rooms
-        USING gin ((lower(name || ' ' || description)) gin_trgm_ops)""",
-    "CREATE INDEX IF NOT EXISTS ix_room_tags_name_trgm ON room_tags USING gin (name gin_trgm_ops)",
+_PG_TAGS = (
+    "coalesce((SELECT string_agg(t.name, ' ' ORDER BY t.name) FROM room_tags t"
+    " WHERE t.room_id = r.id), '')"
+)
+_PG_BODY = f"lower(r.name || ' ' || r.description || ' ' || {_PG_TAGS})"
+
+POSTGRES_UP = [
+    """CREATE TABLE room_search_docs (
+        room_id VARCHAR(24) PRIMARY KEY REFERENCES rooms (id) ON DELETE CASCADE,
+        body TEXT NOT NULL
+    )""",
+    f"INSERT INTO room_search_docs (room_id, body) SELECT r.id, {_PG_BODY} FROM rooms r",
+    f"""CREATE FUNCTION room_search_room() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO room_search_docs (room_id, body)
+            SELECT r.id, {_PG_BODY} FROM rooms r WHERE r.id = NEW.id
+            ON CONFLICT (room_id) DO UPDATE SET body = excluded.body;
+        RETURN NULL;
+    END $$""",
+    f"""CREATE FUNCTION room_search_tag() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE rid VARCHAR(24);
+    BEGIN
+        IF TG_OP = 'DELETE' THEN rid := OLD.room_id; ELSE rid := NEW.room_id; END IF;
+        UPDATE room_search_docs d SET body = (SELECT {_PG_BODY} FROM rooms r WHERE r.id = rid)
+            WHERE d.room_id = rid;
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER room_search_room AFTER INSERT OR UPDATE OF name, description ON rooms
+        FOR EACH ROW EXECUTE FUNCTION room_search_room()""",
+    """CREATE TRIGGER room_search_tag AFTER INSERT OR DELETE ON room_tags
+        FOR EACH ROW EXECUTE FUNCTION room_search_tag()""",
 ]
+
+POSTGRES_DOWN = [
+    "DROP TRIGGER IF EXISTS room_search_tag ON room_tags",
+    "DROP TRIGGER IF EXISTS room_search_room ON rooms",
+    "DROP FUNCTION IF EXISTS room_search_tag()",
+    "DROP FUNCTION IF EXISTS room_search_room()",
+    "DROP TABLE IF EXISTS room_search_docs",
+]
+
+POSTGRES_INDEX = (
+    "CREATE INDEX ix_room_search_docs_body_trgm ON room_search_docs USING gin (body gin_trgm_ops)"
+)
 
 
 def upgrade() -> None:
@@ -108,9 +147,10 @@ def upgrade() -> None:
         for statement in SQLITE_UP:
             op.execute(statement)
         return
+    for statement in POSTGRES_UP:
+        op.execute(statement)
     if _create_pg_trgm():
-        for statement in POSTGRES_INDEXES:
-            op.execute(statement)
+        op.execute(POSTGRES_INDEX)
 
 
 def _create_pg_trgm() -> bool:
@@ -120,7 +160,7 @@ def _create_pg_trgm() -> bool:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     except Exception as exc:  # any refusal means: no trigram indexes
         log.warning(
-            "pg_trgm could not be created (%s): keyword search will scan the rooms table "
+            "pg_trgm could not be created (%s): keyword search will scan room_search_docs "
             "(ILIKE without an index). Ask a superuser to run CREATE EXTENSION pg_trgm, "
             "then run 'openlink migrate' again after downgrading to 0003.",
             str(exc).splitlines()[0],
@@ -134,5 +174,5 @@ def downgrade() -> None:
         for statement in SQLITE_DOWN:
             op.execute(statement)
         return
-    op.execute("DROP INDEX IF EXISTS ix_room_tags_name_trgm")
-    op.execute("DROP INDEX IF EXISTS ix_rooms_search_trgm")
+    for statement in POSTGRES_DOWN:
+        op.execute(statement)
