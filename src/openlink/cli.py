@@ -260,5 +260,17 @@ def bench_fanout(
     run_fanout(opts)
 
 
+@bench_app.command("discovery")
+def bench_discovery(
+    json_only: Annotated[
+        bool, typer.Option("--json-only", help="Print only the final JSON line.")
+    ] = False,
+) -> None:
+    """Cross-language room search quality on a fixed fixture; prints one JSON line last."""
+    from openlink.bench.discovery import run_discovery
+
+    run_discovery(json_only=json_only)
+
+
 def main() -> None:
     app()
