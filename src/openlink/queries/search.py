@@ -18,6 +18,8 @@ import re
 from collections import OrderedDict
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
 from openlink.domain.events import room_view
@@ -71,17 +73,18 @@ async def search(
     digest = params_digest(query, filters.tag, filters.language, min_members, max_members)
     after = decode_cursor(cursor, digest) if cursor else None
     semantic = await semantic_status(ctx.search)
-    if query:
-        ranked = await _ranked(ctx, query, filters, semantic == "on")
-        page, more = _page_ranked(ranked, after, limit)
-        keys = [[score, room_id] for room_id, score, _ in page]
-        extra = {room_id: {"score": score, "match": match} for room_id, score, match in page}
-    else:
-        sized = await _by_size(ctx, filters, after, limit)
-        page, more = sized[:limit], len(sized) > limit
-        keys = [[count, room_id] for room_id, count in page]
-        extra = {room_id: {"score": None, "match": None} for room_id, _ in page}
+    # One connection for the whole search: on PostgreSQL each checkout is a round trip.
     async with ctx.db.read() as conn:
+        if query:
+            ranked = await _ranked(ctx, conn, query, filters, semantic == "on")
+            page, more = _page_ranked(ranked, after, limit)
+            keys = [[score, room_id] for room_id, score, _ in page]
+            extra = {room_id: {"score": score, "match": match} for room_id, score, match in page}
+        else:
+            sized = await _by_size(conn, filters, after, limit)
+            page, more = sized[:limit], len(sized) > limit
+            keys = [[count, room_id] for room_id, count in page]
+            extra = {room_id: {"score": None, "match": None} for room_id, _ in page}
         found = await rooms_store.get_rooms(conn, list(extra))
     return {
         "results": [{**room_view(r), **extra[r.id]} for r in found],
@@ -119,19 +122,18 @@ async def semantic_status(index: SearchIndex | None) -> str:
 
 
 async def _ranked(
-    ctx: Context, query: str, filters: SearchFilters, semantic: bool
+    ctx: Context, conn: AsyncConnection, query: str, filters: SearchFilters, semantic: bool
 ) -> list[tuple[str, float, str]]:
     # The semantic half (encoding and the matrix product) runs in a worker thread while the
     # keyword half reads the database: on two cores a query costs the slower half.
     nearest_task = asyncio.create_task(_nearest(ctx, query, filters)) if semantic else None
     try:
-        keyword = await _keyword_ids(ctx, query, filters)
+        keyword = await _keyword_ids(ctx, conn, query, filters)
     finally:
         hits = await nearest_task if nearest_task is not None else []
     nearest: list[str] = []
     if hits:
-        async with ctx.db.read() as conn:
-            allowed = await store.filter_ids(conn, hits, filters)
+        allowed = await store.filter_ids(conn, hits, filters)
         nearest = [room_id for room_id in hits if room_id in allowed]
     fused = fuse(keyword, nearest)
     ranked = [(room_id, score, match) for room_id, (score, match) in fused.items()]
@@ -139,17 +141,18 @@ async def _ranked(
     return ranked
 
 
-async def _keyword_ids(ctx: Context, query: str, filters: SearchFilters) -> list[str]:
+async def _keyword_ids(
+    ctx: Context, conn: AsyncConnection, query: str, filters: SearchFilters
+) -> list[str]:
     words = query_words(query)
-    async with ctx.db.read() as conn:
-        keyword = await store.keyword_ids(
-            conn, words, filters, limit=CANDIDATES, sqlite=ctx.db.is_sqlite
-        )
-        interest, aliases = await store.alias_expansion(conn, query.lstrip("#"))
-        if interest is not None:
-            seen = set(keyword)
-            tagged = await store.tagged_ids(conn, interest, aliases, filters, limit=CANDIDATES)
-            keyword += [room_id for room_id in tagged if room_id not in seen]
+    keyword = await store.keyword_ids(
+        conn, words, filters, limit=CANDIDATES, sqlite=ctx.db.is_sqlite
+    )
+    interest, aliases = await store.alias_expansion(conn, query.lstrip("#"))
+    if interest is not None:
+        seen = set(keyword)
+        tagged = await store.tagged_ids(conn, interest, aliases, filters, limit=CANDIDATES)
+        keyword += [room_id for room_id in tagged if room_id not in seen]
     return keyword
 
 
@@ -199,7 +202,7 @@ def _ranked_key(key: list[Any]) -> tuple[float, str]:
 
 
 async def _by_size(
-    ctx: Context, filters: SearchFilters, after: list[Any] | None, limit: int
+    conn: AsyncConnection, filters: SearchFilters, after: list[Any] | None, limit: int
 ) -> list[tuple[str, int]]:
     start = None
     if after is not None:
@@ -209,5 +212,4 @@ async def _by_size(
                 "This cursor is not one this search returned.", code="invalid_cursor"
             )
         start = (count, room_id)
-    async with ctx.db.read() as conn:
-        return await store.by_size(conn, filters, after=start, limit=limit + 1)
+    return await store.by_size(conn, filters, after=start, limit=limit + 1)

@@ -7,8 +7,9 @@ Keyword matching is dialect-specific (docs/decisions/0010-hybrid-search.md):
   substring tests over the same indexed text, a scan of it when no longer word narrows
   the candidates first.
 - PostgreSQL: ``LIKE '%word%'`` over ``room_search_docs.body`` (lower-cased name,
-  description and tags, kept current by triggers), which the pg_trgm GIN index serves for
-  words of 3+ characters; shorter words are ``strpos`` tests, a scan of that table.
+  description and tags, kept current by triggers with the room's searchable flag,
+  language and size), which the pg_trgm GIN index serves for words of 3+ characters;
+  shorter words are ``strpos`` tests, a scan of that table. Largest rooms first.
 
 Every list here holds only *searchable* rooms: public, open group rooms.
 """
@@ -23,7 +24,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    case,
     column,
     delete,
     func,
@@ -42,6 +42,14 @@ from openlink.store.schema import interest_aliases, room_embeddings, room_tags, 
 
 _fts = table("room_fts", column("rowid"), column("name"), column("description"), column("tags"))
 _docs = table("room_search_docs", column("doc_id"), column("room_id"), column("body"))
+_pg_docs = table(
+    "room_search_docs",
+    column("room_id"),
+    column("body"),
+    column("searchable"),
+    column("language"),
+    column("member_count"),
+)
 #: SQLite: trigram matches ranked before filters apply (see keyword_ids).
 FTS_CAP = 2_000
 
@@ -89,12 +97,14 @@ async def keyword_ids(
     """Rooms whose name, description or tags contain every word, best first.
 
     SQLite ranks by BM25 among the best ``FTS_CAP`` matches of the 3+-character words;
-    PostgreSQL (and SQLite for queries of short words only) puts rooms whose name holds
-    the longest word first, then larger rooms."""
+    PostgreSQL, and SQLite for queries of short words only, rank larger rooms first."""
     if not words:
         return []
-    q = _sqlite_keyword(words, filters, limit) if sqlite else _postgres_keyword(words)
-    q = q.where(*_filtered(filters)).limit(limit)
+    if sqlite:
+        q = _sqlite_keyword(words, filters, limit).where(*_filtered(filters))
+    else:
+        q = _postgres_keyword(words, filters)
+    q = q.limit(limit)
     return list((await conn.execute(q)).scalars())
 
 
@@ -137,15 +147,30 @@ def _fts_match(words: list[str]) -> str:
     return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
-def _postgres_keyword(words: list[str]) -> Select[Any]:
-    q = select(rooms.c.id).select_from(_docs).join(rooms, rooms.c.id == _docs.c.room_id)
+def _postgres_keyword(words: list[str], filters: SearchFilters) -> Select[Any]:
+    # One compact table holds the text, the searchable flag and the columns filtered and
+    # sorted by: no row of ``rooms`` is read per match.
+    q = select(_pg_docs.c.room_id).where(_pg_docs.c.searchable.is_(True))
     for word in words:
         if len(word) >= TRIGRAM:  # served by the trigram index
-            q = q.where(_docs.c.body.like(_like(word), escape="\\"))
+            q = q.where(_pg_docs.c.body.like(_like(word), escape="\\"))
         else:  # no trigram to look up: a scan of the compact copy either way
-            q = q.where(func.strpos(_docs.c.body, word) > 0)
-    name_hit = func.strpos(func.lower(rooms.c.name), words[0]) > 0
-    return q.order_by(case((name_hit, 0), else_=1), rooms.c.member_count.desc(), rooms.c.id)
+            q = q.where(func.strpos(_pg_docs.c.body, word) > 0)
+    if filters.tag is not None:
+        tagged = select(room_tags.c.room_id).where(room_tags.c.name == filters.tag)
+        q = q.where(_pg_docs.c.room_id.in_(tagged))
+    if filters.language is not None:
+        q = q.where(
+            or_(
+                _pg_docs.c.language == filters.language,
+                _pg_docs.c.language.like(filters.language + "-%"),
+            )
+        )
+    if filters.min_members is not None:
+        q = q.where(_pg_docs.c.member_count >= filters.min_members)
+    if filters.max_members is not None:
+        q = q.where(_pg_docs.c.member_count <= filters.max_members)
+    return q.order_by(_pg_docs.c.member_count.desc(), _pg_docs.c.room_id)
 
 
 async def alias_expansion(conn: AsyncConnection, query: str) -> tuple[str | None, list[str]]:

@@ -6,8 +6,9 @@ stable integer id for it (a rooms rowid could change on VACUUM). Triggers on ``r
 ``room_tags`` keep it current inside the writing transaction, so a room is findable by
 keyword the moment its change commits.
 
-PostgreSQL: the same ``room_search_docs`` (keyed by room id), kept current by plpgsql
-triggers, with a GIN trigram index (pg_trgm) on its text. Without the extension (no right
+PostgreSQL: the same ``room_search_docs`` (keyed by room id, with the columns keyword
+queries filter and sort by), kept current by plpgsql triggers, with a GIN trigram index
+(pg_trgm) on its text. Without the extension (no right
 to create it) the same queries scan the table, and the migration says so.
 
 These objects are invisible to ``alembic check`` (store/migrations/env.py skips them).
@@ -102,17 +103,28 @@ _PG_TAGS = (
 )
 _PG_BODY = f"lower(r.name || ' ' || r.description || ' ' || {_PG_TAGS})"
 
+_PG_SEARCHABLE = "(r.visibility = 'public' AND r.status = 'open' AND r.kind = 'group')"
+# What a keyword query filters and sorts by, beside the text: a query then reads this one
+# compact table, never a row of ``rooms`` per match.
+_PG_COLUMNS = "room_id, body, searchable, language, member_count"
+_PG_VALUES = f"r.id, {_PG_BODY}, {_PG_SEARCHABLE}, r.language, r.member_count"
+
 POSTGRES_UP = [
     """CREATE TABLE room_search_docs (
         room_id VARCHAR(24) PRIMARY KEY REFERENCES rooms (id) ON DELETE CASCADE,
-        body TEXT NOT NULL
+        body TEXT NOT NULL,
+        searchable BOOLEAN NOT NULL,
+        language VARCHAR(35),
+        member_count INTEGER NOT NULL
     )""",
-    f"INSERT INTO room_search_docs (room_id, body) SELECT r.id, {_PG_BODY} FROM rooms r",
+    f"INSERT INTO room_search_docs ({_PG_COLUMNS}) SELECT {_PG_VALUES} FROM rooms r",
     f"""CREATE FUNCTION room_search_room() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO room_search_docs (room_id, body)
-            SELECT r.id, {_PG_BODY} FROM rooms r WHERE r.id = NEW.id
-            ON CONFLICT (room_id) DO UPDATE SET body = excluded.body;
+        INSERT INTO room_search_docs ({_PG_COLUMNS})
+            SELECT {_PG_VALUES} FROM rooms r WHERE r.id = NEW.id
+            ON CONFLICT (room_id) DO UPDATE SET body = excluded.body,
+                searchable = excluded.searchable, language = excluded.language,
+                member_count = excluded.member_count;
         RETURN NULL;
     END $$""",
     f"""CREATE FUNCTION room_search_tag() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -123,7 +135,8 @@ POSTGRES_UP = [
             WHERE d.room_id = rid;
         RETURN NULL;
     END $$""",
-    """CREATE TRIGGER room_search_room AFTER INSERT OR UPDATE OF name, description ON rooms
+    """CREATE TRIGGER room_search_room AFTER INSERT OR UPDATE OF
+        name, description, visibility, status, kind, language, member_count ON rooms
         FOR EACH ROW EXECUTE FUNCTION room_search_room()""",
     """CREATE TRIGGER room_search_tag AFTER INSERT OR DELETE ON room_tags
         FOR EACH ROW EXECUTE FUNCTION room_search_tag()""",
