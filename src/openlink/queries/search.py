@@ -75,6 +75,7 @@ async def search(
     semantic = await semantic_status(ctx.search)
     # One connection for the whole search: on PostgreSQL each checkout is a round trip.
     async with ctx.db.read() as conn:
+        keys: list[list[float | int | str]]
         if query:
             ranked = await _ranked(ctx, conn, query, filters, semantic == "on")
             page, more = _page_ranked(ranked, after, limit)
@@ -82,9 +83,9 @@ async def search(
             extra = {room_id: {"score": score, "match": match} for room_id, score, match in page}
         else:
             sized = await _by_size(conn, filters, after, limit)
-            page, more = sized[:limit], len(sized) > limit
-            keys = [[count, room_id] for room_id, count in page]
-            extra = {room_id: {"score": None, "match": None} for room_id, _ in page}
+            more = len(sized) > limit
+            keys = [[count, room_id] for room_id, count in sized[:limit]]
+            extra = {room_id: {"score": None, "match": None} for room_id, _ in sized[:limit]}
         found = await rooms_store.get_rooms(conn, list(extra))
     return {
         "results": [{**room_view(r), **extra[r.id]} for r in found],

@@ -115,7 +115,7 @@ def _sqlite_keyword(words: list[str], filters: SearchFilters, limit: int) -> Sel
         # No trigram to look up: scan the compact lower-cased copy, largest rooms first.
         # The unary + keeps SQLite from driving the join from ``rooms``: the scan must run
         # over the compact copy, with a primary-key lookup per match.
-        unindexed = literal_column("+room_search_docs.room_id")
+        unindexed: ColumnElement[str] = literal_column("+room_search_docs.room_id")
         q = select(rooms.c.id).select_from(_docs).join(rooms, rooms.c.id == unindexed)
         order: list[Any] = [rooms.c.member_count.desc(), rooms.c.id]
     else:
