@@ -145,16 +145,16 @@ async def test_the_operator_adds_interests_and_aliases_and_tagged_rooms_follow(
         await client.post(
             "/api/admin/interests",
             json={
-                "name": "Sourdough",
+                "name": "Kombucha",
                 "category": "hobby",
-                "aliases": [{"alias": "사워도우", "language": "ko"}],
+                "aliases": [{"alias": "콤부차", "language": "ko"}],
             },
             headers=auth(op),
         ),
         201,
     )
-    assert created["name"] == "sourdough"
-    assert aliases_of(created) == {"sourdough", "사워도우"}
+    assert created["name"] == "kombucha"
+    assert aliases_of(created) == {"kombucha", "콤부차"}
     climbing = (await autocomplete(client, "climbing"))[0]
     added = await client.post(
         f"/api/admin/interests/{climbing['id']}/aliases",
@@ -210,7 +210,7 @@ async def test_only_the_operator_changes_interests(client: httpx.AsyncClient) ->
     _, someone = await make_user(client)
     hiking = (await autocomplete(client, "hiking"))[0]
     calls = [
-        ("/api/admin/interests", {"name": "sourdough", "category": "hobby"}),
+        ("/api/admin/interests", {"name": "kombucha", "category": "hobby"}),
         (f"/api/admin/interests/{hiking['id']}/aliases", {"alias": "wandern", "language": "de"}),
     ]
     for path, body in calls:
@@ -218,4 +218,4 @@ async def test_only_the_operator_changes_interests(client: httpx.AsyncClient) ->
         assert error_code(refused, 403) == "operator_only", path
         assert error_code(await client.post(path, json=body), 401) == "unauthenticated"
     assert "wandern" not in aliases_of((await autocomplete(client, "hiking"))[0])
-    assert await autocomplete(client, "sourdough") == []
+    assert await autocomplete(client, "kombucha") == []

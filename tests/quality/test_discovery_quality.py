@@ -6,7 +6,6 @@ guards the ranking's behaviour (a change that loses the right room fails here), 
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from openlink.bench.discovery import TARGET_MRR, TARGET_TOP1, evaluate, load_fixture
 
@@ -21,11 +20,6 @@ def test_the_fixture_is_what_the_check_promises() -> None:
     assert len(pairs) == 20  # every direction between the five languages
 
 
-# Below target when written (top-1 0.77, MRR 0.785 with the 0.3 similarity floor): strict,
-# so the day the ranking reaches the target this fails as XPASS and the mark must go.
-@pytest.mark.xfail(
-    strict=True, reason="ranking below the discovery target; see `openlink bench discovery`"
-)
 async def test_cross_language_search_finds_the_right_room(client: httpx.AsyncClient) -> None:
     report = await evaluate(client)
 

@@ -20,6 +20,7 @@ TRIGRAM = 3
 RRF_K = 60
 KEYWORD_WEIGHT = 1.0
 SEMANTIC_WEIGHT = 1.0
+INTEREST_WEIGHT = 1.0
 #: How many candidates each list contributes before fusion: also the deepest page.
 CANDIDATES = 200
 
@@ -58,6 +59,44 @@ def query_words(q: str) -> list[str]:
     return sorted(words, key=len, reverse=True)[:MAX_WORDS]
 
 
+def _spaceless(c: str) -> bool:
+    """Scripts whose words run together, or take particles without a space (Korean)."""
+    cp = ord(c)
+    return (
+        0xAC00 <= cp <= 0xD7A3  # Hangul syllables
+        or 0x1100 <= cp <= 0x11FF
+        or 0x3130 <= cp <= 0x318F  # Hangul jamo
+        or 0x3040 <= cp <= 0x30FF  # kana
+        or 0x31F0 <= cp <= 0x31FF
+        or 0x3400 <= cp <= 0x9FFF  # CJK ideographs
+        or 0xF900 <= cp <= 0xFAFF
+        or 0xFF66 <= cp <= 0xFF9D  # half-width kana
+    )
+
+
+MIN_ALIAS_CHARS = 2
+
+
+def names_alias(query: str, alias: str) -> bool:
+    """Whether ``query`` names ``alias`` (both normalized): the alias appears in it, as a
+    whole word, or anywhere when the alias is written in a script without spaces between
+    words (so 방탄소년단이 and 大阪美食 name 방탄소년단 and 大阪; ``ai`` is not named by
+    ``mountain``)."""
+    if len(alias) < MIN_ALIAS_CHARS:
+        return False
+    start = query.find(alias)
+    while start != -1:
+        end = start + len(alias)
+        before = query[start - 1] if start > 0 else " "
+        after = query[end] if end < len(query) else " "
+        if (_spaceless(alias[0]) or not before.isalnum()) and (
+            _spaceless(alias[-1]) or not after.isalnum()
+        ):
+            return True
+        start = query.find(alias, start + 1)
+    return False
+
+
 def check_members_range(low: int | None, high: int | None) -> None:
     for value in (low, high):
         if value is not None and value < 0:
@@ -66,25 +105,33 @@ def check_members_range(low: int | None, high: int | None) -> None:
         raise InvalidInput("min_members is above max_members.", code="invalid_members")
 
 
-def fuse(keyword: list[str], semantic: list[str]) -> dict[str, tuple[float, str]]:
-    """Weighted reciprocal rank fusion of two ranked lists of room ids.
+def fuse(
+    keyword: list[str], semantic: list[str], interest: list[str] | None = None
+) -> dict[str, tuple[float, str]]:
+    """Weighted reciprocal rank fusion of ranked lists of room ids: the text matches, the
+    nearest meanings, and the rooms tagged with an interest the query names.
 
-    Returns room id -> (score, match) where match is ``keyword``, ``semantic`` or
-    ``both``. Ranks, not raw scores, are combined: keyword relevance and cosine similarity
-    are on unrelated scales, and a score computed from integer ranks is exactly the same on
-    every call, which makes cursors stable. A room in both lists outranks one in a single
-    list at the same rank.
+    Returns room id -> (score, match) where match is ``keyword`` (text or interest),
+    ``semantic`` or ``both``. Ranks, not raw scores, are combined: keyword relevance and
+    cosine similarity are on unrelated scales, and a score computed from integer ranks is
+    exactly the same on every call, which makes cursors stable. A room in several lists
+    outranks one in a single list at the same rank.
     """
-    out: dict[str, tuple[float, str]] = {}
-    for rank, room_id in enumerate(keyword, start=1):
-        out[room_id] = (KEYWORD_WEIGHT / (RRF_K + rank), "keyword")
-    for rank, room_id in enumerate(semantic, start=1):
-        add = SEMANTIC_WEIGHT / (RRF_K + rank)
-        if room_id in out:
-            out[room_id] = (out[room_id][0] + add, "both")
-        else:
-            out[room_id] = (add, "semantic")
-    return out
+    scores: dict[str, float] = {}
+    kinds: dict[str, set[str]] = {}
+    lists = (
+        (keyword, KEYWORD_WEIGHT, "keyword"),
+        (interest or [], INTEREST_WEIGHT, "keyword"),
+        (semantic, SEMANTIC_WEIGHT, "semantic"),
+    )
+    for ranked, weight, kind in lists:
+        for rank, room_id in enumerate(ranked, start=1):
+            scores[room_id] = scores.get(room_id, 0.0) + weight / (RRF_K + rank)
+            kinds.setdefault(room_id, set()).add(kind)
+    return {
+        room_id: (score, "both" if len(kinds[room_id]) > 1 else next(iter(kinds[room_id])))
+        for room_id, score in scores.items()
+    }
 
 
 def params_digest(*parts: object) -> str:

@@ -31,6 +31,7 @@ from openlink.domain.search import (
     decode_cursor,
     encode_cursor,
     fuse,
+    names_alias,
     normalize_query,
     params_digest,
     query_words,
@@ -42,6 +43,11 @@ from openlink.store import rooms as rooms_store
 from openlink.store import search as store
 
 MAX_LIMIT = 50
+#: The best WEAK_KEPT semantic neighbours are kept down to this similarity.
+WEAK_SIMILARITY = 0.1
+WEAK_KEPT = 10
+#: ... and no further than this below the best match's similarity.
+WEAK_MARGIN = 0.1
 #: How long a query waits for this process's vectors to finish loading at start-up
 #: before answering with keyword results only (and saying so).
 LOAD_WAIT_S = 2.0
@@ -130,13 +136,14 @@ async def _ranked(
     nearest_task = asyncio.create_task(_nearest(ctx, query, filters)) if semantic else None
     try:
         keyword = await _keyword_ids(ctx, conn, query, filters)
+        interest = await _interest_ids(conn, query, filters)
     finally:
         hits = await nearest_task if nearest_task is not None else []
     nearest: list[str] = []
     if hits:
         allowed = await store.filter_ids(conn, hits, filters)
         nearest = [room_id for room_id in hits if room_id in allowed]
-    fused = fuse(keyword, nearest)
+    fused = fuse(keyword, nearest, interest)
     ranked = [(room_id, score, match) for room_id, (score, match) in fused.items()]
     ranked.sort(key=lambda r: (-r[1], r[0]))
     return ranked
@@ -145,16 +152,20 @@ async def _ranked(
 async def _keyword_ids(
     ctx: Context, conn: AsyncConnection, query: str, filters: SearchFilters
 ) -> list[str]:
+    """Rooms whose name, description or tags contain every query word."""
     words = query_words(query)
-    keyword = await store.keyword_ids(
-        conn, words, filters, limit=CANDIDATES, sqlite=ctx.db.is_sqlite
-    )
-    interest, aliases = await store.alias_expansion(conn, query.lstrip("#"))
-    if interest is not None:
-        seen = set(keyword)
-        tagged = await store.tagged_ids(conn, interest, aliases, filters, limit=CANDIDATES)
-        keyword += [room_id for room_id in tagged if room_id not in seen]
-    return keyword
+    return await store.keyword_ids(conn, words, filters, limit=CANDIDATES, sqlite=ctx.db.is_sqlite)
+
+
+async def _interest_ids(conn: AsyncConnection, query: str, filters: SearchFilters) -> list[str]:
+    """Rooms tagged with an interest the query names in any of its languages (방탄소년단,
+    BTS and 防弹少年团 name one interest), those tagged with more of them first."""
+    named = {
+        interest_id
+        for alias, interest_id in await store.aliases_named(conn, query)
+        if names_alias(query, alias)
+    }
+    return await store.tagged_with(conn, sorted(named), filters, limit=CANDIDATES)
 
 
 async def _nearest(ctx: Context, query: str, filters: SearchFilters) -> list[str]:
@@ -170,11 +181,21 @@ async def _nearest(ctx: Context, query: str, filters: SearchFilters) -> list[str
         nonlocal vector
         if vector is None:
             vector = index.embedder.encode([query])[0]
-        return index.vectors.top_k(vector, CANDIDATES, min_score=min_score, language=primary)
+        floor = min(min_score, WEAK_SIMILARITY)
+        return index.vectors.top_k(vector, CANDIDATES, min_score=floor, language=primary)
 
     hits = await asyncio.to_thread(run)
     _remember(key, vector)
-    return [room_id for room_id, _ in hits]
+    # Cross-language similarities run low (a right answer often scores 0.2-0.3): the best
+    # few are kept down to a weak floor when they are close to the best match; the rest
+    # must clear the configured floor.
+    best = hits[0][1] if hits else 0.0
+    near_best = max(WEAK_SIMILARITY, best - WEAK_MARGIN)
+    return [
+        room_id
+        for rank, (room_id, score) in enumerate(hits)
+        if score >= min_score or (rank < WEAK_KEPT and score >= near_best)
+    ]
 
 
 def _remember(key: tuple[str, str], vector: Vectors | None) -> None:

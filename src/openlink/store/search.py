@@ -28,6 +28,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
@@ -173,39 +174,37 @@ def _postgres_keyword(words: list[str], filters: SearchFilters) -> Select[Any]:
     return q.order_by(_pg_docs.c.member_count.desc(), _pg_docs.c.room_id)
 
 
-async def alias_expansion(conn: AsyncConnection, query: str) -> tuple[str | None, list[str]]:
-    """When the whole query is an interest alias: the interest and all its aliases."""
-    interest = (
-        await conn.execute(
-            select(interest_aliases.c.interest_id).where(interest_aliases.c.alias == query)
+async def aliases_named(conn: AsyncConnection, query: str) -> list[tuple[str, str]]:
+    """(alias, interest id) for every alias the query contains as a substring: the
+    candidates for ``domain.search.names_alias``."""
+    rows = await conn.execute(
+        select(interest_aliases.c.alias, interest_aliases.c.interest_id).where(
+            literal(query).contains(interest_aliases.c.alias),
+            func.length(interest_aliases.c.alias) >= 2,
         )
-    ).scalar_one_or_none()
-    if interest is None:
-        return None, []
-    aliases = (
-        await conn.execute(
-            select(interest_aliases.c.alias).where(interest_aliases.c.interest_id == interest)
-        )
-    ).scalars()
-    return interest, sorted(aliases)
+    )
+    return [(r.alias, r.interest_id) for r in rows]
 
 
-async def tagged_ids(
-    conn: AsyncConnection,
-    interest_id: str,
-    aliases: list[str],
-    filters: SearchFilters,
-    *,
-    limit: int,
+async def tagged_with(
+    conn: AsyncConnection, interest_ids: Sequence[str], filters: SearchFilters, *, limit: int
 ) -> list[str]:
-    """Rooms tagged with the interest (or one of its aliases), largest first."""
-    tagged = select(room_tags.c.room_id).where(
-        or_(room_tags.c.interest_id == interest_id, room_tags.c.name.in_(aliases))
+    """Rooms tagged with any of the interests, those with the most of them first, then
+    larger rooms first."""
+    if not interest_ids:
+        return []
+    hits = func.count(func.distinct(room_tags.c.interest_id)).label("hits")
+    tagged = (
+        select(room_tags.c.room_id, hits)
+        .where(room_tags.c.interest_id.in_(interest_ids))
+        .group_by(room_tags.c.room_id)
+        .subquery()
     )
     q = (
         select(rooms.c.id)
-        .where(rooms.c.id.in_(tagged), *_filtered(filters))
-        .order_by(rooms.c.member_count.desc(), rooms.c.id)
+        .join(tagged, tagged.c.room_id == rooms.c.id)
+        .where(*_filtered(filters))
+        .order_by(tagged.c.hits.desc(), rooms.c.member_count.desc(), rooms.c.id)
         .limit(limit)
     )
     return list((await conn.execute(q)).scalars())
