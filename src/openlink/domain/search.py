@@ -77,6 +77,34 @@ def _spaceless(c: str) -> bool:
 MIN_ALIAS_CHARS = 2
 
 
+def searchable_text(name: str, description: str, tags: list[str]) -> str:
+    """A room's text as keyword search compares it: NFKC, lower case."""
+    return unicodedata.normalize("NFKC", f"{name} {description} {' '.join(tags)}").lower()
+
+
+def short_grams(text: str) -> set[str]:
+    """The index entries that serve keyword words of one or two characters in scripts
+    without spaces (등산, 読書, 猫), which a trigram index cannot: every pair of adjacent
+    characters of such a run, and each run's last character alone. Every character of a
+    run then starts some entry, so a one-character word is a prefix lookup."""
+    grams: set[str] = set()
+    run: list[str] = []
+    for c in [*text, " "]:
+        if _spaceless(c):
+            run.append(c)
+            continue
+        if run:
+            grams.update(run[i] + run[i + 1] for i in range(len(run) - 1))
+            grams.add(run[-1])
+            run = []
+    return grams
+
+
+def is_short_spaceless(word: str) -> bool:
+    """A keyword word the short-gram index serves."""
+    return 0 < len(word) < TRIGRAM and all(_spaceless(c) for c in word)
+
+
 def names_alias(query: str, alias: str) -> bool:
     """Whether ``query`` names ``alias`` (both normalized): the alias appears in it, as a
     whole word, or anywhere when the alias is written in a script without spaces between

@@ -80,7 +80,7 @@ async def search(
     after = decode_cursor(cursor, digest) if cursor else None
     semantic = await semantic_status(ctx.search)
     # One connection for the whole search: on PostgreSQL each checkout is a round trip.
-    async with ctx.db.read() as conn:
+    async with ctx.db.read(heavy=True) as conn:
         keys: list[list[float | int | str]]
         if query:
             ranked = await _ranked(ctx, conn, query, filters, semantic == "on")

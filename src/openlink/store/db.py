@@ -51,6 +51,29 @@ class _InlineConnection:
         return self._sync.execute(statement, parameters)
 
 
+class _OffloadedConnection:
+    """The same slice, for reads that may take milliseconds (search scans, trending
+    aggregates): each statement, with the fetching of its rows, runs in a worker thread.
+    The loop keeps serving sockets meanwhile, and SQLite works without the GIL, so on a
+    second core other work (a vector search) runs beside it (SQLite only)."""
+
+    __slots__ = ("_sync",)
+
+    def __init__(self, sync: Connection) -> None:
+        self._sync = sync
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return await asyncio.to_thread(self._run, statement, parameters)
+
+    def _run(self, statement: Any, parameters: Any) -> Any:
+        result = (
+            self._sync.execute(statement)
+            if parameters is None
+            else self._sync.execute(statement, parameters)
+        )
+        return result.freeze()() if result.returns_rows else result
+
+
 def _inline(sync: Connection) -> AsyncConnection:
     # Store functions are typed against AsyncConnection and only ever call execute().
     return cast(AsyncConnection, _InlineConnection(sync))
@@ -109,13 +132,15 @@ class Database:
             await _run_callbacks(tx)
 
     @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def read(self, *, heavy: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads. ``heavy``: its statements may scan (search, trending);
+        on SQLite they then run off the event loop."""
         if isinstance(self.engine, AsyncEngine):
             async with self.engine.connect() as conn:
                 yield conn
             return
         with self.engine.connect() as sync:
-            yield _inline(sync)
+            yield cast(AsyncConnection, _OffloadedConnection(sync)) if heavy else _inline(sync)
 
     async def dispose(self) -> None:
         if isinstance(self.engine, AsyncEngine):

@@ -16,6 +16,7 @@ from openlink.domain.rooms import (
     TagCategory,
     Visibility,
 )
+from openlink.store import grams
 from openlink.store.interests import owners as interest_owners
 from openlink.store.schema import members, room_tags, rooms
 
@@ -77,6 +78,7 @@ async def set_tags(conn: AsyncConnection, room_id: str, tags: list[Tag]) -> None
                 for t in tags
             ],
         )
+    await grams.refresh(conn, room_id)
 
 
 async def _tags(conn: AsyncConnection, room_ids: list[str]) -> dict[str, list[Tag]]:
@@ -139,6 +141,8 @@ async def rooms_of_user(conn: AsyncConnection, user_id: int) -> list[Room]:
 
 async def update_room(conn: AsyncConnection, room_id: str, **values: Any) -> None:
     await conn.execute(update(rooms).where(rooms.c.id == room_id).values(**values))
+    if "name" in values or "description" in values:
+        await grams.refresh(conn, room_id)
 
 
 async def next_seq(conn: AsyncConnection, room_id: str) -> int:

@@ -425,3 +425,13 @@ content_links = Table(
     Column("created_at", UTC_TS, nullable=False),
     Index("ix_content_links_work_id", "work_id"),
 )
+
+room_grams = Table(
+    "room_grams",
+    metadata,
+    #: One entry of domain.search.short_grams: two adjacent characters of a run of a
+    #: script without spaces, or a run's last character.
+    Column("gram", String(2), primary_key=True),
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_room_grams_room_id", "room_id"),
+)

@@ -38,7 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.rooms import RoomKind, RoomStatus, Visibility
-from openlink.domain.search import TRIGRAM, SearchFilters
+from openlink.domain.search import TRIGRAM, SearchFilters, is_short_spaceless
+from openlink.store import grams
 from openlink.store.schema import interest_aliases, room_embeddings, room_tags, rooms
 
 _fts = table("room_fts", column("rowid"), column("name"), column("description"), column("tags"))
@@ -112,6 +113,19 @@ async def keyword_ids(
 def _sqlite_keyword(words: list[str], filters: SearchFilters, limit: int) -> Select[Any]:
     long = [w for w in words if len(w) >= TRIGRAM]
     short = [w for w in words if len(w) < TRIGRAM]
+    indexed = [w for w in short if is_short_spaceless(w)]
+    if not long and indexed:
+        # The short-word index finds the rooms with the first such word; every other word
+        # is a substring test over those rooms' text only. Largest rooms first.
+        q = (
+            select(rooms.c.id)
+            .where(rooms.c.id.in_(grams.rooms_with(indexed[0])))
+            .join(_docs, _docs.c.room_id == rooms.c.id)
+        )
+        for word in short:
+            if word != indexed[0]:
+                q = q.where(func.instr(_docs.c.body, word) > 0)
+        return q.order_by(rooms.c.member_count.desc(), rooms.c.id)
     if not long:
         # No trigram to look up: scan the compact lower-cased copy, largest rooms first.
         # The unary + keeps SQLite from driving the join from ``rooms``: the scan must run
@@ -152,10 +166,19 @@ def _postgres_keyword(words: list[str], filters: SearchFilters) -> Select[Any]:
     # One compact table holds the text, the searchable flag and the columns filtered and
     # sorted by: no row of ``rooms`` is read per match.
     q = select(_pg_docs.c.room_id).where(_pg_docs.c.searchable.is_(True))
+    drive = None
+    if all(len(w) < TRIGRAM for w in words):
+        drive = next((w for w in words if is_short_spaceless(w)), None)
+    if drive is not None:
+        # No trigram to look up: the short-word index finds the rooms with one word, and
+        # the others are substring tests over those rooms' text only.
+        q = q.where(_pg_docs.c.room_id.in_(grams.rooms_with(drive)))
     for word in words:
+        if word == drive:
+            continue
         if len(word) >= TRIGRAM:  # served by the trigram index
             q = q.where(_pg_docs.c.body.like(_like(word), escape="\\"))
-        else:  # no trigram to look up: a scan of the compact copy either way
+        else:  # on the rows the other words narrowed down to
             q = q.where(func.strpos(_pg_docs.c.body, word) > 0)
     if filters.tag is not None:
         tagged = select(room_tags.c.room_id).where(room_tags.c.name == filters.tag)
