@@ -271,3 +271,44 @@ async def test_bad_parameters_have_codes(client: httpx.AsyncClient) -> None:
     assert cursor
     assert await code(q="cursor", cursor=cursor) == "invalid_cursor"
     assert len(ids(await search(client, q="x" * 200))) == 0
+
+
+def keyword_hits(body: dict[str, Any]) -> list[str]:
+    return [r["id"] for r in body["results"] if r["match"] in ("keyword", "both")]
+
+
+@pytest.mark.settings(embedder="none")
+async def test_one_character_words_and_edits_through_the_short_word_index(
+    client: httpx.AsyncClient,
+) -> None:
+    """Keywords only (no embedder), so every hit below is the index's doing."""
+    _, token = await make_user(client, language="ja")
+    cats = await room(client, token, "猫好きの集まり", "うちの子自慢", language="ja")
+    dogs = await room(client, token, "犬の散歩仲間", "朝の公園で", language="ja")
+    assert keyword_hits(await search(client, q="猫")) == [cats]
+    assert keyword_hits(await search(client, q="猫 自慢")) == [cats]  # 1 + 2 characters
+    assert keyword_hits(await search(client, q="散歩")) == [dogs]
+    assert keyword_hits(await search(client, q="犬")) == [dogs]
+
+    # A rename reaches the index in the same transaction: no wait, no stale hit.
+    expect(
+        await client.patch(
+            f"/api/rooms/{dogs}",
+            json={"name": "鳥を見る会", "description": ""},
+            headers=auth(token),
+        ),
+        200,
+    )
+    assert keyword_hits(await search(client, q="散歩")) == []
+    assert keyword_hits(await search(client, q="犬")) == []
+    assert keyword_hits(await search(client, q="鳥")) == [dogs]
+    # Tags count too, and change with the tags.
+    expect(
+        await client.patch(
+            f"/api/rooms/{cats}",
+            json={"tags": [{"name": "写真", "category": "hobby"}]},
+            headers=auth(token),
+        ),
+        200,
+    )
+    assert keyword_hits(await search(client, q="写真")) == [cats]
