@@ -26,9 +26,8 @@ from openlink.domain.ids import new_id
 from openlink.domain.members import Member
 from openlink.domain.messages import Message
 from openlink.domain.permissions import Action
-from openlink.domain.rooms import Room
 from openlink.errors import Conflict, Forbidden, NotFound, OpenLinkError
-from openlink.queries.access import access_room_as_member, check_can
+from openlink.queries.access import access_room_for
 from openlink.store import audit as audit_store
 from openlink.store import automod as store
 from openlink.store import members as members_store
@@ -43,12 +42,6 @@ _compiled: OrderedDict[str, tuple[int, Matcher]] = OrderedDict()
 
 
 # --- rules CRUD -------------------------------------------------------------------------
-
-
-async def _check_manager(tx: Tx, user: User, room_id: str) -> tuple[Room, Member]:
-    room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
-    check_can(room, member, Action.MANAGE_AUTOMOD)
-    return room, member
 
 
 def _rule_not_found() -> NotFound:
@@ -74,8 +67,7 @@ async def _audit(tx: Tx, actor: Member, action: str, rule: Rule) -> None:
 
 async def access_rules(ctx: Context, user: User, room_id: str) -> list[Rule]:
     async with ctx.db.read() as conn:
-        room, member = await access_room_as_member(conn, user, room_id)
-        check_can(room, member, Action.MANAGE_AUTOMOD)
+        room, _member = await access_room_for(conn, user, room_id, Action.MANAGE_AUTOMOD)
         return await store.list_rules(conn, room.id)
 
 
@@ -109,7 +101,9 @@ async def do_create_rule(
         updated_at=now,
     )
     async with ctx.db.write() as tx:
-        room, member = await _check_manager(tx, user, room_id)
+        room, member = await access_room_for(
+            tx.conn, user, room_id, Action.MANAGE_AUTOMOD, for_update=True
+        )
         if await store.count_rules(tx.conn, room.id) >= ctx.settings.automod_max_rules:
             raise Conflict(
                 f"A room has at most {ctx.settings.automod_max_rules} automod rules.",
@@ -129,7 +123,9 @@ async def do_update_rule(
     """Change some of a rule's fields; the rule is checked whole afterwards. Its kind is
     fixed at creation."""
     async with ctx.db.write() as tx:
-        room, member = await _check_manager(tx, user, room_id)
+        room, member = await access_room_for(
+            tx.conn, user, room_id, Action.MANAGE_AUTOMOD, for_update=True
+        )
         old = await store.get_rule(tx.conn, room.id, rule_id)
         if old is None:
             raise _rule_not_found()
@@ -170,7 +166,9 @@ async def do_update_rule(
 
 async def do_delete_rule(ctx: Context, user: User, room_id: str, rule_id: str) -> None:
     async with ctx.db.write() as tx:
-        room, member = await _check_manager(tx, user, room_id)
+        room, member = await access_room_for(
+            tx.conn, user, room_id, Action.MANAGE_AUTOMOD, for_update=True
+        )
         rule = await store.get_rule(tx.conn, room.id, rule_id)
         if rule is None:
             raise _rule_not_found()

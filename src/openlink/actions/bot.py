@@ -30,7 +30,7 @@ from openlink.domain.messages import Message, MessageKind
 from openlink.domain.permissions import Action
 from openlink.domain.rooms import Room, RoomKind, RoomStatus
 from openlink.errors import Conflict, Forbidden, NotFound
-from openlink.queries.access import access_room_as_member, check_can
+from openlink.queries.access import access_room_for
 from openlink.ratelimit import Rate
 from openlink.store import audit as audit_store
 from openlink.store import bot as store
@@ -52,8 +52,7 @@ _COOLDOWN = Rate(1, rules.ANSWER_COOLDOWN_S)
 async def access_bot(ctx: Context, user: User, room_id: str) -> BotConfig:
     """The room's bot as a member sees it: everything it says is said to everyone."""
     async with ctx.db.read() as conn:
-        room, member = await access_room_as_member(conn, user, room_id)
-        check_can(room, member, Action.READ)
+        room, _member = await access_room_for(conn, user, room_id, Action.READ)
         return await store.get_config(conn, room.id)
 
 
@@ -80,8 +79,7 @@ async def do_put_bot(
 
 async def access_schedules(ctx: Context, user: User, room_id: str) -> list[Schedule]:
     async with ctx.db.read() as conn:
-        room, member = await access_room_as_member(conn, user, room_id)
-        check_can(room, member, Action.READ)
+        room, _member = await access_room_for(conn, user, room_id, Action.READ)
         return await store.schedules_of(conn, room.id)
 
 
@@ -128,8 +126,7 @@ async def do_delete_schedule(ctx: Context, user: User, room_id: str, schedule_id
 async def _access_for_change(
     conn: AsyncConnection, user: User, room_id: str
 ) -> tuple[Room, Member]:
-    room, member = await access_room_as_member(conn, user, room_id, for_update=True)
-    check_can(room, member, Action.EDIT_ROOM)
+    room, member = await access_room_for(conn, user, room_id, Action.EDIT_ROOM, for_update=True)
     if room.kind is not RoomKind.GROUP:
         raise Forbidden("The host bot works in group rooms only.", code="bot_group_only")
     return room, member

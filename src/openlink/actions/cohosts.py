@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from openlink.actions.context import Context
-from openlink.actions.moderation import check_active_target, check_moderator, do_audit
+from openlink.actions.moderation import check_active_target, do_audit
 from openlink.actions.stream import do_append_system
 from openlink.domain.accounts import User
 from openlink.domain.members import Member
 from openlink.domain.permissions import Action, Role, check_grant, check_rights
 from openlink.errors import Conflict, InvalidInput
+from openlink.queries.access import access_room_for
 from openlink.store import members as members_store
 
 
@@ -23,7 +24,9 @@ async def do_set_cohost(
     """
     granted = check_rights(rights)
     async with ctx.db.write() as tx:
-        room, host = await check_moderator(tx, user, room_id, Action.APPOINT_COHOST)
+        room, host = await access_room_for(
+            tx.conn, user, room_id, Action.APPOINT_COHOST, for_update=True
+        )
         check_grant(host.role, host.rights, granted)
         target = await check_active_target(tx, room, member_id)
         if target.role is Role.HOST:
@@ -54,7 +57,9 @@ async def do_set_cohost(
 async def do_remove_cohost(ctx: Context, user: User, room_id: str, member_id: str) -> Member:
     """Make a co-host a plain member again."""
     async with ctx.db.write() as tx:
-        room, host = await check_moderator(tx, user, room_id, Action.APPOINT_COHOST)
+        room, host = await access_room_for(
+            tx.conn, user, room_id, Action.APPOINT_COHOST, for_update=True
+        )
         target = await check_active_target(tx, room, member_id)
         if target.role is not Role.COHOST:
             raise Conflict("This member is not a co-host.", code="not_cohost")

@@ -13,7 +13,7 @@ from openlink.domain.ids import new_id
 from openlink.domain.permissions import Action, Role, can
 from openlink.domain.rooms import Room
 from openlink.errors import Conflict, NotFound
-from openlink.queries.access import access_room_as_member, check_can
+from openlink.queries.access import access_room_for
 from openlink.store import join_requests as store
 from openlink.store import members as members_store
 from openlink.store.db import Tx
@@ -60,8 +60,7 @@ async def list_requests(
     ctx: Context, user: User, room_id: str, *, after: str | None, limit: int
 ) -> list[dict[str, Any]]:
     async with ctx.db.read() as conn:
-        room, member = await access_room_as_member(conn, user, room_id)
-        check_can(room, member, Action.APPROVE_JOIN)
+        room, _member = await access_room_for(conn, user, room_id, Action.APPROVE_JOIN)
         return [
             request_view(r)
             for r in await store.list_pending(conn, room.id, after=after, limit=limit)
@@ -78,8 +77,9 @@ async def do_decide(
 
     now = ctx.now()
     async with ctx.db.write() as tx:
-        room, moderator = await access_room_as_member(tx.conn, user, room_id, for_update=True)
-        check_can(room, moderator, Action.APPROVE_JOIN)
+        room, moderator = await access_room_for(
+            tx.conn, user, room_id, Action.APPROVE_JOIN, for_update=True
+        )
         request = await store.get_request(tx.conn, room.id, request_id)
         if request is None or request.status != store.PENDING:
             raise NotFound("No such pending join request.", code="join_request_not_found")

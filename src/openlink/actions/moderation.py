@@ -24,20 +24,13 @@ from openlink.domain.moderation import check_ban_duration, check_reason, check_t
 from openlink.domain.permissions import Action
 from openlink.domain.rooms import Room
 from openlink.errors import Conflict, InvalidInput, NotFound
-from openlink.queries.access import access_room_as_member, check_can
+from openlink.queries.access import access_room_for
 from openlink.store import audit as audit_store
 from openlink.store import bans as bans_store
 from openlink.store import members as members_store
 from openlink.store import messages as messages_store
 from openlink.store import rooms as rooms_store
 from openlink.store.db import Tx
-
-
-async def check_moderator(tx: Tx, user: User, room_id: str, action: Action) -> tuple[Room, Member]:
-    """The room (locked until commit) and the caller's membership, if it allows ``action``."""
-    room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
-    check_can(room, member, action)
-    return room, member
 
 
 async def check_active_target(tx: Tx, room: Room, member_id: str) -> Member:
@@ -70,7 +63,9 @@ async def do_post_notice(
     body = message_rules.check_body(body, ctx.settings.max_message_chars)
     now = ctx.now()
     async with ctx.db.write() as tx:
-        room, member = await check_moderator(tx, user, room_id, Action.POST_NOTICE)
+        room, member = await access_room_for(
+            tx.conn, user, room_id, Action.POST_NOTICE, for_update=True
+        )
         notice = await do_append(
             ctx, tx, room.id, MessageKind.NOTICE, now, member_id=member.id, body=body
         )
@@ -87,7 +82,9 @@ async def do_post_notice(
 async def do_unpin_notice(ctx: Context, user: User, room_id: str) -> None:
     """Unpin the room's notice; nothing happens when none is pinned."""
     async with ctx.db.write() as tx:
-        room, member = await check_moderator(tx, user, room_id, Action.POST_NOTICE)
+        room, member = await access_room_for(
+            tx.conn, user, room_id, Action.POST_NOTICE, for_update=True
+        )
         if room.pinned_seq is None:
             return
         await rooms_store.update_room(tx.conn, room.id, pinned_seq=None)
@@ -118,7 +115,9 @@ async def do_set_hidden(
     """
     reason = check_reason(reason)
     async with ctx.db.write() as tx:
-        room, member = await check_moderator(tx, user, room_id, Action.HIDE_MESSAGE)
+        room, member = await access_room_for(
+            tx.conn, user, room_id, Action.HIDE_MESSAGE, for_update=True
+        )
         message = await check_hideable(tx, room, seq)
         if message.hidden == hidden:
             return message
@@ -166,7 +165,7 @@ async def do_kick(
     until = check_ban_duration(ban_s, now) if ban else None
     reason = check_reason(reason)
     async with ctx.db.write() as tx:
-        room, member = await check_moderator(tx, user, room_id, Action.KICK)
+        room, member = await access_room_for(tx.conn, user, room_id, Action.KICK, for_update=True)
         target = await check_active_target(tx, room, member_id)
         check_target(member, target)
         event = "banned" if ban else "kicked"
@@ -223,7 +222,7 @@ async def do_ban_former(
     until = check_ban_duration(ban_s, now)
     reason = check_reason(reason)
     async with ctx.db.write() as tx:
-        room, member = await check_moderator(tx, user, room_id, Action.KICK)
+        room, member = await access_room_for(tx.conn, user, room_id, Action.KICK, for_update=True)
         target = await members_store.get_member(tx.conn, room.id, member_id)
         if target is None:
             raise NotFound("No such member in this room.", code="member_not_found")
@@ -246,7 +245,7 @@ async def do_ban_former(
 
 async def do_unban(ctx: Context, user: User, room_id: str, member_id: str) -> None:
     async with ctx.db.write() as tx:
-        room, member = await check_moderator(tx, user, room_id, Action.KICK)
+        room, member = await access_room_for(tx.conn, user, room_id, Action.KICK, for_update=True)
         if not await bans_store.lift_ban(tx.conn, room.id, member_id):
             raise NotFound("No ban on this member id.", code="ban_not_found")
         await do_audit(ctx, tx, room, member, "unban", target_member=member_id)
@@ -263,7 +262,9 @@ async def do_timeout(
     now = ctx.now()
     until = now + timedelta(seconds=duration_s)
     async with ctx.db.write() as tx:
-        room, member = await check_moderator(tx, user, room_id, Action.TIMEOUT)
+        room, member = await access_room_for(
+            tx.conn, user, room_id, Action.TIMEOUT, for_update=True
+        )
         target = await check_active_target(tx, room, member_id)
         check_target(member, target)
         await members_store.update_member(tx.conn, target.id, timed_out_until=until)
@@ -286,7 +287,9 @@ async def do_lift_timeout(ctx: Context, user: User, room_id: str, member_id: str
     """End a member's time-out now; nothing happens when they have none running."""
     now = ctx.now()
     async with ctx.db.write() as tx:
-        room, member = await check_moderator(tx, user, room_id, Action.TIMEOUT)
+        room, member = await access_room_for(
+            tx.conn, user, room_id, Action.TIMEOUT, for_update=True
+        )
         target = await check_active_target(tx, room, member_id)
         check_target(member, target)
         running = target.timed_out(now)

@@ -13,7 +13,7 @@ from openlink.domain.messages import MessageKind
 from openlink.domain.permissions import Action
 from openlink.domain.reports import Reason, Report, ReportStatus, report_view
 from openlink.errors import InvalidInput, NotFound, RateLimited
-from openlink.queries.access import access_room_as_member, check_can
+from openlink.queries.access import access_room_for
 from openlink.ratelimit import Rate
 from openlink.store import audit as audit_store
 from openlink.store import members as members_store
@@ -50,8 +50,7 @@ async def do_report(
         )
     async with ctx.db.write() as tx:
         # The room row lock serializes reports per room, so a duplicate is always seen.
-        room, me = await access_room_as_member(tx.conn, user, room_id, for_update=True)
-        check_can(room, me, Action.REPORT)
+        room, me = await access_room_for(tx.conn, user, room_id, Action.REPORT, for_update=True)
         target = await _target(tx, room.id, member_id, seq)
         if target.user_id == user.id:
             raise InvalidInput("You cannot report yourself.", code="cannot_report_self")
@@ -110,8 +109,9 @@ async def do_resolve_report(
     """A room moderator closes a report; the outcome goes to the room's audit log."""
     outcome = rules.check_outcome(outcome)
     async with ctx.db.write() as tx:
-        room, me = await access_room_as_member(tx.conn, user, room_id, for_update=True)
-        check_can(room, me, Action.VIEW_MODERATION)
+        room, me = await access_room_for(
+            tx.conn, user, room_id, Action.VIEW_MODERATION, for_update=True
+        )
         report = await _report_in(tx, report_id, room.id)
         return await _resolve(ctx, tx, report, outcome, me.id)
 

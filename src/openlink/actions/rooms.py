@@ -27,7 +27,7 @@ from openlink.domain.rooms import (
 )
 from openlink.domain.text import check_no_controls, one_line
 from openlink.errors import Forbidden, InvalidInput, NotFound
-from openlink.queries.access import access_room_as_member, check_can
+from openlink.queries.access import access_room_as_member, access_room_for
 from openlink.store import accounts as accounts_store
 from openlink.store import members as members_store
 from openlink.store import rooms as store
@@ -232,8 +232,9 @@ async def do_update_room(ctx: Context, user: User, room_id: str, **changes: Any)
         values["code_hash"] = await hash_code(ctx, changes["code"])
     tags = changes.get("tags")
     async with ctx.db.write() as tx:
-        room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
-        check_can(room, member, Action.EDIT_ROOM)
+        room, member = await access_room_for(
+            tx.conn, user, room_id, Action.EDIT_ROOM, for_update=True
+        )
         if room.kind is RoomKind.DIRECT_LINK and "member_cap" in values:
             raise InvalidInput("A 1:1 link has no member cap.", code="invalid_member_cap")
         if values:
@@ -266,8 +267,9 @@ async def do_regenerate_link(
     ``options`` (expires_at, max_uses) apply to the new link, else the old ones carry over."""
     values = _link_options(ctx, options or {})
     async with ctx.db.write() as tx:
-        room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
-        check_can(room, member, Action.MANAGE_LINK)
+        room, _member = await access_room_for(
+            tx.conn, user, room_id, Action.MANAGE_LINK, for_update=True
+        )
         expired = room.link_expires_at is not None and room.link_expires_at <= ctx.now()
         if expired and "link_expires_at" not in values:
             values["link_expires_at"] = None  # a new link that is dead on arrival helps nobody
@@ -281,8 +283,9 @@ async def do_set_link_options(
     """Change the current link's expiry or use limit without changing the link."""
     values = _link_options(ctx, options)
     async with ctx.db.write() as tx:
-        room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
-        check_can(room, member, Action.MANAGE_LINK)
+        room, _member = await access_room_for(
+            tx.conn, user, room_id, Action.MANAGE_LINK, for_update=True
+        )
         if values:
             await store.update_room(tx.conn, room.id, **values)
         return await reload_room(tx.conn, room.id)
@@ -303,8 +306,9 @@ def _link_options(ctx: Context, options: dict[str, Any]) -> dict[str, Any]:
 async def do_transfer_host(ctx: Context, user: User, room_id: str, to_member_id: str) -> Member:
     now = ctx.now()
     async with ctx.db.write() as tx:
-        room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
-        check_can(room, member, Action.TRANSFER_HOST)
+        room, member = await access_room_for(
+            tx.conn, user, room_id, Action.TRANSFER_HOST, for_update=True
+        )
         target = await members_store.get_member(tx.conn, room.id, to_member_id)
         if target is None or not target.active:
             raise NotFound("No such member in this room.", code="member_not_found")

@@ -67,5 +67,15 @@ async def access_sender(
     return member, policy
 
 
+async def access_room_for(
+    conn: AsyncConnection, user: User, room_id: str, action: Action, *, for_update: bool = False
+) -> tuple[Room, Member]:
+    """The room and the user's membership in it, if the membership allows ``action``
+    (``for_update``: the room row stays locked until commit)."""
+    room, member = await access_room_as_member(conn, user, room_id, for_update=for_update)
+    check_can(room, member, action)
+    return room, member
+
+
 def check_can(room: Room, member: Member, action: Action) -> None:
     require(member.role, action, room.status, room.kind, member.rights)

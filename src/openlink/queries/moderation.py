@@ -10,7 +10,7 @@ from openlink.domain.accounts import User
 from openlink.domain.events import iso, message_view
 from openlink.domain.permissions import Action
 from openlink.errors import NotFound
-from openlink.queries.access import access_room_as_member, check_can
+from openlink.queries.access import access_room_for
 from openlink.store import audit as audit_store
 from openlink.store import bans as bans_store
 from openlink.store import messages as messages_store
@@ -21,8 +21,7 @@ AUDIT_MAX_PAGE = 100
 async def review_message(ctx: Context, user: User, room_id: str, seq: int) -> dict[str, Any]:
     """A message as it was written, hidden or not, for those who may hide messages."""
     async with ctx.db.read() as conn:
-        room, member = await access_room_as_member(conn, user, room_id)
-        check_can(room, member, Action.HIDE_MESSAGE)
+        room, _member = await access_room_for(conn, user, room_id, Action.HIDE_MESSAGE)
         message = await messages_store.get_message(conn, room.id, seq)
     if message is None:
         raise NotFound("No such message in this room.", code="message_not_found")
@@ -36,8 +35,7 @@ async def review_message(ctx: Context, user: User, room_id: str, seq: int) -> di
 async def bans(ctx: Context, user: User, room_id: str) -> list[dict[str, Any]]:
     """Active bans, newest first, by the member id and nickname the person had."""
     async with ctx.db.read() as conn:
-        room, member = await access_room_as_member(conn, user, room_id)
-        check_can(room, member, Action.KICK)
+        room, _member = await access_room_for(conn, user, room_id, Action.KICK)
         found = await bans_store.list_bans(conn, room.id, ctx.now())
     return [ban_view(b) for b in found]
 
@@ -59,8 +57,7 @@ async def audit_page(
 ) -> dict[str, Any]:
     """The room's audit log, newest first; ``next`` is the ``before`` of the older page."""
     async with ctx.db.read() as conn:
-        room, member = await access_room_as_member(conn, user, room_id)
-        check_can(room, member, Action.VIEW_MODERATION)
+        room, _member = await access_room_for(conn, user, room_id, Action.VIEW_MODERATION)
         rows = await audit_store.page(conn, room.id, before=before, limit=limit)
     entries = [
         {

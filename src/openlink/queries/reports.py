@@ -8,7 +8,7 @@ from openlink.actions.context import Context
 from openlink.domain.accounts import User, require_operator
 from openlink.domain.permissions import Action
 from openlink.domain.reports import ReportStatus, report_view
-from openlink.queries.access import access_room_as_member, check_can
+from openlink.queries.access import access_room_for
 from openlink.store import reports as store
 
 
@@ -16,8 +16,7 @@ async def room_reports(
     ctx: Context, user: User, room_id: str, *, status: ReportStatus | None, limit: int
 ) -> list[dict[str, Any]]:
     async with ctx.db.read() as conn:
-        room, me = await access_room_as_member(conn, user, room_id)
-        check_can(room, me, Action.VIEW_MODERATION)
+        room, _me = await access_room_for(conn, user, room_id, Action.VIEW_MODERATION)
         found = await store.list_reports(conn, room_id=room.id, status=status, limit=limit)
     return [report_view(r) for r in found]
 
