@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openlink.actions.audit import do_audit
 from openlink.actions.context import Context
 from openlink.actions.stream import do_append_system
 from openlink.domain import automod as rules
@@ -53,16 +54,8 @@ def _max_patterns(ctx: Context, kind: RuleKind) -> int:
     return s.automod_max_keywords if kind is RuleKind.KEYWORD else s.automod_max_regexes
 
 
-async def _audit(tx: Tx, actor: Member, action: str, rule: Rule) -> None:
-    entry = AuditEntry(
-        room_id=rule.room_id,
-        actor_kind=ActorKind.MEMBER,
-        actor=actor.id,
-        action=action,
-        created_at=rule.updated_at,
-        details={"rule_id": rule.id, "rule": rule.name},
-    )
-    await audit_store.append(tx.conn, entry)
+def _rule_details(rule: Rule) -> dict[str, Any]:
+    return {"rule_id": rule.id, "rule": rule.name}
 
 
 async def access_rules(ctx: Context, user: User, room_id: str) -> list[Rule]:
@@ -113,7 +106,7 @@ async def do_create_rule(
         await store.insert_rule(tx.conn, rule)
         await store.bump_rev(tx.conn, room.id)
         tx.after_commit(lambda: _warm(ctx, room.id))
-        await _audit(tx, member, "automod_rule_create", rule)
+        await do_audit(ctx, tx, room, member, "automod_rule_create", details=_rule_details(rule))
     return rule
 
 
@@ -160,7 +153,7 @@ async def do_update_rule(
         await store.update_rule(tx.conn, rule)
         await store.bump_rev(tx.conn, room.id)
         tx.after_commit(lambda: _warm(ctx, room.id))
-        await _audit(tx, member, "automod_rule_update", rule)
+        await do_audit(ctx, tx, room, member, "automod_rule_update", details=_rule_details(rule))
     return rule
 
 
@@ -175,7 +168,7 @@ async def do_delete_rule(ctx: Context, user: User, room_id: str, rule_id: str) -
         await store.delete_rule(tx.conn, rule.id)
         await store.bump_rev(tx.conn, room.id)
         tx.after_commit(lambda: _warm(ctx, room.id))
-        await _audit(tx, member, "automod_rule_delete", rule)
+        await do_audit(ctx, tx, room, member, "automod_rule_delete", details=_rule_details(rule))
 
 
 # --- the send path ----------------------------------------------------------------------

@@ -11,18 +11,16 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openlink.actions.audit import do_audit
 from openlink.actions.context import Context
 from openlink.actions.stream import do_append
 from openlink.domain import bot as rules
 from openlink.domain.accounts import User
-from openlink.domain.audit import ActorKind, AuditEntry
 from openlink.domain.bot import BotConfig, Schedule
 from openlink.domain.ids import new_id
 from openlink.domain.members import Member
@@ -32,7 +30,6 @@ from openlink.domain.rooms import Room, RoomKind, RoomStatus
 from openlink.errors import Conflict, Forbidden, NotFound
 from openlink.queries.access import access_room_for
 from openlink.ratelimit import Rate
-from openlink.store import audit as audit_store
 from openlink.store import bot as store
 from openlink.store import rooms as rooms_store
 from openlink.store.db import Tx
@@ -73,7 +70,7 @@ async def do_put_bot(
         await store.put_config(tx.conn, room.id, text, checked, now)
         await store.bump_rev(tx.conn, room.id)
         details = {"welcome": text is not None, "answers": len(checked)}
-        await _audit(tx, room.id, member, "bot_updated", now, details)
+        await do_audit(ctx, tx, room, member, "bot_updated", details=details)
         return await store.get_config(tx.conn, room.id)
 
 
@@ -108,19 +105,18 @@ async def do_add_schedule(
         await store.insert_schedule(tx.conn, schedule)
         await store.bump_rev(tx.conn, room.id)
         details = {"schedule": schedule.id, "interval_s": interval}
-        await _audit(tx, room.id, member, "bot_schedule_added", now, details)
+        await do_audit(ctx, tx, room, member, "bot_schedule_added", details=details)
         return schedule
 
 
 async def do_delete_schedule(ctx: Context, user: User, room_id: str, schedule_id: str) -> None:
-    now = ctx.now()
     async with ctx.db.write() as tx:
         room, member = await _access_for_change(tx.conn, user, room_id)
         if not await store.delete_schedule(tx.conn, room.id, schedule_id):
             raise NotFound("No such scheduled notice in this room.", code="schedule_not_found")
         await store.bump_rev(tx.conn, room.id)
         details = {"schedule": schedule_id}
-        await _audit(tx, room.id, member, "bot_schedule_deleted", now, details)
+        await do_audit(ctx, tx, room, member, "bot_schedule_deleted", details=details)
 
 
 async def _access_for_change(
@@ -130,15 +126,6 @@ async def _access_for_change(
     if room.kind is not RoomKind.GROUP:
         raise Forbidden("The host bot works in group rooms only.", code="bot_group_only")
     return room, member
-
-
-async def _audit(
-    tx: Tx, room_id: str, member: Member, action: str, now: datetime, details: Mapping[str, Any]
-) -> None:
-    entry = AuditEntry(
-        room_id, ActorKind.MEMBER, action, now, actor=member.id, details=dict(details)
-    )
-    await audit_store.append(tx.conn, entry)
 
 
 # -- what the bot says ---------------------------------------------------------------

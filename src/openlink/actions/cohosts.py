@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from openlink.actions.audit import do_audit
 from openlink.actions.context import Context
-from openlink.actions.moderation import check_active_target, do_audit
+from openlink.actions.moderation import check_active_target
 from openlink.actions.stream import do_append_system
 from openlink.domain.accounts import User
 from openlink.domain.members import Member

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from openlink.actions.audit import do_audit
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message, notify_user
 from openlink.actions.stream import do_append, do_append_system
 from openlink.domain import governance
 from openlink.domain import messages as message_rules
 from openlink.domain.accounts import User
-from openlink.domain.audit import ActorKind, AuditEntry
 from openlink.domain.events import iso
 from openlink.domain.members import Member
 from openlink.domain.messages import Message, MessageKind
@@ -25,7 +25,6 @@ from openlink.domain.permissions import Action
 from openlink.domain.rooms import Room
 from openlink.errors import Conflict, InvalidInput, NotFound
 from openlink.queries.access import access_room_for
-from openlink.store import audit as audit_store
 from openlink.store import bans as bans_store
 from openlink.store import members as members_store
 from openlink.store import messages as messages_store
@@ -38,20 +37,6 @@ async def check_active_target(tx: Tx, room: Room, member_id: str) -> Member:
     if target is None or not target.active:
         raise NotFound("No such member in this room.", code="member_not_found")
     return target
-
-
-async def do_audit(
-    ctx: Context, tx: Tx, room: Room, actor: Member, action: str, **fields: Any
-) -> None:
-    entry = AuditEntry(
-        room_id=room.id,
-        actor_kind=ActorKind.MEMBER,
-        actor=actor.id,
-        action=action,
-        created_at=ctx.now(),
-        **fields,
-    )
-    await audit_store.append(tx.conn, entry)
 
 
 # -- notices ---------------------------------------------------------------------------
