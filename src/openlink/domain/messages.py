@@ -57,6 +57,8 @@ class Message:
     hidden_by: str | None = None
     #: It has links and its sender had written nothing in the room before.
     link_warning: bool = False
+    #: The detected language (primary subtag); None when nothing in the body says.
+    lang: str | None = None
 
     @property
     def deleted(self) -> bool:

@@ -34,6 +34,7 @@ def _message(row: Any) -> Message:
         hidden_at=row.hidden_at,
         hidden_by=row.hidden_by,
         link_warning=row.link_warning,
+        lang=row.lang,
     )
 
 
@@ -55,6 +56,7 @@ async def insert_message(conn: AsyncConnection, m: Message) -> None:
             hidden_at=m.hidden_at,
             hidden_by=m.hidden_by,
             link_warning=m.link_warning,
+            lang=m.lang,
         )
     )
 

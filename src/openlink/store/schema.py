@@ -133,6 +133,10 @@ rooms = Table(
     Column("language", String(35)),
     #: Whether people who have not joined may read the room's recent messages.
     Column("preview_enabled", Boolean, nullable=False, server_default=text("true")),
+    # Translation (docs/translation.md).
+    Column("translation_enabled", Boolean, nullable=False, server_default=text("true")),
+    #: Bumped on every glossary change: the cache key for each node's copy.
+    Column("glossary_rev", Integer, nullable=False, server_default=text("0")),
     Index("ix_rooms_parent_id", "parent_id"),
 )
 
@@ -204,6 +208,8 @@ messages = Table(
     Column("hidden_by", String(24)),
     #: The message has links and its sender had no earlier message in the room.
     Column("link_warning", Boolean, nullable=False, server_default=text("false")),
+    #: The detected language (primary subtag), when anything in the body says.
+    Column("lang", String(12)),
     UniqueConstraint("room_id", "rev"),
     UniqueConstraint("room_id", "member_id", "client_id"),
 )
@@ -434,4 +440,29 @@ room_grams = Table(
     Column("gram", String(2), primary_key=True),
     Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_room_grams_room_id", "room_id"),
+)
+
+
+message_translations = Table(
+    "message_translations",
+    metadata,
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("lang", String(12), primary_key=True),
+    #: The message's rev this translates: an edit makes it stale (and it is deleted).
+    Column("rev", BigInteger, nullable=False),
+    Column("source_lang", String(12), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("engine", String(32), nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+)
+
+room_glossary = Table(
+    "room_glossary",
+    metadata,
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("term", String(100), nullable=False),
+    #: Target language -> fixed rendering; absent languages keep the term as it is.
+    Column("translations", JSON, nullable=False),
 )

