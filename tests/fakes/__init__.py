@@ -1,0 +1,12 @@
+"""Fakes of the outside services the server talks to: real servers on 127.0.0.1 that
+tests can read and steer, in place of mocks."""
+
+from tests.fakes.openai_server import (
+    HANG,
+    FakeOpenAIServer,
+    Recorded,
+    default_respond,
+    fake_openai_server,
+)
+
+__all__ = ["HANG", "FakeOpenAIServer", "Recorded", "default_respond", "fake_openai_server"]
