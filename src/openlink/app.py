@@ -14,12 +14,13 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from openlink import __version__, broker, embed, ratelimit
+from openlink import __version__, broker, embed, ratelimit, translate
 from openlink.actions.activity import do_prune_activity
 from openlink.actions.bot import BotScheduler
 from openlink.actions.context import Context
 from openlink.actions.indexing import Indexer
 from openlink.actions.interests import do_seed_interests
+from openlink.actions.translation import Translations
 from openlink.config import Settings
 from openlink.domain.discovery import hour_bucket
 from openlink.embed.vectors import SearchIndex
@@ -35,6 +36,7 @@ from openlink.http import (
     reports,
     rooms,
     search,
+    translation,
 )
 from openlink.http.errors import error_response
 from openlink.http.security import SecurityHeaders, cors_options
@@ -42,6 +44,7 @@ from openlink.realtime.gateway import websocket_endpoint
 from openlink.realtime.hub import Hub
 from openlink.store.db import Database
 from openlink.store.migrate import upgrade_async
+from openlink.translate.pool import TranslationPool
 
 log = logging.getLogger("openlink")
 MAX_BODY_BYTES = 1 << 20
@@ -61,6 +64,14 @@ def build_context(settings: Settings) -> Context:
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         ),
         search=SearchIndex.create(embed.create(settings.embedder)),
+        translation=Translations(
+            TranslationPool(
+                translate.create(settings),
+                queue_max=settings.translate_queue_max,
+                threads=settings.translate_threads,
+                worker_nice=settings.translate_worker_nice,
+            )
+        ),
     )
 
 
@@ -80,17 +91,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         await hub.start()
         await bot_scheduler.start()
         await indexer.start()
+        assert ctx.translation is not None
+        await ctx.translation.start()
         log.info(
-            "openlink %s: database=%s broker=%s limits=%s embedder=%s",
+            "openlink %s: database=%s broker=%s limits=%s embedder=%s translator=%s (%d pairs)",
             __version__,
             ctx.db.engine.url.render_as_string(hide_password=True),
             ctx.broker.name,
             ctx.limiter.name,
             indexer.index.embedder.model_id,
+            ctx.translation.engine,
+            len(ctx.translation.pool.pairs()),
         )
         try:
             yield
         finally:
+            await ctx.translation.stop()
             await indexer.stop()
             await bot_scheduler.stop()
             await hub.stop()
@@ -122,6 +138,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         discovery,
         search,
         partners,
+        translation,
     ):
         app.include_router(module.router)
 

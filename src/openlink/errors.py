@@ -72,3 +72,11 @@ class RateLimited(OpenLinkError):
     def __init__(self, message: str, *, retry_after_s: float, code: str | None = None) -> None:
         super().__init__(message, code=code, retry_after_s=round(max(retry_after_s, 0.0), 3))
         self.retry_after_s = max(retry_after_s, 0.0)
+
+
+class UpstreamFailed(OpenLinkError):
+    """A backend the server depends on (a translation engine) failed this request. The
+    request itself was fine; trying again later may work."""
+
+    status = 502
+    code = "upstream_failed"

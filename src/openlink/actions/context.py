@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 
 from openlink.broker.base import Broker
 from openlink.config import Settings
 from openlink.embed.vectors import SearchIndex
+from openlink.presence import MemoryPresence, Presence
 from openlink.ratelimit import RateLimiter
 from openlink.store.db import Database
+
+if TYPE_CHECKING:
+    from openlink.actions.translation import Translations
 
 
 def utcnow() -> datetime:
@@ -27,6 +32,10 @@ class Context:
     passwords: PasswordHasher = field(default_factory=PasswordHasher)
     #: Room search's embedder, vectors and indexing queue (None: no indexing at all).
     search: SearchIndex | None = None
+    #: Which languages each room's connected readers read.
+    presence: Presence = field(default_factory=MemoryPresence)
+    #: Detection and translation (None: neither, as in some tests and tools).
+    translation: Translations | None = None
 
     @staticmethod
     def now() -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openlink.actions import activity, automod, bot, flow
+from openlink.actions import activity, automod, bot, flow, translation
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain import messages as rules
@@ -86,6 +86,7 @@ async def do_send_message(
                 client_id=client_id,
                 link_warning=has_link(body)
                 and not await store.has_posted(tx.conn, room_id, member.id),
+                lang=translation.detect_language(ctx, body, user.language, policy.language),
             )
             if verdict is not None:
                 message.hidden_at, message.hidden_by = now, "automod"
@@ -94,6 +95,13 @@ async def do_send_message(
                 await automod.on_hidden(ctx, tx, message, verdict)
             await activity.note_activity(ctx, tx, room_id, member.id, "post", now)
             tx.after_commit(lambda: notify_message(ctx, message, "new"))
+            translation.translate_after_commit(
+                ctx,
+                tx,
+                message,
+                enabled=policy.translation_enabled,
+                glossary_rev=policy.glossary_rev,
+            )
     except _AlreadySent as dup:
         return Sent(dup.message, created=False)
     except _Blocked as blocked:
@@ -138,10 +146,12 @@ async def do_edit_message(ctx: Context, user: User, room_id: str, seq: int, body
         if message.body == body:
             return message
         rev = await rooms_store.next_seq(tx.conn, room_id)
+        lang = translation.detect_language(ctx, body, user.language)
         edited = await store.update_message(
-            tx.conn, room_id, seq, body=body, rev=rev, edited_at=ctx.now()
+            tx.conn, room_id, seq, body=body, rev=rev, edited_at=ctx.now(), lang=lang
         )
         tx.after_commit(lambda: notify_message(ctx, edited, "edited"))
+        await translation.on_change(ctx, tx, edited)
         return edited
 
 
@@ -164,6 +174,7 @@ async def do_delete_message(ctx: Context, user: User, room_id: str, seq: int) ->
             deleted_at=ctx.now(),
         )
         tx.after_commit(lambda: notify_message(ctx, deleted, "deleted"))
+        await translation.on_change(ctx, tx, deleted)
         return deleted
 
 

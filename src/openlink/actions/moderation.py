@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from openlink.actions import translation
 from openlink.actions.audit import do_audit
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message, notify_user
@@ -129,6 +130,7 @@ async def do_set_hidden(
             details=details,
         )
         tx.after_commit(lambda: notify_message(ctx, updated, change))
+        await translation.on_change(ctx, tx, updated)
         return updated
 
 

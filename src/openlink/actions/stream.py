@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from openlink.actions import translation
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain.messages import Message, MessageKind
@@ -29,6 +30,10 @@ async def do_append(
     """Write a message the server composes (system, notice, bot) and publish it after
     commit. Members' own messages go through ``messages.do_send_message``."""
     seq = await rooms_store.next_seq(tx.conn, room_id)
+    lang: str | None = None
+    if body is not None and kind in translation.TRANSLATABLE and ctx.translation is not None:
+        enabled, glossary_rev = await rooms_store.translation_settings(tx.conn, room_id)
+        lang = translation.detect_language(ctx, body, await rooms_store.language(tx.conn, room_id))
     message = Message(
         room_id=room_id,
         seq=seq,
@@ -40,9 +45,14 @@ async def do_append(
         system=system,
         reply_to=reply_to,
         mentions=mentions or [],
+        lang=lang,
     )
     await store.insert_message(tx.conn, message)
     tx.after_commit(lambda: notify_message(ctx, message, "new"))
+    if lang is not None:
+        translation.translate_after_commit(
+            ctx, tx, message, enabled=enabled, glossary_rev=glossary_rev
+        )
     return message
 
 

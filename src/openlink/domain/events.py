@@ -64,6 +64,7 @@ def room_view(r: Room) -> dict[str, Any]:
         "pinned_seq": r.pinned_seq,
         "language": r.language,
         "preview_enabled": r.preview_enabled,
+        "translation_enabled": r.translation_enabled,
     }
 
 

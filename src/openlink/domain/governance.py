@@ -39,6 +39,11 @@ class RoomPolicy:
     probation_s: int = 0
     automod_rev: int = 0
     bot_rev: int = 0
+    #: Translation (docs/translation.md): on or off, the glossary's cache key, and the
+    #: room's main language (a prior for detecting very short lines).
+    translation_enabled: bool = True
+    glossary_rev: int = 0
+    language: str | None = None
 
 
 def has_link(text: str) -> bool:

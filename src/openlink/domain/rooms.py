@@ -122,6 +122,8 @@ class Room:
     bot_rev: int = 0
     language: str | None = None
     preview_enabled: bool = True
+    translation_enabled: bool = True
+    glossary_rev: int = 0
 
     @property
     def is_full(self) -> bool:

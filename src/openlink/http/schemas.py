@@ -77,6 +77,8 @@ class RoomRules(Body):
     language: str | None = Field(None, max_length=35)
     #: Whether people who have not joined may read recent messages (public rooms).
     preview_enabled: bool | None = None
+    #: Automatic translation of this room's messages (on by default).
+    translation_enabled: bool | None = None
 
 
 class RoomCreate(RoomRules):

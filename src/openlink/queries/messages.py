@@ -6,12 +6,14 @@ from typing import Any
 
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
-from openlink.domain.events import message_view
+from openlink.domain.events import message_view, translation_event
+from openlink.domain.languages import base_language
 from openlink.domain.messages import Message
 from openlink.errors import InvalidInput
 from openlink.queries.access import access_room_as_member
 from openlink.store import messages as store
 from openlink.store import rooms as rooms_store
+from openlink.store import translations as translations_store
 
 MAX_PAGE = 200
 
@@ -37,11 +39,21 @@ async def history(
         more = len(page) > limit
         page = page[:limit] if after is not None else page[-limit:]
         mine = await store.my_reactions(conn, room.id, member.id, [m.seq for m in page])
+        reading = base_language(user.language)
+        translated = await translations_store.for_messages(
+            conn,
+            room.id,
+            reading or "",
+            [(m.seq, m.rev) for m in page if m.lang is not None and m.lang != reading],
+        )
     views = []
     for m in page:
         view = message_view(m)
         if m.seq in mine:
             view["my_reactions"] = sorted(mine[m.seq])
+        if m.seq in translated and not (m.hidden or m.deleted):
+            t = translated[m.seq]
+            view["translation"] = {"lang": t.lang, "body": t.body}
         views.append(view)
     return {
         "messages": views,
@@ -58,6 +70,22 @@ async def changes_since(
     have already established membership)."""
     async with ctx.db.read() as conn:
         return await store.changed_since(conn, room_id, rev, upto=upto, limit=limit)
+
+
+async def translations_for(
+    ctx: Context, room_id: str, lang: str, rows: list[Message]
+) -> list[dict[str, Any]]:
+    """For the hub's catch-up: the stored ``message.translated`` events of ``rows`` in
+    ``lang`` (current revs only), to send right after them."""
+    wanted = [(m.seq, m.rev) for m in rows if m.lang is not None and m.lang != lang]
+    if not wanted:
+        return []
+    async with ctx.db.read() as conn:
+        found = await translations_store.for_messages(conn, room_id, lang, wanted)
+    return [
+        translation_event(t.room_id, t.seq, t.rev, t.source_lang, t.lang, t.body)
+        for t in sorted(found.values(), key=lambda t: t.seq)
+    ]
 
 
 async def last_seq(ctx: Context, room_id: str) -> int:

@@ -34,6 +34,7 @@ class Conn:
         "_closer",
         "closed",
         "held_user_events",
+        "language",
         "ready",
         "rooms",
         "sizes",
@@ -51,6 +52,8 @@ class Conn:
         self.rooms: dict[str, str] = {}  # room id -> this account's member id there
         self.sizes: dict[str, int] = {}  # room id -> member count when last seen
         self.typing_at: dict[str, float] = {}
+        #: The account's reading language (primary subtag): which translations it gets.
+        self.language: str | None = None
         self.closed = False
         self._closer = closer
 

@@ -20,6 +20,7 @@ from openlink.actions import accounts, messages
 from openlink.actions.notify import notify_room_ephemeral
 from openlink.domain.accounts import User
 from openlink.domain.ids import hash_token
+from openlink.domain.languages import base_language
 from openlink.errors import OpenLinkError
 from openlink.queries.access import room_not_found
 from openlink.realtime.conn import (
@@ -59,6 +60,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         await ws.close(CLOSE_AUTH, exc.code)
         return
     conn, writer = _make_conn(ws, hub, user, hash_token(hello.token))
+    conn.language = base_language(user.language)
     await hub.connect(conn)
     try:
         rooms = await _ready(hub, conn, user)

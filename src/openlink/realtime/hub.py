@@ -57,6 +57,8 @@ class Feed:
         "_batch",
         "_fill_task",
         "_hub",
+        "_linger",
+        "_translated",
         "joining",
         "last_rev",
         "live",
@@ -76,6 +78,10 @@ class Feed:
         self.pending: dict[int, bytes] = {}
         self._fill_task: asyncio.Task[None] | None = None
         self._batch: list[Frame] = []
+        #: Translations waiting to go out, by language: they leave with the next batch
+        #: of originals, or after a short linger, so they rarely cost a write of their own.
+        self._translated: dict[str, list[Frame]] = {}
+        self._linger: asyncio.TimerHandle | None = None
         self.presence_dirty = False
 
     @property
@@ -152,6 +158,9 @@ class Feed:
 
     def flush(self) -> None:
         batch, self._batch = self._batch, []
+        if self._translated:
+            self._flush_with_translations(batch)
+            return
         if not batch:
             return
         if len(batch) == 1:
@@ -161,6 +170,33 @@ class Feed:
         wire = b"".join(f.wire for f in batch)
         for conn in self.live:
             conn.send_batch(batch, wire)
+
+    def on_translation(self, language: str, frame: Frame) -> None:
+        """A translation for the readers of ``language``: queued to leave with the next
+        batch, each reader getting originals and its own language's translations in one
+        write."""
+        if not self.live:
+            return
+        self._translated.setdefault(language, []).append(frame)
+        if self._linger is None:
+            linger = self._hub.ctx.settings.translate_linger_s
+            self._linger = asyncio.get_running_loop().call_later(linger, self.flush)
+
+    def _flush_with_translations(self, batch: list[Frame]) -> None:
+        translated, self._translated = self._translated, {}
+        if self._linger is not None:
+            self._linger.cancel()
+            self._linger = None
+        common = b"".join(f.wire for f in batch)
+        per_language = {
+            lang: (batch + frames, common + b"".join(f.wire for f in frames))
+            for lang, frames in translated.items()
+        }
+        plain = (batch, common)
+        for conn in self.live:
+            frames, wire = per_language.get(conn.language or "", plain)
+            if frames:
+                conn.send_batch(frames, wire)
 
     def _deliver_joining(self, rev: int, frame: Frame) -> None:
         for conn, j in list(self.joining.items()):
@@ -204,6 +240,8 @@ class Feed:
 
     def add(self, conn: Conn) -> None:
         self.joining[conn] = _Joining()
+        if conn.language:
+            self._hub.ctx.presence.reader_joined(self.room_id, conn.language)
         self.users[conn.user_id] += 1
         if self.users[conn.user_id] == 1:
             self.presence_dirty = True
@@ -212,6 +250,8 @@ class Feed:
         was_live = conn in self.live
         self.live.pop(conn, None)
         if was_live or self.joining.pop(conn, None) is not None:
+            if conn.language:
+                self._hub.ctx.presence.reader_left(self.room_id, conn.language)
             self.users[conn.user_id] -= 1
             if self.users[conn.user_id] <= 0:
                 del self.users[conn.user_id]
@@ -220,6 +260,8 @@ class Feed:
     def stop(self) -> None:
         if self._fill_task is not None:
             self._fill_task.cancel()
+        if self._linger is not None:
+            self._linger.cancel()
 
 
 class Hub:
@@ -264,8 +306,11 @@ class Hub:
             feed = self.feeds.get(key)
             if feed is None:
                 return
-            if event.get("type") == "message":
+            event_type = event.get("type")
+            if event_type == "message":
                 feed.on_durable(int(event["message"]["rev"]), data)
+            elif event_type == "message.translated":
+                feed.on_translation(str(event["lang"]), Frame(data))
             else:
                 feed.broadcast(Frame(data))
         elif kind == "user":
@@ -357,6 +402,11 @@ class Hub:
                 rows = await stream.changes_since(self.ctx, room_id, pos, limit=page)
                 for m in rows:
                     conn.send(Frame.of(replay_event(m)))
+                if conn.language and rows:
+                    for event in await stream.translations_for(
+                        self.ctx, room_id, conn.language, rows
+                    ):
+                        conn.send(Frame.of(event))
                 if rows:
                     pos = rows[-1].rev
                 if len(rows) < page:

@@ -137,6 +137,9 @@ async def sender(
                 rooms.c.probation_s,
                 rooms.c.automod_rev,
                 rooms.c.bot_rev,
+                rooms.c.translation_enabled,
+                rooms.c.glossary_rev,
+                rooms.c.language.label("room_language"),
             )
             .join(rooms, rooms.c.id == members.c.room_id)
             .where(
@@ -155,6 +158,9 @@ async def sender(
         probation_s=row.probation_s,
         automod_rev=row.automod_rev,
         bot_rev=row.bot_rev,
+        translation_enabled=row.translation_enabled,
+        glossary_rev=row.glossary_rev,
+        language=row.room_language,
     )
     return _member(row), policy
 

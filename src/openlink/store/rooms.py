@@ -52,6 +52,8 @@ def _room(row: Any, tags: list[Tag]) -> Room:
         bot_rev=row.bot_rev,
         language=row.language,
         preview_enabled=row.preview_enabled,
+        translation_enabled=row.translation_enabled,
+        glossary_rev=row.glossary_rev,
     )
 
 
@@ -185,6 +187,18 @@ async def last_seq(conn: AsyncConnection, room_id: str) -> int:
     """The room's current last seq, without taking a new one."""
     q = select(rooms.c.last_seq).where(rooms.c.id == room_id)
     return int((await conn.execute(q)).scalar_one())
+
+
+async def language(conn: AsyncConnection, room_id: str) -> str | None:
+    q = select(rooms.c.language).where(rooms.c.id == room_id)
+    return (await conn.execute(q)).scalar_one_or_none()
+
+
+async def translation_settings(conn: AsyncConnection, room_id: str) -> tuple[bool, int]:
+    """Whether the room translates, and its glossary's rev."""
+    q = select(rooms.c.translation_enabled, rooms.c.glossary_rev).where(rooms.c.id == room_id)
+    row = (await conn.execute(q)).one()
+    return bool(row.translation_enabled), int(row.glossary_rev)
 
 
 async def count_link_use(conn: AsyncConnection, room_id: str) -> None:

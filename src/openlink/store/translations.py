@@ -33,7 +33,9 @@ def _row(r: Any) -> StoredTranslation:
     )
 
 
-async def save(conn: AsyncConnection, rows: Sequence[StoredTranslation]) -> list[StoredTranslation]:
+async def save(
+    conn: AsyncConnection, rows: Sequence[StoredTranslation], *, is_sqlite: bool
+) -> list[StoredTranslation]:
     """Store translations that are still current: the message exists at that rev. One
     that lost a race to an edit, a delete or a hide is dropped. Returns those stored."""
     if not rows:
@@ -50,7 +52,9 @@ async def save(conn: AsyncConnection, rows: Sequence[StoredTranslation]) -> list
     fresh = [t for t in rows if revs.get((t.room_id, t.seq)) == t.rev]
     if fresh:
         await conn.execute(
-            _insert(conn).on_conflict_do_nothing(),
+            (sqlite if is_sqlite else postgresql)
+            .insert(message_translations)
+            .on_conflict_do_nothing(),
             [
                 {
                     "room_id": t.room_id,
@@ -66,11 +70,6 @@ async def save(conn: AsyncConnection, rows: Sequence[StoredTranslation]) -> list
             ],
         )
     return fresh
-
-
-def _insert(conn: AsyncConnection) -> Any:
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    return dialect.insert(message_translations)
 
 
 async def for_messages(

@@ -40,9 +40,13 @@ class PairTranslator(Protocol):
 
 
 class Engine(Protocol):
-    #: The name in ``OPENLINK_TRANSLATOR`` and in the API (``fxtranslate``, ``openai``...).
-    name: str
-    execution: Execution
+    @property
+    def name(self) -> str:
+        """The name in ``OPENLINK_TRANSLATOR`` and in the API (``fxtranslate``...)."""
+        ...
+
+    @property
+    def execution(self) -> Execution: ...
 
     def pairs(self) -> frozenset[Pair]:
         """The direct (source, target) pairs this engine has. Cheap: no model is loaded."""

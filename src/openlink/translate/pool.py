@@ -23,7 +23,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from openlink.domain.glossary import Glossary
+from openlink.domain.glossary import Glossary, GlossaryEntry, protect, restore
 from openlink.translate.base import Engine, EngineError, Pair, PairTranslator
 
 log = logging.getLogger("openlink.translate")
@@ -40,7 +40,9 @@ class Unreachable(Exception):
 
 # -- inside a worker ---------------------------------------------------------------------
 
-_loaded: dict[Pair, PairTranslator] = {}
+#: Keyed by engine too: thread engines share the server's process, where one engine's
+#: translator must never answer for another's (tests run several).
+_loaded: dict[tuple[Engine, Pair], PairTranslator] = {}
 _load_lock = threading.Lock()
 
 
@@ -51,13 +53,14 @@ def _lower_priority(nice: int) -> None:
 
 
 def _worker_call(engine: Engine, pair: Pair, text: str, glossary: Glossary) -> str:
-    translator = _loaded.get(pair)
+    key = (engine, pair)
+    translator = _loaded.get(key)
     if translator is None:
         with _load_lock:
-            translator = _loaded.get(pair)
+            translator = _loaded.get(key)
             if translator is None:
                 translator = engine.open(*pair)
-                _loaded[pair] = translator
+                _loaded[key] = translator
     return translator.translate(text, glossary)
 
 
@@ -125,14 +128,17 @@ class TranslationPool:
             raise Shed(f"translation queue for {source}-{target} is full")
         for leg in legs:
             self._inflight[leg] += 1
+        used: list[GlossaryEntry] = []
+        if len(legs) > 1:
+            # Through English, the glossary terms travel as placeholders across both legs
+            # and come back as the final target's rendering (not English's).
+            text, used = protect(text, glossary)
+            glossary = Glossary()
         try:
-            for i, leg in enumerate(legs):
-                # Glossary terms go through the first leg as placeholders and come back as
-                # the final target's rendering, so only the last leg restores them.
+            for leg in legs:
                 text = await self._call(leg, text, glossary)
                 self.stats["calls"] += 1
-                if i == 0 and len(legs) == 2:
-                    glossary = Glossary()
+            text = restore(text, used, target)
         except EngineError:
             self.stats["failures"] += 1
             raise
@@ -182,3 +188,6 @@ class TranslationPool:
         if self._shared is not None:
             self._shared.shutdown(wait=False, cancel_futures=True)
             self._shared = None
+            with _load_lock:
+                for key in [k for k in _loaded if k[0] == self.engine]:
+                    del _loaded[key]
