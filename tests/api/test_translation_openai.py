@@ -1,0 +1,85 @@
+"""Translation through an OpenAI-compatible endpoint (a fake one on loopback, started by
+the test): three readers of three languages, one request per language, the room's
+glossary in the prompt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import Server
+from tests.factories import auth, expect, join, make_room, make_user, open_socket
+from tests.fakes import FakeOpenAIServer, fake_openai_server
+
+
+@pytest.fixture(autouse=True)
+def llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
+    with fake_openai_server() as fake:
+        monkeypatch.setenv("OPENLINK_TRANSLATOR", "openai")
+        monkeypatch.setenv("OPENLINK_OPENAI_URL", fake.url)
+        monkeypatch.setenv("OPENLINK_OPENAI_MODEL", "local-model")
+        monkeypatch.setenv("OPENLINK_OPENAI_LANGUAGES", '["en", "ko", "ja"]')
+        yield fake
+
+
+async def test_each_language_is_asked_for_once_with_the_glossary(
+    server: Server, client: httpx.AsyncClient, llm: FakeOpenAIServer
+) -> None:
+    _en, en_token = await make_user(client, language="en")
+    created = await make_room(client, en_token)
+    room_id, link = created["room"]["id"], created["room"]["link"]
+    expect(
+        await client.put(
+            f"/api/rooms/{room_id}/glossary",
+            json={"terms": [{"term": "Jinwoo", "translations": {"ko": "진우"}}]},
+            headers=auth(en_token),
+        ),
+        200,
+    )
+    readers = {}
+    for lang in ["ko", "ko", "ja", "ja", "en"]:
+        _u, token = await make_user(client, language=lang)
+        await join(client, token, link)
+        readers.setdefault(lang, []).append(await open_socket(server.ws_url, token))
+    sender = await open_socket(server.ws_url, en_token)
+
+    ack = await sender.send_and_ack(room_id, "Jinwoo is back in the new chapter")
+    for lang in ("ko", "ja"):
+        for sock in readers[lang]:
+            got = await sock.next_event("message.translated")
+            assert (got["seq"], got["lang"]) == (ack["seq"], lang)
+            assert got["body"] == f"[{lang}] Jinwoo is back in the new chapter"
+    for sock in readers["en"] + [sender]:
+        assert not [e for e in await sock.barrier() if e["type"] == "message.translated"]
+
+    prompts = sorted(body["messages"][0]["content"] for body in llm.bodies)
+    assert len(prompts) == 2  # one per target language, not one per reader
+    ja_prompt, ko_prompt = prompts[0], prompts[1]
+    assert "(source: en, target: ja)" in ja_prompt and "(source: en, target: ko)" in ko_prompt
+    assert 'translate "Jinwoo" as "진우"' in ko_prompt
+    assert 'keep "Jinwoo" unchanged' in ja_prompt
+    assert all(body["model"] == "local-model" for body in llm.bodies)
+
+
+async def test_an_endpoint_that_fails_leaves_the_original_and_says_so_on_demand(
+    server: Server, client: httpx.AsyncClient, llm: FakeOpenAIServer
+) -> None:
+    llm.respond = lambda body: (503, '{"error": {"message": "model is loading"}}')
+    _en, en_token = await make_user(client, language="en")
+    _ko, ko_token = await make_user(client, language="ko")
+    created = await make_room(client, en_token)
+    room_id = created["room"]["id"]
+    await join(client, ko_token, created["room"]["link"])
+    ko = await open_socket(server.ws_url, ko_token)
+    en = await open_socket(server.ws_url, en_token)
+    ack = await en.send_and_ack(room_id, "Is anyone here?")
+    await ko.next_message(seq=ack["seq"])
+    r = await client.get(
+        f"/api/rooms/{room_id}/messages/{ack['seq']}/translation", headers=auth(ko_token)
+    )
+    assert r.status_code == 502
+    assert r.json()["error"]["code"] == "translation_failed"
+    assert "503" in r.json()["error"]["message"]
+    assert not [e for e in await ko.barrier() if e["type"] == "message.translated"]
