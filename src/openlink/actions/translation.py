@@ -78,7 +78,7 @@ class Translations:
             task.cancel()
         if self.writer is not None:
             self.writer.cancel()
-        self.pool.stop()
+        await asyncio.to_thread(self.pool.stop)
 
 
 def detect_language(ctx: Context, body: str, *priors: str | None) -> str | None:

@@ -182,8 +182,10 @@ class TranslationPool:
         return executor
 
     def stop(self) -> None:
+        """Stop the workers: queued calls are cancelled, running ones finish (a worker
+        process that is waited for releases its semaphores and pipes cleanly)."""
         for executor in self._executors.values():
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown(wait=True, cancel_futures=True)
         self._executors.clear()
         if self._shared is not None:
             self._shared.shutdown(wait=False, cancel_futures=True)
