@@ -10,7 +10,6 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -37,6 +36,7 @@ from openlink.http import (
     rooms,
     search,
     translation,
+    web,
 )
 from openlink.http.errors import error_response
 from openlink.http.security import SecurityHeaders, cors_options
@@ -142,9 +142,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     ):
         app.include_router(module.router)
 
-    @app.get("/", include_in_schema=False)
-    async def index() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    app.include_router(web.router)
+    app.mount("/app", web.static_files(), name="web")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness")
     async def healthz() -> dict[str, object]:

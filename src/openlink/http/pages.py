@@ -159,8 +159,8 @@ async def link_page(ctx: Context, request: Request, code: str) -> HTMLResponse:
         f'<p class="meta">{_members(room)}</p>'
         f'<p class="tags">{_tags(room)}</p>'
         f"<p>{escape(room.description)}</p>"
-        f'<p>Join in the {SITE_NAME} app with this link:</p><p><a href="{escape(url)}">'
-        f"{escape(url)}</a></p>"
+        f'<p><a class="join" href="/#/join/{quote(code)}">Open in {SITE_NAME}</a></p>'
+        f'<p class="meta">Or share this link: <a href="{escape(url)}">{escape(url)}</a></p>'
     )
     response = HTMLResponse(_page(room.name, "".join(tags), body))
     response.headers["Content-Security-Policy"] = LINK_CSP

@@ -1,0 +1,34 @@
+"""The browser app: ``/`` serves ``web/index.html``; its modules, styles and locale files
+are static under ``/app/``. No build step: what is in ``web/`` is what the browser gets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from starlette.responses import FileResponse
+from starlette.staticfiles import StaticFiles
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+#: Scripts and styles from this server only, no inline code, no plugins: user text can
+#: never become code. Avatars and covers may be any https image.
+WEB_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def index() -> FileResponse:
+    response = FileResponse(WEB_DIR / "index.html", media_type="text/html")
+    response.headers["Content-Security-Policy"] = WEB_CSP
+    # The shell is tiny and names its modules; always revalidate so updates show at once.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def static_files() -> StaticFiles:
+    return StaticFiles(directory=WEB_DIR)

@@ -1,0 +1,2 @@
+// Host tools (being written): openHostTools(ctx) renders the host panel for a room.
+export function openHostTools(_ctx) {}

@@ -1,0 +1,1 @@
+// OpenLink web app entry (being written)
