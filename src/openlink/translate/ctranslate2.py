@@ -33,11 +33,11 @@ from typing import Any
 
 from openlink.domain.glossary import Glossary, protect, restore
 from openlink.translate.base import EngineError, Execution, Pair
+from openlink.translate.folders import installed_pairs, pair_folder
 
 ENGINE_DIR = "ctranslate2"
 SETTINGS_FILE = "openlink.json"
 SHARED_SPM = ("sentencepiece.bpe.model", "spm.model")
-_PAIR_DIR = re.compile(r"^([a-z]{2,3}(?:_[a-z]+)?)-([a-z]{2,3}(?:_[a-z]+)?)$")
 # A sentence runs to . ! ? … (then closing quotes or brackets) before a space or the end,
 # or to 。！？, which need no space after them.
 _SENTENCE = re.compile(r"\S.*?(?:[.!?…]+[\"'”’»)\]]*(?=\s|$)|[。！？]+[」』”’）)]*|$)")
@@ -208,19 +208,10 @@ class CTranslate2Engine:
         object.__setattr__(self, "_root", self.models_dir / ENGINE_DIR)
 
     def pairs(self) -> frozenset[Pair]:
-        if not self._root.is_dir():
-            return frozenset()
-        found: set[Pair] = set()
-        for child in self._root.iterdir():
-            m = _PAIR_DIR.match(child.name)
-            if m and (child / "model.bin").is_file():
-                found.add((m.group(1), m.group(2)))
-        return frozenset(found)
+        return installed_pairs(self._root, lambda folder: (folder / "model.bin").is_file())
 
     def open(self, source: str, target: str) -> _Loaded:
-        folder = self._root / f"{source}-{target}"
-        if not folder.is_dir():
-            raise EngineError(f"no ctranslate2 model for {source}-{target} in {self._root}")
+        folder = pair_folder(self._root, self.name, source, target)
         return _Loaded(pair_files(folder), pair_settings(folder), target, self.threads)
 
     def describe(self) -> dict[str, object]:

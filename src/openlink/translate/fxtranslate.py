@@ -14,15 +14,14 @@ that built it, so each pair runs in a worker process of its own (``execution="pr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openlink.domain.glossary import Glossary, protect, restore
 from openlink.translate.base import EngineError, Execution, Pair
+from openlink.translate.folders import installed_pairs, pair_folder
 
 ENGINE_DIR = "fxtranslate"
-_PAIR_DIR = re.compile(r"^([a-z]{2,3}(?:_[a-z]+)?)-([a-z]{2,3}(?:_[a-z]+)?)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,19 +96,10 @@ class FxTranslateEngine:
         object.__setattr__(self, "_root", self.models_dir / ENGINE_DIR)
 
     def pairs(self) -> frozenset[Pair]:
-        if not self._root.is_dir():
-            return frozenset()
-        found: set[Pair] = set()
-        for child in self._root.iterdir():
-            m = _PAIR_DIR.match(child.name)
-            if m and child.is_dir() and any(child.glob("model.*.bin")):
-                found.add((m.group(1), m.group(2)))
-        return frozenset(found)
+        return installed_pairs(self._root, lambda folder: any(folder.glob("model.*.bin")))
 
     def open(self, source: str, target: str) -> _Loaded:
-        folder = self._root / f"{source}-{target}"
-        if not folder.is_dir():
-            raise EngineError(f"no fxtranslate model for {source}-{target} in {self._root}")
+        folder = pair_folder(self._root, self.name, source, target)
         return _Loaded(pair_files(folder), target)
 
     def describe(self) -> dict[str, object]:
