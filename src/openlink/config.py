@@ -20,7 +20,16 @@ class Settings(BaseSettings):
     #: SQLite durability: ``full`` syncs every commit to disk (acknowledged = durable, also
     #: across a power cut); ``normal`` survives process crashes only.
     sqlite_synchronous: Literal["full", "normal"] = "full"
+    #: ``memory`` (one process) or ``redis`` (several nodes; needs ``redis_url``).
     broker: str = "memory"
+    #: Redis for the broker and presence, e.g. ``redis://127.0.0.1:6379/0``.
+    redis_url: str = ""
+    #: Use Redis 7 sharded pub/sub (SPUBLISH/SSUBSCRIBE), for Redis Cluster.
+    redis_sharded: bool = False
+    #: Seconds between each node's check of its live rooms against the database, which
+    #: recovers events a network broker lost. 0 turns it off (the memory broker loses
+    #: nothing, so it needs none).
+    catchup_interval_s: float = Field(2.0, ge=0)
 
     host: str = "127.0.0.1"
     port: int = 8000

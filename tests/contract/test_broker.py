@@ -7,6 +7,7 @@ configured); every test below then runs against it too.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -26,7 +27,32 @@ class BrokerCase:
     shared: bool
 
 
-CASES = [BrokerCase("memory", MemoryBroker, shared=False)]
+REDIS_URL = os.environ.get("OPENLINK_TEST_REDIS_URL", "")
+
+
+def _redis() -> Broker:
+    from openlink.broker.redis import RedisBroker
+
+    return RedisBroker(REDIS_URL)
+
+
+def _redis_sharded() -> Broker:
+    from openlink.broker.redis import RedisBroker
+
+    return RedisBroker(REDIS_URL, sharded=True)
+
+
+CASES = [
+    BrokerCase("memory", MemoryBroker, shared=False),
+    pytest.param(
+        BrokerCase("redis", _redis, shared=True),
+        marks=pytest.mark.skipif(not REDIS_URL, reason="OPENLINK_TEST_REDIS_URL is not set"),
+    ),
+    pytest.param(
+        BrokerCase("redis-sharded", _redis_sharded, shared=True),
+        marks=pytest.mark.skipif(not REDIS_URL, reason="OPENLINK_TEST_REDIS_URL is not set"),
+    ),
+]
 
 
 class Inbox:
@@ -60,7 +86,7 @@ class Node:
     inbox: Inbox
 
 
-@pytest.fixture(params=CASES, ids=[c.name for c in CASES])
+@pytest.fixture(params=CASES, ids=["memory", "redis", "redis-sharded"])
 def case(request: pytest.FixtureRequest) -> BrokerCase:
     return request.param
 

@@ -1,7 +1,7 @@
 """Fan-out between nodes. ``base.Broker`` is the contract; pick one by name with :func:`create`.
 
-``memory`` (default, one process) needs nothing. Further brokers (Redis) register here and
-ship their drivers as extras.
+``memory`` (default, one process) needs nothing. ``redis`` (``OPENLINK_REDIS_URL``) joins
+several processes into one instance; its driver ships as the ``redis`` extra.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ def _memory(_settings: Settings) -> Broker:
     return MemoryBroker()
 
 
-REGISTRY: dict[str, Callable[[Settings], Broker]] = {"memory": _memory}
+def _redis(settings: Settings) -> Broker:
+    from openlink.broker.redis import RedisBroker
+
+    if not settings.redis_url:
+        raise ValueError("OPENLINK_BROKER=redis needs OPENLINK_REDIS_URL (redis://host:6379/0)")
+    return RedisBroker(settings.redis_url, sharded=settings.redis_sharded)
+
+
+REGISTRY: dict[str, Callable[[Settings], Broker]] = {"memory": _memory, "redis": _redis}
 
 
 def create(settings: Settings) -> Broker:

@@ -20,14 +20,18 @@ from collections.abc import Callable
 from typing import Protocol
 
 Handler = Callable[[str, bytes], None]
+#: Called when the broker knows it may have missed events (it reconnected).
+GapHandler = Callable[[], None]
 
 
 class Broker(Protocol):
     name: str
 
-    async def start(self, handler: Handler) -> None:
+    async def start(self, handler: Handler, on_gap: GapHandler | None = None) -> None:
         """Connect. ``handler(channel, data)`` is then called on the event loop for every
-        event that arrives on a subscribed channel. It must not block."""
+        event that arrives on a subscribed channel. It must not block. ``on_gap()`` is
+        called (on the loop) after the broker lost its connection and got it back: events
+        published meanwhile may be gone, and the caller should read the database."""
 
     async def stop(self) -> None:
         """Disconnect and drop every subscription."""

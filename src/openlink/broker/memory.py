@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from openlink.broker.base import Handler
+from openlink.broker.base import GapHandler, Handler
 
 
 class MemoryBroker:
@@ -18,7 +18,8 @@ class MemoryBroker:
         self._channels: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def start(self, handler: Handler) -> None:
+    async def start(self, handler: Handler, on_gap: GapHandler | None = None) -> None:
+        # In one process nothing is ever missed: ``on_gap`` is never called.
         self._handler = handler
         self._loop = asyncio.get_running_loop()
 

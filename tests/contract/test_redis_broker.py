@@ -1,0 +1,61 @@
+"""What only a network broker does: lose its server and come back, telling the hub that
+events may have been missed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.contract.test_broker import Inbox
+from tests.fakes.redis_server import REDIS_SERVER, OwnRedis
+
+pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[OwnRedis]:
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+async def test_a_restarted_redis_is_resubscribed_and_reported_as_a_gap(
+    redis_server: OwnRedis,
+) -> None:
+    from openlink.broker.redis import RedisBroker
+
+    gaps = asyncio.Event()
+    inbox = Inbox()
+    broker = RedisBroker(redis_server.url)
+    await broker.start(inbox.handler, gaps.set)
+    try:
+        await broker.subscribe("room:a")
+        await broker.publish("room:a", b"before")
+        await inbox.wait_for("room:a", b"before")
+
+        redis_server.kill()
+        await broker.publish("room:a", b"lost")  # at most once: no error for the caller
+        assert broker.publish_errors == 1
+        redis_server.start()
+        async with asyncio.timeout(15):
+            await gaps.wait()
+        assert broker.reconnects == 1 and broker.connected
+        await broker.publish("room:a", b"after")
+        await inbox.wait_for("room:a", b"after")
+        assert inbox.on("room:a") == [b"before", b"after"]
+    finally:
+        await broker.stop()
+
+
+async def test_a_wrong_address_fails_at_start(tmp_path: Path) -> None:
+    from openlink.broker.redis import RedisBroker
+    from tests.fakes.redis_server import free_port
+
+    broker = RedisBroker(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(Exception, match="(?i)connect"):
+        await broker.start(Inbox().handler)
+    await broker.stop()
