@@ -56,6 +56,6 @@ async def test_a_wrong_address_fails_at_start(tmp_path: Path) -> None:
     from tests.fakes.redis_server import free_port
 
     broker = RedisBroker(f"redis://127.0.0.1:{free_port()}/0")
-    with pytest.raises(Exception, match="(?i)connect"):
+    with pytest.raises(Exception, match=r"(?i)connect"):
         await broker.start(Inbox().handler)
     await broker.stop()
