@@ -88,6 +88,12 @@ async def translations_for(
     ]
 
 
+async def last_seqs(ctx: Context, room_ids: list[str]) -> dict[str, int]:
+    """For the hub's catch-up: each room's current last seq, in one read."""
+    async with ctx.db.read() as conn:
+        return await rooms_store.last_seqs(conn, room_ids)
+
+
 async def last_seq(ctx: Context, room_id: str) -> int:
     async with ctx.db.read() as conn:
         return await rooms_store.last_seq(conn, room_id)

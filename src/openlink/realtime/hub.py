@@ -58,6 +58,7 @@ class Feed:
         "_fill_task",
         "_hub",
         "_linger",
+        "_target",
         "_translated",
         "joining",
         "last_rev",
@@ -77,6 +78,8 @@ class Feed:
         self.last_rev: int | None = None  # None until the baseline is read
         self.pending: dict[int, bytes] = {}
         self._fill_task: asyncio.Task[None] | None = None
+        #: A rev the database is known to have reached (periodic catch-up, broker gaps).
+        self._target = 0
         self._batch: list[Frame] = []
         #: Translations waiting to go out, by language: they leave with the next batch
         #: of originals, or after a short linger, so they rarely cost a write of their own.
@@ -114,12 +117,20 @@ class Feed:
         if self.pending and self._fill_task is None:
             self._fill_task = asyncio.get_running_loop().create_task(self._fill())
 
+    def request_catch_up(self, rev: int) -> None:
+        """The database has reached ``rev``: deliver whatever of it the broker did not."""
+        if self.last_rev is None or rev <= self.last_rev:
+            return
+        self._target = max(self._target, rev)
+        if self._fill_task is None:
+            self._fill_task = asyncio.get_running_loop().create_task(self._fill())
+
     async def _fill(self) -> None:
         """Wait briefly for late events, then read what is still missing from the database."""
         try:
             await asyncio.sleep(GAP_GRACE_S)
-            while self.pending and self.last_rev is not None:
-                upto = min(self.pending) - 1
+            while self.last_rev is not None and (self.pending or self._target > self.last_rev):
+                upto = min(self.pending) - 1 if self.pending else self._target
                 if upto > self.last_rev:
                     rows = await stream.changes_since(
                         self._hub.ctx, self.room_id, self.last_rev, upto=upto, limit=100_000
@@ -275,8 +286,12 @@ class Hub:
         self._gc = GcPacer(ctx.settings.gc_freeze_interval_s, ctx.settings.gc_full_interval_s)
 
     async def start(self) -> None:
-        await self.ctx.broker.start(self.on_broker)
-        self._presence_task = asyncio.get_running_loop().create_task(self._presence_loop())
+        await self.ctx.broker.start(self.on_broker, self.on_gap)
+        loop = asyncio.get_running_loop()
+        self._presence_task = loop.create_task(self._presence_loop())
+        interval = self.ctx.settings.catchup_interval_s
+        if interval > 0 and self.ctx.broker.name != "memory":
+            self._spawn(self._catch_up_loop(interval))
         self._gc.start()
 
     async def stop(self) -> None:
@@ -315,6 +330,31 @@ class Hub:
                 feed.broadcast(Frame(data))
         elif kind == "user":
             self._on_user_event(int(key), event, data)
+
+    def on_gap(self) -> None:
+        """The broker may have lost events: check every live room against the database."""
+        log.warning("broker gap: catching %d live rooms up from the database", len(self.feeds))
+        self._spawn(self.catch_up_all())
+
+    async def catch_up_all(self) -> None:
+        ids = list(self.feeds)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for room_id, rev in (await stream.last_seqs(self.ctx, chunk)).items():
+                feed = self.feeds.get(room_id)
+                if feed is not None:
+                    feed.request_catch_up(rev)
+
+    async def _catch_up_loop(self, interval: float) -> None:
+        """Broker events can be lost without the broker noticing (a node's subscription
+        buffer overflowing, a partition): every ``interval`` the database has the last
+        word."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.catch_up_all()
+            except Exception:
+                log.exception("periodic catch-up failed")
 
     def _on_user_event(self, user_id: int, event: dict[str, Any], data: bytes) -> None:
         for conn in list(self.users.get(user_id, ())):

@@ -189,6 +189,11 @@ async def last_seq(conn: AsyncConnection, room_id: str) -> int:
     return int((await conn.execute(q)).scalar_one())
 
 
+async def last_seqs(conn: AsyncConnection, room_ids: list[str]) -> dict[str, int]:
+    q = select(rooms.c.id, rooms.c.last_seq).where(rooms.c.id.in_(room_ids))
+    return {r.id: int(r.last_seq) for r in await conn.execute(q)}
+
+
 async def language(conn: AsyncConnection, room_id: str) -> str | None:
     q = select(rooms.c.language).where(rooms.c.id == room_id)
     return (await conn.execute(q)).scalar_one_or_none()
