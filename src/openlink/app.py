@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from openlink import __version__, broker, embed, ratelimit, translate
+from openlink import __version__, broker, embed, presence, ratelimit, translate
 from openlink.actions.activity import do_prune_activity
 from openlink.actions.bot import BotScheduler
 from openlink.actions.context import Context
@@ -59,6 +59,7 @@ def build_context(settings: Settings) -> Context:
             settings.effective_database_url(), sqlite_synchronous=settings.sqlite_synchronous
         ),
         broker=broker.create(settings),
+        presence=presence.create(settings),
         limiter=ratelimit.create(settings.limits_url),
         passwords=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
@@ -88,16 +89,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             await upgrade_async(settings.effective_database_url())
         await do_seed_interests(ctx)
         await do_prune_activity(ctx, hour_bucket(ctx.now()))
+        await ctx.presence.start()
         await hub.start()
         await bot_scheduler.start()
         await indexer.start()
         assert ctx.translation is not None
         await ctx.translation.start()
         log.info(
-            "openlink %s: database=%s broker=%s limits=%s embedder=%s translator=%s (%d pairs)",
+            "openlink %s: database=%s broker=%s presence=%s limits=%s embedder=%s "
+            "translator=%s (%d pairs)",
             __version__,
             ctx.db.engine.url.render_as_string(hide_password=True),
             ctx.broker.name,
+            ctx.presence.name,
             ctx.limiter.name,
             indexer.index.embedder.model_id,
             ctx.translation.engine,
@@ -110,6 +114,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             await indexer.stop()
             await bot_scheduler.stop()
             await hub.stop()
+            await ctx.presence.stop()
             await ctx.limiter.stop()
             await ctx.db.dispose()
 

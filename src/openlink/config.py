@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     #: recovers events a network broker lost. 0 turns it off (the memory broker loses
     #: nothing, so it needs none).
     catchup_interval_s: float = Field(2.0, ge=0)
+    #: With the Redis broker, presence is shared through Redis: a node's entries live
+    #: this long unless refreshed, so a dead node's sockets stop counting within it.
+    presence_ttl_s: float = Field(30.0, ge=3)
 
     host: str = "127.0.0.1"
     port: int = 8000

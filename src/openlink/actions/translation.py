@@ -92,14 +92,14 @@ def detect_language(ctx: Context, body: str, *priors: str | None) -> str | None:
         return None
 
 
-def on_message(ctx: Context, message: Message, *, enabled: bool, glossary_rev: int) -> None:
+async def on_message(ctx: Context, message: Message, *, enabled: bool, glossary_rev: int) -> None:
     """After commit: translate ``message`` into each language its room's readers read."""
     t = ctx.translation
     if t is None or not enabled or not t.pool.configured or not _translatable(message):
         return
     source = message.lang
     assert source is not None
-    for target in ctx.presence.reading_languages(message.room_id):
+    for target in await ctx.presence.reading_languages(message.room_id):
         if target != source and t.pool.can_translate(source, target):
             t.spawn(_live(ctx, t, message, target, glossary_rev))
 
@@ -112,7 +112,7 @@ def translate_after_commit(
         return
 
     async def schedule() -> None:
-        on_message(ctx, message, enabled=enabled, glossary_rev=glossary_rev)
+        await on_message(ctx, message, enabled=enabled, glossary_rev=glossary_rev)
 
     tx.after_commit(schedule)
 

@@ -1,4 +1,10 @@
-"""The presence contract."""
+"""The presence contract: who is connected to which room, across every node.
+
+The hub reports each socket that starts or stops carrying a room (``joined`` / ``left``,
+synchronous and cheap: implementations buffer); readers ask how many distinct accounts
+are online in a room and which languages its connected readers read. A node that dies
+stops counting within the implementation's TTL.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,27 @@ from typing import Protocol
 
 
 class Presence(Protocol):
-    def reader_joined(self, room_id: str, language: str) -> None:
-        """A socket reading ``language`` now carries ``room_id``. Counted per socket."""
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def joined(self, room_id: str, user_id: int, language: str | None) -> None:
+        """A socket of ``user_id`` reading ``language`` now carries ``room_id``. Counted
+        per socket: each call is undone by one :meth:`left`."""
         ...
 
-    def reader_left(self, room_id: str, language: str) -> None:
-        """Undo one :meth:`reader_joined`."""
+    def left(self, room_id: str, user_id: int, language: str | None) -> None: ...
+
+    async def online(self, room_id: str) -> int:
+        """Distinct accounts with at least one socket carrying the room, on any node."""
         ...
 
-    def reading_languages(self, room_id: str) -> frozenset[str]:
-        """The languages the room's connected sockets read (at least one socket each)."""
+    async def reading_languages(self, room_id: str) -> frozenset[str]:
+        """The languages the room's connected sockets read, on any node."""
+        ...
+
+    def invalidate(self, room_id: str) -> None:
+        """Another node changed the room's presence: forget any cached answer."""
         ...

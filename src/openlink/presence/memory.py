@@ -3,25 +3,80 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TypeVar
+
+K = TypeVar("K", str, int)
+
+
+class _Room:
+    __slots__ = ("languages", "users")
+
+    def __init__(self) -> None:
+        self.users: Counter[int] = Counter()
+        self.languages: Counter[str] = Counter()
+
+
+class LocalCounts:
+    """Sockets per (room, account) and per (room, language) on this node."""
+
+    def __init__(self) -> None:
+        self.rooms: dict[str, _Room] = {}
+
+    def joined(self, room_id: str, user_id: int, language: str | None) -> None:
+        room = self.rooms.setdefault(room_id, _Room())
+        room.users[user_id] += 1
+        if language:
+            room.languages[language] += 1
+
+    def left(self, room_id: str, user_id: int, language: str | None) -> None:
+        room = self.rooms.get(room_id)
+        if room is None:
+            return
+        _decrement(room.users, user_id)
+        if language:
+            _decrement(room.languages, language)
+        if not room.users:
+            del self.rooms[room_id]
+
+    def users(self, room_id: str) -> frozenset[int]:
+        room = self.rooms.get(room_id)
+        return frozenset(room.users) if room else frozenset()
+
+    def languages(self, room_id: str) -> frozenset[str]:
+        room = self.rooms.get(room_id)
+        return frozenset(room.languages) if room else frozenset()
+
+
+def _decrement(counter: Counter[K], key: K) -> None:
+    if counter[key] > 1:
+        counter[key] -= 1
+    else:
+        counter.pop(key, None)
 
 
 class MemoryPresence:
+    name = "memory"
+
     def __init__(self) -> None:
-        self._rooms: dict[str, Counter[str]] = {}
+        self.local = LocalCounts()
 
-    def reader_joined(self, room_id: str, language: str) -> None:
-        self._rooms.setdefault(room_id, Counter())[language] += 1
+    async def start(self) -> None:
+        pass
 
-    def reader_left(self, room_id: str, language: str) -> None:
-        counts = self._rooms.get(room_id)
-        if counts is None or counts[language] <= 0:
-            return
-        counts[language] -= 1
-        if counts[language] <= 0:
-            del counts[language]
-            if not counts:
-                del self._rooms[room_id]
+    async def stop(self) -> None:
+        pass
 
-    def reading_languages(self, room_id: str) -> frozenset[str]:
-        counts = self._rooms.get(room_id)
-        return frozenset(counts) if counts else frozenset()
+    def joined(self, room_id: str, user_id: int, language: str | None) -> None:
+        self.local.joined(room_id, user_id, language)
+
+    def left(self, room_id: str, user_id: int, language: str | None) -> None:
+        self.local.left(room_id, user_id, language)
+
+    async def online(self, room_id: str) -> int:
+        return len(self.local.users(room_id))
+
+    async def reading_languages(self, room_id: str) -> frozenset[str]:
+        return self.local.languages(room_id)
+
+    def invalidate(self, room_id: str) -> None:
+        pass

@@ -63,8 +63,10 @@ class Feed:
         "joining",
         "last_rev",
         "live",
+        "online_sent",
         "pending",
         "presence_dirty",
+        "presence_remote",
         "room_id",
         "users",
     )
@@ -85,7 +87,10 @@ class Feed:
         #: of originals, or after a short linger, so they rarely cost a write of their own.
         self._translated: dict[str, list[Frame]] = {}
         self._linger: asyncio.TimerHandle | None = None
+        #: This node's sockets changed / another node said the room's presence changed.
         self.presence_dirty = False
+        self.presence_remote = False
+        self.online_sent: int | None = None
 
     @property
     def empty(self) -> bool:
@@ -251,8 +256,7 @@ class Feed:
 
     def add(self, conn: Conn) -> None:
         self.joining[conn] = _Joining()
-        if conn.language:
-            self._hub.ctx.presence.reader_joined(self.room_id, conn.language)
+        self._hub.ctx.presence.joined(self.room_id, conn.user_id, conn.language)
         self.users[conn.user_id] += 1
         if self.users[conn.user_id] == 1:
             self.presence_dirty = True
@@ -261,8 +265,7 @@ class Feed:
         was_live = conn in self.live
         self.live.pop(conn, None)
         if was_live or self.joining.pop(conn, None) is not None:
-            if conn.language:
-                self._hub.ctx.presence.reader_left(self.room_id, conn.language)
+            self._hub.ctx.presence.left(self.room_id, conn.user_id, conn.language)
             self.users[conn.user_id] -= 1
             if self.users[conn.user_id] <= 0:
                 del self.users[conn.user_id]
@@ -283,6 +286,8 @@ class Hub:
         self._feed_locks: dict[str, asyncio.Lock] = {}
         self._presence_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: This process's name in shared presence (and its own presence events).
+        self.node = getattr(ctx.presence, "node", "local")
         self._gc = GcPacer(ctx.settings.gc_freeze_interval_s, ctx.settings.gc_full_interval_s)
 
     async def start(self) -> None:
@@ -326,6 +331,10 @@ class Hub:
                 feed.on_durable(int(event["message"]["rev"]), data)
             elif event_type == "message.translated":
                 feed.on_translation(str(event["lang"]), Frame(data))
+            elif event_type == "presence.changed":
+                if event.get("node") != self.node:
+                    self.ctx.presence.invalidate(key)
+                    feed.presence_remote = True
             else:
                 feed.broadcast(Frame(data))
         elif kind == "user":
@@ -459,7 +468,8 @@ class Hub:
             feed.remove(conn)
             return
         feed.finish_catch_up(conn, pos)
-        conn.send(Frame.of({"type": "presence", "room": room_id, "online": len(feed.users)}))
+        online = await self.ctx.presence.online(room_id)
+        conn.send(Frame.of({"type": "presence", "room": room_id, "online": online}))
 
     def detach(self, conn: Conn, room_id: str) -> None:
         conn.rooms.pop(room_id, None)
@@ -477,12 +487,31 @@ class Hub:
             await self.ctx.broker.unsubscribe(room_channel(room_id))
 
     async def _presence_loop(self) -> None:
+        """Online counts, at most once per interval per room, when they change. With
+        shared presence, a node whose sockets changed tells the others; and every TTL
+        each node recounts all its rooms (a dead node's sockets expire silently)."""
         interval = self.ctx.settings.presence_interval_s
+        shared = self.ctx.presence.name != "memory"
+        recount_every = max(1, round(self.ctx.settings.presence_ttl_s / interval))
+        tick = 0
         while True:
             await asyncio.sleep(interval)
+            tick += 1
+            recount = shared and tick % recount_every == 0
             for room_id, feed in list(self.feeds.items()):
-                if feed.presence_dirty:
-                    feed.presence_dirty = False
-                    feed.broadcast(
-                        Frame.of({"type": "presence", "room": room_id, "online": len(feed.users)})
-                    )
+                try:
+                    await self._presence_tick(room_id, feed, shared, recount)
+                except Exception:
+                    log.exception("presence update failed for room %s", room_id)
+
+    async def _presence_tick(self, room_id: str, feed: Feed, shared: bool, recount: bool) -> None:
+        if not (feed.presence_dirty or feed.presence_remote or recount):
+            return
+        if feed.presence_dirty and shared:
+            event = {"type": "presence.changed", "room": room_id, "node": self.node}
+            await self.ctx.broker.publish(room_channel(room_id), orjson.dumps(event))
+        feed.presence_dirty = feed.presence_remote = False
+        online = await self.ctx.presence.online(room_id)
+        if online != feed.online_sent:
+            feed.online_sent = online
+            feed.broadcast(Frame.of({"type": "presence", "room": room_id, "online": online}))
