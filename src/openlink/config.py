@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(65_536, ge=64)
 
     log_level: str = "info"
+    #: ``text`` for people, ``json`` (one object per line) for log collectors.
+    log_format: Literal["text", "json"] = "text"
+    #: On SIGTERM, seconds to keep serving while readiness says 503 (so the load
+    #: balancer moves new clients elsewhere) before closing sockets and stopping.
+    drain_s: float = Field(5.0, ge=0, le=600)
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:

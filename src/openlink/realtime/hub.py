@@ -13,9 +13,12 @@ the "subscribe, fetch, then apply what queued" order, so nothing falls in betwee
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
+import time
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -24,6 +27,7 @@ from openlink.actions.context import Context
 from openlink.actions.notify import room_channel, user_channel
 from openlink.domain.events import message_event
 from openlink.domain.messages import Message
+from openlink.metrics import lag_histogram
 from openlink.queries import messages as stream
 from openlink.realtime.conn import CLOSE_AUTH, CLOSE_RESUME, Conn
 from openlink.realtime.frames import Frame
@@ -140,9 +144,11 @@ class Feed:
                     rows = await stream.changes_since(
                         self._hub.ctx, self.room_id, self.last_rev, upto=upto, limit=100_000
                     )
-                    for m in rows:
-                        if m.rev > self.last_rev:
-                            self._deliver(m.rev, Frame.of(replay_event(m)))
+                    fresh = [m for m in rows if m.rev > self.last_rev]
+                    if fresh:
+                        self._hub.db_fills += 1
+                    for m in fresh:
+                        self._deliver(m.rev, Frame.of(replay_event(m)))
                     # Revs are taken in commit order, so everything up to ``upto`` had
                     # committed; what the read did not return was superseded by later revs.
                     self.last_rev = max(self.last_rev, upto)
@@ -174,6 +180,7 @@ class Feed:
 
     def flush(self) -> None:
         batch, self._batch = self._batch, []
+        self._hub.deliveries += len(batch) * len(self.live)
         if self._translated:
             self._flush_with_translations(batch)
             return
@@ -286,6 +293,13 @@ class Hub:
         self._feed_locks: dict[str, asyncio.Lock] = {}
         self._presence_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: Set when the process starts to stop: readiness fails, new work goes elsewhere.
+        self.draining = False
+        #: Counters for metrics (openlink/metrics.py reads them when scraped).
+        self.events_in: Counter[str] = Counter()
+        self.deliveries = 0
+        self.db_fills = 0
+        self.lag = lag_histogram()
         #: This process's name in shared presence (and its own presence events).
         self.node = getattr(ctx.presence, "node", "local")
         self._gc = GcPacer(ctx.settings.gc_freeze_interval_s, ctx.settings.gc_full_interval_s)
@@ -323,11 +337,14 @@ class Hub:
             log.warning("dropping undecodable event on %s", channel)
             return
         if kind == "room":
+            event_type = event.get("type")
+            self.events_in[str(event_type)] += 1
             feed = self.feeds.get(key)
             if feed is None:
                 return
-            event_type = event.get("type")
             if event_type == "message":
+                if event.get("change") == "new":
+                    self._observe_lag(event["message"].get("created_at"))
                 feed.on_durable(int(event["message"]["rev"]), data)
             elif event_type == "message.translated":
                 feed.on_translation(str(event["lang"]), Frame(data))
@@ -339,6 +356,12 @@ class Hub:
                 feed.broadcast(Frame(data))
         elif kind == "user":
             self._on_user_event(int(key), event, data)
+
+    def _observe_lag(self, created_at: str | None) -> None:
+        if created_at:
+            with contextlib.suppress(ValueError):
+                sent = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+                self.lag.observe(max(0.0, time.time() - sent.timestamp()))
 
     def on_gap(self) -> None:
         """The broker may have lost events: check every live room against the database."""

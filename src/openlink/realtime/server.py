@@ -27,3 +27,37 @@ class FastPathWebSocketProtocol(WebSocketsSansIOProtocol):
                 "transport": self.transport,
                 "writable": self.writable,
             }
+
+
+class DrainingServer:
+    """Mixin for ``uvicorn.Server``: the first SIGTERM drains before stopping.
+
+    Draining: readiness (``/readyz``) answers 503 at once so the load balancer stops
+    sending new clients, while everything keeps working for ``drain_s`` seconds; then the
+    normal shutdown runs: listeners close, every WebSocket gets close code 1012 (service
+    restart: reconnect, to another node, and resume), in-flight requests finish. A send
+    whose ack is lost this way is re-sent with its client_id and stored once. A second
+    signal, or Ctrl-C, stops without the wait.
+    """
+
+    drain_s: float = 0.0
+    hub: Any = None
+    _drain_until: float | None = None
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        import signal
+        import time
+
+        if sig == signal.SIGTERM and self.drain_s > 0 and self._drain_until is None:
+            self._drain_until = time.monotonic() + self.drain_s
+            if self.hub is not None:
+                self.hub.draining = True
+            return
+        super().handle_exit(sig, frame)  # type: ignore[misc]
+
+    async def on_tick(self, counter: int) -> bool:
+        import time
+
+        if self._drain_until is not None and time.monotonic() >= self._drain_until:
+            return True
+        return await super().on_tick(counter)  # type: ignore[misc]

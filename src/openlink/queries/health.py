@@ -1,0 +1,28 @@
+"""Is this node fit to take traffic?"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import text
+
+from openlink.actions.context import Context
+
+CHECK_TIMEOUT_S = 2.0
+
+
+async def readiness(ctx: Context, *, draining: bool) -> tuple[bool, dict[str, str]]:
+    """Each check's verdict (``ok`` or why not), and whether all passed."""
+    checks: dict[str, str] = {"draining": "yes" if draining else "ok"}
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S), ctx.db.read() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    broker: Any = ctx.broker
+    connected = getattr(broker, "connected", True)
+    checks["broker"] = "ok" if connected else "disconnected"
+    ready = not draining and all(v == "ok" for k, v in checks.items() if k != "draining")
+    return ready, checks
