@@ -1,0 +1,98 @@
+// Reports filed by members: read them (open, resolved or all), resolve one with a short
+// outcome. New reports arrive live (onEvent forwards `report` events here).
+
+import { withQuery } from "../api.js";
+import { act, button, errorLine, field, fill, flash, h, select, statusLine } from "../dom.js";
+
+export default {
+  id: "reports",
+  refreshOnShow: true, // a list: show what changed while another tab was open
+  visible: (panel) => panel.isModerator(),
+  render(panel) {
+    const { tr } = panel;
+    const error = errorLine();
+    const status = statusLine();
+    const list = h("ul", { class: "ht-list", "aria-label": tr("host.reports.list") });
+    const which = select(
+      ["open", "resolved", ""].map((s) => ({ value: s, label: tr(`host.reports.status_${s || "all"}`) })),
+      "open",
+      { name: "status" },
+    );
+    let reports = [];
+
+    function row(report) {
+      const rowError = errorLine();
+      const target = report.target_seq
+        ? tr("host.reports.about_message", { seq: report.target_seq, nickname: panel.who(report.target_member) })
+        : tr("host.reports.about_member", { nickname: panel.who(report.target_member) });
+      const parts = [
+        h(
+          "div",
+          { class: "ht-item-main" },
+          h("strong", null, tr(`host.reports.reason_${report.reason}`)),
+          " ",
+          h("span", null, target),
+        ),
+        h("small", null, tr("host.reports.by", { nickname: panel.who(report.reporter), time: panel.time(report.created_at) })),
+      ];
+      if (report.excerpt) parts.push(h("blockquote", { class: "ht-quote" }, report.excerpt));
+      if (report.note) parts.push(h("p", { class: "ht-note" }, report.note));
+      if (report.status === "resolved") {
+        parts.push(
+          h("small", { class: "ht-badge" }, tr("host.reports.resolved_by", { nickname: panel.who(report.resolved_by), time: panel.time(report.resolved_at) })),
+        );
+      } else {
+        const outcome = h("input", { type: "text", name: "outcome", maxlength: 200, autocomplete: "off" });
+        const resolve = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, tr("host.reports.resolve"));
+        const form = h("form", { class: "ht-form ht-inline" }, field(tr("host.reports.outcome"), outcome), h("div", { class: "ht-actions" }, resolve));
+        form.addEventListener("submit", (event) => {
+          event.preventDefault();
+          act(resolve, rowError, async () => {
+            const done = await panel.api.post(panel.path("reports", report.id, "resolve"), { outcome: outcome.value.trim() });
+            upsert(done);
+            flash(status, tr("host.reports.resolved"));
+          });
+        });
+        parts.push(form);
+        if (report.target_seq && panel.can("hide")) {
+          const hide = button(tr("host.messages.hide"), () =>
+            act(hide, rowError, async () => {
+              panel.emit("message", await panel.api.post(panel.path("messages", report.target_seq, "hide"), {}));
+              flash(status, tr("host.messages.hidden_done", { seq: report.target_seq }));
+            }),
+          );
+          parts.push(h("div", { class: "ht-actions" }, hide));
+        }
+      }
+      parts.push(rowError);
+      return h("li", { class: "ht-item", "data-report": report.id }, parts);
+    }
+
+    function draw() {
+      const shown = reports.filter((r) => !which.value || r.status === which.value);
+      fill(list, shown.length ? shown.map(row) : [h("li", { class: "ht-empty" }, tr("host.reports.none"))]);
+      panel.emit("badge", { id: "reports", count: reports.filter((r) => r.status === "open").length });
+    }
+
+    function upsert(report) {
+      const i = reports.findIndex((r) => r.id === report.id);
+      if (i >= 0) reports[i] = report;
+      else reports.unshift(report);
+      draw();
+    }
+
+    async function load() {
+      if (!panel.members) await panel.loadMembers().catch(() => null); // nicknames
+      const data = await panel.api.get(withQuery(panel.path("reports"), { status: which.value, limit: 200 }));
+      reports = data.reports;
+      draw();
+    }
+
+    which.addEventListener("change", () => act(null, error, load));
+    panel.on("report", upsert);
+    const el = h("div", null, field(tr("host.reports.show"), which), status, error, list);
+    el.refresh = () => act(null, error, load);
+    el.refresh();
+    return el;
+  },
+};

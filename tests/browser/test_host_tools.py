@@ -1,0 +1,396 @@
+"""The host tools panel in the browser: a host (and a co-host) running a room while
+members, each in their own browser, see the effect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Locator, expect
+
+from tests.browser.conftest import OpenTab, Shot, Tab
+from tests.browser.helpers import message, send, wait_online
+from tests.conftest import Server
+from tests.factories import auth, join, make_room, make_user, send_message
+
+pytestmark = pytest.mark.browser
+
+
+# -- steps -----------------------------------------------------------------------------
+
+
+async def open_room(open_tab: OpenTab, token: str, room_id: str, **kwargs: Any) -> Tab:
+    """A person's browser, signed in, showing the room."""
+    tab = await open_tab(f"/#/room/{room_id}", token=token, **kwargs)
+    await wait_online(tab)
+    await expect(tab.page.get_by_test_id("composer")).to_be_visible()
+    return tab
+
+
+async def open_host_tools(tab: Tab) -> Locator:
+    page = tab.page
+    # At phone width the chat header's button shows only its icon (and, for now, loses its
+    # accessible name with the hidden label): find it by its class there.
+    await page.get_by_role("button", name="Host tools").or_(page.locator("button.host-btn")).click()
+    panel = page.locator(".ht-panel")
+    await expect(panel.get_by_role("tablist")).to_be_visible()
+    return panel
+
+
+async def open_section(panel: Locator, name: str) -> Locator:
+    """Click a section's tab; returns its (now visible) tab panel."""
+    await panel.get_by_role("tab", name=name).click()
+    pane = panel.get_by_role("tabpanel", name=name)
+    await expect(pane).to_be_visible()
+    return pane
+
+
+async def room_with_member(
+    client: httpx.AsyncClient, **room_fields: Any
+) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """A host's room with one member (open profile "Mallory"): host token, member token,
+    the room and the member's Member view."""
+    _host, host_token = await make_user(client, "hana", display_name="Hana")
+    created = await make_room(client, host_token, name="Night owls", **room_fields)
+    _user, member_token = await make_user(client, "mallory", display_name="Mallory M")
+    joined = await join(
+        client,
+        member_token,
+        created["room"]["link"],
+        profile={"kind": "open", "nickname": "Mallory"},
+    )
+    return host_token, member_token, created["room"], joined["me"]
+
+
+async def get_room(client: httpx.AsyncClient, token: str, room_id: str) -> dict[str, Any]:
+    response = await client.get(f"/api/rooms/{room_id}", headers=auth(token))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# -- tests -----------------------------------------------------------------------------
+
+
+async def test_a_hidden_message_disappears_from_a_members_browser(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    host_token, member_token, room, _member = await room_with_member(client)
+    spam = await send_message(client, member_token, room["id"], "Cheap watches at watches.example")
+
+    host = await open_room(open_tab, host_token, room["id"])
+    member = await open_room(open_tab, member_token, room["id"])
+    await expect(message(member.page, "Cheap watches")).to_be_visible()
+
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Hidden messages")
+    await pane.get_by_label("Message number").fill(str(spam["seq"]))
+    await pane.get_by_label("Reason").fill("spam")
+    await pane.get_by_role("button", name="Hide message").click()
+    await expect(pane.get_by_role("status")).to_contain_text(f"#{spam['seq']} is hidden")
+
+    # Gone from the member's screen at once, replaced by the moderator's mark.
+    await expect(message(member.page, "Cheap watches")).to_have_count(0)
+    await expect(member.page.locator(".msg.hidden-msg")).to_contain_text("hidden by a moderator")
+
+    # The host can still read it, and show it again: it comes back for the member.
+    hidden = pane.get_by_role("list", name="Hidden messages").get_by_role("listitem")
+    await expect(hidden).to_have_count(1)
+    await hidden.get_by_role("button", name="Read it").click()
+    await expect(hidden).to_contain_text("Cheap watches at watches.example")
+    await hidden.get_by_role("button", name="Show again").click()
+    await expect(message(member.page, "Cheap watches")).to_be_visible()
+    await expect(pane.get_by_role("list", name="Hidden messages")).to_contain_text(
+        "No hidden messages"
+    )
+    assert not host.errors and not member.errors
+
+
+async def test_slow_mode_set_in_the_panel_refuses_a_members_quick_second_message(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    host_token, member_token, room, _member = await room_with_member(client)
+    host = await open_room(open_tab, host_token, room["id"])
+    member = await open_room(open_tab, member_token, room["id"])
+
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Settings")
+    await pane.get_by_label("Slow mode").select_option("30")
+    await pane.get_by_role("button", name="Save").click()
+    await expect(pane.get_by_role("status")).to_have_text("Saved.")
+    assert (await get_room(client, host_token, room["id"]))["slow_mode_s"] == 30
+
+    await send(member, "first, in time")
+    await expect(message(member.page, "first, in time")).to_be_visible()
+    await send(member, "second, too soon")
+    refused = member.page.locator(".msg.pending.failed", has_text="second, too soon")
+    await expect(refused.locator(".pending-state")).to_contain_text("Slow mode")
+    # The host is not slowed down.
+    await host.page.keyboard.press("Escape")  # the drawer is modal: close it to chat
+    await expect(panel).to_be_hidden()
+    await send(host, "hosts may write")
+    await send(host, "as often as they like")
+    await expect(message(member.page, "as often as they like")).to_be_visible()
+    assert not host.errors and not member.errors
+
+
+async def test_a_new_link_shows_its_qr_code_and_the_old_one_stops(
+    server: Server, client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    _user, host_token = await make_user(client, "hana")
+    room = (await make_room(client, host_token, name="Book club"))["room"]
+    old_code = room["link"].removeprefix("/l/")
+    host = await open_room(open_tab, host_token, room["id"])
+    await host.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Link")
+    url = pane.get_by_label("Room link")
+    await expect(url).to_have_value(f"{server.url}/l/{old_code}")
+    await expect(pane.locator("img")).to_have_attribute("src", f"/l/{old_code}/qr.svg")
+
+    await pane.get_by_label("Maximum uses").fill("30")
+    await pane.get_by_role("button", name="New link").click()
+    dialog = host.page.get_by_role("dialog", name="New link")
+    await expect(dialog).to_contain_text("stops working")
+    await dialog.get_by_role("button", name="New link").click()
+    await expect(dialog).to_be_hidden()
+    await expect(url).not_to_have_value(f"{server.url}/l/{old_code}")
+
+    fresh = await get_room(client, host_token, room["id"])
+    new_code = fresh["link"].removeprefix("/l/")
+    assert new_code != old_code and fresh["link_max_uses"] == 30
+    await expect(url).to_have_value(f"{server.url}/l/{new_code}")
+    qr = pane.get_by_role("img", name="QR code")
+    await expect(qr).to_have_attribute("src", f"/l/{new_code}/qr.svg")
+    assert await qr.evaluate("i => i.decode().then(() => i.naturalWidth)") > 0  # a real image
+    await expect(pane).to_contain_text("limit 30")
+    assert (await client.get(f"/api/links/{old_code}")).status_code == 404
+
+    await pane.get_by_role("button", name="Copy link").click()
+    await expect(pane.get_by_role("status")).to_have_text("Link copied.")
+    copied = await host.page.evaluate("navigator.clipboard.readText()")
+    assert copied == f"{server.url}/l/{new_code}"
+    assert not host.errors
+
+
+async def test_the_glossary_editor_saves_terms_with_renderings(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    _user, host_token = await make_user(client, "hana")
+    room = (await make_room(client, host_token, name="Solo leveling readers"))["room"]
+    host = await open_room(open_tab, host_token, room["id"])
+
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Glossary")
+    terms = pane.get_by_role("list", name="Glossary terms").get_by_role("listitem")
+    await expect(terms).to_have_count(1)  # an empty row to start with
+    await terms.nth(0).get_by_label("Term").fill("Jinwoo")
+    await pane.get_by_role("button", name="Add term").click()
+    second = terms.nth(1)
+    await second.get_by_label("Term").fill("Shadow Monarch")
+    await second.get_by_role("button", name="Add a language").click()
+    await second.get_by_label("Language code").fill("ko")
+    await second.get_by_label("Rendering in that language").fill("그림자 군주")
+    await pane.get_by_role("button", name="Save").click()
+    await expect(pane.get_by_role("status")).to_have_text("Glossary saved (2 terms).")
+
+    response = await client.get(f"/api/rooms/{room['id']}/glossary", headers=auth(host_token))
+    assert response.json() == {
+        "terms": [
+            {"term": "Jinwoo", "translations": {}},
+            {"term": "Shadow Monarch", "translations": {"ko": "그림자 군주"}},
+        ]
+    }
+
+    # A refusal from the server is shown in the form, with its message.
+    await pane.get_by_role("button", name="Add term").click()
+    await terms.nth(2).get_by_label("Term").fill("jinwoo")
+    await pane.get_by_role("button", name="Save").click()
+    await expect(pane.get_by_role("alert")).to_be_visible()
+    await expect(pane.get_by_role("alert")).not_to_be_empty()
+
+    # Opened again later, the panel shows what was saved.
+    await host.page.reload()
+    await wait_online(host)
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Glossary")
+    await expect(terms.nth(1).get_by_label("Term")).to_have_value("Shadow Monarch")
+    await expect(terms.nth(1).get_by_label("Rendering in that language")).to_have_value(
+        "그림자 군주"
+    )
+    assert not host.errors
+
+
+async def test_join_requests_arrive_live_and_are_approved(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    _user, host_token = await make_user(client, "hana")
+    room = (await make_room(client, host_token, name="Invite only", join_approval=True))["room"]
+    host = await open_room(open_tab, host_token, room["id"])
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Join requests")
+    await expect(pane).to_contain_text("No one is waiting")
+
+    _user, applicant_token = await make_user(client, "june")
+    await join(
+        client,
+        applicant_token,
+        room["link"],
+        profile={"kind": "open", "nickname": "June"},
+        status=202,
+    )
+    request = pane.get_by_role("list", name="Pending join requests").get_by_role("listitem")
+    await expect(request).to_contain_text("June")  # live, over the WebSocket
+    await expect(panel.get_by_role("tab", name="Join requests")).to_contain_text("1")
+    await request.get_by_role("button", name="Approve").click()
+    await expect(pane.get_by_role("status")).to_contain_text("June is in.")
+    await expect(request).to_contain_text("No one is waiting")
+    assert (await get_room(client, applicant_token, room["id"]))["me"]["nickname"] == "June"
+    assert not host.errors
+
+
+async def test_a_cohost_gets_only_the_tools_of_their_rights(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    host_token, member_token, room, member = await room_with_member(client)
+    host = await open_room(open_tab, host_token, room["id"])
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Co-hosts")
+    await pane.get_by_label("Member", exact=True).select_option(member["id"])
+    rights = pane.get_by_role("group", name="Rights")
+    await rights.get_by_label("Hide messages").uncheck()
+    await rights.get_by_label("Time-outs").uncheck()
+    await rights.get_by_label("Notices").check()
+    await pane.get_by_role("button", name="Appoint").click()
+    await expect(pane.get_by_role("status")).to_contain_text("Mallory is a co-host.")
+    me = (await get_room(client, member_token, room["id"]))["me"]
+    assert me["role"] == "cohost" and me["rights"] == ["notice"]
+
+    cohost = await open_room(open_tab, member_token, room["id"])
+    cohost_panel = await open_host_tools(cohost)
+    tabs = await cohost_panel.get_by_role("tab").all_inner_texts()
+    assert [t.strip() for t in tabs] == ["Notice", "Reports", "Log"]
+    notice = await open_section(cohost_panel, "Notice")
+    await notice.get_by_label("Notice text").fill("Quiet hours after midnight.")
+    await notice.get_by_role("button", name="Post notice").click()
+    await expect(notice).to_contain_text("is pinned")
+    await expect(notice.locator("blockquote")).to_have_text("Quiet hours after midnight.")
+    assert (await get_room(client, host_token, room["id"]))["pinned_seq"] is not None
+
+    # The host's log names who did it.
+    log = await open_section(panel, "Log")
+    await expect(log.get_by_role("listitem").first).to_contain_text("Mallory posted a notice")
+    assert not host.errors and not cohost.errors
+
+
+async def test_message_actions_time_out_the_sender(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    """messageActions(ctx, message), the entry the chat view's message menu uses."""
+    host_token, member_token, room, member = await room_with_member(client)
+    sent = await send_message(client, member_token, room["id"], "shouting AGAIN")
+    host = await open_room(open_tab, host_token, room["id"])
+    host_view = await get_room(client, host_token, room["id"])
+    member_view = await get_room(client, member_token, room["id"])
+
+    labels = await host.page.evaluate(
+        """async ([token, room, message, sender]) => {
+          const tools = await import("/app/js/host/index.js");
+          await (await import("/app/js/host/i18n.js")).ready(null); // the labels' strings
+          const {me, ...rest} = room;
+          // No ctx.api: the panel's own fetch client with the token.
+          window.__ctx = {token, room: rest, me, members: () => [sender]};
+          window.__actions = tools.messageActions(window.__ctx, message);
+          return window.__actions.map((a) => [a.id, a.label]);
+        }""",
+        [host_token, host_view, sent, member],
+    )
+    assert labels == [
+        ["hide", "Hide message"],
+        ["timeout", "Time out"],
+        ["kick", "Kick"],
+        ["ban", "Ban"],
+    ]
+    # A plain member gets nothing to do to someone else's message.
+    nothing = await host.page.evaluate(
+        """async ([room, message]) => {
+          const tools = await import("/app/js/host/index.js");
+          const {me, ...rest} = room;
+          return tools.messageActions({room: rest, me}, message).length;
+        }""",
+        [member_view, {**sent, "member": host_view["me"]["id"]}],
+    )
+    assert nothing == 0
+
+    # Not awaited here: run() resolves once the dialog it opens is answered.
+    await host.page.evaluate(
+        "() => { window.__done = window.__actions.find((a) => a.id === 'timeout').run(); }"
+    )
+    dialog = host.page.get_by_role("dialog", name="Time out Mallory")
+    await dialog.get_by_label("For how long").select_option("3600")
+    await dialog.get_by_role("button", name="Time out").click()
+    await expect(dialog).to_be_hidden()
+    assert await host.page.evaluate("window.__done") is True
+    member_now = (await get_room(client, member_token, room["id"]))["me"]
+    assert member_now["id"] == member["id"] and "timed_out_until" in member_now
+    assert not host.errors
+
+
+async def test_host_panel_screenshots_at_desktop_and_phone_width(
+    client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot
+) -> None:
+    host_token, member_token, room, _member = await room_with_member(client)
+    sent = await send_message(client, member_token, room["id"], "Join my other chat: t.me/spam")
+    await client.post(
+        f"/api/rooms/{room['id']}/reports",
+        json={"seq": sent["seq"], "reason": "spam", "note": "Advertising in every room"},
+        headers=auth(host_token),
+    )
+    await client.post(
+        f"/api/rooms/{room['id']}/automod/rules",
+        json={
+            "name": "Invites",
+            "kind": "regex",
+            "patterns": ["(?i)t\\.me/\\w+"],
+            "action": "hide",
+        },
+        headers=auth(host_token),
+    )
+
+    desktop = await open_room(open_tab, host_token, room["id"])
+    panel = await open_host_tools(desktop)
+    await expect(panel.get_by_role("tab", name="Reports")).to_contain_text("1")
+    await open_section(panel, "Members")
+    await expect(panel.get_by_role("list", name="Members", exact=True)).to_contain_text("Mallory")
+    await shot(desktop.page, "host-tools-members-desktop")
+    reports = await open_section(panel, "Reports")
+    await expect(reports).to_contain_text("Advertising in every room")
+    await shot(desktop.page, "host-tools-reports-desktop")
+
+    # The tab list is keyboard-driven: arrows move between sections.
+    await panel.get_by_role("tab", name="Reports").focus()
+    await desktop.page.keyboard.press("ArrowRight")
+    await expect(panel.get_by_role("tab", name="Log")).to_be_focused()
+    await expect(panel.get_by_role("tab", name="Log")).to_have_attribute("aria-selected", "true")
+
+    phone = await open_room(open_tab, host_token, room["id"], phone=True)
+    panel = await open_host_tools(phone)
+    await open_section(panel, "Automod")
+    await expect(panel.get_by_role("list", name="Automod rules")).to_contain_text("Invites")
+    await shot(phone.page, "host-tools-automod-phone")
+    await open_section(panel, "Link")
+    await shot(phone.page, "host-tools-link-phone")
+    # Nothing wider than the phone: no sideways scrolling in the drawer.
+    overflow = await panel.evaluate("p => p.scrollWidth - p.clientWidth")
+    assert overflow <= 0
+    members = await open_section(panel, "Members")
+    await (
+        members.get_by_role("listitem")
+        .filter(has_text="Mallory")
+        .get_by_role("button", name="Ban")
+        .click()
+    )
+    await expect(phone.page.get_by_role("dialog", name="Ban Mallory")).to_be_visible()
+    await shot(phone.page, "host-tools-ban-dialog-phone")
+    assert not desktop.errors and not phone.errors
