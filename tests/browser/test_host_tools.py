@@ -394,3 +394,125 @@ async def test_host_panel_screenshots_at_desktop_and_phone_width(
     await expect(phone.page.get_by_role("dialog", name="Ban Mallory")).to_be_visible()
     await shot(phone.page, "host-tools-ban-dialog-phone")
     assert not desktop.errors and not phone.errors
+
+
+async def test_an_automod_rule_added_in_the_panel_blocks_a_members_message(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    host_token, member_token, room, _member = await room_with_member(client)
+    host = await open_room(open_tab, host_token, room["id"])
+    member = await open_room(open_tab, member_token, room["id"])
+
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Automod")
+    await pane.get_by_label("Name", exact=True).fill("No casinos")
+    await pane.get_by_label("One per line").fill("casino*\njackpot")
+    await pane.get_by_label("Then").select_option("block")
+    await pane.get_by_role("button", name="Add rule").click()
+    rules = pane.get_by_role("list", name="Automod rules").get_by_role("listitem")
+    await expect(rules).to_have_count(1)
+    await expect(rules).to_contain_text("No casinos")
+
+    await send(member, "best casinos in town")
+    refused = member.page.locator(".msg.pending.failed", has_text="best casinos in town")
+    await expect(refused.locator(".pending-state")).to_contain_text("filter refused")
+
+    # A regex the server refuses is reported in the form, with the server's words.
+    await pane.get_by_label("Name", exact=True).fill("Broken")
+    await pane.get_by_label("Kind").select_option("regex")
+    await pane.get_by_label("One per line").fill("(a")
+    await pane.get_by_role("button", name="Add rule").click()
+    await expect(pane.get_by_role("alert")).to_contain_text("(a")
+
+    await rules.first.get_by_role("button", name="Delete").click()
+    await (
+        host.page.get_by_role("dialog", name="Delete rule")
+        .get_by_role("button", name="Delete")
+        .click()
+    )
+    await expect(rules).to_have_text("No rules yet.")
+    assert not host.errors and not member.errors
+
+
+async def test_the_host_bot_is_set_up_in_the_panel(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    _user, host_token = await make_user(client, "hana")
+    room = (await make_room(client, host_token, name="Help desk"))["room"]
+    host = await open_room(open_tab, host_token, room["id"])
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Host bot")
+
+    await pane.get_by_label("Welcome message").fill("Welcome, {nickname}! Read the notice.")
+    await pane.get_by_role("button", name="Add answer").click()
+    answer = pane.get_by_role("list", name="Answers to keywords").get_by_role("listitem")
+    await answer.get_by_label("Keywords").fill("rules, 규칙")
+    await answer.get_by_label("Answer").fill("The rules are in the pinned notice.")
+    await pane.get_by_role("button", name="Save").click()
+    await expect(pane.get_by_role("status")).to_have_text("Saved.")
+
+    await pane.get_by_label("Notice text").fill("Weekly meetup on Friday!")
+    await pane.get_by_label("Repeat every").select_option("604800")
+    await pane.get_by_role("button", name="Add scheduled notice").click()
+    schedules = pane.get_by_role("list", name="Scheduled notices").get_by_role("listitem")
+    await expect(schedules).to_contain_text("Weekly meetup on Friday!")
+
+    bot = (await client.get(f"/api/rooms/{room['id']}/bot", headers=auth(host_token))).json()
+    assert bot["welcome"] == "Welcome, {nickname}! Read the notice."
+    assert bot["answers"] == [
+        {"keywords": ["rules", "규칙"], "answer": "The rules are in the pinned notice."}
+    ]
+    listed = await client.get(f"/api/rooms/{room['id']}/bot/schedules", headers=auth(host_token))
+    assert [s["interval_s"] for s in listed.json()["schedules"]] == [604800]
+    assert not host.errors
+
+
+async def test_a_ban_from_the_members_list_keeps_them_out_until_lifted(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    host_token, member_token, room, _member = await room_with_member(client)
+    host = await open_room(open_tab, host_token, room["id"])
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Members")
+    mallory = (
+        pane.get_by_role("list", name="Members", exact=True)
+        .get_by_role("listitem")
+        .filter(has_text="Mallory")
+    )
+    await mallory.get_by_role("button", name="Ban").click()
+    dialog = host.page.get_by_role("dialog", name="Ban Mallory")
+    await dialog.get_by_label("Ban length").select_option("604800")
+    await dialog.get_by_label("Reason").fill("spam links")
+    await dialog.get_by_role("button", name="Ban").click()
+    await expect(dialog).to_be_hidden()
+    await expect(mallory).to_have_count(0)
+
+    bans = pane.get_by_role("list", name="Banned members").get_by_role("listitem")
+    await expect(bans).to_contain_text("Mallory")
+    await expect(bans).to_contain_text("spam links")
+    again = await client.post(
+        f"/api/links/{room['link'][3:]}/join", json={}, headers=auth(member_token)
+    )
+    assert again.status_code == 403 and again.json()["error"]["code"] == "banned"
+
+    await bans.get_by_role("button", name="Lift ban").click()
+    await expect(bans).to_have_text("Nobody is banned.")
+    await join(client, member_token, room["link"])
+    assert not host.errors
+
+
+async def test_handing_the_room_over_leaves_the_old_host_without_tools(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    host_token, member_token, room, member = await room_with_member(client)
+    host = await open_room(open_tab, host_token, room["id"])
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Co-hosts")
+    await pane.get_by_label("New host").select_option(member["id"])
+    await pane.get_by_role("button", name="Hand over").click()
+    dialog = host.page.get_by_role("dialog", name="Hand over")
+    await expect(dialog).to_contain_text("Make Mallory the host")
+    await dialog.get_by_role("button", name="Hand over").click()
+    await expect(panel).to_contain_text("You have no host tools in this room.")
+    assert (await get_room(client, member_token, room["id"]))["me"]["role"] == "host"
+    assert not host.errors

@@ -39,7 +39,8 @@ export function openDialog(tr, title, build) {
       event.preventDefault();
       const value = await act(ok, error, async () => {
         const answer = await spec.submit();
-        return answer === undefined ? true : answer;
+        // A 204 answers null: done all the same (null is what "cancelled" resolves to).
+        return answer === undefined || answer === null ? true : answer;
       });
       if (value !== undefined) {
         result = value;
