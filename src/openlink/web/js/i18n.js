@@ -1,0 +1,133 @@
+// UI strings in English, Korean and Japanese.
+//
+// locales/{lang}.json holds the app's strings and locales/host/{lang}.json the host tools'
+// (written by their own module); both are merged, with English underneath as a fallback.
+// Keys may be flat ("chat.send") or nested objects; both are read as dotted keys.
+
+import { primaryLang, storage } from "./util.js";
+
+export const UI_LANGUAGES = ["en", "ko", "ja"];
+const OVERRIDE_KEY = "openlink.uiLang";
+
+let current = "en";
+let strings = {};
+let fallback = {};
+let plural = new Intl.PluralRules("en");
+
+function flatten(obj, prefix = "", out = {}) {
+  for (const [k, v] of Object.entries(obj || {})) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === "object" && !Array.isArray(v)) flatten(v, key, out);
+    else if (typeof v === "string") out[key] = v;
+  }
+  return out;
+}
+
+async function fetchJson(url) {
+  try {
+    const res = await fetch(url, { cache: "no-cache" });
+    return res.ok ? await res.json() : {};
+  } catch {
+    return {};
+  }
+}
+
+async function loadDict(lang) {
+  const [main, host] = await Promise.all([
+    fetchJson(`/app/locales/${lang}.json`),
+    fetchJson(`/app/locales/host/${lang}.json`),
+  ]);
+  // The app's own keys win over a host-tools key of the same name.
+  return { ...flatten(host), ...flatten(main) };
+}
+
+export function overrideLanguage() {
+  const v = storage.get(OVERRIDE_KEY);
+  return UI_LANGUAGES.includes(v) ? v : null;
+}
+
+export function setOverrideLanguage(lang) {
+  storage.set(OVERRIDE_KEY, UI_LANGUAGES.includes(lang) ? lang : null);
+}
+
+/** The settings' choice, else the account's reading language, else the browser's. */
+export function pickLanguage(accountLanguage) {
+  const override = overrideLanguage();
+  if (override) return override;
+  const account = primaryLang(accountLanguage);
+  if (UI_LANGUAGES.includes(account)) return account;
+  for (const tag of navigator.languages || [navigator.language]) {
+    const p = primaryLang(tag);
+    if (UI_LANGUAGES.includes(p)) return p;
+  }
+  return "en";
+}
+
+export async function setLanguage(lang) {
+  if (!UI_LANGUAGES.includes(lang)) lang = "en";
+  const [dict, en] = await Promise.all([loadDict(lang), lang === "en" ? null : loadDict("en")]);
+  strings = dict;
+  fallback = en || dict;
+  current = lang;
+  plural = new Intl.PluralRules(lang);
+  document.documentElement.lang = lang;
+  return lang;
+}
+
+export function uiLanguage() {
+  return current;
+}
+
+/** t("chat.unread", {n: 3}): "{n}" placeholders; with a number n, "key.one"/"key.other" first. */
+export function t(key, params) {
+  const counted = params && typeof params.n === "number";
+  const lookup = (dict) => {
+    if (counted) {
+      const v = dict[`${key}.${plural.select(params.n)}`] ?? dict[`${key}.other`];
+      if (v !== undefined) return v;
+    }
+    return dict[key];
+  };
+  let s = lookup(strings) ?? lookup(fallback) ?? key;
+  if (params) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
+  return s;
+}
+
+const names = new Map();
+/** "ko" → "Korean" (or 한국어 in a Korean UI). */
+export function languageName(tag) {
+  if (!tag) return "";
+  const key = `${current}:${tag}`;
+  if (!names.has(key)) {
+    let name = tag;
+    try {
+      name = new Intl.DisplayNames([current], { type: "language" }).of(tag) || tag;
+    } catch {
+      /* an unusual tag: show it as it is */
+    }
+    names.set(key, name);
+  }
+  return names.get(key);
+}
+
+export function formatTime(iso) {
+  const d = new Date(iso);
+  return d.toLocaleTimeString(current, { hour: "numeric", minute: "2-digit" });
+}
+
+export function formatDay(iso) {
+  const d = new Date(iso);
+  return d.toLocaleDateString(current, { year: "numeric", month: "long", day: "numeric", weekday: "short" });
+}
+
+export function formatShort(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const now = new Date();
+  if (d.toDateString() === now.toDateString()) return formatTime(iso);
+  return d.toLocaleDateString(current, { month: "short", day: "numeric" });
+}
+
+export function formatNumber(n) {
+  return new Intl.NumberFormat(current, { notation: n >= 10000 ? "compact" : "standard" }).format(n);
+}
