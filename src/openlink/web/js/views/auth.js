@@ -1,0 +1,91 @@
+// Sign in and sign up. The token goes to localStorage; `next` is where to go afterwards
+// (a join link that brought the visitor here, for example).
+
+import { h } from "../dom.js";
+import { UI_LANGUAGES, languageName, t } from "../i18n.js";
+import { READING_LANGUAGES, errorText, field } from "../ui.js";
+
+function browserLanguage() {
+  const tag = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+  return tag;
+}
+
+function languageSelect(value) {
+  const options = [...READING_LANGUAGES];
+  if (value && !options.includes(value)) options.unshift(value);
+  return h("select", { name: "language" },
+    options.map((code) => h("option", { value: code, selected: code === value }, `${languageName(code)} (${code})`)));
+}
+
+export function uiLanguageSwitch(app) {
+  return h("div", { class: "ui-lang" },
+    h("label", { for: "ui-lang-auth" }, t("settings.app_language")),
+    h("select", {
+      id: "ui-lang-auth",
+      onchange: (e) => app.setUiLanguage(e.target.value || null),
+    },
+    h("option", { value: "", selected: !app.uiOverride() }, t("settings.automatic")),
+    UI_LANGUAGES.map((code) => h("option", { value: code, selected: app.uiOverride() === code }, t(`lang.${code}`)))),
+  );
+}
+
+export function renderAuth(app, mode, next) {
+  const signup = mode === "signup";
+  const error = h("p", { class: "form-error", role: "alert" });
+  const username = h("input", { name: "username", autocomplete: "username", required: true, minlength: "3", maxlength: "32", autocapitalize: "none", spellcheck: "false" });
+  const password = h("input", { name: "password", type: "password", required: true, minlength: signup ? "8" : null, autocomplete: signup ? "new-password" : "current-password" });
+  const display = h("input", { name: "display_name", required: true, maxlength: "40", autocomplete: "nickname" });
+  const defaultLang = READING_LANGUAGES.includes(browserLanguage()) ? browserLanguage() : browserLanguage().split("-")[0];
+  const language = languageSelect(defaultLang);
+  const interests = h("input", { name: "interests", placeholder: t("auth.interests_placeholder") });
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, signup ? t("auth.create_account") : t("auth.sign_in"));
+  const nextQuery = next ? `?next=${encodeURIComponent(next)}` : "";
+
+  const form = h("form", { class: "auth-form", "aria-labelledby": "auth-title", novalidate: false },
+    h("h1", { id: "auth-title" }, signup ? t("auth.signup_title") : t("auth.signin_title")),
+    h("p", { class: "auth-sub" }, t("auth.tagline")),
+    field(t("auth.username"), username, signup ? t("auth.username_hint") : null),
+    signup ? field(t("auth.display_name"), display, t("auth.display_name_hint")) : null,
+    field(t("auth.password"), password, signup ? t("auth.password_hint") : null),
+    signup ? field(t("auth.reading_language"), language, t("auth.reading_language_hint")) : null,
+    signup ? field(t("auth.interests"), interests, t("auth.interests_hint")) : null,
+    error,
+    submit,
+    h("p", { class: "auth-switch" },
+      signup ? t("auth.have_account") : t("auth.no_account"), " ",
+      h("a", { href: `#/${signup ? "signin" : "signup"}${nextQuery}` }, signup ? t("auth.sign_in") : t("auth.create_account")),
+    ),
+  );
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    error.textContent = "";
+    submit.disabled = true;
+    try {
+      let result;
+      if (signup) {
+        result = await app.api.post("/api/accounts", {
+          username: username.value.trim(),
+          password: password.value,
+          display_name: display.value.trim(),
+          language: language.value,
+          interests: interests.value.split(/[,，、]/).map((s) => s.trim()).filter(Boolean),
+        }, { auth: false });
+      } else {
+        result = await app.api.post("/api/sessions", { username: username.value.trim(), password: password.value }, { auth: false });
+      }
+      await app.signIn(result.token, result.user, next);
+    } catch (err) {
+      error.textContent = errorText(err);
+      submit.disabled = false;
+    }
+  });
+
+  return h("main", { class: "auth-page" },
+    h("div", { class: "auth-card" },
+      h("div", { class: "brand big" }, h("span", { class: "brand-mark", "aria-hidden": "true" }, "◎"), "OpenLink"),
+      form,
+      uiLanguageSwitch(app),
+    ),
+  );
+}

@@ -1,0 +1,225 @@
+// The message box: Enter sends (Shift+Enter: new line; never while an IME is composing),
+// @ opens member suggestions, a reply or edit shows above it, typing is signalled.
+
+import { h, icon, replaceChildren } from "../dom.js";
+import { t } from "../i18n.js";
+import { avatar } from "../ui.js";
+import { memberName } from "./message.js";
+
+const TYPING_EVERY_MS = 3000;
+
+export function createComposer({ app, rs, onSend, onEdit }) {
+  let reply = null;
+  let editing = null;
+  let lastTyping = 0;
+  const chosen = new Map(); // "@nickname" → member id
+  let suggestions = [];
+  let active = 0;
+
+  const contextBar = h("div", { class: "composer-context", hidden: true });
+  const suggest = h("ul", { class: "mention-suggest", role: "listbox", id: `mentions-${rs.id}`, "aria-label": t("chat.mention_suggestions"), hidden: true });
+  const input = h("textarea", {
+    class: "composer-input",
+    rows: "1",
+    maxlength: "4096",
+    "aria-label": t("chat.message_input"),
+    placeholder: t("chat.placeholder"),
+    "aria-autocomplete": "list",
+    "aria-controls": suggest.id,
+    "data-testid": "composer",
+  });
+  const sendBtn = h("button", { type: "submit", class: "send-btn", "aria-label": t("chat.send") }, icon("send"));
+  const status = h("p", { class: "composer-status", hidden: true });
+  const form = h("form", { class: "composer", "aria-label": t("chat.composer") },
+    contextBar, suggest, status,
+    h("div", { class: "composer-row" }, input, sendBtn),
+  );
+
+  function showContext() {
+    contextBar.replaceChildren();
+    const target = editing || reply;
+    if (!target) {
+      contextBar.hidden = true;
+      return;
+    }
+    contextBar.hidden = false;
+    const title = editing ? t("chat.editing") : t("chat.replying_to", { name: memberName(rs, target.member) });
+    contextBar.append(
+      icon(editing ? "edit" : "reply"),
+      h("div", { class: "context-text" }, h("strong", null, title), h("span", null, (target.body || "").slice(0, 120))),
+      h("button", { type: "button", class: "icon-btn sm", "aria-label": t("common.cancel"), onclick: () => cancel() }, icon("close")),
+    );
+  }
+
+  function cancel() {
+    if (editing) input.value = "";
+    reply = null;
+    editing = null;
+    showContext();
+    input.focus();
+  }
+
+  function mentionQuery() {
+    const before = input.value.slice(0, input.selectionStart);
+    const m = before.match(/(^|\s)@([^\s@]{0,40})$/u);
+    return m ? m[2] : null;
+  }
+
+  function updateSuggestions() {
+    const q = mentionQuery();
+    if (q === null) {
+      hideSuggestions();
+      return;
+    }
+    const needle = q.toLocaleLowerCase();
+    suggestions = [...rs.members.values()]
+      .filter((m) => (!rs.me || m.id !== rs.me.id) && m.nickname.toLocaleLowerCase().includes(needle))
+      .sort((a, b) => a.nickname.toLocaleLowerCase().indexOf(needle) - b.nickname.toLocaleLowerCase().indexOf(needle))
+      .slice(0, 6);
+    if (!suggestions.length) {
+      hideSuggestions();
+      return;
+    }
+    active = Math.min(active, suggestions.length - 1);
+    replaceChildren(suggest, ...suggestions.map((m, i) =>
+      h("li", {
+        id: `${suggest.id}-${i}`,
+        role: "option",
+        class: `suggest-item ${i === active ? "active" : ""}`,
+        "aria-selected": i === active ? "true" : "false",
+        onpointerdown: (e) => {
+          e.preventDefault();
+          pick(i);
+        },
+      }, avatar(m.nickname, m.avatar_url, m.id, "sm"), h("span", null, m.nickname)),
+    ));
+    suggest.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    input.setAttribute("aria-activedescendant", `${suggest.id}-${active}`);
+  }
+
+  function hideSuggestions() {
+    suggest.hidden = true;
+    suggestions = [];
+    active = 0;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+  }
+
+  function pick(i) {
+    const m = suggestions[i];
+    if (!m) return;
+    const caret = input.selectionStart;
+    const before = input.value.slice(0, caret).replace(/@([^\s@]{0,40})$/u, `@${m.nickname} `);
+    input.value = before + input.value.slice(caret);
+    input.selectionStart = input.selectionEnd = before.length;
+    chosen.set(`@${m.nickname}`, m.id);
+    hideSuggestions();
+    input.focus();
+  }
+
+  function insertMention(member) {
+    const tag = `@${member.nickname} `;
+    chosen.set(`@${member.nickname}`, member.id);
+    const v = input.value;
+    input.value = v && !v.endsWith(" ") ? `${v} ${tag}` : v + tag;
+    input.focus();
+  }
+
+  async function submit() {
+    const body = input.value.trim();
+    if (!body || input.disabled) return;
+    if (editing) {
+      const target = editing;
+      try {
+        await onEdit(target, body);
+        input.value = "";
+        editing = null;
+        showContext();
+      } catch {
+        /* onEdit showed the error; the text stays for another try */
+      }
+      return;
+    }
+    const mentions = [...chosen].filter(([tag]) => body.includes(tag)).map(([, id]) => id);
+    onSend(body, { reply_to: reply ? reply.seq : undefined, mentions });
+    input.value = "";
+    chosen.clear();
+    reply = null;
+    showContext();
+  }
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submit();
+    input.focus();
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.isComposing || e.keyCode === 229) return;
+    if (!suggest.hidden && suggestions.length) {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        active = (active + (e.key === "ArrowDown" ? 1 : suggestions.length - 1)) % suggestions.length;
+        updateSuggestions();
+        return;
+      }
+      if (e.key === "Enter" || e.key === "Tab") {
+        e.preventDefault();
+        pick(active);
+        return;
+      }
+      if (e.key === "Escape") {
+        e.preventDefault();
+        hideSuggestions();
+        return;
+      }
+    }
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      submit();
+    } else if (e.key === "Escape" && (reply || editing)) {
+      e.preventDefault();
+      cancel();
+    } else if (e.key === "ArrowUp" && !input.value && !editing) {
+      // Up in an empty box edits my last message, as in most chat apps.
+      const last = [...rs.seqs].reverse().map((s) => rs.msgs.get(s))
+        .find((m) => m && m.kind === "text" && rs.me && m.member === rs.me.id && !m.deleted && !m.hidden);
+      if (last) {
+        e.preventDefault();
+        setEdit(last);
+      }
+    }
+  });
+  input.addEventListener("input", () => {
+    updateSuggestions();
+    if (input.value.trim() && Date.now() - lastTyping > TYPING_EVERY_MS) {
+      lastTyping = Date.now();
+      app.state.typing(rs);
+    }
+  });
+  input.addEventListener("blur", () => setTimeout(hideSuggestions, 150));
+
+  function setReply(msg) {
+    editing = null;
+    reply = msg;
+    showContext();
+    input.focus();
+  }
+
+  function setEdit(msg) {
+    reply = null;
+    editing = msg;
+    input.value = msg.body || "";
+    showContext();
+    input.focus();
+  }
+
+  function setDisabled(reason) {
+    input.disabled = Boolean(reason);
+    sendBtn.disabled = Boolean(reason);
+    status.hidden = !reason;
+    status.textContent = reason || "";
+  }
+
+  return { el: form, input, setReply, setEdit, setDisabled, insertMention, focus: () => input.focus() };
+}

@@ -1,0 +1,241 @@
+// A room before joining: from discovery (#/preview/{id}) or a link (#/join/{code}).
+// Shows the room, its notice and recent messages, then the join box: which profile to
+// show in this room (main, a saved open profile, or a new one), a participation code
+// when the room has one, and the pending state when the host approves newcomers.
+
+import { h, icon, replaceChildren } from "../dom.js";
+import { formatNumber, languageName, t } from "../i18n.js";
+import { avatar, errorText, field, toast } from "../ui.js";
+import { tagChip } from "./discover.js";
+import { renderMessage } from "./message.js";
+
+function readOnlyRoomState(messages) {
+  const members = new Map();
+  for (const m of messages) {
+    if (m.kind === "system" && m.system && m.system.event === "joined" && m.system.profile) {
+      members.set(m.system.profile.id, m.system.profile);
+    }
+  }
+  return { id: "preview", members, me: null, myReactions: new Map(), msgs: new Map(messages.map((m) => [m.seq, m])), translationFor: () => null };
+}
+
+function previewMessages(app, messages, note) {
+  const rs = readOnlyRoomState(messages);
+  const ctx = { app, rs, myLang: app.state.myLang, mode: "replace", readOnly: true, engineOn: false,
+    showOriginal: new Set(), trStatus: new Map() };
+  return h("section", { class: "preview-messages", "aria-label": t("preview.recent") },
+    h("h3", { class: "section-title" }, t("preview.recent")),
+    note ? h("p", { class: "muted" }, note) : null,
+    messages.length ? h("div", { class: "msg-list readonly", "data-testid": "preview-messages" }, messages.map((m) => h("div", { class: "msg-row" }, renderMessage(ctx, m)))) : null,
+  );
+}
+
+export function mountJoin(app, container, { roomId, code }) {
+  let destroyed = false;
+  const page = h("div", { class: "page join-page" }, h("p", { class: "muted", role: "status" }, t("common.loading")));
+  replaceChildren(container, page);
+
+  async function load() {
+    let room;
+    let preview = null;
+    let note = null;
+    try {
+      room = code ? await app.api.get(`/api/links/${encodeURIComponent(code)}`) : null;
+    } catch (err) {
+      return fail(err);
+    }
+    const id = roomId || room.id;
+    try {
+      preview = await app.api.get(`/api/rooms/${encodeURIComponent(id)}/preview`);
+      room = { ...room, ...preview.room };
+    } catch (err) {
+      if (!room) return fail(err);
+      note = err.code === "preview_disabled" ? t("preview.disabled") : t("preview.join_to_read");
+    }
+    if (!destroyed) render(room, preview, note);
+  }
+
+  function fail(err) {
+    if (destroyed) return;
+    replaceChildren(page, 
+      h("header", { class: "page-head" },
+        h("a", { class: "icon-btn back-btn", href: "#/", "aria-label": t("nav.back_to_chats") }, icon("back")),
+        h("h2", null, t("preview.title")),
+      ),
+      h("div", { class: "pane-empty" },
+        h("p", { role: "alert" }, errorText(err)),
+        h("a", { class: "btn btn-primary", href: "#/discover" }, t("nav.discover")),
+      ),
+    );
+  }
+
+  function render(room, preview, note) {
+    const member = app.state.rooms.has(room.id);
+    replaceChildren(page, 
+      h("header", { class: "page-head" },
+        h("a", { class: "icon-btn back-btn", href: app.signedIn() ? "#/discover" : "#/signin", "aria-label": t("common.back") }, icon("back")),
+        h("h2", null, t("preview.title")),
+      ),
+      h("section", { class: "room-hero", "aria-labelledby": "room-hero-name" },
+        avatar(room.name, room.cover_url, room.id, "xl"),
+        h("div", { class: "room-hero-text" },
+          h("h1", { id: "room-hero-name", dir: "auto" }, room.name),
+          h("p", { class: "room-hero-meta" },
+            t("chat.members", { n: room.member_count, count: formatNumber(room.member_count) }),
+            room.language ? ` · ${languageName(room.language)}` : "",
+            room.kind === "direct_link" ? ` · ${t("preview.one_to_one")}` : "",
+          ),
+          room.description ? h("p", { class: "room-desc", dir: "auto" }, room.description) : null,
+          room.tags && room.tags.length ? h("div", { class: "tags" }, room.tags.map((tag) => tagChip(tag))) : null,
+        ),
+      ),
+      preview && preview.notice && !preview.notice.deleted && !preview.notice.hidden
+        ? h("div", { class: "notice-bar" }, icon("pin"), h("span", { class: "notice-text", dir: "auto" }, preview.notice.body))
+        : null,
+      member
+        ? h("div", { class: "join-box" }, h("p", null, t("preview.already_member")), h("a", { class: "btn btn-primary", href: `#/room/${room.id}` }, t("preview.open_chat")))
+        : joinBox(room),
+      previewMessages(app, preview ? preview.messages : [], note),
+    );
+  }
+
+  function joinBox(room) {
+    if (!app.signedIn()) {
+      const next = code ? `/join/${code}` : `/preview/${room.id}`;
+      return h("div", { class: "join-box" },
+        h("p", null, t("preview.sign_in_to_join")),
+        h("div", { class: "row" },
+          h("a", { class: "btn btn-primary", href: `#/signin?next=${encodeURIComponent(next)}` }, t("auth.sign_in")),
+          h("a", { class: "btn btn-ghost", href: `#/signup?next=${encodeURIComponent(next)}` }, t("auth.create_account")),
+        ),
+      );
+    }
+    const pending = app.state.requests.get(room.id);
+    if (pending) return pendingBox(room, pending.request);
+    if (room.status === "closed") return h("div", { class: "join-box" }, h("p", null, t("chat.room_closed")));
+    return profileChooser(room);
+  }
+
+  function pendingBox(room, request) {
+    const rejected = request.status === "rejected";
+    return h("div", { class: "join-box pending", role: "status", "data-testid": "join-pending" },
+      h("p", null, rejected ? t("join.request_rejected") : t("join.request_sent")),
+      rejected
+        ? h("button", { type: "button", class: "btn btn-ghost", onclick: () => { app.state.dropRequest(room.id); load(); } }, t("common.dismiss"))
+        : h("button", {
+          type: "button",
+          class: "btn btn-ghost",
+          onclick: async () => {
+            try {
+              await app.api.del(`/api/rooms/${room.id}/join-request`);
+            } catch (err) {
+              if (err.code !== "join_request_not_found") {
+                toast(errorText(err), "error");
+                return;
+              }
+            }
+            app.state.dropRequest(room.id);
+            load();
+          },
+        }, t("join.withdraw")),
+    );
+  }
+
+  function profileChooser(room) {
+    const mainOnly = room.profile_policy === "main_required";
+    const error = h("p", { class: "form-error", role: "alert" });
+    const options = h("div", { class: "profile-options", role: "radiogroup", "aria-label": t("join.show_as") });
+    const nickname = h("input", { maxlength: "40", placeholder: t("join.nickname_placeholder"), autocomplete: "off" });
+    const avatarUrl = h("input", { type: "url", placeholder: "https://…", maxlength: "2048" });
+    const save = h("input", { type: "checkbox" });
+    const newFields = h("div", { class: "new-profile", hidden: true },
+      field(t("join.nickname"), nickname),
+      field(t("join.avatar_url"), avatarUrl, t("join.avatar_hint")),
+      h("label", { class: "check" }, save, t("join.save_profile")),
+    );
+    const codeInput = h("input", { type: "password", autocomplete: "off", maxlength: "32" });
+    const codeField = field(t("join.code"), codeInput, t("join.code_hint"));
+    codeField.hidden = !room.has_code;
+    const name = `profile-${room.id}`;
+    let choice = mainOnly ? "main" : "new";
+
+    const radio = (value, label, detail, extra) => h("label", { class: "profile-option" },
+      h("input", { type: "radio", name, value, checked: value === choice, onchange: () => { choice = value; newFields.hidden = choice !== "new"; } }),
+      extra || null,
+      h("span", { class: "profile-option-text" }, h("strong", null, label), detail ? h("small", null, detail) : null),
+    );
+    const user = app.state.user;
+    options.append(radio("main", t("join.main_profile"), user.display_name, avatar(user.display_name, null, `u${user.id}`, "sm")));
+    if (!mainOnly) {
+      app.api.get("/api/me/open-profiles").then((res) => {
+        for (const p of res.open_profiles) {
+          options.insertBefore(radio(`saved:${p.id}`, p.nickname, t("join.saved_profile"), avatar(p.nickname, p.avatar_url, p.id, "sm")), options.lastElementChild);
+        }
+      }).catch(() => {});
+      options.append(radio("new", t("join.new_open_profile"), t("join.new_open_profile_hint"), h("span", { class: "avatar avatar-sm hue-3", "aria-hidden": "true" }, "+")));
+      newFields.hidden = false;
+    }
+    const button = h("button", { type: "submit", class: "btn btn-primary btn-block" }, room.join_approval ? t("join.ask_to_join") : t("join.join"));
+
+    const form = h("form", { class: "join-box", "aria-labelledby": "join-title" },
+      h("h3", { id: "join-title" }, t("join.show_as")),
+      mainOnly ? h("p", { class: "hint" }, t("join.main_required")) : h("p", { class: "hint" }, t("join.open_profile_explain")),
+      options, newFields, codeField,
+      room.join_approval ? h("p", { class: "hint" }, t("join.approval_note")) : null,
+      error, button,
+    );
+
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      error.textContent = "";
+      button.disabled = true;
+      try {
+        let profile = { kind: "main" };
+        if (choice.startsWith("saved:")) profile = { kind: "open", open_profile_id: choice.slice(6) };
+        else if (choice === "new") {
+          const nick = nickname.value.trim();
+          if (!nick) {
+            error.textContent = t("join.nickname_required");
+            nickname.focus();
+            button.disabled = false;
+            return;
+          }
+          const url = avatarUrl.value.trim() || null;
+          if (save.checked) {
+            const saved = await app.api.post("/api/me/open-profiles", { nickname: nick, avatar_url: url });
+            profile = { kind: "open", open_profile_id: saved.id };
+          } else {
+            profile = { kind: "open", nickname: nick, avatar_url: url };
+          }
+        }
+        const body = { profile };
+        if (codeInput.value) body.code = codeInput.value;
+        const path = code ? `/api/links/${encodeURIComponent(code)}/join` : `/api/rooms/${room.id}/join`;
+        const res = await app.api.post(path, body);
+        if (res.request) {
+          app.state.addRequest(res.room, res.request);
+          load();
+          return;
+        }
+        app.state.ensureRoom(res.room, res.me);
+        location.hash = `#/room/${res.room.id}`;
+      } catch (err) {
+        if (err.code === "code_required" || err.code === "wrong_code") {
+          codeField.hidden = false;
+          codeInput.focus();
+        }
+        error.textContent = errorText(err);
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  load();
+  const unsub = app.state.on("rooms", () => {
+    // Approved while looking at the pending state: go straight in.
+    const id = roomId;
+    if (id && app.state.rooms.has(id) && page.querySelector("[data-testid=join-pending]")) location.hash = `#/room/${id}`;
+  });
+  return { destroy() { destroyed = true; unsub(); } };
+}
