@@ -1,0 +1,145 @@
+"""Browser tests: the real server from ``tests/conftest.py`` (uvicorn in the test's loop)
+and Debian's Chromium driven by Playwright's async API.
+
+Every test gets a fresh server and a fresh browser. Pages open with
+``window.__OPENLINK_TEST__`` set, which makes the app expose a few hooks
+(``window.__openlinkTest``) to cut its socket. Screenshots of the main screens go to
+``$OPENLINK_SCREENSHOTS`` or ``<repo>/test-artifacts/screenshots``; the run's summary
+prints the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Server
+
+try:
+    from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+except ImportError:  # pragma: no cover - the dev extra installs it
+    async_playwright = None  # type: ignore[assignment]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+REPO = Path(__file__).resolve().parents[2]
+SHOTS_DIR = Path(os.environ.get("OPENLINK_SCREENSHOTS") or REPO / "test-artifacts" / "screenshots")
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+#: Long enough for a first translation (the engine's worker starts on demand).
+WAIT_MS = 15_000
+
+_shots_taken: list[Path] = []
+
+
+def _skip_reason() -> str | None:
+    if async_playwright is None:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = _skip_reason()
+    if reason is None:
+        return
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _shots_taken:
+        terminalreporter.write_sep("-", "browser screenshots")
+        terminalreporter.write_line(f"{len(_shots_taken)} screenshots in {SHOTS_DIR}")
+
+
+if async_playwright is not None:
+    expect.set_options(timeout=WAIT_MS)
+
+
+@dataclass
+class Tab:
+    """One browser page, with what it did that a test may want to check."""
+
+    page: Page
+    context: BrowserContext
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+OpenTab = Callable[..., Awaitable[Tab]]
+
+
+@pytest.fixture
+def open_tab(browser: Browser, server: Server) -> OpenTab:
+    """``await open_tab(path, token=..., locale=..., viewport=...)``: a new browser context
+    (its own storage, like another person's browser) showing ``server.url + path``."""
+
+    async def open_(
+        path: str = "/",
+        *,
+        token: str | None = None,
+        locale: str = "en-US",
+        viewport: dict[str, int] | None = None,
+        phone: bool = False,
+    ) -> Tab:
+        context = await browser.new_context(
+            viewport=viewport or (PHONE if phone else DESKTOP),
+            locale=locale,
+            has_touch=phone,
+            is_mobile=phone,
+            device_scale_factor=2 if phone else 1,
+        )
+        script = "window.__OPENLINK_TEST__ = true;"
+        if token is not None:
+            # What the app stores after signing in: the page opens signed in.
+            script += f"localStorage.setItem('openlink.token', {json.dumps(json.dumps(token))});"
+        await context.add_init_script(script)
+        page = await context.new_page()
+        tab = Tab(page, context)
+
+        async def on_dialog(dialog: Any) -> None:
+            tab.dialogs.append(f"{dialog.type}: {dialog.message}")
+            await dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        await page.goto(server.url + path)
+        return tab
+
+    return open_
+
+
+Shot = Callable[[Page, str], Awaitable[None]]
+
+
+@pytest.fixture
+def shot() -> Shot:
+    """``await shot(page, "chat-desktop")`` saves ``<folder>/chat-desktop.png``."""
+    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+
+    async def take(page: Page, name: str) -> None:
+        path = SHOTS_DIR / f"{name}.png"
+        await page.screenshot(path=str(path), animations="disabled", caret="hide")
+        _shots_taken.append(path)
+
+    return take

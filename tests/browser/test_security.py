@@ -1,0 +1,53 @@
+"""What people write is shown as text: markup in messages, nicknames and room names never
+becomes elements or runs code."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.conftest import OpenTab
+from tests.browser.helpers import message, send
+from tests.conftest import Server
+from tests.factories import join, make_room, make_user, send_message
+
+# Room search is not used here: no embedder to load beside the browser.
+pytestmark = [pytest.mark.browser, pytest.mark.settings(embedder="none")]
+
+IMG = "<img src=x onerror=alert(1)>"
+SCRIPT = "<script>window.__pwned = 1</script><b>bold?</b>"
+NICK = '<img src=y onerror="window.__pwned=2">'
+
+
+async def test_markup_from_people_shows_as_text_and_runs_nothing(
+    server: Server, client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    _host, host_token = await make_user(client)
+    created = await make_room(client, host_token, name="<i>Rooms</i> & <u>names</u>")
+    room = created["room"]
+    _other, other_token = await make_user(client)
+    await join(client, other_token, room["link"], profile={"kind": "open", "nickname": NICK})
+    await send_message(client, other_token, room["id"], IMG)
+    _me, my_token = await make_user(client)
+    await join(client, my_token, room["link"])
+
+    tab = await open_tab(f"/#/room/{room['id']}", token=my_token)
+    page = tab.page
+    theirs = message(page, "onerror=alert(1)")
+    await expect(theirs.locator(".msg-body")).to_have_text(IMG)
+    await expect(theirs.locator(".author-name")).to_have_text(NICK)
+    await expect(page.locator(".chat-title h2")).to_have_text("<i>Rooms</i> & <u>names</u>")
+
+    await send(tab, SCRIPT)
+    await expect(message(page, "window.__pwned", by="me").locator(".msg-body")).to_have_text(SCRIPT)
+    await send(tab, IMG)
+    await expect(message(page, "onerror", by="me").locator(".msg-body")).to_have_text(IMG)
+
+    # No element came out of the text, nothing ran, no dialog opened.
+    assert await page.locator("img").count() == 0
+    assert await page.locator(".msg-body *, .chat-title h2 *, .author-name *").count() == 0
+    assert await page.locator("script:not([src])").count() == 0
+    assert await page.evaluate("window.__pwned") is None
+    assert tab.dialogs == []
+    assert tab.errors == []
