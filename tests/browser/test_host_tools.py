@@ -516,3 +516,18 @@ async def test_handing_the_room_over_leaves_the_old_host_without_tools(
     await expect(panel).to_contain_text("You have no host tools in this room.")
     assert (await get_room(client, member_token, room["id"]))["me"]["role"] == "host"
     assert not host.errors
+
+
+async def test_the_panel_speaks_the_hosts_language(
+    client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot
+) -> None:
+    _user, host_token = await make_user(client, "minji", language="ko", display_name="민지")
+    room = (await make_room(client, host_token, name="주말 등산 모임", slow_mode_s=30))["room"]
+    host = await open_room(open_tab, host_token, room["id"], locale="ko-KR", phone=True)
+    panel = await open_host_tools(host)
+    await expect(panel.get_by_role("tab", name="참여 신청")).to_be_visible()
+    pane = await open_section(panel, "설정")
+    await expect(pane.get_by_label("슬로 모드")).to_have_value("30")
+    await expect(pane.get_by_label("슬로 모드").locator("option:checked")).to_have_text("30초")
+    await shot(host.page, "host-tools-settings-phone-ko")
+    assert not host.errors
