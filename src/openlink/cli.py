@@ -287,6 +287,38 @@ def bench_fanout(
     run_fanout(opts)
 
 
+@bench_app.command("cluster")
+def bench_cluster(
+    nodes: Annotated[int, typer.Option(help="Server processes sharing PostgreSQL and Redis.")] = 3,
+    members: Annotated[int, typer.Option(help="Members, spread round-robin over nodes.")] = 1500,
+    senders: Annotated[int, typer.Option(help="Members that send (on different nodes).")] = 10,
+    messages: Annotated[int, typer.Option(help="Messages in all.")] = 300,
+    kill_one: Annotated[
+        bool,
+        typer.Option(
+            "--kill-one",
+            help="SIGKILL the last node mid-run; its members reconnect, resume and resend.",
+        ),
+    ] = False,
+    database_url: Annotated[
+        str,
+        typer.Option(help="A PostgreSQL database to use (default: a fresh one on 127.0.0.1)."),
+    ] = "",
+) -> None:
+    """One room across several nodes on PostgreSQL and Redis; prints one JSON line last."""
+    from openlink.bench.cluster import ClusterOptions, run_cluster
+
+    opts = ClusterOptions(
+        nodes=nodes,
+        members=members,
+        senders=senders,
+        messages=messages,
+        kill_one=kill_one,
+        database_url=database_url,
+    )
+    run_cluster(opts)
+
+
 @bench_app.command("translate")
 def bench_translate(
     models_dir: Annotated[
