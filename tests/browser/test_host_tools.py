@@ -46,6 +46,13 @@ async def open_section(panel: Locator, name: str) -> Locator:
     return pane
 
 
+async def open_message_menu(tab: Tab, text: str) -> None:
+    """Hover a message and open its "More actions" menu."""
+    bubble = message(tab.page, text)
+    await bubble.hover()
+    await bubble.get_by_role("button", name="More actions").click()
+
+
 async def room_with_member(
     client: httpx.AsyncClient, **room_fields: Any
 ) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
@@ -77,23 +84,21 @@ async def test_a_hidden_message_disappears_from_a_members_browser(
 ) -> None:
     host_token, member_token, room, _member = await room_with_member(client)
     spam = await send_message(client, member_token, room["id"], "Cheap watches at watches.example")
-
     host = await open_room(open_tab, host_token, room["id"])
     member = await open_room(open_tab, member_token, room["id"])
     await expect(message(member.page, "Cheap watches")).to_be_visible()
 
-    panel = await open_host_tools(host)
-    pane = await open_section(panel, "Hidden messages")
-    await pane.get_by_label("Message number").fill(str(spam["seq"]))
-    await pane.get_by_label("Reason").fill("spam")
-    await pane.get_by_role("button", name="Hide message").click()
-    await expect(pane.get_by_role("status")).to_contain_text(f"#{spam['seq']} is hidden")
+    # From the message's own menu (messageActions, shown by the chat view).
+    await open_message_menu(host, "Cheap watches")
+    await host.page.get_by_role("menuitem", name="Hide message").click()
 
     # Gone from the member's screen at once, replaced by the moderator's mark.
     await expect(message(member.page, "Cheap watches")).to_have_count(0)
     await expect(member.page.locator(".msg.hidden-msg")).to_contain_text("hidden by a moderator")
 
-    # The host can still read it, and show it again: it comes back for the member.
+    # The panel lists it: the host can still read it, and show it again.
+    panel = await open_host_tools(host)
+    pane = await open_section(panel, "Hidden messages")
     hidden = pane.get_by_role("list", name="Hidden messages").get_by_role("listitem")
     await expect(hidden).to_have_count(1)
     await hidden.get_by_role("button", name="Read it").click()
@@ -103,6 +108,14 @@ async def test_a_hidden_message_disappears_from_a_members_browser(
     await expect(pane.get_by_role("list", name="Hidden messages")).to_contain_text(
         "No hidden messages"
     )
+
+    # Or by its number, with a reason for the log.
+    seq = spam["seq"]
+    await pane.get_by_label("Message number").fill(str(seq))
+    await pane.get_by_label("Reason").fill("spam")
+    await pane.get_by_role("button", name="Hide message").click()
+    await expect(pane.get_by_role("status")).to_contain_text(f"#{seq} is hidden")
+    await expect(message(member.page, "Cheap watches")).to_have_count(0)
     assert not host.errors and not member.errors
 
 
@@ -284,56 +297,62 @@ async def test_a_cohost_gets_only_the_tools_of_their_rights(
     assert not host.errors and not cohost.errors
 
 
-async def test_message_actions_time_out_the_sender(
+async def test_the_message_menu_times_out_its_sender(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    """messageActions(ctx, message), the entry the chat view's message menu uses."""
-    host_token, member_token, room, member = await room_with_member(client)
-    sent = await send_message(client, member_token, room["id"], "shouting AGAIN")
+    host_token, member_token, room, _member = await room_with_member(client)
+    await send_message(client, member_token, room["id"], "shouting AGAIN")
+    await send_message(client, host_token, room["id"], "calm down please")
     host = await open_room(open_tab, host_token, room["id"])
-    host_view = await get_room(client, host_token, room["id"])
-    member_view = await get_room(client, member_token, room["id"])
+    member = await open_room(open_tab, member_token, room["id"])
 
-    labels = await host.page.evaluate(
-        """async ([token, room, message, sender]) => {
-          const tools = await import("/app/js/host/index.js");
-          await (await import("/app/js/host/i18n.js")).ready(null); // the labels' strings
-          const {me, ...rest} = room;
-          // No ctx.api: the panel's own fetch client with the token.
-          window.__ctx = {token, room: rest, me, members: () => [sender]};
-          window.__actions = tools.messageActions(window.__ctx, message);
-          return window.__actions.map((a) => [a.id, a.label]);
-        }""",
-        [host_token, host_view, sent, member],
-    )
-    assert labels == [
-        ["hide", "Hide message"],
-        ["timeout", "Time out"],
-        ["kick", "Kick"],
-        ["ban", "Ban"],
-    ]
-    # A plain member gets nothing to do to someone else's message.
-    nothing = await host.page.evaluate(
-        """async ([room, message]) => {
-          const tools = await import("/app/js/host/index.js");
-          const {me, ...rest} = room;
-          return tools.messageActions({room: rest, me}, message).length;
-        }""",
-        [member_view, {**sent, "member": host_view["me"]["id"]}],
-    )
-    assert nothing == 0
+    # A member's menu on the host's message has no moderation in it.
+    await open_message_menu(member, "calm down please")
+    menu = member.page.get_by_role("menu")
+    await expect(menu.get_by_role("menuitem", name="Reply")).to_be_visible()
+    for name in ("Hide message", "Time out", "Kick", "Ban"):
+        await expect(menu.get_by_role("menuitem", name=name)).to_have_count(0)
+    await member.page.keyboard.press("Escape")
 
-    # Not awaited here: run() resolves once the dialog it opens is answered.
-    await host.page.evaluate(
-        "() => { window.__done = window.__actions.find((a) => a.id === 'timeout').run(); }"
-    )
+    await open_message_menu(host, "shouting AGAIN")
+    menu = host.page.get_by_role("menu")
+    for name in ("Hide message", "Kick", "Ban"):
+        await expect(menu.get_by_role("menuitem", name=name)).to_be_visible()
+    await menu.get_by_role("menuitem", name="Time out").click()
     dialog = host.page.get_by_role("dialog", name="Time out Mallory")
     await dialog.get_by_label("For how long").select_option("3600")
     await dialog.get_by_role("button", name="Time out").click()
     await expect(dialog).to_be_hidden()
-    assert await host.page.evaluate("window.__done") is True
-    member_now = (await get_room(client, member_token, room["id"]))["me"]
-    assert member_now["id"] == member["id"] and "timed_out_until" in member_now
+
+    me = (await get_room(client, member_token, room["id"]))["me"]
+    assert "timed_out_until" in me
+    # The member's app learns it live: read-only until the time-out ends.
+    await expect(member.page.get_by_test_id("composer")).to_be_disabled()
+    assert not host.errors and not member.errors
+
+
+async def test_message_actions_work_without_the_apps_client(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    """messageActions(ctx, message) degrades to its own fetch client given only a token."""
+    host_token, member_token, room, member = await room_with_member(client)
+    sent = await send_message(client, member_token, room["id"], "spam spam")
+    host = await open_room(open_tab, host_token, room["id"])
+    host_view = await get_room(client, host_token, room["id"])
+    done = await host.page.evaluate(
+        """async ([token, room, message, sender]) => {
+          const tools = await import("/app/js/host/index.js");
+          await (await import("/app/js/host/i18n.js")).ready(null); // the labels' strings
+          const {me, ...rest} = room;
+          const ctx = {token, room: rest, me, members: () => [sender]};
+          const actions = tools.messageActions(ctx, message);
+          const hide = actions.find((a) => a.id === "hide");
+          return [actions.map((a) => a.label), await hide.run()];
+        }""",
+        [host_token, host_view, sent, member],
+    )
+    assert done == [["Hide message", "Time out", "Kick", "Ban"], True]
+    await expect(message(host.page, "spam spam")).to_have_count(0)
     assert not host.errors
 
 
