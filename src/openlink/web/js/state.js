@@ -172,7 +172,11 @@ export class ChatState extends Emitter {
       }
       if (item.last_message) this.noteLast(rs, item.last_message);
     }
-    for (const id of [...this.rooms.keys()]) if (!seen.has(id)) this.rooms.delete(id);
+    for (const [id, rs] of [...this.rooms]) {
+      if (seen.has(id) || !rs.room) continue;
+      this.rooms.delete(id); // left (or removed) while this socket was away
+      this.emit("left", { id, name: rs.room.name, reason: null });
+    }
     for (const [id, r] of this.requests) if (seen.has(id) && r.request.status === "pending") this.requests.delete(id);
     this.saveRequests();
     this.emit("rooms");

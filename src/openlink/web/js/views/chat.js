@@ -15,6 +15,7 @@ const FIRST_ROWS = 60;
 const STEP = 50;
 const EDGE_PX = 400;
 const GROUP_MS = 5 * 60 * 1000;
+const TRANSLATION_WAIT_MS = 4000;
 
 export function mountChat(app, roomId, container) {
   const state = app.state;
@@ -64,6 +65,7 @@ class ChatView {
     this.loadingOlder = false;
     this.showOriginal = new Set();
     this.trStatus = new Map();
+    this.fresh = new Set(); // foreign messages just arrived: their translation is on its way
     this.unreadFrom = rs.unread > 0 ? rs.readSeq : null;
     this.subs = [];
     this.hostPanel = null;
@@ -230,6 +232,7 @@ class ChatView {
       engineOn: this.state.translation.configured && this.rs.room.translation_enabled !== false,
       showOriginal: this.showOriginal,
       trStatus: this.trStatus,
+      fresh: this.fresh,
       onReply: (m) => this.composer.setReply(m),
       onReact: (m, emoji) => this.react(m, emoji),
       onReactMenu: (m, anchor) => this.reactMenu(m, anchor),
@@ -404,12 +407,25 @@ class ChatView {
       }
       if (msg.kind !== "system" && !(this.rs.me && msg.member === this.rs.me.id) && !msg.deleted) {
         announce(`${memberName(this.rs, msg.member)}: ${msg.body || ""}`);
+        this.expectTranslation(msg);
       }
       this.maybeRead();
     } else if (msg.seq > this.firstSeq()) {
       this.insertRow(msg);
       this.regroup();
     }
+  }
+
+  /** A live message in another language: the server is translating it for this reader;
+   * offer the Translate action only if nothing came after a few seconds. */
+  expectTranslation(msg) {
+    if (!msg.lang || primaryLang(msg.lang) === this.state.myLang || !this.ctx().engineOn) return;
+    this.fresh.add(msg.seq);
+    this.refresh(msg.seq);
+    setTimeout(() => {
+      this.fresh.delete(msg.seq);
+      if (!this.destroyed) this.refresh(msg.seq);
+    }, TRANSLATION_WAIT_MS);
   }
 
   refreshRepliesTo(seq) {

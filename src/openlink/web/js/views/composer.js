@@ -197,7 +197,9 @@ export function createComposer({ app, rs, onSend, onEdit }) {
       app.state.typing(rs);
     }
   });
-  input.addEventListener("blur", () => setTimeout(hideSuggestions, 150));
+  input.addEventListener("blur", () => setTimeout(() => {
+    if (document.activeElement !== input) hideSuggestions(); // still away, not back already
+  }, 150));
 
   function setReply(msg) {
     editing = null;

@@ -129,7 +129,7 @@ function translationParts(ctx, msg) {
     return { tr, showOriginal, label: t("chat.translated_from", { lang: from }), toggle };
   }
   if (!foreign || msg.kind === "system") return { note: null };
-  if (status && status.state === "loading") {
+  if ((status && status.state === "loading") || (ctx.fresh && ctx.fresh.has(msg.seq))) {
     return { note: h("span", { class: "tr-note", role: "status" }, t("chat.translating")) };
   }
   if (status && status.state === "error") {
