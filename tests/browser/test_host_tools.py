@@ -28,11 +28,9 @@ async def open_room(open_tab: OpenTab, token: str, room_id: str, **kwargs: Any) 
     return tab
 
 
-async def open_host_tools(tab: Tab) -> Locator:
+async def open_host_tools(tab: Tab, button: str = "Host tools") -> Locator:
     page = tab.page
-    # At phone width the chat header's button shows only its icon (and, for now, loses its
-    # accessible name with the hidden label): find it by its class there.
-    await page.get_by_role("button", name="Host tools").or_(page.locator("button.host-btn")).click()
+    await page.get_by_role("button", name=button).click()
     panel = page.locator(".ht-panel")
     await expect(panel.get_by_role("tablist")).to_be_visible()
     return panel
@@ -543,7 +541,7 @@ async def test_the_panel_speaks_the_hosts_language(
     _user, host_token = await make_user(client, "minji", language="ko", display_name="민지")
     room = (await make_room(client, host_token, name="주말 등산 모임", slow_mode_s=30))["room"]
     host = await open_room(open_tab, host_token, room["id"], locale="ko-KR", phone=True)
-    panel = await open_host_tools(host)
+    panel = await open_host_tools(host, "방장 도구")
     await expect(panel.get_by_role("tab", name="참여 신청")).to_be_visible()
     pane = await open_section(panel, "설정")
     await expect(pane.get_by_label("슬로 모드")).to_have_value("30")
