@@ -88,6 +88,7 @@ export class ChatState extends Emitter {
     this.acked = new Map(); // client_id → seq
     this.requests = new Map(); // room id → {room, request}
     this.translation = { configured: false, engine: "none" };
+    this.resetSynced();
     conn.on("ready", (e) => this.onReady(e));
     conn.on("message", (e) => this.onMessage(e));
     conn.on("message.translated", (e) => this.onTranslated(e));
@@ -102,6 +103,13 @@ export class ChatState extends Emitter {
   }
 
   // ---- account -------------------------------------------------------------------
+
+  /** `synced` resolves at the first `ready`: from then on "am I in this room?" is known. */
+  resetSynced() {
+    this.synced = new Promise((resolve) => {
+      this.markSynced = resolve;
+    });
+  }
 
   setUser(user) {
     const changed = !this.user || this.user.id !== user.id;
@@ -129,6 +137,7 @@ export class ChatState extends Emitter {
   }
 
   reset() {
+    this.resetSynced();
     this.user = null;
     this.rooms.clear();
     this.outbox = [];
@@ -180,6 +189,7 @@ export class ChatState extends Emitter {
     for (const [id, r] of this.requests) if (seen.has(id) && r.request.status === "pending") this.requests.delete(id);
     this.saveRequests();
     this.emit("rooms");
+    this.markSynced();
     this.flushOutbox();
   }
 

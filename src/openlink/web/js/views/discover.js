@@ -59,7 +59,7 @@ export function mountDiscover(app, container, query) {
     h("header", { class: "page-head" },
       h("a", { class: "icon-btn back-btn", href: "#/", "aria-label": t("nav.back_to_chats") }, icon("back")),
       h("h2", null, t("nav.discover")),
-      h("a", { class: "btn btn-ghost", href: "#/new" }, icon("plus"), h("span", { class: "label" }, t("nav.new_room"))),
+      h("a", { class: "btn btn-ghost", href: "#/new", "aria-label": t("nav.new_room") }, icon("plus"), h("span", { class: "label" }, t("nav.new_room"))),
     ),
     h("form", { class: "search-form", role: "search", onsubmit: (e) => { e.preventDefault(); run(); } },
       icon("search"), input),
@@ -126,6 +126,7 @@ export function mountDiscover(app, container, query) {
   input.addEventListener("input", searchLater);
 
   async function loadLists() {
+    await Promise.race([app.state.synced, new Promise((r) => setTimeout(r, 3000))]); // "Joined" marks
     const tagNames = new Set((app.state.user && app.state.user.interests) || []);
     const [rec, trend] = await Promise.allSettled([
       app.api.get("/api/discover/recommended", { limit: 12 }),

@@ -32,6 +32,7 @@ function previewMessages(app, messages, note) {
 
 export function mountJoin(app, container, { roomId, code }) {
   let destroyed = false;
+  let shownId = roomId;
   const page = h("div", { class: "page join-page" }, h("p", { class: "muted", role: "status" }, t("common.loading")));
   replaceChildren(container, page);
 
@@ -52,6 +53,10 @@ export function mountJoin(app, container, { roomId, code }) {
       if (!room) return fail(err);
       note = err.code === "preview_disabled" ? t("preview.disabled") : t("preview.join_to_read");
     }
+    if (app.signedIn()) {
+      // Whether I am already in the room is known once the socket said `ready`.
+      await Promise.race([app.state.synced, new Promise((r) => setTimeout(r, 4000))]);
+    }
     if (!destroyed) render(room, preview, note);
   }
 
@@ -70,6 +75,7 @@ export function mountJoin(app, container, { roomId, code }) {
   }
 
   function render(room, preview, note) {
+    shownId = room.id;
     const member = app.state.rooms.has(room.id);
     replaceChildren(page, 
       h("header", { class: "page-head" },
@@ -234,8 +240,9 @@ export function mountJoin(app, container, { roomId, code }) {
   load();
   const unsub = app.state.on("rooms", () => {
     // Approved while looking at the pending state: go straight in.
-    const id = roomId;
-    if (id && app.state.rooms.has(id) && page.querySelector("[data-testid=join-pending]")) location.hash = `#/room/${id}`;
+    if (shownId && app.state.rooms.has(shownId) && page.querySelector("[data-testid=join-pending]")) {
+      location.hash = `#/room/${shownId}`;
+    }
   });
   return { destroy() { destroyed = true; unsub(); } };
 }

@@ -178,7 +178,7 @@ export function mountSettings(app, container) {
 
   el.append(
     section(t("settings.account"), h("p", { class: "muted" }, t("settings.signed_in_as", { name: `@${user.username || ""}` })), accountForm),
-    section(t("settings.app_language"), field(t("settings.app_language"), uiSelect, t("settings.app_language_hint"))),
+    section(t("settings.app_language"), field(t("settings.ui_language_label"), uiSelect, t("settings.app_language_hint"))),
     section(t("settings.translations"),
       h("div", { class: "radio-group", role: "radiogroup", "aria-label": t("settings.translations") },
         modeRadio("replace", t("settings.tr_replace")),

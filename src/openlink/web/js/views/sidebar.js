@@ -73,7 +73,7 @@ export function createSidebar(app) {
     for (const [id, { room, request }] of app.state.requests) {
       if (q && !room.name.toLocaleLowerCase().includes(q)) continue;
       items.push(h("li", { class: "room-item-wrap" },
-        h("a", { class: "room-item pending-request", href: `#/preview/${id}` },
+        h("a", { class: "room-item pending-request", href: room.link ? `#/join/${room.link.slice(3)}` : `#/preview/${id}` },
           avatar(room.name, room.cover_url, id),
           h("div", { class: "room-item-text" },
             h("div", { class: "room-item-top" }, h("span", { class: "room-name" }, room.name)),
