@@ -121,7 +121,14 @@ def open_tab(browser: Browser, server: Server) -> OpenTab:
             tab.dialogs.append(f"{dialog.type}: {dialog.message}")
             await dialog.dismiss()
 
+        def on_console(msg: Any) -> None:
+            # The page's CSP refusing something means the app tried an inline style or
+            # script, or eval: a bug even if nothing visible broke.
+            if msg.type == "error" and "Content Security Policy" in msg.text:
+                tab.errors.append(msg.text)
+
         page.on("dialog", on_dialog)
+        page.on("console", on_console)
         page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
         await page.goto(server.url + path)
         return tab

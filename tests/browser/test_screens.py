@@ -91,6 +91,8 @@ async def test_discover_preview_join_and_settings(
         f"/#/preview/{await room_id(client, token, HIKING_JA)}", token=token, phone=True
     )
     await expect(phone.page.locator("#room-hero-name")).to_have_text(HIKING_JA)
+    # Alex is in it now: the page offers to open the chat instead of joining again.
+    await expect(phone.page.locator(".join-box a[href^='#/room/']")).to_be_visible()
     await shot(phone.page, "room-preview-phone")
     assert tab.errors == [] and phone.errors == []
 
