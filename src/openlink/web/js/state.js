@@ -23,6 +23,7 @@ export class RoomState {
     this.readSeq = 0;
     this.unread = 0;
     this.unreadBase = 0; // live messages at or below this seq are already counted in `unread`
+    this.countedSeq = 0; // joins and leaves at or below this seq are in room.member_count
     this.lastMessage = null;
     this.since = null;
     this.lo = Infinity;
@@ -196,6 +197,7 @@ export class ChatState extends Emitter {
   absorbListItem(rs, item) {
     const { me, read_seq, unread, last_message, ...room } = item;
     rs.room = room;
+    rs.countedSeq = room.last_seq ?? rs.countedSeq;
     if (me) {
       rs.me = me;
       rs.members.set(me.id, me);
@@ -224,7 +226,7 @@ export class ChatState extends Emitter {
     this.apply(rs, msg, change);
     if (!rs.viewing) this.trim(rs); // rooms nobody looks at keep only their newest messages
     if (change === "new" && rs.typing.delete(msg.member)) this.emit("typing", rs); // they sent it
-    if (msg.kind === "system" && msg.system) this.onSystem(rs, msg);
+    if (msg.kind === "system" && msg.system) this.onSystem(rs, msg, change);
     this.emit("rooms");
   }
 
@@ -248,8 +250,14 @@ export class ChatState extends Emitter {
     return true;
   }
 
-  onSystem(rs, msg) {
+  onSystem(rs, msg, change) {
     const ev = msg.system.event;
+    const delta = { joined: 1, left: -1, kicked: -1, banned: -1 }[ev];
+    if (delta && change === "new" && msg.seq > rs.countedSeq && rs.room) {
+      rs.countedSeq = msg.seq;
+      rs.room = { ...rs.room, member_count: Math.max(0, rs.room.member_count + delta) };
+      this.emit("room", rs);
+    }
     if (["room_updated", "notice_pinned", "notice_unpinned", "host_changed", "closed"].includes(ev) ||
         ev.startsWith("cohost_") || ev === "timed_out" || ev === "timeout_lifted") {
       this.refreshRoom(rs.id);
@@ -263,6 +271,7 @@ export class ChatState extends Emitter {
       if (!rs) return;
       const { me, read_seq, unread, ...room } = view;
       rs.room = { ...rs.room, ...room };
+      rs.countedSeq = Math.max(rs.countedSeq, room.last_seq ?? 0);
       if (me) {
         rs.me = me;
         rs.members.set(me.id, me);
@@ -320,6 +329,7 @@ export class ChatState extends Emitter {
     const rs = this.rooms.get(e.room.id) || new RoomState(e.room.id);
     this.rooms.set(rs.id, rs);
     rs.room = e.room;
+    rs.countedSeq = Math.max(rs.countedSeq, e.room.last_seq ?? e.since + 1);
     rs.me = e.member;
     rs.members.set(e.member.id, e.member);
     if (rs.since === null) {
@@ -571,6 +581,7 @@ export class ChatState extends Emitter {
       this.rooms.set(room.id, rs);
     }
     rs.room = { ...rs.room, ...room };
+    rs.countedSeq = Math.max(rs.countedSeq, room.last_seq ?? 0);
     if (me) {
       rs.me = me;
       rs.members.set(me.id, me);
