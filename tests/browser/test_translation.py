@@ -47,11 +47,13 @@ async def test_portuguese_and_english_readers_see_each_other_translated(
     _pt_user, pt_token = await make_user(client, "joana", language="pt-BR")
     _en_user, en_token = await make_user(client, "sam", language="en")
 
-    pt = await open_tab(f"/#/join/{code}", token=pt_token)
+    pt = await open_tab(f"/#/join/{code}", token=pt_token, phone=True)
     await join_open(pt, "Joana")
     en = await open_tab(f"/#/join/{code}", token=en_token, viewport={"width": 1100, "height": 760})
     await join_open(en, "Sam")
     await wait_online(pt)
+    # Joana was the second member; Sam's arrival is counted live.
+    await expect(pt.page.get_by_test_id("room-sub")).to_contain_text("3 members")
 
     await send(en, "I love this chapter, the ending was amazing.")
     seen_by_pt = message(
@@ -68,7 +70,7 @@ async def test_portuguese_and_english_readers_see_each_other_translated(
     seen_by_en = await pinned(seen_by_en)
     await expect(seen_by_en.locator(".msg-lang")).to_have_attribute("data-lang", "pt")
     await shot(en.page, "chat-translated-desktop")
-    await shot(pt.page, "chat-translated-desktop-pt")
+    await shot(pt.page, "chat-translated-phone")
 
     # One tap shows the original, another the translation again.
     toggle = seen_by_en.get_by_role("button", name="See original")
