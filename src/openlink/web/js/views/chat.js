@@ -115,14 +115,14 @@ class ChatView {
     const rs = this.rs;
     const room = rs.room;
     const role = rs.me ? rs.me.role : "member";
-    const sub = [t("chat.members", { n: room.member_count, count: formatNumber(room.member_count) })];
-    if (rs.online !== null) sub.push(t("chat.online", { n: rs.online, count: formatNumber(rs.online) }));
+    this.sub = h("p", { class: "chat-sub", "data-testid": "room-sub" });
+    this.renderSub();
     replaceChildren(this.header, 
       h("a", { class: "icon-btn back-btn", href: "#/", "aria-label": t("nav.back_to_chats") }, icon("back")),
       avatar(room.name, room.cover_url, room.id),
       h("div", { class: "chat-title" },
         h("h2", null, room.name),
-        h("p", { class: "chat-sub", "data-testid": "room-sub" }, sub.join(" · ")),
+        this.sub,
       ),
       role === "host" || role === "cohost"
         ? h("button", { type: "button", class: "btn btn-ghost host-btn", onclick: () => this.openHostTools(), "aria-haspopup": "dialog", "aria-label": t("chat.host_tools") }, icon("shield"), h("span", { class: "label" }, t("chat.host_tools")))
@@ -132,8 +132,18 @@ class ChatView {
     this.renderNotice();
   }
 
+  renderSub() {
+    const rs = this.rs;
+    const n = rs.room.member_count;
+    const sub = [t("chat.members", { n, count: formatNumber(n) })];
+    if (rs.online !== null) sub.push(t("chat.online", { n: rs.online, count: formatNumber(rs.online) }));
+    this.sub.textContent = sub.join(" · ");
+  }
+
   async renderNotice() {
     const seq = this.rs.room.pinned_seq;
+    if (seq === this.noticeSeq) return; // already showing it (or its absence)
+    this.noticeSeq = seq;
     if (!seq) {
       this.noticeBar.hidden = true;
       return;
@@ -176,7 +186,7 @@ class ChatView {
       s.on("translation", mine(({ seq }) => this.refresh(seq))),
       s.on("outbox", (room) => room === this.rs.id && this.renderPending()),
       s.on("typing", mine(() => this.renderTyping())),
-      s.on("presence", mine(() => this.renderHeader())),
+      s.on("presence", mine(() => this.renderSub())),
       s.on("members", mine(() => this.refreshAll())),
       s.on("room", mine(() => {
         this.renderHeader();
