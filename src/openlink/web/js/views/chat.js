@@ -221,6 +221,7 @@ class ChatView {
     else this.scrollToBottom();
     this.rs.viewing = true;
     this.maybeRead();
+    this.fillIfShort();
     if (matchMedia("(min-width: 721px)").matches) this.composer.focus();
   }
 
@@ -398,7 +399,7 @@ class ChatView {
   onMessage(msg, old) {
     if (this.rows.has(msg.seq)) {
       this.refresh(msg.seq);
-      if (msg.reply_to === undefined) this.refreshRepliesTo(msg.seq);
+      this.refreshRepliesTo(msg.seq); // their quotes show the edit or the delete
       return;
     }
     if (old) return; // a change to a message outside the window
@@ -514,6 +515,7 @@ class ChatView {
     const first = this.firstSeq();
     if (first === null) return;
     this.loadingOlder = true;
+    let failed = false;
     try {
       let older = this.rs.slice({ before: first, limit: STEP, fromEnd: true });
       if (older.length < STEP && this.rs.hasOlder) {
@@ -527,10 +529,21 @@ class ChatView {
         this.regroup();
       }
     } catch (err) {
+      failed = true; // the next scroll tries again; no retry loop from here
       toast(errorText(err), "error");
     } finally {
       this.loadingOlder = false;
       this.updateTopNote();
+    }
+    if (!failed) this.fillIfShort();
+  }
+
+  /** A window shorter than the pane cannot be scrolled, so nothing would ask for more. */
+  fillIfShort() {
+    const s = this.scroller;
+    const more = this.rs.hasOlder || (this.rs.seqs[0] ?? Infinity) < (this.firstSeq() ?? -Infinity);
+    if (!this.destroyed && more && s.scrollHeight <= s.clientHeight + 8 && this.rows.size < MAX_ROWS) {
+      requestAnimationFrame(() => this.loadOlder());
     }
   }
 
