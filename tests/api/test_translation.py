@@ -264,3 +264,24 @@ async def test_the_engine_and_its_languages_are_public(client: httpx.AsyncClient
     assert info["engine"] == "fxtranslate" and info["configured"] is True
     assert info["languages"] == ["en", "pt"]
     assert info["pairs"] == [["en", "pt"], ["pt", "en"]]
+
+
+async def test_a_reaction_keeps_the_translation(server: Server, client: httpx.AsyncClient) -> None:
+    room_id, en_token, pt_token, _ = await room_of_two(client)
+    pt = await open_socket(server.ws_url, pt_token)
+    en = await open_socket(server.ws_url, en_token)
+    ack = await en.send_and_ack(room_id, "Good morning, everyone.")
+    live = await pt.next_event("message.translated", where=lambda e: e["seq"] == ack["seq"])
+    expect(
+        await client.put(
+            f"/api/rooms/{room_id}/messages/{ack['seq']}/reactions/👍", headers=auth(pt_token)
+        ),
+        200,
+    )
+    page = await history(client, pt_token, room_id)
+    [msg] = [m for m in page["messages"] if m["seq"] == ack["seq"]]
+    assert msg["rev"] > live["rev"]  # the reaction took a new rev; the text did not change
+    assert msg["translation"] == {"lang": "pt", "body": live["body"]}
+    url = f"/api/rooms/{room_id}/messages/{ack['seq']}/translation"
+    assert expect(await client.get(url, headers=auth(pt_token)), 200)["body"] == live["body"]
+    assert (await operator_stats(server, client))["calls"] == 1

@@ -178,7 +178,7 @@ async def _compute(
         log.warning("translation %s->%s failed: %s", m.lang, target, exc)
         raise
     stored = StoredTranslation(
-        m.room_id, m.seq, m.rev, m.lang, target, done.text, t.engine, ctx.now()
+        m.room_id, m.seq, m.rev, m.lang, target, done.text, t.engine, ctx.now(), source=m.body
     )
     return stored if await _write(ctx, t, stored) else None
 
@@ -312,7 +312,7 @@ async def do_translate(
     assert message.lang is not None and message.body is not None
     if target == message.lang:
         return _view(message, target, message.body, None)
-    if stored is not None and stored.rev == message.rev:
+    if stored is not None:
         return _view(message, target, stored.body, stored.engine)
     t = ctx.translation
     if t is None or not t.pool.configured:

@@ -4,9 +4,10 @@ are static under ``/app/``. No build step: what is in ``web/`` is what the brows
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -30,5 +31,15 @@ async def index() -> FileResponse:
     return response
 
 
+class _Revalidated(StaticFiles):
+    """Modules load each other by plain paths: without revalidation a browser could mix
+    old and new modules after an upgrade. ETags keep the revalidation cheap."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def static_files() -> StaticFiles:
-    return StaticFiles(directory=WEB_DIR)
+    return _Revalidated(directory=WEB_DIR)

@@ -44,7 +44,7 @@ async def history(
             conn,
             room.id,
             reading or "",
-            [(m.seq, m.rev) for m in page if m.lang is not None and m.lang != reading],
+            [m.seq for m in page if m.lang is not None and m.lang != reading],
         )
     views = []
     for m in page:
@@ -77,7 +77,9 @@ async def translations_for(
 ) -> list[dict[str, Any]]:
     """For the hub's catch-up: the stored ``message.translated`` events of ``rows`` in
     ``lang`` (current revs only), to send right after them."""
-    wanted = [(m.seq, m.rev) for m in rows if m.lang is not None and m.lang != lang]
+    wanted = [
+        m.seq for m in rows if m.lang is not None and m.lang != lang and not (m.hidden or m.deleted)
+    ]
     if not wanted:
         return []
     async with ctx.db.read() as conn:

@@ -25,6 +25,9 @@ class StoredTranslation:
     body: str
     engine: str
     created_at: datetime
+    #: The text that was translated (not stored): a row is saved only while the message
+    #: still says exactly this.
+    source: str | None = None
 
 
 def _row(r: Any) -> StoredTranslation:
@@ -36,20 +39,30 @@ def _row(r: Any) -> StoredTranslation:
 async def save(
     conn: AsyncConnection, rows: Sequence[StoredTranslation], *, is_sqlite: bool
 ) -> list[StoredTranslation]:
-    """Store translations that are still current: the message exists at that rev. One
-    that lost a race to an edit, a delete or a hide is dropped. Returns those stored."""
+    """Store translations that are still current: the message still says what was
+    translated and is neither deleted nor hidden. One that lost a race to an edit, a
+    delete or a hide is dropped. Returns those stored.
+
+    A stored row stays current until the message's text changes: edits, deletes and hides
+    delete it in their own transaction (:func:`drop_for_message`); a reaction, which
+    also takes a new rev, leaves it alone."""
     if not rows:
         return []
     keys = {(t.room_id, t.seq) for t in rows}
     current = await conn.execute(
-        select(messages.c.room_id, messages.c.seq, messages.c.rev).where(
+        select(messages.c.room_id, messages.c.seq, messages.c.body).where(
             tuple_(messages.c.room_id, messages.c.seq).in_(list(keys)),
             messages.c.deleted_at.is_(None),
             messages.c.hidden_at.is_(None),
         )
     )
-    revs = {(r.room_id, r.seq): r.rev for r in current}
-    fresh = [t for t in rows if revs.get((t.room_id, t.seq)) == t.rev]
+    bodies = {(r.room_id, r.seq): r.body for r in current}
+    fresh = [
+        t
+        for t in rows
+        if (t.room_id, t.seq) in bodies
+        and (t.source is None or bodies[(t.room_id, t.seq)] == t.source)
+    ]
     if fresh:
         await conn.execute(
             (sqlite if is_sqlite else postgresql)
@@ -73,10 +86,10 @@ async def save(
 
 
 async def for_messages(
-    conn: AsyncConnection, room_id: str, lang: str, pairs: Iterable[tuple[int, int]]
+    conn: AsyncConnection, room_id: str, lang: str, seqs: Iterable[int]
 ) -> dict[int, StoredTranslation]:
-    """Translations into ``lang`` of the given (seq, rev) messages, current ones only."""
-    wanted = dict(pairs)
+    """Translations into ``lang`` of the given messages (stored rows are current)."""
+    wanted = list(seqs)
     if not wanted:
         return {}
     rows = await conn.execute(
@@ -86,7 +99,7 @@ async def for_messages(
             message_translations.c.seq.in_(list(wanted)),
         )
     )
-    return {t.seq: t for t in map(_row, rows) if wanted.get(t.seq) == t.rev}
+    return {t.seq: t for t in map(_row, rows)}
 
 
 async def get(conn: AsyncConnection, room_id: str, seq: int, lang: str) -> StoredTranslation | None:
