@@ -94,6 +94,10 @@ def _database(server: str) -> Database:
     from sqlalchemy.engine import make_url
 
     try:
+        import asyncpg  # noqa: F401
+    except ImportError:
+        pytest.skip("asyncpg is not installed (pip install -e '.[dev]')")
+    try:
         return Database.create(server, "openlink_cluster")
     except (OSError, TimeoutError) as exc:
         where = make_url(server)

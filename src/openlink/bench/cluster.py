@@ -13,9 +13,9 @@ What it does, in order:
    room's last rev after setup. The first ``--senders`` members send, so senders sit on
    different nodes; each sends its next message when its last one is acknowledged.
 4. ``--kill-one``: once a third of the messages are acknowledged, the last node gets
-   SIGKILL. Its members reconnect to the next node round-robin (a refused connection moves
-   on to the next), resume with ``since`` = the highest rev they hold, and resend every
-   unacknowledged message with its ``client_id``.
+   SIGKILL. Its members reconnect to the other nodes round-robin (spread by member; a
+   refused connection moves on to the next), resume with ``since`` = the highest rev they
+   hold, and resend every unacknowledged message with its ``client_id``.
 5. The run ends when every member is live again, every message is acknowledged and every
    member holds every message (or nothing moved for ``timeout_s``). The stored history is
    then read over HTTP and compared: each message must be stored exactly once.
@@ -332,6 +332,10 @@ class Link(WSClient):
         hello = {"op": "hello", "token": m.token, "since": {m.run.room_id: m.since}}
         self.send_text(orjson.dumps(hello))
 
+    def data_received(self, data: bytes) -> None:
+        self.member.run.reads += 1  # one per chunk read: about one per server write
+        super().data_received(data)
+
     def on_text(self, payload: bytes, now: float) -> None:
         self.member.on_text(self, payload, now)
 
@@ -432,7 +436,10 @@ class ClusterMember:
             if link.close_code in (4001, 4002):
                 return
             run.dropped += 1
-            self.at += 1  # the next node round-robin; a refused one moves on again
+            # Round-robin over the other nodes, spread by member: the members of a dead
+            # node do not all land on the same one. A refused connection moves on again.
+            n = len(run.ports)
+            self.at += 1 + (self.idx // n) % max(1, n - 1)
 
 
 class ClusterRun:
@@ -457,6 +464,7 @@ class ClusterRun:
         self.resent = 0
         self.reconnects = 0
         self.dropped = 0
+        self.reads = 0
         self.first_send = 0.0
         self.last_ack = 0.0
         self.stopping = False
@@ -624,6 +632,68 @@ async def _wait_settled(run: ClusterRun, timeout_s: float) -> bool:
     return False
 
 
+class Meters:
+    """CPU seconds over the send phase: every node (a killed one up to its death), Redis,
+    the database's backends, this load generator, and the whole machine."""
+
+    def __init__(self, nodes: Sequence[NodeProcess], redis: RedisProcess, pg: PostgresBackends):
+        self.nodes, self.redis, self.pg = nodes, redis, pg
+        self.me = psutil.Process()
+        self.nodes0 = {n.index: n.cpu_s() for n in nodes}
+        self.nodes1: dict[int, float] = {}
+        self.load = os.getloadavg()[0]
+        self.t0 = self._sample()
+        self.t1 = self.t0
+        self.wall0 = time.perf_counter()
+        self.wall1 = self.wall0
+
+    def _sample(self) -> tuple[float, float, float, float]:
+        return self.redis.cpu_s(), self.pg.cpu_s(), _cpu_s(self.me), _host_busy_s()
+
+    def before_kill(self, node: NodeProcess) -> None:
+        self.nodes1[node.index] = node.cpu_s()
+        self.pg.cpu_s()  # its backends are about to go: remember what they used
+
+    def stop(self) -> None:
+        self.wall1 = time.perf_counter()
+        self.nodes1.update({n.index: n.cpu_s() for n in self.nodes if n.alive})
+        self.t1 = self._sample()
+
+    def figures(self, deliveries: int) -> dict[str, Any]:
+        nodes = sum(self.nodes1[i] - self.nodes0[i] for i in self.nodes1)
+        redis, pg, client, host = (b - a for a, b in zip(self.t0, self.t1, strict=True))
+        wall = self.wall1 - self.wall0
+        return {
+            "send_s": round(wall, 3),
+            "nodes_cpu_s": round(nodes, 3),
+            "deliveries_per_nodes_cpu_s": round(deliveries / nodes) if nodes else None,
+            "redis_cpu_s": round(redis, 3),
+            "postgres_cpu_s": round(pg, 3),
+            "client_cpu_s": round(client, 3),
+            "other_cpu_s": round(max(0.0, host - nodes - redis - pg - client), 3),
+            "host_cpu_busy": round(host / wall, 3) if wall else None,
+            "load_avg_1m": round(self.load, 2),
+        }
+
+
+async def _connect_all(
+    opts: ClusterOptions, run: ClusterRun, progress: Progress, ticker: Ticker
+) -> list[asyncio.Task[None]]:
+    """Every member connected and live in the room; returns their connection tasks."""
+    connecting = progress.add_task("connect", total=opts.members)
+    ticker.updates.append(
+        lambda: progress.update(connecting, completed=sum(m.live.is_set() for m in run.members))
+    )
+    gate = asyncio.Semaphore(opts.connect_concurrency)
+    tasks = [asyncio.create_task(m.keep_connected(gate)) for m in run.members]
+    deadline = time.monotonic() + 120
+    while not all(m.live.is_set() for m in run.members):
+        if time.monotonic() > deadline:
+            raise BenchError("members did not all connect within 120 s")
+        await asyncio.sleep(0.05)
+    return tasks
+
+
 async def _bench(
     opts: ClusterOptions,
     nodes: list[NodeProcess],
@@ -636,54 +706,66 @@ async def _bench(
     run = ClusterRun(opts, [n.port for n in nodes])
     run.room_id = room_id
     run.members = [ClusterMember(run, i, tokens[i], base) for i in range(opts.members)]
-    connecting = progress.add_task("connect", total=opts.members)
-    ticker.updates.append(
-        lambda: progress.update(connecting, completed=sum(m.live.is_set() for m in run.members))
-    )
-    gate = asyncio.Semaphore(opts.connect_concurrency)
-    tasks = [asyncio.create_task(m.keep_connected(gate)) for m in run.members]
     t0 = time.perf_counter()
-    while not all(m.live.is_set() for m in run.members):
-        if time.perf_counter() - t0 > 120:
-            raise BenchError("members did not all connect within 120 s")
-        await asyncio.sleep(0.05)
+    tasks = await _connect_all(opts, run, progress, ticker)
     connect_s = time.perf_counter() - t0
     await asyncio.sleep(opts.settle_s)  # presence broadcasts, write buffers
-    run.dropped = 0
+    run.dropped = run.reads = 0
 
     senders = run.members[: max(1, min(opts.senders, opts.members))]
     delivering = progress.add_task("deliveries", total=opts.members * opts.messages)
     ticker.updates.append(lambda: progress.update(delivering, completed=run.unique))
     victim = nodes[-1] if opts.kill_one and len(nodes) > 1 else None
-    if victim is not None:
-        run.kill_at = max(1, opts.messages // 3)
-    cpu0 = {n.index: n.cpu_s() for n in nodes}
-    cpu1: dict[int, float] = {}
-    me = psutil.Process()
-    redis0, pg0, client0, host0 = redis.cpu_s(), pg.cpu_s(), _cpu_s(me), _host_busy_s()
-    load = os.getloadavg()[0]
-    wall0 = time.perf_counter()
+    run.kill_at = max(1, opts.messages // 3) if victim is not None else None
+    meters = Meters(nodes, redis, pg)
     run.start_sending(senders)
-    killed_at: float | None = None
+    killed_after: float | None = None
     if victim is not None:
         await asyncio.wait([run.on_kill], timeout=opts.timeout_s * 4)
-        cpu1[victim.index] = victim.cpu_s()
-        pg.cpu_s()  # the victim's backends are about to go
+        meters.before_kill(victim)
         victim.kill()
-        killed_at = time.perf_counter()
+        killed_after = round(time.perf_counter() - meters.wall0, 3)
     timed_out = await _wait_settled(run, opts.timeout_s)
-    wall1 = time.perf_counter()
-    cpu1.update({n.index: n.cpu_s() for n in nodes if n.alive})
-    redis1, pg1, client1, host1 = redis.cpu_s(), pg.cpu_s(), _cpu_s(me), _host_busy_s()
+    meters.stop()
+    reads = run.reads
 
-    live = next(n for n in nodes if n.alive)
-    stored = await _stored(live, run, tokens[0], base)
+    stored = await _stored(next(n for n in nodes if n.alive), run, tokens[0], base)
     run.stopping = True
     for m in run.members:
         if m.link is not None:
             m.link.close()
     await asyncio.wait(tasks, timeout=10)
 
+    result = _result(opts, run, len(nodes), len(senders), stored)
+    deliveries = result["deliveries"]
+    result.update(
+        killed_node=victim.index if victim is not None else None,
+        killed_after_s=killed_after,
+        reconnects=run.reconnects,
+        drops=run.dropped,
+        connect_s=round(connect_s, 3),
+        **meters.figures(deliveries),
+        client_reads=reads,
+        deliveries_per_read=round(deliveries / reads, 3) if reads else None,
+        database=None,  # filled in by run_cluster, which knows the URL
+        broker="redis",
+        presence="redis",
+        limits="redis",
+        pinned=False,
+        cpus=os.cpu_count(),
+        timed_out=timed_out,
+    )
+    if run.error_codes:
+        result["error_codes"] = dict(run.error_codes)
+    if run.closes:
+        result["closes"] = dict(run.closes)
+    return result
+
+
+def _result(
+    opts: ClusterOptions, run: ClusterRun, nodes: int, senders: int, stored: Counter[str]
+) -> dict[str, Any]:
+    """What arrived, checked against what was acknowledged and what is stored."""
     lat = sorted(
         t - run.sent_by_seq[seq]
         for m in run.members
@@ -693,17 +775,14 @@ async def _bench(
     acked_seqs = set(run.acked.values())
     deliveries = sum(len(m.seen & acked_seqs) for m in run.members)
     expected = opts.members * opts.messages
-    last_delivery = max((max(m.times) for m in run.members if m.times), default=wall0)
+    last_delivery = max((max(m.times) for m in run.members if m.times), default=run.first_send)
     delivery_s = last_delivery - run.first_send
-    nodes_cpu = sum(cpu1[i] - cpu0[i] for i in cpu1)
-    wall = wall1 - wall0
-    ours = nodes_cpu + (redis1 - redis0) + (pg1 - pg0) + (client1 - client0)
     acks = sorted(run.ack_latencies)
     bodies = {message_body(k) for k in range(opts.messages)}
     return {
-        "nodes": len(nodes),
+        "nodes": nodes,
         "members": opts.members,
-        "senders": len(senders),
+        "senders": senders,
         "messages": opts.messages,
         "deliveries": deliveries,
         "expected": expected,
@@ -724,29 +803,6 @@ async def _bench(
         "stored_twice": sum(1 for b in bodies if stored[b] > 1),
         "not_stored": sum(1 for b in bodies if stored[b] == 0),
         "resent": run.resent,
-        "killed_node": victim.index if victim is not None else None,
-        "killed_after_s": round(killed_at - wall0, 3) if killed_at is not None else None,
-        "reconnects": run.reconnects,
-        "drops": run.dropped,
-        "connect_s": round(connect_s, 3),
-        "send_s": round(wall1 - wall0, 3),
-        "nodes_cpu_s": round(nodes_cpu, 3),
-        "deliveries_per_nodes_cpu_s": round(deliveries / nodes_cpu) if nodes_cpu else None,
-        "redis_cpu_s": round(redis1 - redis0, 3),
-        "postgres_cpu_s": round(pg1 - pg0, 3),
-        "client_cpu_s": round(client1 - client0, 3),
-        "other_cpu_s": round(max(0.0, host1 - host0 - ours), 3),
-        "host_cpu_busy": round((host1 - host0) / wall, 3),
-        "load_avg_1m": round(load, 2),
-        "database": None,  # filled in by run_cluster, which knows the URL
-        "broker": "redis",
-        "presence": "redis",
-        "limits": "redis",
-        "pinned": False,
-        "cpus": os.cpu_count(),
-        "timed_out": timed_out,
-        **({"error_codes": dict(run.error_codes)} if run.error_codes else {}),
-        **({"closes": dict(run.closes)} if run.closes else {}),
     }
 
 
