@@ -59,3 +59,31 @@ async def test_a_wrong_address_fails_at_start(tmp_path: Path) -> None:
     with pytest.raises(Exception, match=r"(?i)connect"):
         await broker.start(Inbox().handler)
     await broker.stop()
+
+
+async def test_rate_limits_allow_while_redis_is_down_and_hold_again_after(
+    redis_server: OwnRedis,
+) -> None:
+    from openlink.ratelimit import Rate, create
+
+    limiter = create(redis_server.url)
+    rate = Rate(1, 60)
+    try:
+        assert await limiter.hit("k", rate) is None
+        assert await limiter.hit("k", rate) is not None  # the limit holds
+        redis_server.kill()
+        # Unreachable: allowed (fail open), never an exception the caller turns into a 500.
+        assert await limiter.peek("k", rate) is None
+        assert await limiter.hit("k", rate) is None
+        assert limiter.errors == 2
+
+        async def limit_holds() -> bool:
+            key = f"after-{limiter.errors}"
+            return await limiter.hit(key, rate) is None and await limiter.hit(key, rate) is not None
+
+        redis_server.start()
+        async with asyncio.timeout(10):
+            while not await limit_holds():  # noqa: ASYNC110 - the pool reconnects on its own
+                await asyncio.sleep(0.1)
+    finally:
+        await limiter.stop()

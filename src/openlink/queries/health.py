@@ -24,5 +24,8 @@ async def readiness(ctx: Context, *, draining: bool) -> tuple[bool, dict[str, st
     broker: Any = ctx.broker
     connected = getattr(broker, "connected", True)
     checks["broker"] = "ok" if connected else "disconnected"
-    ready = not draining and all(v == "ok" for k, v in checks.items() if k != "draining")
+    # Only the database decides: a node without its broker still serves every request and
+    # catches its rooms up from the database, and failing readiness on every node at once
+    # (they share the broker) would leave the load balancer with nowhere to send anyone.
+    ready = not draining and checks["database"] == "ok"
     return ready, checks

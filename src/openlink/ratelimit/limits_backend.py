@@ -11,6 +11,7 @@ thread for every key on each expiry pass, and races with ``clear``.)
 
 from __future__ import annotations
 
+import logging
 import time
 
 from limits import RateLimitItemPerSecond
@@ -21,6 +22,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter as MovingWindow
 
 from openlink.ratelimit.base import Rate
+
+log = logging.getLogger("openlink.ratelimit")
 
 
 class LimitsRateLimiter:
@@ -47,6 +50,9 @@ class LimitsRateLimiter:
             )
         self.name = scheme
         self._items: dict[Rate, RateLimitItemPerSecond] = {}
+        #: Redis calls that failed and were allowed (fail open).
+        self.errors = 0
+        self._last_warning = -1e9
 
     def _item(self, rate: Rate) -> RateLimitItemPerSecond:
         item = self._items.get(rate)
@@ -58,27 +64,50 @@ class LimitsRateLimiter:
         item = self._item(rate)
         if self._memory is not None:
             allowed = self._memory.hit(item, key, cost=cost)
-        else:
-            assert self._redis is not None
-            allowed = await self._redis.hit(item, key, cost=cost)
-        return None if allowed else await self._retry_after(item, key)
+            return None if allowed else await self._retry_after(item, key)
+        assert self._redis is not None
+        redis = self._redis
+        try:
+            allowed = await redis.hit(item, key, cost=cost)
+            return None if allowed else await self._retry_after(item, key)
+        except Exception as exc:
+            self._failed_open("hit", exc)
+            return None
 
     async def peek(self, key: str, rate: Rate) -> float | None:
         item = self._item(rate)
         if self._memory is not None:
             allowed = self._memory.test(item, key)
-        else:
-            assert self._redis is not None
-            allowed = await self._redis.test(item, key)
-        return None if allowed else await self._retry_after(item, key)
+            return None if allowed else await self._retry_after(item, key)
+        assert self._redis is not None
+        redis = self._redis
+        try:
+            allowed = await redis.test(item, key)
+            return None if allowed else await self._retry_after(item, key)
+        except Exception as exc:
+            self._failed_open("peek", exc)
+            return None
 
     async def reset(self, key: str, rate: Rate) -> None:
         item = self._item(rate)
         if self._memory is not None:
             self._memory.clear(item, key)
-        else:
-            assert self._redis is not None
+            return
+        assert self._redis is not None
+        try:
             await self._redis.clear(item, key)
+        except Exception as exc:
+            self._failed_open("reset", exc)
+
+    def _failed_open(self, what: str, exc: Exception) -> None:
+        """Redis is unreachable: allow. A limiter outage must not take chat, sign-in and
+        sign-up down with it (they would all fail); the limits hold again as soon as
+        Redis is back. Counted, and logged at most once every 10 s."""
+        self.errors += 1
+        now = time.monotonic()
+        if now - self._last_warning >= 10:
+            self._last_warning = now
+            log.warning("rate limits unavailable (%s: %s): allowing until Redis is back", what, exc)
 
     async def _retry_after(self, item: RateLimitItemPerSecond, key: str) -> float:
         if self._memory is not None:
