@@ -8,13 +8,20 @@ stops counting within the implementation's TTL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
+
+#: Called with a room id once this node's change to the room's presence is visible to
+#: every node (at once in memory; after the write lands in a shared store).
+Listener = Callable[[str], None]
 
 
 class Presence(Protocol):
     name: str
 
     async def start(self) -> None: ...
+
+    def set_listener(self, listener: Listener | None) -> None: ...
 
     async def stop(self) -> None: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import TypeVar
 
 K = TypeVar("K", str, int)
@@ -59,6 +60,10 @@ class MemoryPresence:
 
     def __init__(self) -> None:
         self.local = LocalCounts()
+        self._listener: Callable[[str], None] | None = None
+
+    def set_listener(self, listener: Callable[[str], None] | None) -> None:
+        self._listener = listener
 
     async def start(self) -> None:
         pass
@@ -68,9 +73,13 @@ class MemoryPresence:
 
     def joined(self, room_id: str, user_id: int, language: str | None) -> None:
         self.local.joined(room_id, user_id, language)
+        if self._listener is not None:
+            self._listener(room_id)
 
     def left(self, room_id: str, user_id: int, language: str | None) -> None:
         self.local.left(room_id, user_id, language)
+        if self._listener is not None:
+            self._listener(room_id)
 
     async def online(self, room_id: str) -> int:
         return len(self.local.users(room_id))

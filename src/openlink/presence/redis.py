@@ -17,6 +17,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from openlink.presence.memory import LocalCounts
@@ -42,6 +43,10 @@ class RedisPresence:
         self._cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
         #: What this node last wrote per room, to remove what it no longer has.
         self._written: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._listener: Callable[[str], None] | None = None
+
+    def set_listener(self, listener: Callable[[str], None] | None) -> None:
+        self._listener = listener
 
     async def start(self) -> None:
         import redis.asyncio as aioredis
@@ -150,3 +155,5 @@ class RedisPresence:
             self._written.pop(room_id, None)
         for kind in ("users", "langs"):
             self._cache.pop((room_id, kind), None)
+        if self._listener is not None:
+            self._listener(room_id)

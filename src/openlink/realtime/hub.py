@@ -259,7 +259,12 @@ class Feed:
     # -- ephemeral events -----------------------------------------------------------
 
     def broadcast(self, frame: Frame) -> None:
+        """An ephemeral event (typing, presence): to live sockets with the next batch, and
+        at once to sockets still catching up (it has no place in the ordered stream, and
+        a socket that goes live later would otherwise never hear of it)."""
         self._queue_live(frame)
+        for conn in self.joining:
+            conn.send(frame)
 
     def add(self, conn: Conn) -> None:
         self.joining[conn] = _Joining()
@@ -305,6 +310,7 @@ class Hub:
         self._gc = GcPacer(ctx.settings.gc_freeze_interval_s, ctx.settings.gc_full_interval_s)
 
     async def start(self) -> None:
+        self.ctx.presence.set_listener(self._on_presence_written)
         await self.ctx.broker.start(self.on_broker, self.on_gap)
         loop = asyncio.get_running_loop()
         self._presence_task = loop.create_task(self._presence_loop())
@@ -362,6 +368,16 @@ class Hub:
             with contextlib.suppress(ValueError):
                 sent = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
                 self.lag.observe(max(0.0, time.time() - sent.timestamp()))
+
+    def _on_presence_written(self, room_id: str) -> None:
+        """This node's presence change to ``room_id`` is visible everywhere now: recount
+        here, and (shared presence) tell the other nodes to recount."""
+        feed = self.feeds.get(room_id)
+        if feed is not None:
+            feed.presence_remote = True
+        if self.ctx.presence.name != "memory":
+            event = {"type": "presence.changed", "room": room_id, "node": self.node}
+            self._spawn(self.ctx.broker.publish(room_channel(room_id), orjson.dumps(event)))
 
     def on_gap(self) -> None:
         """The broker may have lost events: check every live room against the database."""
@@ -493,6 +509,10 @@ class Hub:
         feed.finish_catch_up(conn, pos)
         online = await self.ctx.presence.online(room_id)
         conn.send(Frame.of({"type": "presence", "room": room_id, "online": online}))
+        # That read may predate this socket's own presence write: the next tick broadcasts
+        # whatever the count is then, even if unchanged, so this socket ends up current.
+        feed.online_sent = None
+        feed.presence_remote = True
 
     def detach(self, conn: Conn, room_id: str) -> None:
         conn.rooms.pop(room_id, None)
@@ -523,16 +543,13 @@ class Hub:
             recount = shared and tick % recount_every == 0
             for room_id, feed in list(self.feeds.items()):
                 try:
-                    await self._presence_tick(room_id, feed, shared, recount)
+                    await self._presence_tick(room_id, feed, recount)
                 except Exception:
                     log.exception("presence update failed for room %s", room_id)
 
-    async def _presence_tick(self, room_id: str, feed: Feed, shared: bool, recount: bool) -> None:
+    async def _presence_tick(self, room_id: str, feed: Feed, recount: bool) -> None:
         if not (feed.presence_dirty or feed.presence_remote or recount):
             return
-        if feed.presence_dirty and shared:
-            event = {"type": "presence.changed", "room": room_id, "node": self.node}
-            await self.ctx.broker.publish(room_channel(room_id), orjson.dumps(event))
         feed.presence_dirty = feed.presence_remote = False
         online = await self.ctx.presence.online(room_id)
         if online != feed.online_sent:
