@@ -55,6 +55,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from openlink.bench.fanout_translation import (
+    TRANSLATORS,
+    Translation,
+    TranslationBenchError,
+    workers_cpu_s,
+)
 from openlink.bench.wsclient import WSClient
 
 HOST = "127.0.0.1"
@@ -70,11 +76,15 @@ SEND_KEYS = (
     "sends_per_s",
     "deliveries_per_s",
     "server_cpu_s",
+    "server_loop_cpu_s",
+    "server_threads_cpu_s",
     "deliveries_per_server_cpu_s",
     "server_cpu_busy",
     "client_cpu_s",
     "client_cpu_busy",
     "other_cpu_s",
+    "softirq_cpu_s",
+    "client_reads",
     "p50_ms",
     "p90_ms",
     "p99_ms",
@@ -90,6 +100,32 @@ BENCH_LIMITS = {
     "OPENLINK_FLOOD_PROBATION_MESSAGES": "1000000",
     "OPENLINK_FLOOD_ROOM_MESSAGES": "10000000",
 }
+
+
+#: Translation figures, read after the originals' phase; ``null`` in an ``--idle`` run.
+TRANSLATION_KEYS = (
+    "translation_calls",
+    "translations",
+    "translations_expected",
+    "translations_stored",
+    "translations_shed",
+    "translation_failures",
+    "translations_per_message",
+    "engine_calls_per_message",
+    "translated_deliveries",
+    "translated_expected",
+    "translation_duplicates",
+    "translation_wrong_language",
+    "translation_source_languages",
+    "translated_p50_ms",
+    "translated_p99_ms",
+    "settle_s",
+    "settle_server_cpu_s",
+    "model_requests",
+    "model_cpu_s",
+    "worker_cpu_s",
+    "translation_timed_out",
+)
 
 
 class BenchError(RuntimeError):
@@ -119,6 +155,10 @@ class FanoutOptions:
     settle_s: float = 2.0
     #: Screen every message against a full set of automod rules (``bench/automod.py``).
     automod: bool = False
+    #: Members' reading languages, round-robin; senders write English.
+    languages: tuple[str, ...] = ("en",)
+    #: ``none``, ``openai`` (against a stand-in model) or ``fxtranslate`` (en<->pt).
+    translator: str = "none"
 
 
 # -- the server subprocess ------------------------------------------------------------
@@ -161,8 +201,10 @@ class ServerProcess:
         self.log_path = self.data_dir / "server.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.ps: psutil.Process | None = None
+        #: Set over everything else (the translation engine's settings).
+        self.extra_env: dict[str, str] = {}
 
-    def start(self) -> None:
+    def env(self) -> dict[str, str]:
         cap = str(max(self.opts.members, 2))
         env = dict(os.environ)
         env.update(
@@ -183,6 +225,19 @@ class ServerProcess:
         env.pop("OPENLINK_DATABASE_URL", None)
         if self.opts.database_url:
             env["OPENLINK_DATABASE_URL"] = self.opts.database_url
+        env.update(self.extra_env)
+        return env
+
+    def admin(self, *args: str) -> None:
+        """``openlink admin ...`` on the server's database (an operator account...)."""
+        cmd = [sys.executable, "-m", "openlink.bench.server", "admin", *args]
+        done = subprocess.run(cmd, env=self.env(), capture_output=True, timeout=120)
+        if done.returncode != 0:
+            err = (done.stderr or done.stdout).decode(errors="replace")[-500:]
+            raise BenchError(f"openlink admin {' '.join(args)} failed: {err}")
+
+    def start(self) -> None:
+        env = self.env()
         cmd = [
             sys.executable,
             "-m",
@@ -226,6 +281,18 @@ class ServerProcess:
         t = self.ps.cpu_times()
         return float(t.user + t.system)
 
+    def thread_cpu_s(self) -> tuple[float, float]:
+        """CPU seconds of the main thread (the event loop) and of all the others (the
+        database driver's, the translation pool's)."""
+        assert self.ps is not None
+        main = other = 0.0
+        for t in self.ps.threads():
+            if t.id == self.ps.pid:
+                main += t.user_time + t.system_time
+            else:
+                other += t.user_time + t.system_time
+        return main, other
+
     def rss(self) -> int:
         assert self.ps is not None
         return int(self.ps.memory_info().rss)
@@ -264,7 +331,18 @@ class Member(WSClient):
     sender's ``client_id``.
     """
 
-    __slots__ = ("_run", "_seqs", "_times", "idx", "live", "ready", "seen", "token")
+    __slots__ = (
+        "_run",
+        "_seqs",
+        "_times",
+        "idx",
+        "lang",
+        "live",
+        "ready",
+        "seen",
+        "token",
+        "translated",
+    )
 
     def __init__(self, run: Run, idx: int, token: str) -> None:
         super().__init__(HOST, run.port)
@@ -272,18 +350,28 @@ class Member(WSClient):
         self._seqs = run.recv_seqs.append
         self._times = run.recv_times.append
         self.idx = idx
+        self.lang = run.opts.languages[idx % len(run.opts.languages)]
         self.token = token
         self.seen: set[int] = set()  # seqs of text messages received: one per delivery
+        self.translated: set[int] = set()  # seqs of message.translated received
         self.ready = False
         self.live: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def on_open(self) -> None:
         self.send_text(orjson.dumps({"op": "hello", "token": self.token, "since": {}}))
 
+    def data_received(self, data: bytes) -> None:
+        self._run.reads += 1  # one per chunk read: about one per server write, or fewer
+        super().data_received(data)
+
     def on_text(self, payload: bytes, now: float) -> None:
         event = orjson.loads(payload)
-        if event["type"] != "message":
-            self._run.on_event(self, event, now)
+        kind = event["type"]
+        if kind != "message":
+            if kind == "message.translated":
+                self._run.on_translated(self, event, now)
+            else:
+                self._run.on_event(self, event, now)
             return
         message = event["message"]
         if message["kind"] == "text":  # system messages (joins) are not part of the run
@@ -312,8 +400,15 @@ class Run:
         self.recv_seqs: array[int] = array("q")  # per delivery: the seq ...
         self.recv_times: array[float] = array("d")  # ... and when it arrived
         self.ack_latencies: array[float] = array("d")
+        #: message.translated, apart from the originals: per delivery the seq and arrival.
+        self.tr_seqs: array[int] = array("q")
+        self.tr_times: array[float] = array("d")
+        self.tr_duplicates = 0
+        self.tr_wrong_language = 0
+        self.tr_sources: Counter[str] = Counter()
         self.expected = 0
         self.duplicates = 0
+        self.reads = 0
         self.acks = 0
         self.send_errors = 0
         self.error_codes: Counter[str] = Counter()
@@ -336,6 +431,24 @@ class Run:
     def unique(self) -> int:
         """Deliveries so far, each (member, seq) counted once."""
         return sum(len(m.seen) for m in self.members)
+
+    @property
+    def translated_unique(self) -> int:
+        """Translations delivered so far, each (member, seq) counted once."""
+        return sum(len(m.translated) for m in self.members)
+
+    def on_translated(self, member: Member, event: dict[str, Any], now: float) -> None:
+        """A ``message.translated``: at most one per (member, message), in its language."""
+        if event["lang"] != member.lang:
+            self.tr_wrong_language += 1
+        self.tr_sources[event["source_lang"]] += 1
+        seq = event["seq"]
+        if seq in member.translated:
+            self.tr_duplicates += 1
+            return
+        member.translated.add(seq)
+        self.tr_seqs.append(seq)
+        self.tr_times.append(now)
 
     def on_event(self, member: Member, event: dict[str, Any], now: float) -> None:
         kind = event.get("type")
@@ -464,6 +577,11 @@ def _cpu_s(proc: psutil.Process) -> float:
     return float(t.user + t.system)
 
 
+def _softirq_s() -> float:
+    """CPU seconds the whole machine spent in softirq (loopback TCP's receive side)."""
+    return float(getattr(psutil.cpu_times(), "softirq", 0.0))
+
+
 def _host_busy_s() -> float:
     """CPU seconds the whole machine spent busy (all cores, interrupts included)."""
     t = psutil.cpu_times()
@@ -535,6 +653,13 @@ def _start_profiler(server: ServerProcess, phase: str) -> subprocess.Popen[bytes
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _cprofile(server: ServerProcess, start: bool) -> None:
+    """With ``OPENLINK_BENCH_CPROFILE=out.prof``, the server's event loop thread is under
+    cProfile over the send phase (see ``openlink.bench.server``)."""
+    if os.environ.get("OPENLINK_BENCH_CPROFILE"):
+        os.kill(server.pid, signal.SIGUSR1 if start else signal.SIGUSR2)
+
+
 def _stop_profiler(proc: subprocess.Popen[bytes] | None) -> None:
     if proc is None:
         return
@@ -587,7 +712,7 @@ async def _setup(
                     "username": username,
                     "password": BENCH_PASSWORD,
                     "display_name": f"Bench member {i}",
-                    "language": "en",
+                    "language": opts.languages[i % len(opts.languages)],
                 },
             )
             if r.status_code == 409:  # a retried sign-up that had gone through: sign in
@@ -655,11 +780,16 @@ async def _close_all(members: Sequence[Member]) -> None:
 
 
 async def _bench(
-    opts: FanoutOptions, server: ServerProcess, progress: Progress, ticker: Ticker
+    opts: FanoutOptions,
+    server: ServerProcess,
+    tr: Translation,
+    progress: Progress,
+    ticker: Ticker,
 ) -> dict[str, Any]:
     run = Run(opts, server.port)
     await server.wait_ready()
     run.room_id, tokens = await _setup(opts, server, progress)
+    await tr.setup(server, _post, BENCH_PASSWORD)
     automod_counts = await _install_automod(opts, server, run.room_id, tokens[0])
 
     # Warm up code paths and caches with two sockets, so that the RSS baseline is a warm
@@ -718,6 +848,10 @@ async def _bench(
         "server_rss_before_mb": _mb(rss_before),
         "server_rss_mb": _mb(rss_connected),
         "kb_per_connection": round(kb_per_connection, 2),
+        "translator": opts.translator,
+        "languages": list(opts.languages),
+        "translation_targets": tr.targets,
+        "translation_model": tr.describe(),
     }
     result.update(
         connect_server_cpu_s=round(connect_cpu[0], 3),
@@ -729,6 +863,7 @@ async def _bench(
         duplicates=0,
         send_errors=0,
         timed_out=False,
+        **dict.fromkeys(TRANSLATION_KEYS),
     )
     if opts.idle:
         run.stopping = True
@@ -737,14 +872,23 @@ async def _bench(
 
     delivering = progress.add_task("deliveries", total=opts.members * opts.messages)
     ticker.updates.append(lambda: progress.update(delivering, completed=run.unique))
+    readers = sum(m.lang in tr.targets for m in members)
+    tr_expected = readers * opts.messages
+    if tr_expected:
+        translating = progress.add_task("translated", total=tr_expected)
+        ticker.updates.append(lambda: progress.update(translating, completed=run.translated_unique))
     profiler = _start_profiler(server, "send")
     if profiler is not None:
         await asyncio.sleep(1.0)  # let it attach
+    _cprofile(server, start=True)
     gc.collect()
     gc.freeze()
     gc.disable()
     try:
         host0 = _host_busy_s()
+        softirq0, reads0 = _softirq_s(), run.reads
+        side0 = tr.model_cpu_s() + workers_cpu_s(server.pid)
+        threads0 = server.thread_cpu_s()
         cpu_server0 = server.cpu_s()
         cpu_client0 = _cpu_s(me)
         wall0 = time.perf_counter()
@@ -752,15 +896,20 @@ async def _bench(
         timed_out = await _wait_for_deliveries(run, opts.timeout_s)
         wall1 = time.perf_counter()
         cpu_server1 = server.cpu_s()
+        threads1 = server.thread_cpu_s()
         cpu_client1 = _cpu_s(me)
+        side1 = tr.model_cpu_s() + workers_cpu_s(server.pid)
         host1 = _host_busy_s()
+        softirq1, reads1 = _softirq_s(), run.reads
     finally:
         gc.enable()
         gc.unfreeze()
     if pacer is not None and not pacer.done():
         pacer.cancel()
     _stop_profiler(profiler)
+    _cprofile(server, start=False)
     rss_end = server.rss()
+    translated = await _settle_translations(opts, server, tr, run, tr_expected, cpu_server1)
     run.stopping = True
     await _close_all(members)
 
@@ -781,11 +930,17 @@ async def _bench(
         expected=run.expected,
         deliveries_per_s=round(deliveries / delivery_s) if delivery_s > 0 else None,
         server_cpu_s=round(server_cpu_s, 3),
+        server_loop_cpu_s=round(threads1[0] - threads0[0], 3),
+        server_threads_cpu_s=round(threads1[1] - threads0[1], 3),
         deliveries_per_server_cpu_s=round(deliveries / server_cpu_s) if server_cpu_s else None,
         server_cpu_busy=round(server_cpu_s / wall_s, 3) if wall_s else None,
         client_cpu_s=round(client_cpu_s, 3),
         client_cpu_busy=round(client_cpu_s / wall_s, 3) if wall_s else None,
-        other_cpu_s=round(max(0.0, host1 - host0 - server_cpu_s - client_cpu_s), 3),
+        other_cpu_s=round(
+            max(0.0, host1 - host0 - server_cpu_s - client_cpu_s - (side1 - side0)), 3
+        ),
+        softirq_cpu_s=round(softirq1 - softirq0, 3),
+        client_reads=reads1 - reads0,
         p50_ms=_percentile_ms(lat, 50),
         p90_ms=_percentile_ms(lat, 90),
         p99_ms=_percentile_ms(lat, 99),
@@ -796,8 +951,56 @@ async def _bench(
         duplicates=run.duplicates,
         send_errors=run.send_errors,
         timed_out=timed_out,
+        **translated,
     )
     return _finish(result, run, foreign)
+
+
+async def _settle_translations(
+    opts: FanoutOptions,
+    server: ServerProcess,
+    tr: Translation,
+    run: Run,
+    expected_deliveries: int,
+    cpu_server_end: float,
+) -> dict[str, Any]:
+    """After the originals' phase: wait for the translations, read the server's counters.
+    ``settle_*`` covers the time from the end of that phase until they settled."""
+    t0 = time.perf_counter()
+    stats, timed_out = await tr.settle(server.base_url, run, expected_deliveries, opts.timeout_s)
+    settle_s = time.perf_counter() - t0
+    settle_cpu = server.cpu_s() - cpu_server_end
+    messages = opts.messages
+    calls, translations = int(stats.get("calls", 0)), int(stats.get("translations", 0))
+    sent_by_seq = run.sent_by_seq
+    lat = sorted(
+        t - sent_by_seq[seq]
+        for seq, t in zip(run.tr_seqs, run.tr_times, strict=True)
+        if seq in sent_by_seq
+    )
+    return {
+        "translation_calls": calls,
+        "translations": translations,
+        "translations_expected": tr.expected_calls(messages),
+        "translations_stored": int(stats.get("stored", 0)),
+        "translations_shed": int(stats.get("shed", 0)),
+        "translation_failures": int(stats.get("failures", 0)),
+        "translations_per_message": round(translations / messages, 3) if messages else None,
+        "engine_calls_per_message": round(calls / messages, 3) if messages else None,
+        "translated_deliveries": run.translated_unique,
+        "translated_expected": expected_deliveries,
+        "translation_duplicates": run.tr_duplicates,
+        "translation_wrong_language": run.tr_wrong_language,
+        "translation_source_languages": dict(run.tr_sources),
+        "translated_p50_ms": _percentile_ms(lat, 50),
+        "translated_p99_ms": _percentile_ms(lat, 99),
+        "settle_s": round(settle_s, 3),
+        "settle_server_cpu_s": round(settle_cpu, 3),
+        "model_requests": await tr.model.requests() if tr.model is not None else None,
+        "model_cpu_s": round(tr.model_cpu_s(), 3) if tr.model is not None else None,
+        "worker_cpu_s": round(workers_cpu_s(server.pid), 3),
+        "translation_timed_out": timed_out,
+    }
 
 
 def _latencies(run: Run) -> tuple[list[float], int]:
@@ -852,6 +1055,10 @@ def _check(opts: FanoutOptions) -> None:
         raise BenchError("--senders must be at least 1")
     if opts.messages < 0 or opts.rate < 0:
         raise BenchError("--messages and --rate must not be negative")
+    if opts.translator not in TRANSLATORS:
+        raise BenchError(f"--translator must be one of {', '.join(TRANSLATORS)}")
+    if not opts.languages:
+        raise BenchError("--languages must name at least one language")
 
 
 def _plan_cpus(pin: bool) -> tuple[list[int] | None, list[int] | None]:
@@ -893,6 +1100,7 @@ def run_fanout(opts: FanoutOptions) -> dict[str, Any]:
         )
     server_cpus, client_cpus = _plan_cpus(opts.pin)
     server = ServerProcess(opts, server_cpus)
+    tr = Translation(opts.translator, opts.languages, HOST)
     progress = Progress(
         TextColumn("{task.description:>10}"),
         BarColumn(),
@@ -906,19 +1114,20 @@ def run_fanout(opts: FanoutOptions) -> dict[str, Any]:
     async def main() -> dict[str, Any]:
         ticker.start()
         try:
-            return await _bench(opts, server, progress, ticker)
+            return await _bench(opts, server, tr, progress, ticker)
         finally:
             await ticker.stop()
 
     result: dict[str, Any] | None = None
     previous_term = signal.signal(signal.SIGTERM, _terminated)
     try:
+        server.extra_env.update(tr.start(client_cpus))
         server.start()
         if client_cpus:
             _pin_process(os.getpid(), client_cpus)
         with progress, asyncio.Runner(loop_factory=_new_loop) as runner:
             result = runner.run(main())
-    except (BenchError, httpx.HTTPError, OSError) as exc:
+    except (BenchError, TranslationBenchError, httpx.HTTPError, OSError) as exc:
         console.print(f"[red]bench fanout failed: {exc!r}[/red]", highlight=False)
         tail = server.log_tail()
         if tail:
@@ -926,6 +1135,7 @@ def run_fanout(opts: FanoutOptions) -> dict[str, Any]:
         raise SystemExit(1) from None
     finally:
         server.stop()
+        tr.stop()
         signal.signal(signal.SIGTERM, previous_term)
     assert result is not None
     result["server_cpu_count_pinned"] = len(server_cpus) if server_cpus else None
@@ -951,4 +1161,17 @@ def _summary(console: Console, r: dict[str, Any]) -> None:
         f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms; "
         f"lost {r['lost']}, duplicates {r['duplicates']}; "
         f"server CPU {r['server_cpu_s']} s, load generator CPU {r['client_cpu_s']} s"
+    )
+    if r["translator"] == "none":
+        return
+    console.print(
+        f"translation ({r['translator']}: {r['translation_model']}): "
+        f"{r['translations_per_message']} translations and {r['engine_calls_per_message']} "
+        f"engine calls per message into {len(r['translation_targets'])} languages; "
+        f"stored {r['translations_stored']}, shed {r['translations_shed']}, "
+        f"failed {r['translation_failures']}; {r['translated_deliveries']} of "
+        f"{r['translated_expected']} translated deliveries, duplicates "
+        f"{r['translation_duplicates']}, wrong language {r['translation_wrong_language']}; "
+        f"send to translation p50 {r['translated_p50_ms']} ms, p99 {r['translated_p99_ms']} ms",
+        highlight=False,
     )
