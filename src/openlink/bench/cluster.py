@@ -52,8 +52,9 @@ import httpx
 import orjson
 import psutil  # type: ignore[import-untyped]
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
+from openlink.bench.common import progress_bar
 from openlink.bench.fanout import (
     BENCH_LIMITS,
     BENCH_PASSWORD,
@@ -832,14 +833,7 @@ def run_cluster(opts: ClusterOptions) -> dict[str, Any]:
     database: Database | None = None
     nodes: list[NodeProcess] = []
     pg = PostgresBackends("")  # named once the database is known
-    progress = Progress(
-        TextColumn("{task.description:>10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        auto_refresh=False,
-    )
+    progress = progress_bar(console)
     ticker = Ticker(progress)
 
     async def main() -> dict[str, Any]:

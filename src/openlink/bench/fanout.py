@@ -48,13 +48,10 @@ import orjson
 import psutil  # type: ignore[import-untyped]
 from rich.console import Console
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
-    TextColumn,
-    TimeElapsedColumn,
 )
 
+from openlink.bench.common import progress_bar, stop_process
 from openlink.bench.fanout_translation import (
     TRANSLATORS,
     Translation,
@@ -308,14 +305,7 @@ class ServerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        stop_process(self.proc, signal.SIGINT, 20)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
@@ -661,14 +651,7 @@ def _cprofile(server: ServerProcess, start: bool) -> None:
 
 
 def _stop_profiler(proc: subprocess.Popen[bytes] | None) -> None:
-    if proc is None:
-        return
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc, signal.SIGINT, 30)
 
 
 # -- phases -----------------------------------------------------------------------------
@@ -1101,14 +1084,7 @@ def run_fanout(opts: FanoutOptions) -> dict[str, Any]:
     server_cpus, client_cpus = _plan_cpus(opts.pin)
     server = ServerProcess(opts, server_cpus)
     tr = Translation(opts.translator, opts.languages, HOST)
-    progress = Progress(
-        TextColumn("{task.description:>10}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        auto_refresh=False,
-    )
+    progress = progress_bar(console)
     ticker = Ticker(progress)
 
     async def main() -> dict[str, Any]:

@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import psutil  # type: ignore[import-untyped]
 
+from openlink.bench.common import stop_process
+
 if TYPE_CHECKING:
     from openlink.bench.fanout import Run, ServerProcess
 
@@ -126,14 +128,7 @@ class FakeModel:
         return None
 
     def stop(self) -> None:
-        proc = self.proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+        stop_process(self.proc, signal.SIGTERM, 10)
 
 
 class Translation:
