@@ -69,10 +69,8 @@ class Feed:
         "live",
         "online_sent",
         "pending",
-        "presence_dirty",
-        "presence_remote",
+        "presence_changed",
         "room_id",
-        "users",
     )
 
     def __init__(self, hub: Hub, room_id: str) -> None:
@@ -80,7 +78,6 @@ class Feed:
         self.room_id = room_id
         self.live: dict[Conn, None] = {}
         self.joining: dict[Conn, _Joining] = {}
-        self.users: Counter[int] = Counter()
         self.last_rev: int | None = None  # None until the baseline is read
         self.pending: dict[int, bytes] = {}
         self._fill_task: asyncio.Task[None] | None = None
@@ -91,9 +88,9 @@ class Feed:
         #: of originals, or after a short linger, so they rarely cost a write of their own.
         self._translated: dict[str, list[Frame]] = {}
         self._linger: asyncio.TimerHandle | None = None
-        #: This node's sockets changed / another node said the room's presence changed.
-        self.presence_dirty = False
-        self.presence_remote = False
+        #: The room's presence may have changed (here, once presence has it; or on another
+        #: node; or a socket just went live): recount at the next tick.
+        self.presence_changed = False
         self.online_sent: int | None = None
 
     @property
@@ -269,19 +266,12 @@ class Feed:
     def add(self, conn: Conn) -> None:
         self.joining[conn] = _Joining()
         self._hub.ctx.presence.joined(self.room_id, conn.user_id, conn.language)
-        self.users[conn.user_id] += 1
-        if self.users[conn.user_id] == 1:
-            self.presence_dirty = True
 
     def remove(self, conn: Conn) -> None:
         was_live = conn in self.live
         self.live.pop(conn, None)
         if was_live or self.joining.pop(conn, None) is not None:
             self._hub.ctx.presence.left(self.room_id, conn.user_id, conn.language)
-            self.users[conn.user_id] -= 1
-            if self.users[conn.user_id] <= 0:
-                del self.users[conn.user_id]
-                self.presence_dirty = True
 
     def stop(self) -> None:
         if self._fill_task is not None:
@@ -357,7 +347,7 @@ class Hub:
             elif event_type == "presence.changed":
                 if event.get("node") != self.node:
                     self.ctx.presence.invalidate(key)
-                    feed.presence_remote = True
+                    feed.presence_changed = True
             else:
                 feed.broadcast(Frame(data))
         elif kind == "user":
@@ -374,7 +364,7 @@ class Hub:
         here, and (shared presence) tell the other nodes to recount."""
         feed = self.feeds.get(room_id)
         if feed is not None:
-            feed.presence_remote = True
+            feed.presence_changed = True
         if self.ctx.presence.name != "memory":
             event = {"type": "presence.changed", "room": room_id, "node": self.node}
             self._spawn(self.ctx.broker.publish(room_channel(room_id), orjson.dumps(event)))
@@ -512,7 +502,7 @@ class Hub:
         # That read may predate this socket's own presence write: the next tick broadcasts
         # whatever the count is then, even if unchanged, so this socket ends up current.
         feed.online_sent = None
-        feed.presence_remote = True
+        feed.presence_changed = True
 
     def detach(self, conn: Conn, room_id: str) -> None:
         conn.rooms.pop(room_id, None)
@@ -548,9 +538,9 @@ class Hub:
                     log.exception("presence update failed for room %s", room_id)
 
     async def _presence_tick(self, room_id: str, feed: Feed, recount: bool) -> None:
-        if not (feed.presence_dirty or feed.presence_remote or recount):
+        if not (feed.presence_changed or recount):
             return
-        feed.presence_dirty = feed.presence_remote = False
+        feed.presence_changed = False
         online = await self.ctx.presence.online(room_id)
         if online != feed.online_sent:
             feed.online_sent = online
