@@ -6,7 +6,16 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import Server
-from tests.factories import auth, error_code, expect, join, make_room, make_user, open_socket
+from tests.factories import (
+    auth,
+    error_code,
+    expect,
+    join,
+    make_room,
+    make_user,
+    open_socket,
+    send_message,
+)
 
 
 async def test_no_engine_is_said_plainly(client: httpx.AsyncClient) -> None:
@@ -34,7 +43,7 @@ async def test_messages_carry_their_language_and_on_demand_refuses_clearly(
         "这一章真的很好看": "zh",
         "El final del capítulo fue increíble": "es",
         "The ending of this chapter was amazing": "en",
-        # Very short lines: the sender's language decides what the detector cannot.
+        # Very short lines: the room's language decides what the detector cannot.
         "ok": "ko",
         "https://example.org": "ko",
     }
@@ -48,6 +57,39 @@ async def test_messages_carry_their_language_and_on_demand_refuses_clearly(
     r = await client.get(url, headers=auth(ja_token))
     assert error_code(r, 409) == "translation_not_configured"
     assert "No translation engine" in r.json()["error"]["message"]
+
+
+async def test_a_line_that_says_nothing_takes_the_rooms_language_never_the_senders(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """The detected language is shown to the whole room (and in the public preview): on a
+    line the text cannot decide, it must not repeat the sender's account language."""
+    _ko, host = await make_user(client, language="ko")
+    _fi, finn = await make_user(client, language="fi")
+    created = await make_room(client, host)
+    room_id = created["room"]["id"]
+    assert created["room"]["language"] == "ko"
+    await join(client, finn, created["room"]["link"])
+    seen = await open_socket(server.ws_url, host)
+    for body in ("👍", "12:30", "ok", "https://example.org", "@Moon :)"):
+        sent = await send_message(client, finn, room_id, body)
+        event = await seen.next_message(seq=sent["seq"])
+        assert event["message"]["lang"] == "ko", body
+    # An edit is decided the same way.
+    edited = expect(
+        await client.patch(
+            f"/api/rooms/{room_id}/messages/{sent['seq']}",
+            json={"body": "12:31"},
+            headers=auth(finn),
+        ),
+        200,
+    )
+    assert edited["lang"] == "ko"
+    preview = expect(await client.get(f"/api/rooms/{room_id}/preview"), 200)
+    assert "fi" not in {m.get("lang") for m in preview["messages"]}
+    # A long line is still the text's own language, whoever sends it.
+    sent = await send_message(client, finn, room_id, "The ending of this chapter was amazing")
+    assert (await seen.next_message(seq=sent["seq"]))["message"]["lang"] == "en"
 
 
 async def test_glossary_rules_are_checked(client: httpx.AsyncClient) -> None:

@@ -86,7 +86,7 @@ async def do_send_message(
                 client_id=client_id,
                 link_warning=has_link(body)
                 and not await store.has_posted(tx.conn, room_id, member.id),
-                lang=translation.detect_language(ctx, body, user.language, policy.language),
+                lang=translation.detect_language(ctx, body, policy.language),
             )
             if verdict is not None:
                 message.hidden_at, message.hidden_by = now, "automod"
@@ -146,7 +146,8 @@ async def do_edit_message(ctx: Context, user: User, room_id: str, seq: int, body
         if message.body == body:
             return message
         rev = await rooms_store.next_seq(tx.conn, room_id)
-        lang = translation.detect_language(ctx, body, user.language)
+        room_language = await rooms_store.language(tx.conn, room_id)
+        lang = translation.detect_language(ctx, body, room_language)
         edited = await store.update_message(
             tx.conn, room_id, seq, body=body, rev=rev, edited_at=ctx.now(), lang=lang
         )

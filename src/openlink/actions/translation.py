@@ -81,12 +81,13 @@ class Translations:
         await asyncio.to_thread(self.pool.stop)
 
 
-def detect_language(ctx: Context, body: str, *priors: str | None) -> str | None:
-    """The language of a message about to be stored; ``None`` if it cannot be told."""
+def detect_language(ctx: Context, body: str, room_language: str | None) -> str | None:
+    """The language of a message about to be stored, decided by its text and the room's
+    language only (never the sender's account); ``None`` if neither says."""
     if ctx.translation is None:
         return None
     try:
-        return ctx.translation.detector.detect(body, *priors)
+        return ctx.translation.detector.detect(body, room_language)
     except Exception:  # detection must never cost a message
         log.exception("language detection failed")
         return None

@@ -18,7 +18,7 @@ _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _MENTION = re.compile(r"@\S+")
 
 #: Lines with fewer letters than this are "very short": the detector's guess on them is
-#: weak, so the sender's or the room's language is preferred when the detector allows it.
+#: weak, so the room's language is preferred when the detector allows it.
 SHORT_LINE_LETTERS = 16
 
 

@@ -23,7 +23,8 @@ log = logging.getLogger("openlink.translate")
 
 #: The detector reads this many characters at most; more adds cost, not accuracy.
 MAX_CHARS = 200
-#: On a very short line, a prior wins unless the detector is at least this sure otherwise.
+#: On a very short line, the room's language wins unless the detector is at least this
+#: sure otherwise.
 SHORT_LINE_CONFIDENCE = 0.9
 
 
@@ -50,17 +51,21 @@ class LanguageDetector:
         """Load the model now, rather than on the first message."""
         self._model = _model()
 
-    def detect(self, text: str, *priors: str | None) -> str | None:
-        """The message's language as a primary subtag, or ``None`` when nothing in it says.
+    def detect(self, text: str, room_language: str | None) -> str | None:
+        """The message's language as a primary subtag, or ``None`` when neither the text
+        nor the room says.
 
-        ``priors`` (the sender's language, then the room's) decide very short lines that
-        the model cannot tell apart ("ok", "lol", "haha").
+        Only the text and the room's language decide: when the text says nothing (emoji,
+        "12:30") or is a very short line the model cannot tell apart ("ok", "lol"), the
+        room's language stands in. Never anything of the sender's account: the stored
+        language is shown to the whole room, and the account's language would repeat
+        across every room the person is in (docs/decisions/0005).
         """
         if (by_script := script_language(text)) is not None:
             return by_script
         clean = detection_text(text)[:MAX_CHARS]
         letters = letter_count(clean)
-        prior = next((p for p in map(base_language, priors) if p), None)
+        prior = base_language(room_language)
         if letters == 0:
             return prior
         if self._model is None:
