@@ -53,7 +53,7 @@ ROOMS = [
         ],
     ),
     # Rooms that not everyone joined: something for trending and recommendations to show
-    # (hiking by its Japanese name for the other hikers; co-members for alex).
+    # (hiking by its Japanese name for the other hikers).
     (
         "haruto",
         "週末ハイキング部",

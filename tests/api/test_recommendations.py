@@ -1,5 +1,6 @@
 """Recommendations: rooms you have never been in, for your interests (in any language),
-in your language, and where people from your rooms are; each says why."""
+interests related to them and your language; each says why. Nothing anyone else joins
+moves them."""
 
 from __future__ import annotations
 
@@ -95,32 +96,67 @@ async def test_rooms_you_are_in_left_or_were_removed_from_are_never_recommended(
     assert await recommended(client, host) == []
 
 
-async def test_rooms_where_people_from_your_rooms_are_say_so(client: httpx.AsyncClient) -> None:
-    me = await person(client, "ja")
-    home = await room(client, await person(client, "ja"), name="home")
-    await join(client, me, home["id"])
-    peers = [await person(client, "es") for _ in range(3)]
-    for p in peers:
-        await join(client, p, home["id"])
-    # Two people from my room are in "popular with friends" (plus its host).
-    friends = await room(client, await person(client, "es"), name="friends")
-    for p in peers[:2]:
-        await join(client, p, friends["id"])
-    # One is in "just one": one shared room with one stranger names nobody.
-    just_one = await room(client, await person(client, "es"), name="just one")
-    await join(client, peers[2], just_one["id"])
-    # Nor does a 1:1 chat: its other person and peer 3 are both in "just one".
-    stranger = await person(client, "es")
-    link = await room(client, stranger, kind="direct_link")
-    await join(client, me, link["link"])
-    await join(client, stranger, just_one["id"])
-    found = await recommended(client, me)
-    why = reasons(found)
-    assert why[friends["id"]] == ["co_members:2"]
-    assert why[just_one["id"]] == ["popular"]
-    order = [r["id"] for r in found]
-    assert order.index(friends["id"]) < order.index(just_one["id"])
-    assert home["id"] not in why
+def ranking(found: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """What a caller could learn from: which rooms, in which order, and why."""
+    return [(r["id"], r["reasons"]) for r in found]
+
+
+async def test_what_another_account_joins_never_moves_your_recommendations(
+    client: httpx.AsyncClient,
+) -> None:
+    """A host plants a second account in a small unlisted room with the target. However
+    the target then joins or leaves public rooms (alongside the planted account), the
+    host's recommendations stay the same rooms, in the same order, for the same reasons."""
+    me = await person(client, "en", ["cooking"])
+    puppet = await person(client, "en")
+    target = await person(client, "ko")
+    small = await room(client, me, name="small", visibility="unlisted")
+    for token in (puppet, target):
+        await join(client, token, small["link"])
+    others = [await person(client, lang) for lang in ("en", "ko", "ko", "en")]
+    rooms = {
+        "en cooks": await room(client, others[0], "cooking", language="en"),
+        "ko cooks": await room(client, others[1], "cooking", language="ko"),
+        "ko chat": await room(client, others[2], language="ko"),
+        "en chat": await room(client, others[3], language="en"),
+    }
+    before = ranking(await recommended(client, me))
+    assert [room_id for room_id, _ in before] == [
+        rooms[name]["id"] for name in ("en cooks", "ko cooks", "en chat", "ko chat")
+    ]
+    joined = {}
+    for name in ("ko chat", "en chat", "ko cooks"):
+        await join(client, puppet, rooms[name]["id"])
+        joined[name] = (await join(client, target, rooms[name]["id"]))["me"]["id"]
+        assert ranking(await recommended(client, me)) == before, name
+    for name in ("ko chat", "ko cooks"):
+        left = await client.post(f"/api/rooms/{rooms[name]['id']}/leave", headers=auth(target))
+        assert left.status_code == 204, left.text
+        assert ranking(await recommended(client, me)) == before, name
+    assert all(
+        reason.split(":")[0] in {"interest", "related", "language", "popular"}
+        for _, why in before
+        for reason in why
+    )
+
+
+async def test_interests_that_rooms_carry_together_are_related(
+    client: httpx.AsyncClient,
+) -> None:
+    me = await person(client, "en", ["hiking"])
+    host = await person(client, "ja")
+    # Two rooms carry hiking (by its Korean and Japanese names) together with camping.
+    for tags in (("등산", "camping"), ("ハイキング", "キャンプ")):
+        await room(client, host, *tags, language="ja")
+    campers = await room(client, host, "camping", language="ja")
+    # One room only pairs hiking with cooking: not enough to relate them.
+    await room(client, host, "hiking", "cooking", language="ja")
+    cooks = await room(client, host, "cooking", language="ja")
+    why = reasons(await recommended(client, me))
+    assert why[campers["id"]] == ["related:camping"]
+    assert why[cooks["id"]] == ["popular"]
+    found = [r["id"] for r in await recommended(client, me)]
+    assert found.index(campers["id"]) < found.index(cooks["id"])
 
 
 async def test_recommendations_need_an_account(client: httpx.AsyncClient) -> None:

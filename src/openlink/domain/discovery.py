@@ -17,10 +17,14 @@ INTEREST_WEIGHT = 3.0
 #: Shared interests beyond this many add nothing more.
 MAX_INTERESTS_COUNTED = 3
 LANGUAGE_WEIGHT = 1.5
-CO_MEMBER_WEIGHT = 1.0
-#: Co-membership is used and named only from this many accounts on: one shared room with
-#: one stranger must not tell you where that stranger goes.
-MIN_CO_MEMBERS = 2
+#: An interest that rooms often carry together with one of yours ("related").
+RELATED_WEIGHT = 1.0
+#: Related interests beyond this many add nothing more.
+MAX_RELATED_COUNTED = 2
+#: Two interests are related once at least this many listed rooms carry both.
+MIN_RELATED_ROOMS = 2
+#: At most this many related interests are looked for.
+MAX_RELATED = 5
 PRIOR_WEIGHT = 0.25
 
 
@@ -42,11 +46,16 @@ def primary_language(tag: str | None) -> str | None:
 
 @dataclass(slots=True)
 class Signals:
-    """What one candidate room has in common with the person it may be recommended to."""
+    """What one candidate room has in common with the person it may be recommended to.
+
+    Only the person's own interests and language, the room's tags and its public size and
+    activity: nothing that depends on who else is in which room, so no account's joins and
+    leaves can steer what one person is shown (docs/decisions/0005, "Discovery")."""
 
     interests: list[str] = field(default_factory=list)
+    #: Interests the room carries that often come with one of the person's own.
+    related: list[str] = field(default_factory=list)
     same_language: bool = False
-    co_members: int = 0
     member_count: int = 0
     #: Rows of recent activity (distinct writers and joiners per hour).
     activity: int = 0
@@ -62,7 +71,7 @@ def recommendation_score(s: Signals) -> tuple[float, list[str]]:
     if s.same_language:
         score += LANGUAGE_WEIGHT
         reasons.append("language")
-    if s.co_members >= MIN_CO_MEMBERS:
-        score += CO_MEMBER_WEIGHT * math.log2(1 + s.co_members)
-        reasons.append(f"co_members:{s.co_members}")
+    if s.related:
+        score += RELATED_WEIGHT * min(len(s.related), MAX_RELATED_COUNTED)
+        reasons += [f"related:{name}" for name in s.related]
     return score, reasons or ["popular"]

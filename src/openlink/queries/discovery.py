@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from openlink.actions.context import Context
@@ -66,31 +67,37 @@ async def trending(
 async def recommended(ctx: Context, user: User, *, limit: int = 20) -> dict[str, Any]:
     """Public open group rooms the account has never been in (nor been banned from),
     best first, each with the reasons: shared interests (across languages through
-    aliases), the account's reading language, and people from its own rooms."""
+    aliases), interests that rooms often carry with those, and the account's reading
+    language. Nothing about other accounts' memberships counts (decisions/0005)."""
     language = rules.primary_language(user.language)
     async with ctx.db.read() as conn:
         resolved = await interests_store.resolve(conn, user.interests)
         canonical = dict(resolved.values())
         names = [n for n in user.interests if n not in resolved]
         tagged = await store.tag_matches(conn, user.id, list(canonical), user.interests)
-        co = await store.co_members(conn, user.id, rules.MIN_CO_MEMBERS)
+        related = dict(
+            await store.related_interests(
+                conn, list(canonical), min_rooms=rules.MIN_RELATED_ROOMS, limit=rules.MAX_RELATED
+            )
+        )
+        near = await store.tag_matches(conn, user.id, list(related), [])
         popular = await store.popular(conn, user.id, language)
-        ids = list(dict.fromkeys([r for r, _, _ in tagged] + list(co) + popular))
+        ids = list(dict.fromkeys([r for r, _, _ in tagged + near] + popular))
         rooms = await rooms_store.get_rooms(conn, ids)
         since = rules.hour_bucket(ctx.now()) - rules.WINDOW_H + 1
         activity = await store.activity_counts(conn, ids, since)
-    shared: dict[str, list[str]] = {}
-    for room_id, tag, interest_id in tagged:
-        name = canonical.get(interest_id or "") or (tag if tag in names else None)
-        if name is not None and name not in shared.setdefault(room_id, []):
-            shared[room_id].append(name)
+    # A tag counts by its interest's canonical name, or as typed when it names no interest.
+    shared = _names_by_room(
+        tagged, lambda tag, i: canonical.get(i or "") or (tag if tag in names else None)
+    )
+    nearby = _names_by_room(near, lambda _tag, i: related.get(i or ""))
     scored = []
     for room in rooms:
         signals = rules.Signals(
             interests=shared.get(room.id, []),
+            related=nearby.get(room.id, []),
             same_language=language is not None
             and rules.primary_language(room.language) == language,
-            co_members=co.get(room.id, 0),
             member_count=room.member_count,
             activity=activity.get(room.id, 0),
         )
@@ -103,3 +110,15 @@ async def recommended(ctx: Context, user: User, *, limit: int = 20) -> dict[str,
             for score, room, reasons in scored[:limit]
         ]
     }
+
+
+def _names_by_room(
+    tags: list[tuple[str, str, str | None]], name_of: Callable[[str, str | None], str | None]
+) -> dict[str, list[str]]:
+    """Room id → the distinct names ``name_of(tag, interest id)`` gives its tags."""
+    out: dict[str, list[str]] = {}
+    for room_id, tag, interest_id in tags:
+        name = name_of(tag, interest_id)
+        if name is not None and name not in out.setdefault(room_id, []):
+            out[room_id].append(name)
+    return out

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openlink.store.schema import bans, members, room_activity, room_tags, rooms
+from openlink.store.schema import bans, interests, members, room_activity, room_tags, rooms
 
 #: At most this many candidates come from each source of recommendations.
 MAX_CANDIDATES = 200
@@ -92,33 +92,31 @@ async def tag_matches(
     return [(r.room_id, r.name, r.interest_id) for r in await conn.execute(stmt)]
 
 
-async def co_members(conn: AsyncConnection, user_id: int, minimum: int) -> dict[str, int]:
-    """Candidate room → how many distinct accounts that share a group room with this
-    account are active in it (only counts of at least ``minimum``)."""
-    mine, home, peer, theirs = (
-        members.alias("mine"),
-        rooms.alias("home"),
-        members.alias("peer"),
-        members.alias("theirs"),
-    )
-    n = func.count(peer.c.user_id.distinct())
+async def related_interests(
+    conn: AsyncConnection, interest_ids: list[str], *, min_rooms: int, limit: int
+) -> list[tuple[str, str]]:
+    """(interest id, canonical name) of other interests that listed rooms carry together
+    with one of ``interest_ids``, those shared by the most rooms first (at least
+    ``min_rooms``). Room tags only: who is in those rooms plays no part."""
+    if not interest_ids:
+        return []
+    mine, other = room_tags.alias("mine"), room_tags.alias("other")
+    n = func.count(mine.c.room_id.distinct())
     stmt = (
-        select(theirs.c.room_id, n.label("n"))
+        select(other.c.interest_id, interests.c.name)
         .select_from(
-            mine.join(home, home.c.id == mine.c.room_id)
-            .join(peer, peer.c.room_id == mine.c.room_id)
-            .join(theirs, theirs.c.user_id == peer.c.user_id)
-            .join(rooms, rooms.c.id == theirs.c.room_id)
+            mine.join(other, other.c.room_id == mine.c.room_id)
+            .join(rooms, rooms.c.id == mine.c.room_id)
+            .join(interests, interests.c.id == other.c.interest_id)
         )
-        .where(mine.c.user_id == user_id, mine.c.active.is_(True), home.c.kind == "group")
-        .where(peer.c.active.is_(True), peer.c.user_id != user_id, theirs.c.active.is_(True))
-        .where(*listed(), *never_member(user_id))
-        .group_by(theirs.c.room_id)
-        .having(n >= minimum)
-        .order_by(n.desc(), theirs.c.room_id)
-        .limit(MAX_CANDIDATES)
+        .where(mine.c.interest_id.in_(interest_ids), other.c.interest_id.not_in(interest_ids))
+        .where(*listed())
+        .group_by(other.c.interest_id, interests.c.name)
+        .having(n >= min_rooms)
+        .order_by(n.desc(), other.c.interest_id)
+        .limit(limit)
     )
-    return {r.room_id: int(r.n) for r in await conn.execute(stmt)}
+    return [(r.interest_id, r.name) for r in await conn.execute(stmt)]
 
 
 async def popular(conn: AsyncConnection, user_id: int, language: str | None) -> list[str]:

@@ -17,7 +17,7 @@ export function tagChip(tag, onClick) {
 function reasonText(reason) {
   const [kind, value] = reason.split(/:(.*)/s);
   if (kind === "interest") return t("discover.reason_interest", { name: value });
-  if (kind === "co_members") return t("discover.reason_co_members", { n: Number(value) });
+  if (kind === "related") return t("discover.reason_related", { name: value });
   if (kind === "language") return t("discover.reason_language");
   return t("discover.reason_popular");
 }
