@@ -1,12 +1,23 @@
-"""Open profiles: nothing anyone else in a room sees names the account behind a member."""
+"""Open profiles: nothing anyone else in a room sees names the account behind a member.
+
+The scan at the end (``test_no_view_or_event_names_an_account``) walks every GET route of
+the OpenAPI document and every WebSocket event type as each role, so a route or an event
+added later is covered, or fails the scan until it is given a value or a reason."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+import pytest
 
+from openlink.actions.operator import do_set_operator
 from tests.conftest import Server
 from tests.factories import (
     Socket,
@@ -18,6 +29,7 @@ from tests.factories import (
     open_socket,
     send_message,
 )
+from tests.fakes import FakeOpenAIServer, fake_openai_server
 
 #: Keys that would name an account. Room-facing views must not have them at all.
 ACCOUNT_KEYS = {"user", "user_id", "username", "display_name", "account", "account_id", "owner"}
@@ -188,3 +200,417 @@ async def test_the_senders_client_id_is_not_shown(
     rooms = expect(await client.get("/api/rooms", headers=auth(host)), 200)
     for seen in (event, page, rooms):
         assert client_id not in json.dumps(seen)
+
+
+# --- The scan: every GET route and every WebSocket event type, as every role ----------------
+
+#: Routes that are the account's own views, where its own identity belongs. Everybody
+#: else's identity is still looked for in them.
+OWN_VIEWS = {
+    "/api/me": "the account itself: id, username, display name, language, interests",
+    "/api/me/open-profiles": "the account's own saved open profiles, ids included",
+}
+#: Views of the instance, the same for every caller: the languages it offers appear there
+#: as what they are, so a bare language tag is no sign of an account (the account's own
+#: strings are still looked for).
+INSTANCE_VIEWS = {
+    "/api/interests": "the interest catalogue: each alias with its language",
+    "/api/interests/{interest_id}": "one interest of the catalogue, its aliases' languages",
+    "/api/translation": "the engine's language pairs",
+    "/api/admin/translation": "the engine's language pairs and counters (operator)",
+}
+#: The viewer's own reading language may appear at these places and nowhere else: each
+#: is a translation into it, sent only to the reader who reads it.
+OWN_LANGUAGE_AT = (
+    re.compile(r"\.translation\.lang$"),  # history: the stored translation for the reader
+    re.compile(r"^\$\.lang$"),  # message.translated, GET .../translation: the same
+)
+#: Event types that never reach a client: what processes tell each other about sockets.
+INTERNAL_EVENTS = {
+    "signed_out": "an account channel event: the hub closes the signed-out token's sockets",
+    "suspended": "an account channel event: the hub closes the account's sockets",
+    "presence.changed": "between nodes: recount presence",
+    "http.response.body": "an ASGI message, not an event",
+    "rich": "the oEmbed response type",
+}
+SRC = Path(__file__).resolve().parents[2] / "src" / "openlink"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+_TYPE_IN_CODE = re.compile(r"""["']type["']\s*:\s*["']([a-z][a-z_.]*)["']""")
+
+
+def known_event_types() -> set[str]:
+    """Every event type a client may get: documented in protocol.md's "Server → client
+    events", or written as ``"type": "..."`` in the server's code."""
+    section = DOCS.read_text("utf-8").split("### Server → client events", 1)[1]
+    section = section.split("\n### ", 1)[0]
+    documented = set(re.findall(r"^\*\*`([a-z][a-z_.]*)`\*\*", section, re.MULTILINE))
+    in_code = {
+        kind
+        for path in SRC.rglob("*.py")
+        if "bench" not in path.parts
+        for kind in _TYPE_IN_CODE.findall(path.read_text("utf-8"))
+    }
+    return (documented | in_code) - set(INTERNAL_EVENTS)
+
+
+def known_changes() -> set[str]:
+    """Every ``change`` of a ``message`` event that protocol.md names."""
+    text = DOCS.read_text("utf-8")
+    table = text.split("**`message`**", 1)[1].split("**`ack`**", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z]+)` \|", table, re.MULTILINE))
+    return (listed - {"change"}) | set(re.findall(r'change: "([a-z]+)"', text))
+
+
+@dataclass
+class Person:
+    """One account in the scan, and what would give it away."""
+
+    role: str
+    me: dict[str, Any]
+    token: str
+    saved_profile: str
+    sock: Socket | None = None
+
+    @property
+    def secrets(self) -> list[str]:
+        """Strings unique to the account: none may appear in a room-facing view."""
+        me = self.me
+        return [
+            me["username"],
+            me["display_name"],
+            me["created_at"],
+            self.token,
+            self.saved_profile,
+            *me["interests"],
+        ]
+
+    @property
+    def languages(self) -> set[str]:
+        tag = self.me["language"]
+        return {tag, tag.split("-")[0]}
+
+
+#: Keys whose integer value would be an account id. ``id`` counts only in a dict that
+#: describes a person: elsewhere it is the id of a report, a request or an audit entry.
+_ID_KEYS = re.compile(r"^(by|actor|reporter|target.*|.*_id|.*_by)$")
+_PERSON_KEYS = {"nickname", "username", "display_name", "language", "profile"}
+
+
+def account_keys(value: Any, path: str = "$") -> list[str]:
+    """Keys that only an account view has (``user``, ``username``, ...)."""
+    if isinstance(value, dict):
+        found = [f"{path}.{k}: an account key" for k in value if k in ACCOUNT_KEYS | {"created_by"}]
+        return found + [x for k, v in value.items() for x in account_keys(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [x for i, v in enumerate(value) for x in account_keys(v, f"{path}[{i}]")]
+    return []
+
+
+def account_leaks(
+    value: Any,
+    person: Person,
+    *,
+    own: bool = False,
+    languages: bool = True,
+    path: str = "$",
+    out: list[str] | None = None,
+) -> list[str]:
+    """Where ``value`` names ``person``'s account. ``own``: it is served to that person,
+    who may see their own reading language in a translation (OWN_LANGUAGE_AT).
+    ``languages``: whether a bare language tag counts (not in INSTANCE_VIEWS)."""
+    out = [] if out is None else out
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}"
+            is_id = _ID_KEYS.match(key) or (key == "id" and _PERSON_KEYS & set(value))
+            if is_id and type(item) is int and item == person.me["id"]:
+                out.append(f"{where}: the account id")
+            account_leaks(item, person, own=own, languages=languages, path=where, out=out)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            where = f"{path}[{i}]"
+            account_leaks(item, person, own=own, languages=languages, path=where, out=out)
+    elif isinstance(value, str):
+        lowered = value.lower()
+        out.extend(f"{path}: {s!r}" for s in person.secrets if s.lower() in lowered)
+        if (
+            languages
+            and lowered in {lang.lower() for lang in person.languages}
+            and not (own and any(p.search(path) for p in OWN_LANGUAGE_AT))
+        ):
+            out.append(f"{path}: the account's language {value!r}")
+    return out
+
+
+def text_leaks(text: str, person: Person) -> list[str]:
+    """For what is not JSON (pages, images, metrics): the account's strings."""
+    return [repr(s) for s in person.secrets if s.lower() in text.lower()]
+
+
+async def person(
+    client: httpx.AsyncClient, role: str, stem: str, language: str, server: Server
+) -> Person:
+    """An account with a distinctive username, display name, language and interests,
+    one saved open profile and a socket."""
+    _, token = await make_user(
+        client, f"{stem}_acct", display_name=f"{stem.title()} Realname", language=language
+    )
+    interests = {"interests": [f"{stem} spotting", f"{stem} lore"]}
+    me = expect(await client.patch("/api/me", json=interests, headers=auth(token)), 200)
+    saved = expect(
+        await client.post(
+            "/api/me/open-profiles", json={"nickname": f"Mask {role}"}, headers=auth(token)
+        ),
+        201,
+    )
+    who = Person(role, me, token, saved["id"])
+    who.sock = await open_socket(server.ws_url, token)
+    return who
+
+
+def saved(who: Person) -> dict[str, Any]:
+    return {"profile": {"kind": "open", "open_profile_id": who.saved_profile}}
+
+
+@pytest.fixture
+def llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
+    """Translation through a fake endpoint on loopback, so ``message.translated`` and
+    stored translations are part of what is scanned."""
+    with fake_openai_server() as fake:
+        monkeypatch.setenv("OPENLINK_TRANSLATOR", "openai")
+        monkeypatch.setenv("OPENLINK_OPENAI_URL", fake.url)
+        monkeypatch.setenv("OPENLINK_OPENAI_MODEL", "local-model")
+        languages = '["en", "ko", "fi", "sv", "pt", "de", "fr", "es"]'
+        monkeypatch.setenv("OPENLINK_OPENAI_LANGUAGES", languages)
+        yield fake
+
+
+@dataclass
+class Scene:
+    """A room where every kind of thing has happened, and the values to fill routes with."""
+
+    people: dict[str, Person]
+    path_values: dict[str, str]
+    query_values: dict[str, str]
+    #: Path-specific values where one name is not enough (a hidden message for review).
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+async def build_scene(server: Server, client: httpx.AsyncClient) -> Scene:
+    """Host, co-host, member, applicant, a member who gets banned, and an operator, each
+    with a distinctive account; the room then sees every event there is."""
+    roles = {
+        "host": ("quokka", "fi"),
+        "cohost": ("wombat", "sv"),
+        "member": ("narwhal", "pt-BR"),
+        "applicant": ("axolotl", "de"),
+        "banned": ("pangolin", "fr"),
+        "operator": ("ocelot", "es"),
+    }
+    people = {role: await person(client, role, *v, server) for role, v in roles.items()}
+    host, cohost, member = people["host"], people["cohost"], people["member"]
+    applicant, banned, operator = people["applicant"], people["banned"], people["operator"]
+    await do_set_operator(server.app.state.ctx, operator.me["username"], True)
+    created = await make_room(
+        client,
+        host.token,
+        name="Night owls",
+        language="ko",
+        tags=[{"name": "stargazing", "category": "hobby"}],
+        profile={"kind": "open", "open_profile_id": host.saved_profile},
+    )
+    room, rid = created["room"], created["room"]["id"]
+    code = room["link"].removeprefix("/l/")
+    ids = {"host": created["me"]["id"]}
+    for who in (cohost, member, banned):
+        ids[who.role] = (await join(client, who.token, room["link"], **saved(who)))["me"]["id"]
+    expect(
+        await client.put(
+            f"/api/rooms/{rid}/cohosts/{ids['cohost']}",
+            json={"rights": ["hide", "kick", "approve", "timeout", "notice", "automod"]},
+            headers=auth(host.token),
+        ),
+        200,
+    )
+    for path, body in (
+        ("bot", {"welcome": "Welcome to the night owls"}),
+        ("glossary", {"terms": [{"term": "Keeper", "translations": {"fi": "Vartija"}}]}),
+    ):
+        expect(
+            await client.put(f"/api/rooms/{rid}/{path}", json=body, headers=auth(host.token)), 200
+        )
+    schedule = {"body": "Stars tonight at ten", "interval_s": 86_400}
+    path = f"/api/rooms/{rid}/bot/schedules"
+    expect(await client.post(path, json=schedule, headers=auth(host.token)), 201)
+    rule = {"name": "no spam", "kind": "keyword", "patterns": ["spamword"], "action": "hide"}
+    path = f"/api/rooms/{rid}/automod/rules"
+    expect(await client.post(path, json=rule, headers=auth(host.token)), 201)
+
+    # Messages: translated, undecidable by their text (so the room's language, not the
+    # sender's), edited, reacted to, deleted, hidden by automod and by a moderator.
+    assert member.sock is not None and host.sock is not None and banned.sock is not None
+    said = await send_message(client, member.token, rid, "Good morning")
+    await host.sock.next_event("message.translated", where=lambda e: e["seq"] == said["seq"])
+    for body in ("👍", "12:30"):
+        await send_message(client, member.token, rid, body)
+    ack = await member.sock.send_and_ack(rid, "See you tomorrow")
+    since = {rid: ack["seq"]}
+    mine = f"/api/rooms/{rid}/messages/{ack['seq']}"
+    expect(await client.patch(mine, json={"body": "See you soon"}, headers=auth(member.token)), 200)
+    react = f"/api/rooms/{rid}/messages/{said['seq']}/reactions/👍"
+    expect(await client.put(react, headers=auth(host.token)), 200)
+    gone = await send_message(client, member.token, rid, "oops")
+    path = f"/api/rooms/{rid}/messages/{gone['seq']}"
+    assert (await client.delete(path, headers=auth(member.token))).status_code in (200, 204)
+    spam = await send_message(client, banned.token, rid, "buy spamword now")
+    path = f"/api/rooms/{rid}/messages/{spam['seq']}/hide"
+    expect(await client.delete(path, headers=auth(cohost.token)), 200)
+    rude = await send_message(client, banned.token, rid, "something rude")
+    path = f"/api/rooms/{rid}/messages/{rude['seq']}/hide"
+    expect(await client.post(path, json={}, headers=auth(cohost.token)), 200)
+    await member.sock.send({"op": "typing", "room": rid})
+    await member.sock.send({"op": "read", "room": rid, "seq": rude["seq"]})
+    await member.sock.send({"op": "nonsense"})
+    body = {"body": "Be kind to each other", "pin": True}
+    expect(await client.post(f"/api/rooms/{rid}/notices", json=body, headers=auth(host.token)), 201)
+
+    # Moderation and entry: a report, a time-out, a ban, a join request decided.
+    report = {"seq": rude["seq"], "reason": "harassment"}
+    path = f"/api/rooms/{rid}/reports"
+    expect(await client.post(path, json=report, headers=auth(member.token)), 201)
+    path = f"/api/rooms/{rid}/members/{ids['member']}/timeout"
+    expect(await client.post(path, json={"duration_s": 60}, headers=auth(cohost.token)), 200)
+    expect(await client.delete(path, headers=auth(cohost.token)), 200)
+    path = f"/api/rooms/{rid}/members/{ids['banned']}/kick"
+    kicked = await client.post(path, json={"ban": True, "reason": "rude"}, headers=auth(host.token))
+    assert kicked.status_code == 204, kicked.text
+    filed = expect(await client.get("/api/admin/reports", headers=auth(operator.token)), 200)
+    path = f"/api/admin/reports/{filed['reports'][0]['id']}/resolve"
+    expect(await client.post(path, json={"outcome": "warned"}, headers=auth(operator.token)), 200)
+    suspend = {"member_id": ids["banned"], "duration_s": 3600, "reason": "harassment"}
+    path = "/api/admin/suspensions"
+    expect(await client.post(path, json=suspend, headers=auth(operator.token)), 200)
+    assert (await banned.sock.closed()).rcvd.reason == "account_suspended"
+    patch = {"join_approval": True}
+    expect(await client.patch(f"/api/rooms/{rid}", json=patch, headers=auth(host.token)), 200)
+    asked = expect(
+        await client.post(
+            f"/api/links/{code}/join", json=saved(applicant), headers=auth(applicant.token)
+        ),
+        202,
+    )
+    path = f"/api/rooms/{rid}/join-requests/{asked['request']['id']}/approve"
+    expect(await client.post(path, headers=auth(cohost.token)), 200)
+    left = await client.post(f"/api/rooms/{rid}/leave", headers=auth(applicant.token))
+    assert left.status_code == 204, left.text
+
+    # A second socket resumes from before the edit: replay sends ``updated``.
+    resumed = await open_socket(server.ws_url, member.token, since=since)
+    for who in people.values():
+        assert who.sock is not None
+        if who is not banned:  # its socket was closed by the suspension
+            await who.sock.barrier()
+    await resumed.barrier()
+    member.sock.events.extend(resumed.events[1:])
+    await resumed.close()
+
+    interest = expect(await client.get("/api/interests", params={"q": "star"}), 200)
+    return Scene(
+        people=people,
+        path_values={
+            "room_id": rid,
+            "seq": str(said["seq"]),
+            "code": code,
+            "interest_id": interest["interests"][0]["id"] if interest["interests"] else "none",
+        },
+        query_values={"q": "night owls", "url": f"{server.url}/l/{code}"},
+        overrides={"/api/rooms/{room_id}/messages/{seq}/review": {"seq": str(rude["seq"])}},
+    )
+
+
+def fill(template: str, values: dict[str, str]) -> str | None:
+    """The path with its ``{params}`` filled, or None when one has no value."""
+    names = re.findall(r"\{(\w+)\}", template)
+    if any(n not in values for n in names):
+        return None
+    return re.sub(r"\{(\w+)\}", lambda m: quote(values[m[1]], safe=""), template)
+
+
+async def get_routes(client: httpx.AsyncClient, scene: Scene) -> list[tuple[str, str, dict]]:
+    """Every GET route of the OpenAPI document: (template, path, required query)."""
+    spec = expect(await client.get("/openapi.json"), 200)
+    routes, unfillable = [], []
+    for template, ops in sorted(spec["paths"].items()):
+        if "get" not in ops:
+            continue
+        path = fill(template, {**scene.path_values, **scene.overrides.get(template, {})})
+        query = {
+            p["name"]: scene.query_values.get(p["name"])
+            for p in ops["get"].get("parameters", [])
+            if p["in"] == "query" and p.get("required")
+        }
+        if path is None or None in query.values():
+            unfillable.append(template)
+            continue
+        routes.append((template, path, query))
+    assert unfillable == [], (
+        "GET routes the anonymity scan cannot fill: give their path and query parameters "
+        "a value in build_scene (or list them in OWN_VIEWS with the reason)"
+    )
+    return routes
+
+
+@pytest.mark.usefixtures("llm")
+async def test_no_view_or_event_names_an_account(server: Server, client: httpx.AsyncClient) -> None:
+    """Every GET route (found in the OpenAPI document) as every role and anonymously, and
+    every event each role's socket received, hold no account id, username, display name,
+    account creation time, saved-profile id, token, interest or (outside a translation for
+    that reader) reading language of any account — the viewer's own only in its own views."""
+    scene = await build_scene(server, client)
+    people = scene.people
+    leaks: list[str] = []
+    routes = await get_routes(client, scene)
+    assert len(routes) > 20
+    viewers: list[Person | None] = [*people.values(), None]
+    for template, path, query in routes:
+        for viewer in viewers:
+            headers = auth(viewer.token) if viewer else {}
+            r = await client.get(path, params=query, headers=headers)
+            assert r.status_code < 500, (template, r.status_code, r.text)
+            who = viewer.role if viewer else "anonymous"
+            is_json = r.headers.get("content-type", "").startswith("application/json")
+            if is_json and template not in OWN_VIEWS:
+                leaks += [f"GET {template} as {who}: {x}" for x in account_keys(r.json())]
+            for subject in people.values():
+                own = subject is viewer
+                if own and template in OWN_VIEWS:
+                    continue
+                if is_json:
+                    languages = template not in INSTANCE_VIEWS
+                    found = account_leaks(r.json(), subject, own=own, languages=languages)
+                else:
+                    found = text_leaks(r.content.decode("utf-8", "replace"), subject)
+                leaks += [f"GET {template} as {who}: {subject.role} {x}" for x in found]
+
+    seen_types: set[str] = set()
+    changes: set[str] = set()
+    for viewer in people.values():
+        assert viewer.sock is not None
+        for event in viewer.sock.events:
+            seen_types.add(event["type"])
+            if event["type"] == "message":
+                changes.add(event["change"])
+            if event["type"] == "ready":
+                # The socket owner's own account: only ever sent to itself.
+                assert set(event["user"]) <= {"id", "display_name", "language"}
+                event = {k: v for k, v in event.items() if k != "user"}
+            leaks += [f"{event['type']} to {viewer.role}: {x}" for x in account_keys(event)]
+            for subject in people.values():
+                found = account_leaks(event, subject, own=subject is viewer)
+                leaks += [f"{event['type']} to {viewer.role}: {subject.role} {x}" for x in found]
+    assert leaks == []
+    # The scan saw every kind of event a client can get, and nothing it does not know.
+    known = known_event_types()
+    assert known - seen_types == set(), "event types the scan did not drive"
+    assert seen_types - known == set(), "event types neither documented nor in the code"
+    assert changes == known_changes()
