@@ -57,7 +57,9 @@ class Room:
         return list(expect(response, 200)["bans"])
 
     async def lift(self, member_id: str) -> None:
-        expect(await self.client.delete(self.path(f"/bans/{member_id}"), headers=auth(self.host)), 204)
+        expect(
+            await self.client.delete(self.path(f"/bans/{member_id}"), headers=auth(self.host)), 204
+        )
 
     async def try_join(self, token: str) -> httpx.Response:
         code = self.link.removeprefix("/l/")

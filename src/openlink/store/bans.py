@@ -72,9 +72,7 @@ async def put_ban(
 ) -> None:
     """Ban one membership: banning it again replaces its entry; other memberships' entries
     (of the same account too) stay as they are."""
-    await conn.execute(
-        delete(bans).where(bans.c.room_id == room_id, bans.c.member_id == member_id)
-    )
+    await conn.execute(delete(bans).where(bans.c.room_id == room_id, bans.c.member_id == member_id))
     await conn.execute(
         insert(bans).values(room_id=room_id, user_id=user_id, member_id=member_id, **values)
     )
