@@ -29,6 +29,7 @@ from openlink.queries.access import access_room_for
 from openlink.ratelimit import Rate
 from openlink.store import rooms as rooms_store
 
+
 def _prefix(room_id: str, code_hash: str) -> str:
     return f"code:{room_id}:{hashlib.sha256(code_hash.encode()).hexdigest()[:16]}"
 
