@@ -82,6 +82,11 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         flood_probation_messages=0,
         flood_room_messages=0,
         default_probation_s=0,
+        # Some tests build a catalogue of rooms from one account and search it over and
+        # over; tests/api/test_abuse_limits.py checks these limits and their defaults.
+        rooms_per_account=0,
+        searches_per_account=0,
+        searches_per_address=0,
     )
     values.update(overrides)
     return Settings(**values)

@@ -152,6 +152,16 @@ def error_code(response: httpx.Response, status: int) -> str:
     return body["error"]["code"]
 
 
+def throttled(response: httpx.Response, code: str, window_s: float) -> float:
+    """Assert a 429 with ``code`` that says, in its details and ``Retry-After``, to come
+    back within ``window_s``; returns ``details.retry_after_s``."""
+    assert error_code(response, 429) == code
+    wait = response.json()["error"]["details"]["retry_after_s"]
+    assert 0 < wait <= window_s
+    assert 1 <= int(response.headers["Retry-After"]) <= window_s
+    return float(wait)
+
+
 class Socket:
     """One client WebSocket after its ``ready`` frame."""
 

@@ -150,6 +150,39 @@ class Settings(BaseSettings):
     #: balancer moves new clients elsewhere) before closing sockets and stopping.
     drain_s: float = Field(5.0, ge=0, le=600)
 
+    # -- abuse limits (issue 12; docs/operations.md, decision 0013) -------------------
+    #: Wrong participation codes allowed per room in ``code_window_s``: per account, per
+    #: client address, and from everyone together (then the room's code is locked for
+    #: every newcomer until the oldest failure leaves the window or the host changes the
+    #: code). 0 turns a limit off.
+    code_failures_per_account: int = Field(5, ge=0)
+    code_failures_per_address: int = Field(20, ge=0)
+    code_failures_per_room: int = Field(50, ge=0)
+    code_window_s: int = Field(900, ge=1)
+    #: Failed sign-ins from one client address for one account in ``login_window_s``
+    #: before that pair is refused with 429 (0 turns it off).
+    login_failures_per_pair: int = Field(10, ge=0)
+    #: Per-account limits on writes a member can repeat: at most N in any window of W
+    #: seconds (0 turns a limit off). Joins count every attempt to enter a room as a
+    #: newcomer, so join/leave cycles are bounded too.
+    joins_per_account: int = Field(30, ge=0)
+    joins_window_s: int = Field(600, ge=1)
+    reactions_per_account: int = Field(120, ge=0)
+    reactions_window_s: int = Field(60, ge=1)
+    rooms_per_account: int = Field(10, ge=0)
+    rooms_window_s: int = Field(3_600, ge=1)
+    reads_per_account: int = Field(120, ge=0)
+    reads_window_s: int = Field(60, ge=1)
+    reports_per_account: int = Field(10, ge=0)
+    reports_window_s: int = Field(600, ge=1)
+    #: Searches per signed-in account, and per client address for searches without one.
+    searches_per_account: int = Field(60, ge=0)
+    searches_per_address: int = Field(120, ge=0)
+    searches_window_s: int = Field(60, ge=1)
+    #: On-demand translations (``GET .../translation``) that reach the engine.
+    translations_per_account: int = Field(60, ge=0)
+    translations_window_s: int = Field(60, ge=1)
+
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:
         if self.default_member_cap > self.max_member_cap:

@@ -12,21 +12,25 @@ import pytest
 
 from openlink.ratelimit import Rate
 from tests.conftest import Server
-from tests.factories import PASSWORD, error_code, expect, make_user
+from tests.factories import PASSWORD, error_code, expect, make_user, throttled
 
 WRONG = "not the password"
 
 
-async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
-    return await client.post("/api/sessions", json={"username": username, "password": password})
-
-
-def assert_throttled(response: httpx.Response, code: str, window_s: int) -> float:
-    assert error_code(response, 429) == code
-    wait = response.json()["error"]["details"]["retry_after_s"]
-    assert 0 < wait <= window_s
-    assert 1 <= int(response.headers["Retry-After"]) <= window_s
-    return float(wait)
+async def sign_in(
+    client: httpx.AsyncClient,
+    username: str,
+    password: str,
+    *,
+    address: str | None = None,
+    device: str | None = None,
+) -> httpx.Response:
+    """Sign in, from ``address`` (the test server trusts X-Forwarded-For from loopback)."""
+    body = {"username": username, "password": password}
+    if device is not None:
+        body["device"] = device
+    headers = {"X-Forwarded-For": address} if address else {}
+    return await client.post("/api/sessions", json=body, headers=headers)
 
 
 @pytest.mark.settings(login_failures_per_account=3, login_window_s=2)
@@ -39,7 +43,7 @@ async def test_failed_sign_ins_lock_the_account_until_the_window_passes(
             "bad_credentials"
         )
     # Locked: even the right password is refused, whatever the spelling of the name.
-    wait = assert_throttled(
+    wait = throttled(
         await sign_in(client, " " + user["username"].upper(), PASSWORD),
         "too_many_sign_in_attempts",
         2,
@@ -48,8 +52,8 @@ async def test_failed_sign_ins_lock_the_account_until_the_window_passes(
     expect(await sign_in(client, user["username"], PASSWORD), 200)
 
 
-@pytest.mark.settings(login_failures_per_account=3, login_window_s=60)
-async def test_a_success_clears_the_accounts_failures(client: httpx.AsyncClient) -> None:
+@pytest.mark.settings(login_failures_per_account=100, login_failures_per_pair=3, login_window_s=60)
+async def test_a_success_clears_the_failures_from_that_address(client: httpx.AsyncClient) -> None:
     user, _ = await make_user(client)
     for _ in range(2):
         error_code(await sign_in(client, user["username"], WRONG), 401)
@@ -59,12 +63,71 @@ async def test_a_success_clears_the_accounts_failures(client: httpx.AsyncClient)
     expect(await sign_in(client, user["username"], PASSWORD), 200)
 
 
+@pytest.mark.settings(
+    login_failures_per_account=100,
+    login_failures_per_pair=3,
+    login_failures_per_address=100,
+    login_window_s=60,
+)
+async def test_an_attacker_cannot_lock_the_owner_out_from_another_address(
+    client: httpx.AsyncClient,
+) -> None:
+    user, _ = await make_user(client)
+    name = user["username"]
+    for _ in range(3):
+        error_code(await sign_in(client, name, WRONG, address="10.9.0.1"), 401)
+    # The attacker's address is throttled for this account, the right password included...
+    for password in (WRONG, PASSWORD):
+        throttled(
+            await sign_in(client, name, password, address="10.9.0.1"),
+            "too_many_sign_in_attempts",
+            60,
+        )
+    # ...but not for other accounts,
+    other, _ = await make_user(client)
+    expect(await sign_in(client, other["username"], PASSWORD, address="10.9.0.1"), 200)
+    # and the owner, from their own address, signs in.
+    expect(await sign_in(client, name, PASSWORD, address="10.9.0.2"), 200)
+
+
+@pytest.mark.settings(
+    login_failures_per_account=3,
+    login_failures_per_pair=100,
+    login_failures_per_address=100,
+    login_window_s=60,
+)
+async def test_a_known_device_signs_in_while_the_account_is_under_attack(
+    client: httpx.AsyncClient,
+) -> None:
+    user, _ = await make_user(client)
+    name = user["username"]
+    first = expect(await sign_in(client, name, PASSWORD, address="10.9.1.1"), 200)
+    device = first["device"]
+    other, _ = await make_user(client)
+    other_device = expect(await sign_in(client, other["username"], PASSWORD), 200)["device"]
+
+    # Guesses spread over many addresses use up the account's allowance...
+    for i in range(3):
+        error_code(await sign_in(client, name, WRONG, address=f"10.9.2.{i}"), 401)
+    # ...so a device that never signed in to it is refused, right password or not,
+    for token in (None, other_device, device[:-4] + "AAAA", "garbage"):
+        throttled(
+            await sign_in(client, name, PASSWORD, address="10.9.3.1", device=token),
+            "too_many_sign_in_attempts",
+            60,
+        )
+    # while the owner's device signs in from wherever it is now.
+    again = expect(await sign_in(client, name, PASSWORD, address="10.9.4.1", device=device), 200)
+    assert again["user"]["username"] == name
+    expect(await sign_in(client, name, PASSWORD, address="10.9.4.2", device=again["device"]), 200)
+
+
 @pytest.mark.settings(login_failures_per_account=2, login_window_s=60)
 async def test_unknown_usernames_lock_like_real_ones(client: httpx.AsyncClient) -> None:
     other, _ = await make_user(client)
     for _ in range(2):
         assert error_code(await sign_in(client, "nobody_here", WRONG), 401) == "bad_credentials"
-    assert_throttled(await sign_in(client, "nobody_here", WRONG), "too_many_sign_in_attempts", 60)
+    throttled(await sign_in(client, "nobody_here", WRONG), "too_many_sign_in_attempts", 60)
     # Another account is not affected.
     expect(await sign_in(client, other["username"], PASSWORD), 200)
 
@@ -78,9 +141,7 @@ async def test_failures_from_one_address_lock_every_account_for_it(
     user, _ = await make_user(client)
     for name in ("guess_a", "guess_b", "guess_c"):
         error_code(await sign_in(client, name, WRONG), 401)
-    assert_throttled(
-        await sign_in(client, user["username"], PASSWORD), "too_many_sign_in_attempts", 60
-    )
+    throttled(await sign_in(client, user["username"], PASSWORD), "too_many_sign_in_attempts", 60)
     # Resetting the address's counter (what the window passing does) lets it in again.
     await server.app.state.ctx.limiter.reset("sign-in:address:127.0.0.1", Rate(3, 60))
     expect(await sign_in(client, user["username"], PASSWORD), 200)
@@ -94,7 +155,7 @@ async def test_sign_ups_per_address_are_limited(client: httpx.AsyncClient) -> No
         "/api/accounts",
         json={"username": "third_one", "password": PASSWORD, "display_name": "Third"},
     )
-    assert_throttled(response, "too_many_sign_ups", 60)
+    throttled(response, "too_many_sign_ups", 60)
 
 
 COMMON = {

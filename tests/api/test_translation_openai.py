@@ -11,16 +11,12 @@ import pytest
 
 from tests.conftest import Server
 from tests.factories import auth, expect, join, make_room, make_user, open_socket
-from tests.fakes import FakeOpenAIServer, fake_openai_server
+from tests.fakes import FakeOpenAIServer, openai_translator
 
 
 @pytest.fixture(autouse=True)
 def llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
-    with fake_openai_server() as fake:
-        monkeypatch.setenv("OPENLINK_TRANSLATOR", "openai")
-        monkeypatch.setenv("OPENLINK_OPENAI_URL", fake.url)
-        monkeypatch.setenv("OPENLINK_OPENAI_MODEL", "local-model")
-        monkeypatch.setenv("OPENLINK_OPENAI_LANGUAGES", '["en", "ko", "ja"]')
+    with openai_translator(monkeypatch) as fake:
         yield fake
 
 

@@ -7,6 +7,14 @@ from tests.fakes.openai_server import (
     Recorded,
     default_respond,
     fake_openai_server,
+    openai_translator,
 )
 
-__all__ = ["HANG", "FakeOpenAIServer", "Recorded", "default_respond", "fake_openai_server"]
+__all__ = [
+    "HANG",
+    "FakeOpenAIServer",
+    "Recorded",
+    "default_respond",
+    "fake_openai_server",
+    "openai_translator",
+]

@@ -218,3 +218,15 @@ def fake_openai_server(respond: Responder | None = None) -> Iterator[FakeOpenAIS
         yield fake
     finally:
         fake.stop()
+
+
+@contextlib.contextmanager
+def openai_translator(monkeypatch: Any) -> Iterator[FakeOpenAIServer]:
+    """A fake endpoint, and the environment that makes the test server translate through
+    it (en, ko, ja). Enter it before the ``server`` fixture starts."""
+    with fake_openai_server() as fake:
+        monkeypatch.setenv("OPENLINK_TRANSLATOR", "openai")
+        monkeypatch.setenv("OPENLINK_OPENAI_URL", fake.url)
+        monkeypatch.setenv("OPENLINK_OPENAI_MODEL", "local-model")
+        monkeypatch.setenv("OPENLINK_OPENAI_LANGUAGES", '["en", "ko", "ja"]')
+        yield fake

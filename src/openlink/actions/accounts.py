@@ -14,6 +14,7 @@ from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
 from openlink.domain import accounts as rules
 from openlink.domain.accounts import OpenProfile, User
+from openlink.domain.devices import is_device_of, new_device_token
 from openlink.domain.ids import hash_token, new_id, new_token
 from openlink.domain.members import check_nickname, check_url
 from openlink.errors import Conflict, NotFound, Unauthenticated
@@ -59,14 +60,23 @@ async def do_sign_up(
 
 
 async def do_sign_in(
-    ctx: Context, *, username: str, password: str, address: str | None = None
-) -> tuple[User, str]:
-    """``address`` is the client's, for the per-address limit on failed attempts."""
+    ctx: Context,
+    *,
+    username: str,
+    password: str,
+    address: str | None = None,
+    device: str | None = None,
+) -> tuple[User, str, str]:
+    """Returns the account, a bearer token and a device token for the next sign-in.
+
+    ``address`` is the client's, for the limits on failed attempts; ``device`` the device
+    token of an earlier sign-in, which exempts the attempt from the per-account limit."""
     global _DUMMY_HASH
     name = username.strip().lower()
-    await throttle.check_sign_in_allowed(ctx, name, address)
     async with ctx.db.read() as conn:
         creds = await store.get_credentials(conn, name)
+    known = creds is not None and is_device_of(device, creds[1], creds[0])
+    await throttle.check_sign_in_allowed(ctx, name, address, known_device=known)
     if creds is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = await asyncio.to_thread(ctx.passwords.hash, "not-a-real-password")
@@ -77,7 +87,7 @@ async def do_sign_in(
     if not await asyncio.to_thread(_verify, ctx, password_hash, password):
         await throttle.count_sign_in_failure(ctx, name, address)
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
-    await throttle.clear_sign_in_failures(ctx, name)
+    await throttle.clear_sign_in_failures(ctx, name, address)
     new_hash = None
     if ctx.passwords.check_needs_rehash(password_hash):
         new_hash = await asyncio.to_thread(ctx.passwords.hash, password)
@@ -89,7 +99,10 @@ async def do_sign_in(
             await store.set_password_hash(tx.conn, user_id, new_hash)
         await store.delete_expired_tokens(tx.conn, user_id, ctx.now())
         token = await _issue_token(ctx, tx.conn, user_id)
-    return user, token
+    if not known or new_hash is not None:
+        device = new_device_token(new_hash or password_hash, user_id)
+    assert device is not None
+    return user, token, device
 
 
 def _verify(ctx: Context, password_hash: str, password: str) -> bool:

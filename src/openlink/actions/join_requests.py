@@ -14,6 +14,7 @@ from openlink.domain.permissions import Action, Role, can
 from openlink.domain.rooms import Room
 from openlink.errors import Conflict, NotFound
 from openlink.queries.access import access_room_for
+from openlink.store import bans as bans_store
 from openlink.store import join_requests as store
 from openlink.store import members as members_store
 from openlink.store.db import Tx
@@ -72,7 +73,7 @@ async def do_decide(
 ) -> dict[str, Any]:
     """Approve (the applicant becomes a member) or reject a pending request."""
     # Imported here: joining imports this module for do_request.
-    from openlink.actions.joining import check_not_banned, do_announce
+    from openlink.actions.joining import do_announce
     from openlink.actions.rooms import do_add_member, notify_joined, reload_room
 
     now = ctx.now()
@@ -86,21 +87,27 @@ async def do_decide(
         status = store.APPROVED if approve else store.REJECTED
         decided: dict[str, Any] = {"type": "join_request_decided", "room": room.id}
         already = await members_store.active_member(tx.conn, room.id, request.user_id)
+        # A ban that landed on the account after it filed the request (through another
+        # membership): the moderator's answer stays the one anyone gets, or it would tell
+        # them that the applicant is that banned member. The account is just not admitted.
+        banned = await bans_store.active_ban(tx.conn, room.id, request.user_id, now)
         if approve and already is None:
-            await check_not_banned(tx.conn, room.id, request.user_id, now)
             if room.is_full:
                 raise Conflict("This room is full.", code="room_full", member_cap=room.member_cap)
-            member = await do_add_member(
-                tx, room.id, request.user_id, Role.MEMBER, now, request.profile
-            )
-            await do_announce(ctx, tx, room, member, now)
-            joined = await reload_room(tx.conn, room.id)
-            tx.after_commit(lambda: notify_joined(ctx, request.user_id, joined, member))
+            if banned is None:
+                member = await do_add_member(
+                    tx, room.id, request.user_id, Role.MEMBER, now, request.profile
+                )
+                await do_announce(ctx, tx, room, member, now)
+                joined = await reload_room(tx.conn, room.id)
+                tx.after_commit(lambda: notify_joined(ctx, request.user_id, joined, member))
         await store.decide(tx.conn, request.id, status, now, moderator.id)
         request.status, request.decided_at = status, now
-        decided["request"] = request_view(request)
+        view = request_view(request)
+        # The applicant, who knows of their ban, is told the truth: they are not let in.
+        decided["request"] = {**view, "status": store.REJECTED} if banned else view
         tx.after_commit(lambda: notify_user(ctx, request.user_id, decided))
-    return request_view(request)
+    return view
 
 
 async def do_withdraw(ctx: Context, user: User, room_id: str) -> None:

@@ -6,16 +6,14 @@ A 1:1 link never admits anyone to itself: each joiner gets a private room with t
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
-from openlink.actions import activity, bot, join_requests
+from openlink.actions import activity, bot, join_requests, limits
 from openlink.actions.context import Context
+from openlink.actions.participation import check_participation_code
 from openlink.actions.rooms import do_add_member, notify_joined, reload_room, resolve_profile
 from openlink.actions.stream import do_append_system
 from openlink.domain.accounts import User
@@ -53,19 +51,36 @@ class Pending:
 
 
 async def do_join_by_link(
-    ctx: Context, user: User, link_code: str, *, profile: dict[str, Any], code: str | None
+    ctx: Context,
+    user: User,
+    link_code: str,
+    *,
+    profile: dict[str, Any],
+    code: str | None,
+    address: str | None = None,
 ) -> Joined | Pending:
     async with ctx.db.read() as conn:
         room = await store.get_room_by_link(conn, link_code)
     if room is None or room.kind is RoomKind.DIRECT:
         raise link_not_found()
-    return await _join(ctx, user, room.id, profile=profile, code=code, by_link=link_code)
+    return await _join(
+        ctx, user, room.id, profile=profile, code=code, by_link=link_code, address=address
+    )
 
 
 async def do_join_public(
-    ctx: Context, user: User, room_id: str, *, profile: dict[str, Any], code: str | None
+    ctx: Context,
+    user: User,
+    room_id: str,
+    *,
+    profile: dict[str, Any],
+    code: str | None,
+    address: str | None = None,
 ) -> Joined | Pending:
-    return await _join(ctx, user, room_id, profile=profile, code=code, by_link=None)
+    """``address`` is the client's, for the per-address limit on wrong codes."""
+    return await _join(
+        ctx, user, room_id, profile=profile, code=code, by_link=None, address=address
+    )
 
 
 async def _join(
@@ -76,6 +91,7 @@ async def _join(
     profile: dict[str, Any],
     code: str | None,
     by_link: str | None,
+    address: str | None,
 ) -> Joined | Pending:
     async with ctx.db.read() as conn:
         room = await store.get_room(conn, room_id)
@@ -89,8 +105,13 @@ async def _join(
             # The cheap refusals first, so that a banned or too-new account costs no argon2.
             await check_not_banned(conn, room.id, user.id, ctx.now())
             check_entry(ctx, user, room)
+    if already is None:
+        # Every attempt to come in as a newcomer counts, so join/leave cycles are bounded.
+        await limits.spend(ctx, limits.JOINS, user.id)
     if already is None and code_hash is not None:
-        await check_participation_code(ctx, code_hash, code)
+        await check_participation_code(
+            ctx, room.id, code_hash, code, user_id=user.id, address=address
+        )
     now = ctx.now()
     async with ctx.db.write() as tx:
         locked = await store.get_room(tx.conn, room.id, for_update=True)
@@ -211,12 +232,3 @@ async def do_announce(ctx: Context, tx: Tx, room: Room, member: Member, now: dat
     await activity.note_activity(ctx, tx, room.id, member.id, "join", now)
     if room.bot_rev:
         await bot.welcome(ctx, tx, room.id, room.bot_rev, member, now)
-
-
-async def check_participation_code(ctx: Context, code_hash: str, code: str | None) -> None:
-    if not code:
-        raise Forbidden("This room asks for a participation code.", code="code_required")
-    try:
-        await asyncio.to_thread(ctx.passwords.verify, code_hash, code.strip())
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        raise Forbidden("Wrong participation code.", code="wrong_code") from None

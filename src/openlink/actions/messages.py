@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openlink.actions import activity, automod, bot, flow, translation
+from openlink.actions import activity, automod, bot, flow, limits, translation
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain import messages as rules
@@ -184,6 +184,7 @@ async def do_react(
 ) -> Message:
     """Add or remove one reaction. Idempotent: repeating it changes nothing."""
     emoji = rules.check_reaction(emoji)
+    await limits.spend(ctx, limits.REACTIONS, user.id)
     async with ctx.db.write() as tx:
         member = await check_sender(tx, user, room_id, Action.REACT)
         flow.check_not_timed_out(member, ctx.now())
@@ -211,6 +212,7 @@ async def do_mark_read(ctx: Context, user: User, room_id: str, seq: int) -> int:
     """Move the member's read marker forward to ``seq`` (never back); returns the marker."""
     if seq < 0:
         raise InvalidInput("seq must not be negative.", code="invalid_seq")
+    await limits.spend(ctx, limits.READS, user.id)
     async with ctx.db.write() as tx:
         member = await check_sender(tx, user, room_id, Action.READ)
         last = await rooms_store.last_seq(tx.conn, room_id)

@@ -225,12 +225,14 @@ async def do_ban_former(
         if reason:
             details["reason"] = reason
         await do_audit(ctx, tx, room, member, "ban", target_member=target.id, details=details)
-        ban = await bans_store.active_ban(tx.conn, room.id, target.user_id, now)
+        # This membership's own entry: another stay's ban of the account must not show.
+        ban = await bans_store.get_ban(tx.conn, room.id, target.id)
         assert ban is not None
         return ban
 
 
 async def do_unban(ctx: Context, user: User, room_id: str, member_id: str) -> None:
+    """Lift one membership's ban; the account stays out while another entry holds it."""
     async with ctx.db.write() as tx:
         room, member = await access_room_for(tx.conn, user, room_id, Action.KICK, for_update=True)
         if not await bans_store.lift_ban(tx.conn, room.id, member_id):

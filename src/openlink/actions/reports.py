@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
 from openlink.domain import reports as rules
@@ -12,17 +13,13 @@ from openlink.domain.members import Member
 from openlink.domain.messages import MessageKind
 from openlink.domain.permissions import Action
 from openlink.domain.reports import Reason, Report, ReportStatus, report_view
-from openlink.errors import InvalidInput, NotFound, RateLimited
+from openlink.errors import InvalidInput, NotFound
 from openlink.queries.access import access_room_for
-from openlink.ratelimit import Rate
 from openlink.store import audit as audit_store
 from openlink.store import members as members_store
 from openlink.store import messages as messages_store
 from openlink.store import reports as store
 from openlink.store.db import Tx
-
-#: Reports one account may file, across every room.
-REPORT_RATE = Rate(10, 600)
 
 
 async def do_report(
@@ -41,13 +38,8 @@ async def do_report(
             "Report either a member (member_id) or a message (seq).", code="invalid_report_target"
         )
     note = rules.check_note(note)
-    wait = await ctx.limiter.hit(f"reports:{user.id}", REPORT_RATE)
-    if wait is not None:
-        raise RateLimited(
-            "You have sent many reports in a short time; try again later.",
-            code="report_rate_limited",
-            retry_after_s=wait,
-        )
+    # Across every room: OPENLINK_REPORTS_PER_ACCOUNT.
+    await limits.spend(ctx, limits.REPORTS, user.id)
     async with ctx.db.write() as tx:
         # The room row lock serializes reports per room, so a duplicate is always seen.
         room, me = await access_room_for(tx.conn, user, room_id, Action.REPORT, for_update=True)

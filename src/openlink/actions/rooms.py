@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from openlink.actions import indexing
+from openlink.actions import indexing, limits
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
 from openlink.actions.stream import do_append_system
@@ -92,11 +92,13 @@ async def do_create_room(
         cover_url=check_url(cover_url, "cover"),
         member_cap=cap,
         status=RoomStatus.OPEN.value,
-        code_hash=await hash_code(ctx, code),
         probation_s=ctx.settings.default_probation_s,
         language=user.language,
     )
     values.update(check_room_rules(room_rules or {}))
+    # Counted before the code is hashed: a refused creation costs no argon2.
+    await limits.spend(ctx, limits.ROOMS, user.id)
+    values["code_hash"] = await hash_code(ctx, code)
     now = ctx.now()
     async with ctx.db.write() as tx:
         profile = await resolve_profile(tx.conn, user, host_profile, profile_policy)

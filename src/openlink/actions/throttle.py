@@ -1,9 +1,14 @@
-"""Throttles on the account doors: failed sign-ins per account and per client address,
-and sign-ups per client address.
+"""Throttles on the account doors: failed sign-ins, and sign-ups per client address.
 
-Failed sign-ins are counted for unknown usernames too, so a refusal does not reveal
-whether an account exists. The check runs before the password is verified: once a limit
-is reached, further guesses cost the server no argon2 time until the window moves on.
+Failed sign-ins are counted per client address, per (address, account) pair and per
+account. The first two throttle whoever is guessing from an address. The per-account
+count stops guessing spread over many addresses, but anyone can run it up for any
+account, so it never applies to a known device (one that signed in to the account
+before, see ``domain/devices.py``): the owner keeps signing in from their own browser
+while somebody else hammers the account. Unknown usernames are counted like real ones,
+so a refusal does not reveal whether an account exists. The counts are peeked before the
+password is verified: once a limit is reached, further guesses cost the server no argon2
+time until the window moves on. Policy and reasons: decision 0009.
 """
 
 from __future__ import annotations
@@ -13,20 +18,33 @@ from openlink.errors import RateLimited
 from openlink.ratelimit import Rate
 
 
-def _sign_in_limits(ctx: Context, username: str, address: str | None) -> list[tuple[str, Rate]]:
+def _sign_in_limits(
+    ctx: Context, username: str, address: str | None, *, known_device: bool = False
+) -> list[tuple[str, Rate]]:
     s = ctx.settings
-    limits = [(f"sign-in:account:{username}", Rate(s.login_failures_per_account, s.login_window_s))]
+    window = s.login_window_s
+    limits = []
+    if not known_device:
+        limits.append((f"sign-in:account:{username}", Rate(s.login_failures_per_account, window)))
     if address:
-        limits.append(
-            (f"sign-in:address:{address}", Rate(s.login_failures_per_address, s.login_window_s))
-        )
+        limits.append((f"sign-in:address:{address}", Rate(s.login_failures_per_address, window)))
+        if s.login_failures_per_pair:
+            limits.append(_pair_limit(ctx, username, address))
     return limits
 
 
-async def check_sign_in_allowed(ctx: Context, username: str, address: str | None) -> None:
-    """Refuse with 429 while the account or the address has used up its failures."""
+def _pair_limit(ctx: Context, username: str, address: str) -> tuple[str, Rate]:
+    s = ctx.settings
+    return f"sign-in:pair:{address}:{username}", Rate(s.login_failures_per_pair, s.login_window_s)
+
+
+async def check_sign_in_allowed(
+    ctx: Context, username: str, address: str | None, *, known_device: bool = False
+) -> None:
+    """Refuse with 429 while the address, the pair or (unless the device is known) the
+    account has used up its failures."""
     waits = []
-    for key, rate in _sign_in_limits(ctx, username, address):
+    for key, rate in _sign_in_limits(ctx, username, address, known_device=known_device):
         wait = await ctx.limiter.peek(key, rate)
         if wait is not None:
             waits.append(wait)
@@ -43,11 +61,13 @@ async def count_sign_in_failure(ctx: Context, username: str, address: str | None
         await ctx.limiter.hit(key, rate)
 
 
-async def clear_sign_in_failures(ctx: Context, username: str) -> None:
-    """After a successful sign-in: the account's own failures are forgiven (the address's
-    are not, or one known account would let an address guess at every other)."""
-    key, rate = _sign_in_limits(ctx, username, None)[0]
-    await ctx.limiter.reset(key, rate)
+async def clear_sign_in_failures(ctx: Context, username: str, address: str | None) -> None:
+    """After a successful sign-in: the pair's failures are forgiven. The account's are
+    not, or every sign-in of the owner would hand a distributed guesser a fresh
+    allowance; the address's are not, or one known account would let an address guess at
+    every other."""
+    if address and ctx.settings.login_failures_per_pair:
+        await ctx.limiter.reset(*_pair_limit(ctx, username, address))
 
 
 async def check_sign_up_allowed(ctx: Context, address: str | None) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.actions.notify import room_channel
 from openlink.domain.accounts import User
@@ -323,6 +324,8 @@ async def do_translate(
             f"This server cannot translate from {message.lang} to {target}.",
             code="unsupported_language_pair",
         )
+    # Only what reaches the engine counts: stored translations cost nothing to serve.
+    await limits.spend(ctx, limits.TRANSLATIONS, user.id)
     try:
         result = await asyncio.wait_for(
             _translate(ctx, t, message, target, glossary_rev), ctx.settings.translate_timeout_s

@@ -219,6 +219,10 @@ class ServerProcess:
         # enough that a saturating sender is never refused (override from the environment).
         for name, value in BENCH_LIMITS.items():
             env.setdefault(name, value)
+        # The discovery check creates every fixture room from one account and searches
+        # from this one address.
+        for name in ("ROOMS_PER_ACCOUNT", "SEARCHES_PER_ACCOUNT", "SEARCHES_PER_ADDRESS"):
+            env.setdefault(f"OPENLINK_{name}", "0")
         env.pop("OPENLINK_DATABASE_URL", None)
         if self.opts.database_url:
             env["OPENLINK_DATABASE_URL"] = self.opts.database_url

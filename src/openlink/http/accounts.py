@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from openlink.actions import accounts
 from openlink.domain.accounts import OpenProfile, User
 from openlink.domain.events import iso
-from openlink.http.deps import CtxDep, ProfileId, TokenDep, UserDep
+from openlink.http.deps import CtxDep, ProfileId, TokenDep, UserDep, client_address
 from openlink.http.schemas import OpenProfileIn, OpenProfilePatch, ProfileUpdate, SignIn, SignUp
 from openlink.queries import accounts as queries
 
@@ -34,12 +34,6 @@ def profile_view(p: OpenProfile) -> dict[str, Any]:
     return view
 
 
-def client_address(request: Request) -> str | None:
-    # Behind a reverse proxy this is the proxy's address unless uvicorn trusts its
-    # X-Forwarded-For (--forwarded-allow-ips); see docs/operations.md.
-    return request.client.host if request.client else None
-
-
 @router.post("/accounts", status_code=201, summary="Sign up")
 async def sign_up(ctx: CtxDep, body: SignUp, request: Request) -> dict[str, Any]:
     user, token = await accounts.do_sign_up(
@@ -50,10 +44,14 @@ async def sign_up(ctx: CtxDep, body: SignUp, request: Request) -> dict[str, Any]
 
 @router.post("/sessions", summary="Sign in: returns a bearer token")
 async def sign_in(ctx: CtxDep, body: SignIn, request: Request) -> dict[str, Any]:
-    user, token = await accounts.do_sign_in(
-        ctx, username=body.username, password=body.password, address=client_address(request)
+    user, token, device = await accounts.do_sign_in(
+        ctx,
+        username=body.username,
+        password=body.password,
+        address=client_address(request),
+        device=body.device,
     )
-    return {"user": me_view(user), "token": token}
+    return {"user": me_view(user), "token": token, "device": device}
 
 
 @router.delete("/sessions/current", status_code=204, summary="Sign out: revoke this token")

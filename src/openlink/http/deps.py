@@ -29,6 +29,13 @@ def bearer_token(
     return creds.credentials
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address, for the limits counted per address. Behind a reverse proxy
+    this is the proxy's address unless uvicorn trusts its X-Forwarded-For
+    (``FORWARDED_ALLOW_IPS``); see docs/operations.md."""
+    return request.client.host if request.client else None
+
+
 async def current_user(
     ctx: Annotated[Context, Depends(get_ctx)], token: Annotated[str, Depends(bearer_token)]
 ) -> User:
@@ -48,6 +55,7 @@ CtxDep = Annotated[Context, Depends(get_ctx)]
 UserDep = Annotated[User, Depends(current_user)]
 MaybeUserDep = Annotated[User | None, Depends(optional_user)]
 TokenDep = Annotated[str, Depends(bearer_token)]
+AddressDep = Annotated[str | None, Depends(client_address)]
 
 # Ids in paths: malformed ones are refused at the edge (422) before any query runs.
 RoomId = Annotated[str, Path(pattern=ID_PATTERN, description="A room id.")]

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from openlink.actions import join_requests, joining, rooms
+from openlink.actions import join_requests, joining, participation, rooms
 from openlink.actions.join_requests import request_view
 from openlink.domain.events import member_view, room_view
 from openlink.domain.rooms import RoomKind
 from openlink.domain.text import ID_PATTERN
 from openlink.http import pages
-from openlink.http.deps import CtxDep, LinkCode, MaybeUserDep, RoomId, UserDep
+from openlink.http.deps import AddressDep, CtxDep, LinkCode, MaybeUserDep, RoomId, UserDep
 from openlink.http.schemas import (
     HostTransfer,
     JoinIn,
@@ -121,11 +121,18 @@ async def list_members(
 
 
 @router.post("/api/rooms/{room_id}/join", summary="Join a public room", responses=_JOIN_RESPONSES)
-async def join_public(ctx: CtxDep, user: UserDep, room_id: RoomId, body: JoinIn) -> Any:
+async def join_public(
+    ctx: CtxDep, user: UserDep, room_id: RoomId, body: JoinIn, address: AddressDep
+) -> Any:
     result = await joining.do_join_public(
-        ctx, user, room_id, profile=body.profile.model_dump(), code=body.code
+        ctx, user, room_id, profile=body.profile.model_dump(), code=body.code, address=address
     )
     return _join_result(result)
+
+
+@router.get("/api/rooms/{room_id}/code", summary="The participation code's state (settings)")
+async def code_status(ctx: CtxDep, user: UserDep, room_id: RoomId) -> dict[str, Any]:
+    return await participation.code_status(ctx, user, room_id)
 
 
 @router.post("/api/rooms/{room_id}/leave", status_code=204, summary="Leave a room")
@@ -162,9 +169,11 @@ async def short_link(ctx: CtxDep, request: Request, response: Response, code: Li
 
 
 @router.post("/api/links/{code}/join", summary="Join through a link", responses=_JOIN_RESPONSES)
-async def join_by_link(ctx: CtxDep, user: UserDep, code: LinkCode, body: JoinIn) -> Any:
+async def join_by_link(
+    ctx: CtxDep, user: UserDep, code: LinkCode, body: JoinIn, address: AddressDep
+) -> Any:
     result = await joining.do_join_by_link(
-        ctx, user, code, profile=body.profile.model_dump(), code=body.code
+        ctx, user, code, profile=body.profile.model_dump(), code=body.code, address=address
     )
     return _join_result(result)
 

@@ -30,6 +30,8 @@ class SignUp(Body):
 class SignIn(Body):
     username: str = Field(max_length=64)
     password: str = Field(max_length=512)
+    #: The ``device`` of an earlier sign-in to this account, from this browser or app.
+    device: str | None = Field(None, max_length=200)
 
 
 class ProfileUpdate(Body):

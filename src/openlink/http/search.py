@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from openlink.http.deps import CtxDep, MaybeUserDep
+from openlink.http.deps import AddressDep, CtxDep, MaybeUserDep
 from openlink.queries import search as queries
 
 router = APIRouter(tags=["search"])
@@ -16,6 +16,7 @@ router = APIRouter(tags=["search"])
 async def search_rooms(
     ctx: CtxDep,
     user: MaybeUserDep,
+    address: AddressDep,
     q: Annotated[str, Query(description="Words in any language; empty lists rooms by size.")] = "",
     tag: Annotated[str | None, Query(description="Only rooms with this tag.")] = None,
     language: Annotated[str | None, Query(description="Only rooms in this language.")] = None,
@@ -34,4 +35,5 @@ async def search_rooms(
         max_members=max_members,
         limit=limit,
         cursor=cursor,
+        address=address,
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
 from openlink.domain.events import room_view
@@ -67,15 +68,21 @@ async def search(
     max_members: int | None = None,
     limit: int = 20,
     cursor: str | None = None,
+    address: str | None = None,
 ) -> dict[str, Any]:
     """One page of results: ``{"results", "next_cursor", "semantic"}``.
 
     Results are room views plus ``score`` and ``match``. ``user`` is accepted for
-    personalisation to come; today every reader sees the same public results."""
+    personalisation to come; today every reader sees the same public results. Searches
+    are limited per account, or per client ``address`` without one."""
     query = normalize_query(q)
     filters = check_filters(tag, language, min_members, max_members)
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit is 1 to {MAX_LIMIT}.", code="invalid_limit")
+    if user is not None:
+        await limits.spend(ctx, limits.SEARCHES, user.id)
+    else:
+        await limits.spend(ctx, limits.ANONYMOUS_SEARCHES, address)
     digest = params_digest(query, filters.tag, filters.language, min_members, max_members)
     after = decode_cursor(cursor, digest) if cursor else None
     semantic = await semantic_status(ctx.search)

@@ -228,15 +228,18 @@ bans = Table(
     "bans",
     metadata,
     Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    #: The membership that was banned: what moderators see (never the account).
-    Column("member_id", String(24), nullable=False),
+    #: The membership that was banned: what moderators see (never the account). One entry
+    #: per banned membership, so two stays of one account are two entries.
+    Column("member_id", String(24), primary_key=True),
+    #: Whom the ban keeps out: enforced on the account, never shown.
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("nickname", String(40), nullable=False),
     #: NULL: until lifted.
     Column("until", UTC_TS),
     Column("reason", String(500), nullable=False, server_default=text("''")),
     Column("created_by", String(24)),
     Column("created_at", UTC_TS, nullable=False),
+    Index("ix_bans_room_id_user_id", "room_id", "user_id"),
 )
 
 audit_log = Table(

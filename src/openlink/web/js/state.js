@@ -14,6 +14,9 @@ const PAGE = 50;
 const STORE_MAX = 600; // messages held per room before the oldest are let go
 const STORE_KEEP = 400;
 const MEMBER_PAGES = 4; // up to 2,000 members are loaded to name senders
+// Read markers go out at most this often per room (the server limits them per account);
+// the latest one is sent when the interval has passed.
+const READ_EVERY_MS = 2000;
 
 export class RoomState {
   constructor(id) {
@@ -546,10 +549,26 @@ export class ChatState extends Emitter {
     }
     rs.readSeq = seq;
     if (!rs.lastMessage || seq >= rs.lastMessage.seq) rs.unread = 0;
+    this.sendRead(rs);
+    this.emit("rooms");
+  }
+
+  sendRead(rs) {
+    const wait = (rs.readSentAt || 0) + READ_EVERY_MS - Date.now();
+    if (wait > 0) {
+      if (!rs.readTimer) {
+        rs.readTimer = setTimeout(() => {
+          rs.readTimer = null;
+          this.sendRead(rs);
+        }, wait);
+      }
+      return;
+    }
+    rs.readSentAt = Date.now();
+    const seq = rs.readSeq;
     if (!this.conn.send({ op: "read", room: rs.id, seq })) {
       this.api.post(`/api/rooms/${rs.id}/read`, { seq }).catch(() => {});
     }
-    this.emit("rooms");
   }
 
   typing(rs) {

@@ -4,6 +4,11 @@
 import { h } from "../dom.js";
 import { UI_LANGUAGES, languageName, t } from "../i18n.js";
 import { READING_LANGUAGES, errorText, field } from "../ui.js";
+import { storage } from "../util.js";
+
+// Device tokens by username: a sign-in from this browser with one is not held back by
+// failed attempts somebody else made on the account from elsewhere.
+const DEVICES_KEY = "openlink.devices";
 
 function browserLanguage() {
   const tag = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
@@ -72,7 +77,10 @@ export function renderAuth(app, mode, next) {
           interests: interests.value.split(/[,，、]/).map((s) => s.trim()).filter(Boolean),
         }, { auth: false });
       } else {
-        result = await app.api.post("/api/sessions", { username: username.value.trim(), password: password.value }, { auth: false });
+        const name = username.value.trim().toLowerCase();
+        const devices = storage.get(DEVICES_KEY, {}) || {};
+        result = await app.api.post("/api/sessions", { username: name, password: password.value, device: devices[name] || null }, { auth: false });
+        if (result.device) storage.set(DEVICES_KEY, { ...devices, [name]: result.device });
       }
       await app.signIn(result.token, result.user, next);
     } catch (err) {

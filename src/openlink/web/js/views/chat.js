@@ -196,7 +196,8 @@ class ChatView {
         if (id === this.rs.id) location.hash = "#/";
       }),
       s.on("op_error", (e) => {
-        if (e.room === this.rs.id && !e.ref) toast(errorText(e), "error");
+        // A refused read marker is harmless: the next one carries a later position.
+        if (e.room === this.rs.id && !e.ref && e.code !== "read_rate_limited") toast(errorText(e), "error");
       }),
     );
     const onVisible = () => this.maybeRead();

@@ -1,0 +1,91 @@
+"""Per-account limits on what a member can repeat: joins, reactions, new rooms, read
+markers, reports, searches and on-demand translations.
+
+Each is a moving window on the shared rate limiter (decision 0007), so it holds across
+every server process once the limiter is backed by Redis. An attempt counts when it is
+made, whether or not it then succeeds: what is limited is the work a client can cause.
+Searches without an account count against the client address instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from openlink.actions.context import Context
+from openlink.config import Settings
+from openlink.errors import RateLimited
+from openlink.ratelimit import Rate
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    #: The counter's key prefix.
+    name: str
+    #: The 429's error code and message.
+    code: str
+    message: str
+    #: (amount, window in seconds) from the settings; an amount of 0 turns it off.
+    rate: Callable[[Settings], tuple[int, int]]
+
+
+JOINS = Limit(
+    "joins",
+    "join_rate_limited",
+    "You are joining rooms too often; try again later.",
+    lambda s: (s.joins_per_account, s.joins_window_s),
+)
+REACTIONS = Limit(
+    "reactions",
+    "reaction_rate_limited",
+    "You are reacting too fast; try again in a moment.",
+    lambda s: (s.reactions_per_account, s.reactions_window_s),
+)
+ROOMS = Limit(
+    "rooms",
+    "room_creation_rate_limited",
+    "You have created many rooms lately; try again later.",
+    lambda s: (s.rooms_per_account, s.rooms_window_s),
+)
+READS = Limit(
+    "reads",
+    "read_rate_limited",
+    "Read markers are moving too often; try again in a moment.",
+    lambda s: (s.reads_per_account, s.reads_window_s),
+)
+REPORTS = Limit(
+    "reports",
+    "report_rate_limited",
+    "You have sent many reports in a short time; try again later.",
+    lambda s: (s.reports_per_account, s.reports_window_s),
+)
+SEARCHES = Limit(
+    "searches:account",
+    "search_rate_limited",
+    "You are searching too fast; try again in a moment.",
+    lambda s: (s.searches_per_account, s.searches_window_s),
+)
+ANONYMOUS_SEARCHES = Limit(
+    "searches:address",
+    "search_rate_limited",
+    "Too many searches from your address; sign in, or try again in a moment.",
+    lambda s: (s.searches_per_address, s.searches_window_s),
+)
+TRANSLATIONS = Limit(
+    "translations",
+    "translation_rate_limited",
+    "You are asking for many translations; try again in a moment.",
+    lambda s: (s.translations_per_account, s.translations_window_s),
+)
+
+
+async def spend(ctx: Context, limit: Limit, subject: int | str | None) -> None:
+    """Count one attempt by ``subject`` (an account id, or a client address); 429 with the
+    limit's code, and when to retry, once its allowance is used up (nothing is counted
+    then). No subject (an address the server does not know) is not limited."""
+    amount, window_s = limit.rate(ctx.settings)
+    if not amount or subject is None:
+        return
+    wait = await ctx.limiter.hit(f"{limit.name}:{subject}", Rate(amount, window_s))
+    if wait is not None:
+        raise RateLimited(limit.message, code=limit.code, retry_after_s=wait)
