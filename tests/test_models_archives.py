@@ -14,27 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from openlink.cli import app
+from tests.models_cli import models, openlink, refused
 
-
-@pytest.fixture
-def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("OPENLINK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("OPENLINK_MODELS_DIR", str(tmp_path / "models"))
-    return tmp_path / "models" / "fxtranslate"
+__all__ = ["models"]  # the fixture, used by name
 
 
 def add(source: str | Path) -> Result:
-    return CliRunner().invoke(app, ["models", "add", str(source)])
-
-
-def refused(result: Result, reason: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: ") and reason in last, result.stderr
+    return openlink("add", str(source))
 
 
 def everything_under(folder: Path) -> list[str]:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.api.test_operator import make_operator, room_with_member, suspend
+from tests.api.test_sessions import change_password, closed_with, second_session
 from tests.conftest import Server
 from tests.factories import (
     PASSWORD,
@@ -42,53 +43,40 @@ def dropped(server: Server) -> list[str]:
 
 
 async def assert_closed_by_server(sock: Socket, reason: str) -> None:
-    closed = await sock.closed(timeout=CATCH_UP_S)
-    assert closed.rcvd is not None, "the server did not close the socket"
-    assert (closed.rcvd.code, closed.rcvd.reason) == (4001, reason)
+    assert await closed_with(sock, timeout=CATCH_UP_S) == (4001, reason)
 
 
 async def test_a_kicked_members_socket_stops_carrying_the_room(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    _h, host = await make_user(client)
-    _m, member = await make_user(client)
-    created = await make_room(client, host)
-    room_id = created["room"]["id"]
-    me = (await join(client, member, created["room"]["link"]))["me"]
-    sock = await open_socket(server.ws_url, member)
-    first = await send_message(client, host, room_id, "before")
+    r = await room_with_member(client)
+    sock = await open_socket(server.ws_url, r["guest"])
+    first = await send_message(client, r["host"], r["room"], "before")
     await sock.next_message(seq=first["seq"])
 
-    kick = f"/api/rooms/{room_id}/members/{me['id']}/kick"
-    expect(await client.post(kick, json={}, headers=auth(host)), 204)
+    kick = f"/api/rooms/{r['room']}/members/{r['guest_member']}/kick"
+    expect(await client.post(kick, json={}, headers=auth(r["host"])), 204)
     assert dropped(server)  # the "left" event never went out
 
     left = await sock.next_event("left", timeout=CATCH_UP_S)
-    assert left["room"] == room_id
-    await send_message(client, host, room_id, "after the kick")
-    assert not [e for e in await sock.barrier() if e.get("room") == room_id]
+    assert left["room"] == r["room"]
+    await send_message(client, r["host"], r["room"], "after the kick")
+    assert not [e for e in await sock.barrier() if e.get("room") == r["room"]]
 
 
 async def test_leaving_on_another_device_reaches_this_socket(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    _h, host = await make_user(client)
-    _m, member = await make_user(client)
-    created = await make_room(client, host)
-    room_id = created["room"]["id"]
-    await join(client, member, created["room"]["link"])
-    sock = await open_socket(server.ws_url, member)
-    expect(await client.post(f"/api/rooms/{room_id}/leave", headers=auth(member)), 204)
+    r = await room_with_member(client)
+    sock = await open_socket(server.ws_url, r["guest"])
+    expect(await client.post(f"/api/rooms/{r['room']}/leave", headers=auth(r["guest"])), 204)
     left = await sock.next_event("left", timeout=CATCH_UP_S)
-    assert left["room"] == room_id
+    assert left["room"] == r["room"]
 
 
 async def test_a_signed_out_tokens_socket_closes(server: Server, client: httpx.AsyncClient) -> None:
     user, _ = await make_user(client)
-    other = await client.post(
-        "/api/sessions", json={"username": user["username"], "password": PASSWORD}
-    )
-    token = expect(other, 200)["token"]
+    token = await second_session(client, user["username"])
     sock = await open_socket(server.ws_url, token)
     expect(await client.delete("/api/sessions/current", headers=auth(token)), 204)
     assert dropped(server)
@@ -126,12 +114,8 @@ async def test_a_password_change_closes_the_other_sessions_sockets(
     server: Server, client: httpx.AsyncClient
 ) -> None:
     user, this = await make_user(client)
-    signed_in = await client.post(
-        "/api/sessions", json={"username": user["username"], "password": PASSWORD}
-    )
-    elsewhere = await open_socket(server.ws_url, expect(signed_in, 200)["token"])
+    elsewhere = await open_socket(server.ws_url, await second_session(client, user["username"]))
     here = await open_socket(server.ws_url, this)
-    body = {"current_password": PASSWORD, "new_password": "a new long passphrase"}
-    expect(await client.post("/api/me/password", json=body, headers=auth(this)), 204)
+    expect(await change_password(client, this, PASSWORD), 204)
     await assert_closed_by_server(elsewhere, "signed out")
     assert (await here.barrier()) == []

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from openlink.ratelimit import Rate, create
 from tests.contract.test_broker import Inbox
+from tests.contract.test_redis_broker import redis_server
 from tests.fakes.hanging import Proxy, SilentServer
 from tests.fakes.redis_server import REDIS_SERVER, OwnRedis
 
 TIMEOUTS = {"connect_timeout_s": 0.2, "socket_timeout_s": 0.2}
 BOUND_S = 5.0
+__all__ = ["redis_server"]  # the fixture, used by name
 
 
 @pytest.fixture
@@ -30,14 +31,9 @@ def silent() -> Iterator[SilentServer]:
     server.stop()
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[OwnRedis]:
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed")
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.kill()
+needs_redis_server = pytest.mark.skipif(
+    REDIS_SERVER is None, reason="redis-server is not installed"
+)
 
 
 async def test_the_limiter_fails_open_against_a_redis_that_never_answers(
@@ -59,6 +55,7 @@ async def test_the_limiter_fails_open_against_a_redis_that_never_answers(
         await limiter.stop()
 
 
+@needs_redis_server
 async def test_a_publish_to_a_redis_that_hangs_returns_and_is_counted(
     redis_server: OwnRedis,
 ) -> None:
@@ -86,6 +83,7 @@ async def test_a_publish_to_a_redis_that_hangs_returns_and_is_counted(
         await proxy.stop()
 
 
+@needs_redis_server
 async def test_presence_answers_from_this_node_when_redis_hangs(redis_server: OwnRedis) -> None:
     from openlink.presence.redis import RedisPresence
 
