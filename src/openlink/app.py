@@ -62,7 +62,12 @@ def build_context(settings: Settings) -> Context:
         ),
         broker=broker.create(settings),
         presence=presence.create(settings),
-        limiter=ratelimit.create(settings.limits_url),
+        limiter=ratelimit.create(
+            settings.limits_url,
+            connect_timeout_s=settings.redis_connect_timeout_s,
+            socket_timeout_s=settings.redis_socket_timeout_s,
+            retry_after_s=settings.redis_retry_after_s,
+        ),
         passwords=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         ),

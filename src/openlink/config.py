@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     port: int = 8000
     #: The server's public address (``https://chat.example.org``), for the absolute links
     #: in partner responses, widgets, oEmbed, link unfurling and QR codes. Empty: taken
-    #: from each request (its scheme and Host header).
+    #: from each request (its scheme and Host header), if the Host is in ``allowed_hosts``.
     public_url: str = Field("", pattern=r"^(https?://[^\s/?#]+(/[^\s?#]*)?)?$")
 
     #: Default member cap for new group rooms, and the ceiling a host may raise it to.
@@ -182,6 +182,22 @@ class Settings(BaseSettings):
     #: On-demand translations (``GET .../translation``) that reach the engine.
     translations_per_account: int = Field(60, ge=0)
     translations_window_s: int = Field(60, ge=1)
+    # -- Redis timeouts, sessions and public links (issue 12, points 13 and 14) --------
+    #: Seconds to wait for Redis to accept a connection, and for one command to answer
+    #: (rate limiter, broker publishes, presence). A Redis that hangs counts as down after
+    #: that: limits fail open, a lost publish is recovered by the catch-up.
+    redis_connect_timeout_s: float = Field(1.0, gt=0, le=60)
+    redis_socket_timeout_s: float = Field(0.5, gt=0, le=60)
+    #: After a Redis call failed, the rate limiter and the broker's publishes skip Redis
+    #: for this long, so that writes are not held up by a timeout each.
+    redis_retry_after_s: float = Field(2.0, ge=0, le=600)
+    #: With ``public_url`` empty, absolute links are built from the request's Host only
+    #: when it is one of these (name, without the port); other Hosts get 400.
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "::1"])
+    #: Wrong current passwords accepted per account in ``password_window_s`` before
+    #: password changes are refused with 429.
+    password_change_failures: int = Field(5, ge=1)
+    password_window_s: int = Field(900, ge=1)
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:

@@ -1,4 +1,5 @@
-"""Sign-up, sign-in, sign-out, and the account's own profile and saved open profiles."""
+"""Sign-up, sign-in, sign-out, password change, and the account's own profile and saved
+open profiles."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.actions import throttle
+from openlink.actions.account_events import do_account_event
 from openlink.actions.context import Context
-from openlink.actions.notify import notify_user
 from openlink.domain import accounts as rules
-from openlink.domain.accounts import OpenProfile, User
+from openlink.domain.accounts import OpenProfile, Session, User
 from openlink.domain.devices import is_device_of, new_device_token
 from openlink.domain.ids import hash_token, new_id, new_token
 from openlink.domain.members import check_nickname, check_url
-from openlink.errors import Conflict, NotFound, Unauthenticated
+from openlink.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from openlink.store import accounts as store
 
 # Verified against when the username is unknown, so that a miss costs the same time as a
@@ -127,14 +128,19 @@ async def _issue_token(ctx: Context, conn: AsyncConnection, user_id: int) -> str
 
 async def access_user_by_token(ctx: Context, token: str) -> User:
     """The account a bearer token belongs to; one error for unknown, expired or revoked."""
+    return (await access_session_by_token(ctx, token)).user
+
+
+async def access_session_by_token(ctx: Context, token: str) -> Session:
+    """The token's session (account, expiry, the account's revision); errors as above."""
     if not token or len(token) > 200:
         raise Unauthenticated("Sign in first.", code="unauthenticated")
     async with ctx.db.read() as conn:
-        user = await store.user_for_token(conn, hash_token(token), ctx.now())
-    if user is None:
+        session = await store.session_for_token(conn, hash_token(token), ctx.now())
+    if session is None:
         raise Unauthenticated("Your session has expired or was signed out.", code="bad_token")
-    rules.check_not_suspended(user, ctx.now())
-    return user
+    rules.check_not_suspended(session.user, ctx.now())
+    return session
 
 
 async def do_sign_out(ctx: Context, user: User, token: str) -> None:
@@ -142,8 +148,38 @@ async def do_sign_out(ctx: Context, user: User, token: str) -> None:
     token_hash = hash_token(token)
     async with ctx.db.write() as tx:
         await store.delete_token(tx.conn, token_hash)
-        event = {"type": "signed_out", "token": token_hash}
-        tx.after_commit(lambda: notify_user(ctx, user.id, event))
+        await do_account_event(ctx, tx, user.id, {"type": "signed_out", "token": token_hash})
+
+
+async def do_sign_out_everywhere(ctx: Context, user: User) -> None:
+    """Revoke every token of the account, this one included; all its sockets close."""
+    async with ctx.db.write() as tx:
+        await store.delete_tokens(tx.conn, user.id)
+        await do_account_event(ctx, tx, user.id, {"type": "sessions_revoked", "keep": None})
+
+
+async def do_change_password(
+    ctx: Context, user: User, token: str, *, current_password: str, new_password: str
+) -> None:
+    """Replace the password, knowing the current one. Every other token of the account is
+    revoked and its sockets close; this token stays signed in. Wrong current passwords
+    are limited per account like failed sign-ins, checked before any hashing."""
+    rules.check_password(new_password)
+    await throttle.check_password_change_allowed(ctx, user.id)
+    async with ctx.db.read() as conn:
+        password_hash = await store.get_password_hash(conn, user.id)
+    if password_hash is None or not await asyncio.to_thread(
+        _verify, ctx, password_hash, current_password
+    ):
+        await throttle.count_password_change_failure(ctx, user.id)
+        raise Forbidden("The current password is wrong.", code="wrong_password")
+    await throttle.clear_password_change_failures(ctx, user.id)
+    new_hash = await asyncio.to_thread(ctx.passwords.hash, new_password)
+    keep = hash_token(token)
+    async with ctx.db.write() as tx:
+        await store.set_password_hash(tx.conn, user.id, new_hash)
+        await store.delete_tokens(tx.conn, user.id, keep=keep)
+        await do_account_event(ctx, tx, user.id, {"type": "sessions_revoked", "keep": keep})
 
 
 async def do_update_profile(

@@ -11,9 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 from openlink.actions import translation
+from openlink.actions.account_events import do_account_event
 from openlink.actions.audit import do_audit
 from openlink.actions.context import Context
-from openlink.actions.notify import notify_message, notify_user
+from openlink.actions.notify import notify_message
 from openlink.actions.stream import do_append, do_append_system
 from openlink.domain import governance
 from openlink.domain import messages as message_rules
@@ -172,7 +173,7 @@ async def do_kick(
         action = "ban" if ban else "kick"
         await do_audit(ctx, tx, room, member, action, target_member=target.id, details=details)
         left = {"type": "left", "room": room.id, "reason": event}
-        tx.after_commit(lambda: notify_user(ctx, target.user_id, left))
+        await do_account_event(ctx, tx, target.user_id, left)
 
 
 async def _put_ban(

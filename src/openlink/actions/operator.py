@@ -10,8 +10,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from openlink.actions.account_events import do_account_event
 from openlink.actions.context import Context
-from openlink.actions.notify import notify_user
 from openlink.domain import reports as rules
 from openlink.domain.accounts import User, require_operator
 from openlink.domain.audit import ActorKind, AuditEntry
@@ -73,7 +73,7 @@ async def do_suspend(
         await store.update_user(tx.conn, user_id, suspended_at=now, suspended_until=until)
         details = {"until": iso(until), "reason": reason}
         await _audit(tx, room_id, "suspend", member_id, details, now)
-        tx.after_commit(lambda: notify_user(ctx, user_id, {"type": "suspended"}))
+        await do_account_event(ctx, tx, user_id, {"type": "suspended"})
     log.warning("account %d suspended until %s: %s", user_id, iso(until) or "lifted", reason)
     return {"member_id": member_id, "suspended_at": iso(now), "suspended_until": iso(until)}
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from openlink.actions import indexing, limits
+from openlink.actions.account_events import do_account_event
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
 from openlink.actions.stream import do_append_system
@@ -342,4 +343,4 @@ async def do_leave(ctx: Context, user: User, room_id: str) -> None:
         if member.role is Role.HOST and room.status is RoomStatus.OPEN:
             await store.update_room(tx.conn, room.id, status=RoomStatus.CLOSED.value)
             await do_append_system(ctx, tx, room.id, {"event": "closed"}, now, member.id)
-        tx.after_commit(lambda: notify_user(ctx, user.id, {"type": "left", "room": room.id}))
+        await do_account_event(ctx, tx, user.id, {"type": "left", "room": room.id})

@@ -1,4 +1,5 @@
-"""Throttles on the account doors: failed sign-ins, and sign-ups per client address.
+"""Throttles on the account doors: failed sign-ins, sign-ups per client address, and
+wrong current passwords on a password change.
 
 Failed sign-ins are counted per client address, per (address, account) pair and per
 account. The first two throttle whoever is guessing from an address. The per-account
@@ -83,3 +84,28 @@ async def check_sign_up_allowed(ctx: Context, address: str | None) -> None:
             retry_after_s=wait,
             code="too_many_sign_ups",
         )
+
+
+def _password_limit(ctx: Context, user_id: int) -> tuple[str, Rate]:
+    s = ctx.settings
+    return f"password:account:{user_id}", Rate(s.password_change_failures, s.password_window_s)
+
+
+async def check_password_change_allowed(ctx: Context, user_id: int) -> None:
+    """Refuse with 429 while the account has used up its wrong current passwords: a
+    stolen token must not become a way to guess the password behind it."""
+    wait = await ctx.limiter.peek(*_password_limit(ctx, user_id))
+    if wait is not None:
+        raise RateLimited(
+            "Too many wrong passwords. Try again later.",
+            retry_after_s=wait,
+            code="too_many_password_attempts",
+        )
+
+
+async def count_password_change_failure(ctx: Context, user_id: int) -> None:
+    await ctx.limiter.hit(*_password_limit(ctx, user_id))
+
+
+async def clear_password_change_failures(ctx: Context, user_id: int) -> None:
+    await ctx.limiter.reset(*_password_limit(ctx, user_id))

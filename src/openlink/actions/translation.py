@@ -337,8 +337,12 @@ async def do_translate(
             code="translation_busy",
         ) from None
     except (EngineError, Unreachable) as exc:
+        # The engine's own words (its URL, the upstream's error text) are for the
+        # operator's log: members get a generic refusal.
+        log.warning("translation %s->%s on demand failed: %s", message.lang, target, exc)
         raise UpstreamFailed(
-            f"The translation engine failed: {exc}", code="translation_failed"
+            "The translation engine could not translate this message; try again later.",
+            code="translation_failed",
         ) from None
     if result is None:
         raise Conflict("The message changed while it was translated.", code="message_changed")

@@ -22,7 +22,13 @@ def _redis(settings: Settings) -> Broker:
 
     if not settings.redis_url:
         raise ValueError("OPENLINK_BROKER=redis needs OPENLINK_REDIS_URL (redis://host:6379/0)")
-    return RedisBroker(settings.redis_url, sharded=settings.redis_sharded)
+    return RedisBroker(
+        settings.redis_url,
+        sharded=settings.redis_sharded,
+        connect_timeout_s=settings.redis_connect_timeout_s,
+        socket_timeout_s=settings.redis_socket_timeout_s,
+        retry_after_s=settings.redis_retry_after_s,
+    )
 
 
 REGISTRY: dict[str, Callable[[Settings], Broker]] = {"memory": _memory, "redis": _redis}

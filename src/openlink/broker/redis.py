@@ -20,6 +20,7 @@ import logging
 from typing import Any
 
 from openlink.broker.base import GapHandler, Handler
+from openlink.redis_client import Outage, connect
 
 log = logging.getLogger("openlink.broker")
 
@@ -30,12 +31,28 @@ BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0)
 class RedisBroker:
     name = "redis"
 
-    def __init__(self, url: str, *, sharded: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        sharded: bool = False,
+        connect_timeout_s: float = 1.0,
+        socket_timeout_s: float = 0.5,
+        retry_after_s: float = 2.0,
+    ) -> None:
         self.url = url
         self.sharded = sharded
+        self.connect_timeout_s = connect_timeout_s
+        self.socket_timeout_s = socket_timeout_s
+        #: Publishes run after commit, under SQLite's writer lock: while Redis hangs,
+        #: they are dropped without waiting (the catch-up recovers them).
+        self._outage = Outage(retry_after_s)
         self._handler: Handler | None = None
         self._on_gap: GapHandler | None = None
         self._client: Any = None
+        #: Subscriptions block while no event comes, so they have a client of their own,
+        #: without the per-command timeout.
+        self._sub_client: Any = None
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._channels: set[str] = set()
@@ -52,13 +69,20 @@ class RedisBroker:
 
     async def start(self, handler: Handler, on_gap: GapHandler | None = None) -> None:
         try:
-            import redis.asyncio as aioredis
+            import redis.asyncio  # noqa: F401
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise RuntimeError(
                 "OPENLINK_BROKER=redis needs the 'redis' package (pip install 'openlink[redis]')"
             ) from exc
         self._handler, self._on_gap = handler, on_gap
-        self._client = aioredis.Redis.from_url(self.url)
+        self._client = connect(
+            self.url,
+            connect_timeout_s=self.connect_timeout_s,
+            socket_timeout_s=self.socket_timeout_s,
+        )
+        self._sub_client = connect(
+            self.url, connect_timeout_s=self.connect_timeout_s, socket_timeout_s=None
+        )
         await self._client.ping()  # a wrong URL is a start-up error, not a silent retry
         await self._open_pubsub()
         self._reader = asyncio.get_running_loop().create_task(self._read())
@@ -70,24 +94,30 @@ class RedisBroker:
                 await self._reader
             self._reader = None
         await self._close_pubsub()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        for client in (self._client, self._sub_client):
+            if client is not None:
+                await client.aclose()
+        self._client = self._sub_client = None
         self._channels.clear()
         self._handler = None
         self._connected.clear()
 
     async def publish(self, channel: str, data: bytes) -> None:
+        if self._outage.active:
+            self.publish_errors += 1
+            return
         try:
-            if self.sharded:
-                await self._client.spublish(channel, data)
-            else:
-                await self._client.publish(channel, data)
-        except (OSError, ConnectionError, _redis_errors()) as exc:
+            async with asyncio.timeout(self.connect_timeout_s + self.socket_timeout_s * 2):
+                if self.sharded:
+                    await self._client.spublish(channel, data)
+                else:
+                    await self._client.publish(channel, data)
+        except (OSError, ConnectionError, TimeoutError, _redis_errors()) as exc:
             # At most once: the change is committed; subscribers recover it from the
             # database (gap fill, periodic catch-up, resume).
             self.publish_errors += 1
-            log.warning("publish to %s failed: %s", channel, exc)
+            self._outage.failed()
+            log.warning("publish to %s failed: %r", channel, exc)
 
     async def subscribe(self, channel: str) -> None:
         if channel in self._channels:
@@ -110,9 +140,11 @@ class RedisBroker:
     # -- the subscription connection -------------------------------------------------
 
     async def _open_pubsub(self) -> None:
-        self._pubsub = self._client.pubsub()
-        # An empty pub/sub object connects on its first command: ping to connect now.
-        await self._pubsub.ping()
+        self._pubsub = self._sub_client.pubsub()
+        # An empty pub/sub object connects on its first command: ping to connect now
+        # (within the timeouts: this client has no per-command timeout of its own).
+        async with asyncio.timeout(self.connect_timeout_s + self.socket_timeout_s):
+            await self._pubsub.ping()
         self._connected.set()
 
     async def _resubscribe(self) -> None:
@@ -194,6 +226,7 @@ class RedisBroker:
                 log.warning("redis reconnect %d failed: %r", attempt, exc)
                 continue
             self.reconnects += 1
+            self._outage.clear()
             log.warning("redis subscription restored after %d attempts", attempt)
             if self._on_gap is not None:
                 self._on_gap()  # events published while we were away are gone

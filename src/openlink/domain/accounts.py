@@ -32,6 +32,17 @@ class User:
     suspended: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A valid bearer token: its account, when it expires, and the account's
+    ``access_rev`` when it was read (a later revision means something may have changed
+    for the account's sockets)."""
+
+    user: User
+    expires_at: datetime
+    access_rev: int
+
+
 @dataclass(slots=True)
 class OpenProfile:
     id: str

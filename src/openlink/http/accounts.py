@@ -11,7 +11,14 @@ from openlink.actions import accounts
 from openlink.domain.accounts import OpenProfile, User
 from openlink.domain.events import iso
 from openlink.http.deps import CtxDep, ProfileId, TokenDep, UserDep, client_address
-from openlink.http.schemas import OpenProfileIn, OpenProfilePatch, ProfileUpdate, SignIn, SignUp
+from openlink.http.schemas import (
+    OpenProfileIn,
+    OpenProfilePatch,
+    PasswordChange,
+    ProfileUpdate,
+    SignIn,
+    SignUp,
+)
 from openlink.queries import accounts as queries
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -57,6 +64,34 @@ async def sign_in(ctx: CtxDep, body: SignIn, request: Request) -> dict[str, Any]
 @router.delete("/sessions/current", status_code=204, summary="Sign out: revoke this token")
 async def sign_out(ctx: CtxDep, user: UserDep, token: TokenDep) -> Response:
     await accounts.do_sign_out(ctx, user, token)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/me/sessions/revoke",
+    status_code=204,
+    summary="Sign out everywhere: revoke every token of the account, this one included",
+)
+async def sign_out_everywhere(ctx: CtxDep, user: UserDep) -> Response:
+    await accounts.do_sign_out_everywhere(ctx, user)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/me/password",
+    status_code=204,
+    summary="Change the password; every other token is revoked, this one stays",
+)
+async def change_password(
+    ctx: CtxDep, user: UserDep, token: TokenDep, body: PasswordChange
+) -> Response:
+    await accounts.do_change_password(
+        ctx,
+        user,
+        token,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
     return Response(status_code=204)
 
 

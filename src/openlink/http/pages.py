@@ -57,7 +57,20 @@ background:#fee500;color:#191919;font-weight:600;text-decoration:none}
 
 
 def public_base(ctx: Context, request: Request) -> str:
-    return ctx.settings.public_base(str(request.base_url))
+    """The base of the absolute links the server hands out: ``public_url``, else the
+    request's own base, but only for a Host in ``allowed_hosts``. The Host header is the
+    client's to choose: a link card or QR code built from ``Host: evil.example`` would
+    send people there, and shared caches keep such pages for minutes."""
+    settings = ctx.settings
+    if not settings.public_url:
+        host = (request.url.hostname or "").lower()
+        if host not in {h.lower() for h in settings.allowed_hosts}:
+            raise OpenLinkError(
+                "This server does not serve links for that host name. Its operator sets "
+                "OPENLINK_PUBLIC_URL or lists the name in OPENLINK_ALLOWED_HOSTS.",
+                code="host_not_allowed",
+            )
+    return settings.public_base(str(request.base_url))
 
 
 def wants_html(request: Request) -> bool:
@@ -124,10 +137,10 @@ def _page(title: str, head: str, body: str) -> str:
 async def link_page(ctx: Context, request: Request, code: str) -> HTMLResponse:
     """The link card: OpenGraph and Twitter tags for unfurlers, a page for people."""
     try:
+        base = public_base(ctx, request)
         room, _ = await queries.room_behind_link(ctx, code)
     except OpenLinkError as exc:
         return error_page(exc, LINK_CSP)
-    base = public_base(ctx, request)
     url = f"{base}/l/{code}"
     description = room.description or f"{_members(room)} · an open chat on {SITE_NAME}"
     meta = [
@@ -171,10 +184,10 @@ async def link_page(ctx: Context, request: Request, code: str) -> HTMLResponse:
 async def embed_page(ctx: Context, request: Request, code: str) -> HTMLResponse:
     """The widget, frameable only by the origins of the partners whose content links to it."""
     try:
+        url = f"{public_base(ctx, request)}/l/{code}"
         room, origins = await queries.room_behind_link(ctx, code)
     except OpenLinkError as exc:
         return error_page(exc, EMBED_CSP.format("'none'"))
-    url = f"{public_base(ctx, request)}/l/{code}"
     body = (
         f"<h1>{escape(room.name)}</h1>"
         f'<p class="tags">{_tags(room)}</p>'

@@ -131,9 +131,10 @@ async def put_content(
         description=body.description,
         tags=body.tags,
     )
+    base = pages.public_base(ctx, request)  # before the write: a refused Host links nothing
     room, linked = await content.do_link_content(ctx, partner, req)
     response.status_code = 201 if linked else 200
-    return {"work": req.canonical, **_links(pages.public_base(ctx, request), room)}
+    return {"work": req.canonical, **_links(base, room)}
 
 
 def _links(base: str, room: Room) -> dict[str, Any]:

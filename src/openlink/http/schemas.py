@@ -34,6 +34,11 @@ class SignIn(Body):
     device: str | None = Field(None, max_length=200)
 
 
+class PasswordChange(Body):
+    current_password: str = Field(max_length=512)
+    new_password: str = Field(max_length=512)
+
+
 class ProfileUpdate(Body):
     display_name: str | None = Field(None, max_length=200)
     language: str | None = Field(None, max_length=35)

@@ -18,7 +18,12 @@ def create(settings: Settings) -> Presence:
     if settings.broker == "redis":
         from openlink.presence.redis import RedisPresence
 
-        return RedisPresence(settings.redis_url, ttl_s=settings.presence_ttl_s)
+        return RedisPresence(
+            settings.redis_url,
+            ttl_s=settings.presence_ttl_s,
+            connect_timeout_s=settings.redis_connect_timeout_s,
+            socket_timeout_s=settings.redis_socket_timeout_s,
+        )
     return MemoryPresence()
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from openlink.presence.memory import LocalCounts
+from openlink.redis_client import connect
 
 log = logging.getLogger("openlink.presence")
 
@@ -29,9 +30,18 @@ class RedisPresence:
     name = "redis"
 
     def __init__(
-        self, url: str, *, ttl_s: float = 30.0, cache_s: float = 1.0, node: str | None = None
+        self,
+        url: str,
+        *,
+        ttl_s: float = 30.0,
+        cache_s: float = 1.0,
+        node: str | None = None,
+        connect_timeout_s: float = 1.0,
+        socket_timeout_s: float = 0.5,
     ) -> None:
         self.url = url
+        self.connect_timeout_s = connect_timeout_s
+        self.socket_timeout_s = socket_timeout_s
         self.ttl_s = ttl_s
         self.cache_s = cache_s
         self.node = node or secrets.token_hex(6)
@@ -49,9 +59,11 @@ class RedisPresence:
         self._listener = listener
 
     async def start(self) -> None:
-        import redis.asyncio as aioredis
-
-        self._client = aioredis.Redis.from_url(self.url)
+        self._client = connect(
+            self.url,
+            connect_timeout_s=self.connect_timeout_s,
+            socket_timeout_s=self.socket_timeout_s,
+        )
         await self._client.ping()
         self._task = asyncio.get_running_loop().create_task(self._writer())
 

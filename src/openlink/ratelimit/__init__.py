@@ -10,9 +10,21 @@ from openlink.ratelimit.base import Rate, RateLimiter
 from openlink.ratelimit.limits_backend import LimitsRateLimiter
 
 
-def create(url: str) -> RateLimiter:
-    """The limiter for ``url``: ``memory://`` or ``redis://host:port/db``."""
-    return LimitsRateLimiter(url)
+def create(
+    url: str,
+    *,
+    connect_timeout_s: float = 1.0,
+    socket_timeout_s: float = 0.5,
+    retry_after_s: float = 2.0,
+) -> RateLimiter:
+    """The limiter for ``url``: ``memory://`` or ``redis://host:port/db``; the timeouts
+    bound each Redis call (see :class:`LimitsRateLimiter`)."""
+    return LimitsRateLimiter(
+        url,
+        connect_timeout_s=connect_timeout_s,
+        socket_timeout_s=socket_timeout_s,
+        retry_after_s=retry_after_s,
+    )
 
 
 __all__ = ["LimitsRateLimiter", "Rate", "RateLimiter", "create"]

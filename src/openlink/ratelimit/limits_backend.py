@@ -11,6 +11,7 @@ thread for every key on each expiry pass, and races with ``clear``.)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -22,12 +23,23 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter as MovingWindow
 
 from openlink.ratelimit.base import Rate
+from openlink.redis_client import Outage, client_options
 
 log = logging.getLogger("openlink.ratelimit")
 
 
 class LimitsRateLimiter:
-    def __init__(self, url: str) -> None:
+    """``connect_timeout_s`` and ``socket_timeout_s`` bound each Redis call; after one
+    fails, Redis is skipped (allowed) for ``retry_after_s``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout_s: float = 1.0,
+        socket_timeout_s: float = 0.5,
+        retry_after_s: float = 2.0,
+    ) -> None:
         scheme = url.partition("://")[0]
         self._memory: MovingWindow | None = None
         self._redis: AsyncMovingWindow | None = None
@@ -37,7 +49,10 @@ class LimitsRateLimiter:
         elif scheme in ("redis", "rediss"):
             try:
                 self._redis_storage = RedisStorage(
-                    f"async+{url}", implementation="redispy", key_prefix="openlink-limits"
+                    f"async+{url}",
+                    implementation="redispy",
+                    key_prefix="openlink-limits",
+                    **client_options(connect_timeout_s, socket_timeout_s),
                 )
             except ConfigurationError as exc:
                 raise RuntimeError(
@@ -50,9 +65,12 @@ class LimitsRateLimiter:
             )
         self.name = scheme
         self._items: dict[Rate, RateLimitItemPerSecond] = {}
-        #: Redis calls that failed and were allowed (fail open).
+        #: Redis calls that failed or were skipped during an outage, and were allowed.
         self.errors = 0
         self._last_warning = -1e9
+        self._outage = Outage(retry_after_s)
+        #: The longest one call may take: a connect and a command, with some slack.
+        self._deadline_s = connect_timeout_s + socket_timeout_s * 2
 
     def _item(self, rate: Rate) -> RateLimitItemPerSecond:
         item = self._items.get(rate)
@@ -67,9 +85,12 @@ class LimitsRateLimiter:
             return None if allowed else await self._retry_after(item, key)
         assert self._redis is not None
         redis = self._redis
+        if self._skip():
+            return None
         try:
-            allowed = await redis.hit(item, key, cost=cost)
-            return None if allowed else await self._retry_after(item, key)
+            async with asyncio.timeout(self._deadline_s):
+                allowed = await redis.hit(item, key, cost=cost)
+                return None if allowed else await self._retry_after(item, key)
         except Exception as exc:
             self._failed_open("hit", exc)
             return None
@@ -81,9 +102,12 @@ class LimitsRateLimiter:
             return None if allowed else await self._retry_after(item, key)
         assert self._redis is not None
         redis = self._redis
+        if self._skip():
+            return None
         try:
-            allowed = await redis.test(item, key)
-            return None if allowed else await self._retry_after(item, key)
+            async with asyncio.timeout(self._deadline_s):
+                allowed = await redis.test(item, key)
+                return None if allowed else await self._retry_after(item, key)
         except Exception as exc:
             self._failed_open("peek", exc)
             return None
@@ -94,20 +118,30 @@ class LimitsRateLimiter:
             self._memory.clear(item, key)
             return
         assert self._redis is not None
+        if self._skip():
+            return
         try:
-            await self._redis.clear(item, key)
+            async with asyncio.timeout(self._deadline_s):
+                await self._redis.clear(item, key)
         except Exception as exc:
             self._failed_open("reset", exc)
 
+    def _skip(self) -> bool:
+        if self._outage.active:
+            self.errors += 1
+            return True
+        return False
+
     def _failed_open(self, what: str, exc: Exception) -> None:
-        """Redis is unreachable: allow. A limiter outage must not take chat, sign-in and
-        sign-up down with it (they would all fail); the limits hold again as soon as
-        Redis is back. Counted, and logged at most once every 10 s."""
+        """Redis is unreachable or hangs: allow. A limiter outage must not take chat,
+        sign-in and sign-up down with it (they would all fail); the limits hold again as
+        soon as Redis is back. Counted, and logged at most once every 10 s."""
         self.errors += 1
+        self._outage.failed()
         now = time.monotonic()
         if now - self._last_warning >= 10:
             self._last_warning = now
-            log.warning("rate limits unavailable (%s: %s): allowing until Redis is back", what, exc)
+            log.warning("rate limits unavailable (%s: %r): allowing until Redis is back", what, exc)
 
     async def _retry_after(self, item: RateLimitItemPerSecond, key: str) -> float:
         if self._memory is not None:

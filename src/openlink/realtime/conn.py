@@ -32,7 +32,9 @@ class Conn:
 
     __slots__ = (
         "_closer",
+        "access_rev",
         "closed",
+        "expiry",
         "held_user_events",
         "language",
         "ready",
@@ -56,6 +58,10 @@ class Conn:
         self.language: str | None = None
         self.closed = False
         self._closer = closer
+        #: The account's ``access_rev`` this socket's token and rooms are known to match.
+        self.access_rev = 0
+        #: Closes the socket when its token expires.
+        self.expiry: asyncio.TimerHandle | None = None
 
     def send(self, frame: Frame) -> None:
         raise NotImplementedError

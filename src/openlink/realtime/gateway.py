@@ -54,14 +54,16 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     if hello is None:
         return
     try:
-        user = await accounts.access_user_by_token(hub.ctx, hello.token)
+        session = await accounts.access_session_by_token(hub.ctx, hello.token)
     except OpenLinkError as exc:
         await ws.send_text(error_frame(exc.code, exc.message).payload.decode())
         await ws.close(CLOSE_AUTH, exc.code)
         return
+    user = session.user
     conn, writer = _make_conn(ws, hub, user, hash_token(hello.token))
     conn.language = base_language(user.language)
-    await hub.connect(conn)
+    conn.access_rev = session.access_rev
+    await hub.connect(conn, session.expires_at)
     try:
         rooms = await _ready(hub, conn, user)
         hub.mark_ready(conn)

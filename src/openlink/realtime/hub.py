@@ -28,6 +28,7 @@ from openlink.actions.notify import room_channel, user_channel
 from openlink.domain.events import message_event
 from openlink.domain.messages import Message
 from openlink.metrics import lag_histogram
+from openlink.queries import accounts
 from openlink.queries import messages as stream
 from openlink.realtime.conn import CLOSE_AUTH, CLOSE_RESUME, Conn
 from openlink.realtime.frames import Frame
@@ -46,6 +47,13 @@ MAX_HELD = 10_000
 def replay_event(m: Message) -> dict[str, Any]:
     change = "new" if m.seq == m.rev else "deleted" if m.deleted else "updated"
     return message_event(m, change)
+
+
+def _ends_session(event: dict[str, Any], token_hash: str) -> bool:
+    """``signed_out`` names the one token it revoked; ``sessions_revoked`` the one it kept."""
+    if event["type"] == "signed_out":
+        return hmac.compare_digest(str(event.get("token")), token_hash)
+    return not hmac.compare_digest(str(event.get("keep")), token_hash)
 
 
 class _Joining:
@@ -382,6 +390,36 @@ class Hub:
                 feed = self.feeds.get(room_id)
                 if feed is not None:
                     feed.request_catch_up(rev)
+        await self.recheck_accounts()
+
+    async def recheck_accounts(self) -> None:
+        """Account events (left, signed out, suspended, sessions revoked) may be lost like
+        any other: each connected account's ``access_rev`` in the database says whether
+        something happened since its sockets last matched it (one query per 500)."""
+        ids = list(self.users)
+        for start in range(0, len(ids), 500):
+            revs = await accounts.access_revs(self.ctx, ids[start : start + 500])
+            for user_id, rev in revs.items():
+                conns = [c for c in self.users.get(user_id, ()) if c.ready and c.access_rev < rev]
+                if conns:
+                    await self._recheck(user_id, rev, conns)
+
+    async def _recheck(self, user_id: int, rev: int, conns: list[Conn]) -> None:
+        carried = {conn: dict(conn.rooms) for conn in conns}
+        access = await accounts.account_access(self.ctx, user_id, [c.token_hash for c in conns])
+        for conn in conns:
+            if access is None or access.suspended:
+                conn.kill(CLOSE_AUTH, "account_suspended")
+            elif conn.token_hash not in access.live_tokens:
+                conn.kill(CLOSE_AUTH, "signed out")
+            elif not conn.closed:
+                for room_id, member_id in carried[conn].items():
+                    # A stay that ended, unless a "joined" replaced it while we read.
+                    ended = access.rooms.get(room_id) != member_id
+                    if ended and conn.rooms.get(room_id) == member_id:
+                        self.detach(conn, room_id)
+                        conn.send(Frame.of({"type": "left", "room": room_id}))
+                conn.access_rev = max(conn.access_rev, rev)
 
     async def _catch_up_loop(self, interval: float) -> None:
         """Broker events can be lost without the broker noticing (a node's subscription
@@ -410,9 +448,10 @@ class Hub:
             conn.send(Frame(data))
             self._spawn(self.attach(conn, room_id, int(event["since"])))
         elif kind == "left":
-            self.detach(conn, event["room"])
-            conn.send(Frame(data))
-        elif kind == "signed_out" and hmac.compare_digest(str(event.get("token")), conn.token_hash):
+            if event["room"] in conn.rooms:  # not already dropped by a recheck
+                self.detach(conn, event["room"])
+                conn.send(Frame(data))
+        elif kind in ("signed_out", "sessions_revoked") and _ends_session(event, conn.token_hash):
             conn.kill(CLOSE_AUTH, "signed out")
         elif kind == "suspended":
             conn.kill(CLOSE_AUTH, "account_suspended")
@@ -433,7 +472,13 @@ class Hub:
 
     # -- sockets ------------------------------------------------------------------
 
-    async def connect(self, conn: Conn) -> None:
+    async def connect(self, conn: Conn, expires_at: datetime | None = None) -> None:
+        if expires_at is not None:
+            # The app's clock, not the loop's: the token expires when the server says so.
+            delay = max(0.0, (expires_at - self.ctx.now()).total_seconds())
+            conn.expiry = asyncio.get_running_loop().call_later(
+                delay, conn.kill, CLOSE_AUTH, "token_expired"
+            )
         conns = self.users.setdefault(conn.user_id, set())
         conns.add(conn)
         if len(conns) == 1:
@@ -441,6 +486,8 @@ class Hub:
 
     async def disconnect(self, conn: Conn) -> None:
         conn.closed = True
+        if conn.expiry is not None:
+            conn.expiry.cancel()
         for room_id in list(conn.rooms):
             self.detach(conn, room_id)
         conns = self.users.get(conn.user_id)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openlink.domain.accounts import OpenProfile, User
+from openlink.domain.accounts import OpenProfile, Session, User
 from openlink.store.schema import members, open_profiles, tokens, users
 
 
@@ -104,19 +104,59 @@ async def insert_token(
     )
 
 
-async def user_for_token(conn: AsyncConnection, token_hash: str, now: datetime) -> User | None:
+async def session_for_token(
+    conn: AsyncConnection, token_hash: str, now: datetime
+) -> Session | None:
     row = (
         await conn.execute(
-            select(users)
+            select(users, tokens.c.expires_at)
             .join(tokens, tokens.c.user_id == users.c.id)
             .where(tokens.c.token_hash == token_hash, tokens.c.expires_at > now)
         )
     ).one_or_none()
-    return None if row is None else _user(row)
+    if row is None:
+        return None
+    return Session(user=_user(row), expires_at=row.expires_at, access_rev=row.access_rev)
 
 
 async def delete_token(conn: AsyncConnection, token_hash: str) -> None:
     await conn.execute(delete(tokens).where(tokens.c.token_hash == token_hash))
+
+
+async def delete_tokens(conn: AsyncConnection, user_id: int, *, keep: str | None = None) -> None:
+    """Revoke every token of the account, except ``keep`` (a token hash) if given."""
+    q = delete(tokens).where(tokens.c.user_id == user_id)
+    if keep is not None:
+        q = q.where(tokens.c.token_hash != keep)
+    await conn.execute(q)
+
+
+async def live_token_hashes(
+    conn: AsyncConnection, user_id: int, token_hashes: list[str], now: datetime
+) -> set[str]:
+    """Which of ``token_hashes`` are still valid tokens of the account."""
+    q = select(tokens.c.token_hash).where(
+        tokens.c.user_id == user_id,
+        tokens.c.token_hash.in_(token_hashes),
+        tokens.c.expires_at > now,
+    )
+    return set((await conn.execute(q)).scalars())
+
+
+async def bump_access_rev(conn: AsyncConnection, user_id: int) -> None:
+    await conn.execute(
+        update(users).where(users.c.id == user_id).values(access_rev=users.c.access_rev + 1)
+    )
+
+
+async def access_revs(conn: AsyncConnection, user_ids: list[int]) -> dict[int, int]:
+    q = select(users.c.id, users.c.access_rev).where(users.c.id.in_(user_ids))
+    return {row.id: row.access_rev for row in await conn.execute(q)}
+
+
+async def get_password_hash(conn: AsyncConnection, user_id: int) -> str | None:
+    q = select(users.c.password_hash).where(users.c.id == user_id)
+    return (await conn.execute(q)).scalar_one_or_none()
 
 
 async def delete_expired_tokens(conn: AsyncConnection, user_id: int, now: datetime) -> None:

@@ -70,6 +70,10 @@ users = Table(
     #: ``suspended_at`` set means until lifted.
     Column("suspended_at", UTC_TS),
     Column("suspended_until", UTC_TS),
+    #: Bumped in the same transaction as every change the account's open sockets must
+    #: obey (left a room, signed out, suspended, sessions revoked): a node that missed
+    #: the broker's event sees the revision move at its next catch-up.
+    Column("access_rev", BigInteger, nullable=False, server_default=text("0")),
 )
 
 tokens = Table(

@@ -19,12 +19,13 @@ import gzip
 import importlib
 import re
 import shutil
+import stat
 import tarfile
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import IO, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -407,12 +408,35 @@ def unpack(archive: Path, into: Path, reporter: Reporter) -> Path:
     return into
 
 
+def check_member_name(archive: str, name: str) -> None:
+    """Refuse an archive member whose name, as written or percent-decoded, could land
+    outside the folder it is unpacked into: absolute, with ``..``, a drive or a backslash
+    (a separator on Windows), or a control character."""
+    for form in {name, unquote(name)}:
+        parts = PurePosixPath(form).parts
+        if (
+            form.startswith("/")
+            or "\\" in form
+            or ".." in parts
+            or PureWindowsPath(form).drive
+            or any(ord(c) < 32 for c in form)
+        ):
+            raise InstallError(f"{archive}: refusing {name!r}: it points outside the archive")
+
+
 def _untar(archive: Path, into: Path, reporter: Reporter) -> None:
     reporter.begin(f"unpacking {archive.name}", archive.stat().st_size)
     try:
         with archive.open("rb") as raw, tarfile.open(fileobj=raw, mode="r:*") as tar:
             done = 0
             for member in tar:
+                check_member_name(archive.name, member.name)
+                if not (member.isfile() or member.isdir()):
+                    raise InstallError(
+                        f"{archive.name}: refusing {member.name!r}: links and special files"
+                        " are not model files"
+                    )
+                # The library's own "data" filter stays as a second line of defence.
                 tar.extract(member, into, filter="data")
                 reporter.advance(raw.tell() - done)
                 done = raw.tell()
@@ -427,7 +451,12 @@ def _unzip(archive: Path, into: Path, reporter: Reporter) -> None:
     try:
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():
-                zf.extract(info, into)  # drops absolute paths and '..'
+                check_member_name(archive.name, info.filename)
+                if stat.S_ISLNK(info.external_attr >> 16):
+                    raise InstallError(
+                        f"{archive.name}: refusing {info.filename!r}: links are not model files"
+                    )
+                zf.extract(info, into)
                 reporter.advance(info.compress_size)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise InstallError(f"{archive.name}: cannot unpack: {_one_line(exc)}") from exc
@@ -530,7 +559,14 @@ def _workdir(root: Path) -> Iterator[Path]:
 
 
 def url_file_name(url: str) -> str:
-    return unquote(urlsplit(url).path.rstrip("/").rpartition("/")[2]) or "download"
+    """The file name at the end of ``url``'s path, percent-decoded; refused when the
+    decoded name is not a plain file name (``a%2F..%2F..%2Fx`` would leave the folder)."""
+    name = unquote(urlsplit(url).path.rstrip("/").rpartition("/")[2])
+    if not name:
+        return "download"
+    if name in (".", "..") or any(c in name for c in "/\\") or any(ord(c) < 32 for c in name):
+        raise InstallError(f"could not download {url}: {name!r} is not a plain file name")
+    return name
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,0 +1,104 @@
+"""Sessions: changing the password, signing out everywhere, and sockets that close when
+their token is revoked or expires."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import Server
+from tests.factories import PASSWORD, Socket, auth, error_code, expect, make_user, open_socket
+
+NEW_PASSWORD = "a new long passphrase"
+
+
+async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
+    return await client.post("/api/sessions", json={"username": username, "password": password})
+
+
+async def second_session(client: httpx.AsyncClient, username: str) -> str:
+    return str(expect(await sign_in(client, username, PASSWORD), 200)["token"])
+
+
+async def change_password(
+    client: httpx.AsyncClient, token: str, current: str, new: str = NEW_PASSWORD
+) -> httpx.Response:
+    body = {"current_password": current, "new_password": new}
+    return await client.post("/api/me/password", json=body, headers=auth(token))
+
+
+async def closed_with(sock: Socket, timeout: float = 5.0) -> tuple[int, str]:  # noqa: ASYNC109
+    closed = await sock.closed(timeout)
+    assert closed.rcvd is not None, "the server did not close the socket"
+    return closed.rcvd.code, closed.rcvd.reason
+
+
+async def test_a_password_change_keeps_this_session_and_ends_the_others(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    user, this = await make_user(client)
+    other = await second_session(client, user["username"])
+    other_sock = await open_socket(server.ws_url, other)
+    this_sock = await open_socket(server.ws_url, this)
+
+    expect(await change_password(client, this, PASSWORD), 204)
+
+    assert await closed_with(other_sock) == (4001, "signed out")
+    assert error_code(await client.get("/api/me", headers=auth(other)), 401) == "bad_token"
+    expect(await client.get("/api/me", headers=auth(this)), 200)
+    assert await this_sock.barrier() == []
+    assert error_code(await sign_in(client, user["username"], PASSWORD), 401) == "bad_credentials"
+    expect(await sign_in(client, user["username"], NEW_PASSWORD), 200)
+
+
+async def test_a_password_change_needs_the_current_password_and_a_valid_new_one(
+    client: httpx.AsyncClient,
+) -> None:
+    _user, token = await make_user(client)
+    assert error_code(await change_password(client, token, "wrong password"), 403) == (
+        "wrong_password"
+    )
+    assert error_code(await change_password(client, token, PASSWORD, "short"), 422) == (
+        "weak_password"
+    )
+    refused = await client.post("/api/me/password", json={"new_password": NEW_PASSWORD})
+    assert error_code(refused, 401) == "unauthenticated"
+    expect(await client.get("/api/me", headers=auth(token)), 200)
+
+
+@pytest.mark.settings(password_change_failures=3)
+async def test_wrong_current_passwords_are_limited(client: httpx.AsyncClient) -> None:
+    _user, token = await make_user(client)
+    for _ in range(3):
+        assert error_code(await change_password(client, token, "guess"), 403) == "wrong_password"
+    refused = await change_password(client, token, PASSWORD)
+    # Refused before the password is even checked, so the right one is refused too.
+    assert error_code(refused, 429) == "too_many_password_attempts"
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+async def test_signing_out_everywhere_revokes_every_token_and_closes_every_socket(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    user, this = await make_user(client)
+    other = await second_session(client, user["username"])
+    socks = [await open_socket(server.ws_url, t) for t in (this, other)]
+
+    expect(await client.post("/api/me/sessions/revoke", headers=auth(this)), 204)
+
+    for sock in socks:
+        assert await closed_with(sock) == (4001, "signed out")
+    for token in (this, other):
+        assert error_code(await client.get("/api/me", headers=auth(token)), 401) == "bad_token"
+    expect(await sign_in(client, user["username"], PASSWORD), 200)
+
+
+# Three seconds: long enough to say hello with a fresh token, short enough to wait out.
+@pytest.mark.settings(token_ttl_days=3 / 86_400)
+async def test_a_socket_closes_when_its_token_expires(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    _user, token = await make_user(client)
+    sock = await open_socket(server.ws_url, token)
+    assert await closed_with(sock, timeout=15) == (4001, "token_expired")
+    assert error_code(await client.get("/api/me", headers=auth(token)), 401) == "bad_token"
