@@ -150,6 +150,11 @@ class Settings(BaseSettings):
     #: balancer moves new clients elsewhere) before closing sockets and stopping.
     drain_s: float = Field(5.0, ge=0, le=600)
 
+    # -- moderation bypasses (issue 12: edits, automod authority, nicknames) ---------
+    #: Edits one message may take; each edit is also screened and counted like a send,
+    #: and this bounds how often one message is translated again.
+    max_edits_per_message: int = Field(10, ge=1, le=1_000)
+
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:
         if self.default_member_cap > self.max_member_cap:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -263,13 +263,15 @@ async def on_blocked(ctx: Context, room_id: str, member: Member, verdict: Verdic
     )
 
 
-async def on_hidden(ctx: Context, tx: Tx, message: Message, verdict: Verdict) -> None:
+async def on_hidden(
+    ctx: Context, tx: Tx, message: Message, verdict: Verdict, now: datetime
+) -> None:
     """A HIDE verdict: ``message`` was stored hidden in ``tx``; record it in the audit log."""
     entry = AuditEntry(
         room_id=message.room_id,
         actor_kind=ActorKind.AUTOMOD,
         action="automod_hide",
-        created_at=message.created_at,
+        created_at=now,
         target_member=message.member_id,
         target_seq=message.seq,
         details={"rule_id": verdict.rule_id, "rule": verdict.rule_name},
