@@ -145,6 +145,13 @@ def require(
     raise Forbidden("Your role in this room does not allow that.", code="not_permitted")
 
 
+def outranks(actor: Role, target: Role) -> bool:
+    """Whether ``actor`` may act against ``target`` at all: never against the host, and
+    against a co-host only as the host, so that a host's team cannot be turned against
+    itself by one of its members."""
+    return target is Role.MEMBER or (target is Role.COHOST and actor is Role.HOST)
+
+
 def check_rights(raw: Iterable[str]) -> frozenset[Right]:
     rights = set()
     for name in raw:
