@@ -18,9 +18,7 @@ async def add_rule(room: Room, token: str, *, status: int = 201, **fields: Any) 
     fields.setdefault("patterns", ["spam"])
     fields.setdefault("action", "block")
     fields.setdefault("exempt_roles", [])
-    response = await room.client.post(
-        room.path("/automod/rules"), json=fields, headers=auth(token)
-    )
+    response = await room.client.post(room.path("/automod/rules"), json=fields, headers=auth(token))
     return expect(response, status) if status < 400 else response
 
 
@@ -104,9 +102,7 @@ async def test_a_rule_loses_what_its_author_loses(client: httpx.AsyncClient) -> 
     expect(await room.send(guest, "not timed out"), 201)
 
     # The author is no co-host any more: still only a block, and only of members.
-    expect(
-        await client.delete(room.path(f"/cohosts/{mod_id}"), headers=auth(room.host)), 200
-    )
+    expect(await client.delete(room.path(f"/cohosts/{mod_id}"), headers=auth(room.host)), 200)
     assert error_code(await room.send(guest, "spam"), 403) == "automod_blocked"
     expect(await room.send(guest, "not timed out"), 201)
     other, _ = await cohost(room, [])

@@ -365,9 +365,7 @@ class Matcher:
             raw = cleaned.encode()
             for program in self.regexes:
                 hits += program.matched(raw)
-        return [
-            self.rules[i] for i in sorted(set(hits)) if role not in self.rules[i].exempt_roles
-        ]
+        return [self.rules[i] for i in sorted(set(hits)) if role not in self.rules[i].exempt_roles]
 
 
 def _order(rule: Rule) -> tuple[int, datetime, str]:
