@@ -5,7 +5,7 @@ Look-alikes are found with Unicode's confusable skeletons (UTS #39, section 4), 
 by ICU's spoof checker: two names are confusable when their skeletons are equal, so
 ``Ηost`` (with a Greek capital eta), ``Host`` with a zero-width space inside, ``HOST``
 and ``Host`` are the same name, and so are ``rnodern`` and ``modern``.
-See docs/decisions/0014-confusable-nicknames.md.
+See docs/decisions/0015-confusable-nicknames.md.
 """
 
 from __future__ import annotations
