@@ -198,6 +198,10 @@ class Settings(BaseSettings):
     #: password changes are refused with 429.
     password_change_failures: int = Field(5, ge=1)
     password_window_s: int = Field(900, ge=1)
+    # -- moderation bypasses (issue 12: edits, automod authority, nicknames) ---------
+    #: Edits one message may take; each edit is also screened and counted like a send,
+    #: and this bounds how often one message is translated again.
+    max_edits_per_message: int = Field(10, ge=1, le=1_000)
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:

@@ -206,10 +206,13 @@ def test_exempt_roles_and_disabled_rules_are_skipped() -> None:
         ]
     )
     assert (hit := matcher.match("bad", Role.MEMBER)) and hit.id == "members-only"
-    assert (hit := matcher.match("bad", Role.HOST)) and hit.id == "everyone"
+    assert (hit := matcher.match("bad", Role.COHOST)) and hit.id == "everyone"
     cohost_exempt = compile_rules([rule(["bad"], exempt=frozenset({Role.COHOST}))])
     assert cohost_exempt.match("bad", Role.COHOST) is None
-    assert cohost_exempt.match("bad", Role.HOST) is not None
+    assert cohost_exempt.match("bad", Role.MEMBER) is not None
+    # The host is never screened, whatever a rule's exempt roles say.
+    assert matcher.matches("bad", Role.HOST) == []
+    assert cohost_exempt.match("bad", Role.HOST) is None
 
 
 def test_keyword_and_regex_rules_mix() -> None:

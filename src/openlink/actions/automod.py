@@ -9,8 +9,9 @@ send reads the rules only after they changed (and never in a room that has had n
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import OrderedDict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -58,6 +59,13 @@ def _rule_details(rule: Rule) -> dict[str, Any]:
     return {"rule_id": rule.id, "rule": rule.name}
 
 
+def _authored(rule: Rule, author: Member) -> Rule:
+    """Whoever creates or changes a rule becomes its author: it acts with their rights,
+    so they may give it only an action they may take themselves."""
+    rules.check_rule_action(author.role, author.rights, rule.action)
+    return dataclasses.replace(rule, author=author.id)
+
+
 async def access_rules(ctx: Context, user: User, room_id: str) -> list[Rule]:
     async with ctx.db.read() as conn:
         room, _member = await access_room_for(conn, user, room_id, Action.MANAGE_AUTOMOD)
@@ -78,7 +86,7 @@ async def do_create_rule(
     enabled: bool = True,
 ) -> Rule:
     now = ctx.now()
-    rule = Rule(
+    draft = Rule(
         id=new_id(),
         room_id=room_id,
         name=rules.check_rule_name(name),
@@ -97,6 +105,7 @@ async def do_create_rule(
         room, member = await access_room_for(
             tx.conn, user, room_id, Action.MANAGE_AUTOMOD, for_update=True
         )
+        rule = _authored(draft, member)
         if await store.count_rules(tx.conn, room.id) >= ctx.settings.automod_max_rules:
             raise Conflict(
                 f"A room has at most {ctx.settings.automod_max_rules} automod rules.",
@@ -150,6 +159,7 @@ async def do_update_rule(
             created_at=old.created_at,
             updated_at=ctx.now(),
         )
+        rule = _authored(rule, member)
         await store.update_rule(tx.conn, rule)
         await store.bump_rev(tx.conn, room.id)
         tx.after_commit(lambda: _warm(ctx, room.id))
@@ -210,15 +220,22 @@ def _remember(room_id: str, automod_rev: int, matcher: Matcher) -> None:
 async def screen(
     ctx: Context, conn: AsyncConnection, room_id: str, automod_rev: int, member: Member, body: str
 ) -> Verdict | None:
-    """The winning rule's verdict for ``body`` sent by ``member``, or None: the most
-    severe matching rule (timeout, then block, then hide), the oldest among equals.
+    """The verdict for ``body`` sent by ``member``, or None: the most severe (timeout,
+    then block, then hide) of what the matching rules may do to this member
+    (:func:`openlink.domain.automod.verdict_for`).
 
     Called inside the send transaction; must not write. ``automod_rev`` is the room's
     current rules revision (0: the room never had rules, nothing to read)."""
     if automod_rev == 0:
         return None
-    rule = (await _matcher(conn, room_id, automod_rev)).match(body, member.role)
-    return None if rule is None else rule.verdict()
+    hits = (await _matcher(conn, room_id, automod_rev)).matches(body, member.role)
+    if not hits:
+        return None
+    # Read only on a match: a rule acts with its author's rights as they are now.
+    authors = {m.id: m for m in await members_store.moderators(conn, room_id)}
+    return rules.winning(
+        rules.verdict_for(rule, authors.get(rule.author or ""), member) for rule in hits
+    )
 
 
 async def on_blocked(ctx: Context, room_id: str, member: Member, verdict: Verdict) -> OpenLinkError:
@@ -263,13 +280,15 @@ async def on_blocked(ctx: Context, room_id: str, member: Member, verdict: Verdic
     )
 
 
-async def on_hidden(ctx: Context, tx: Tx, message: Message, verdict: Verdict) -> None:
+async def on_hidden(
+    ctx: Context, tx: Tx, message: Message, verdict: Verdict, now: datetime
+) -> None:
     """A HIDE verdict: ``message`` was stored hidden in ``tx``; record it in the audit log."""
     entry = AuditEntry(
         room_id=message.room_id,
         actor_kind=ActorKind.AUTOMOD,
         action="automod_hide",
-        created_at=message.created_at,
+        created_at=now,
         target_member=message.member_id,
         target_seq=message.seq,
         details={"rule_id": verdict.rule_id, "rule": verdict.rule_name},

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from openlink.actions.audit import do_audit
 from openlink.actions.context import Context
 from openlink.actions.moderation import check_active_target
+from openlink.actions.rooms import check_promotable
 from openlink.actions.stream import do_append_system
 from openlink.domain.accounts import User
 from openlink.domain.members import Member
@@ -35,6 +36,7 @@ async def do_set_cohost(
         if target.role is Role.COHOST and target.rights == granted:
             return target
         if target.role is Role.MEMBER:
+            await check_promotable(tx, target)
             limit = ctx.settings.max_cohosts
             if await members_store.count_cohosts(tx.conn, room.id) >= limit:
                 raise Conflict(

@@ -53,18 +53,23 @@ def check_content(
 
 
 def _limits(
-    ctx: Context, room_id: str, member: Member, policy: RoomPolicy, probation: bool
+    ctx: Context, room_id: str, member: Member, policy: RoomPolicy, probation: bool, edit: bool
 ) -> list[tuple[str, Rate, str, str]]:
-    """(key, rate, error code, message) for every limit this send counts against."""
+    """(key, rate, error code, message) for every limit this send or edit counts against.
+
+    Edits share the flood limits with sends. Slow mode counts them apart, one per interval,
+    so that fixing a typo right after sending is never refused, while a conversation held
+    by editing one message goes no faster than slow mode allows."""
     s = ctx.settings
     out: list[tuple[str, Rate, str, str]] = []
     if policy.slow_mode_s and member.role is Role.MEMBER:
+        what = "edit" if edit else "message"
         out.append(
             (
-                f"slow:{room_id}:{member.id}",
+                f"slow{'edit' if edit else ''}:{room_id}:{member.id}",
                 Rate(1, policy.slow_mode_s),
                 "slow_mode",
-                f"Slow mode: one message every {policy.slow_mode_s} seconds.",
+                f"Slow mode: one {what} every {policy.slow_mode_s} seconds.",
             )
         )
     per_member = s.flood_probation_messages if probation else s.flood_member_messages
@@ -90,10 +95,17 @@ def _limits(
 
 
 async def check_and_count(
-    ctx: Context, room_id: str, member: Member, policy: RoomPolicy, probation: bool
+    ctx: Context,
+    room_id: str,
+    member: Member,
+    policy: RoomPolicy,
+    probation: bool,
+    *,
+    edit: bool = False,
 ) -> None:
-    """Refuse with 429 (and when to retry) if any limit is spent; otherwise count the send."""
-    limits = _limits(ctx, room_id, member, policy, probation)
+    """Refuse with 429 (and when to retry) if any limit is spent; otherwise count the send
+    (or the edit)."""
+    limits = _limits(ctx, room_id, member, policy, probation, edit)
     for key, rate, code, message in limits:
         wait = await ctx.limiter.peek(key, rate)
         if wait is not None:

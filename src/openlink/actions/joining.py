@@ -14,7 +14,13 @@ from typing import Any
 from openlink.actions import activity, bot, join_requests, limits
 from openlink.actions.context import Context
 from openlink.actions.participation import check_participation_code
-from openlink.actions.rooms import do_add_member, notify_joined, reload_room, resolve_profile
+from openlink.actions.rooms import (
+    check_nickname_free,
+    do_add_member,
+    notify_joined,
+    reload_room,
+    resolve_profile,
+)
 from openlink.actions.stream import do_append_system
 from openlink.domain.accounts import User
 from openlink.domain.events import iso, member_view
@@ -136,6 +142,8 @@ async def _join(
             raise Conflict("This room is full.", code="room_full", member_cap=room.member_cap)
         columns = await resolve_profile(tx.conn, user, profile, room.profile_policy)
         if room.join_approval:
+            # Told now, not only when a moderator approves (which checks again).
+            await check_nickname_free(tx, room.id, columns["nickname"])
             request, filed = await join_requests.do_request(ctx, tx, room, user, columns, now)
             if filed and by_link is not None:
                 await store.count_link_use(tx.conn, room.id)

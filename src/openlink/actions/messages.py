@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from openlink.actions import activity, automod, bot, flow, limits, translation
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain import messages as rules
 from openlink.domain.accounts import User
-from openlink.domain.governance import has_link
+from openlink.domain.governance import RoomPolicy, has_link
 from openlink.domain.members import Member
 from openlink.domain.messages import Message, MessageKind
 from openlink.domain.permissions import Action
-from openlink.errors import Forbidden, InvalidInput, NotFound
+from openlink.errors import Conflict, Forbidden, InvalidInput, NotFound
 from openlink.queries.access import access_member_for, access_sender
 from openlink.store import members as members_store
 from openlink.store import messages as store
@@ -29,6 +31,8 @@ class Sent:
 
 
 class _AlreadySent(Exception):
+    """Nothing to write: a retried send, or an edit to the text the message has."""
+
     def __init__(self, message: Message) -> None:
         self.message = message
 
@@ -67,12 +71,9 @@ async def do_send_message(
             if existing is not None:
                 raise _AlreadySent(existing)
             now = ctx.now()
-            probation = flow.check_content(ctx, member, policy, body, mention_ids, now)
-            await _check_references(tx, room_id, reply_to, mention_ids)
-            verdict = await automod.screen(ctx, tx.conn, room_id, policy.automod_rev, member, body)
-            if verdict is not None and verdict.action is not automod.AutomodAction.HIDE:
-                raise _Blocked(member, verdict)
-            await flow.check_and_count(ctx, room_id, member, policy, probation)
+            verdict = await check_text(
+                ctx, tx, member, policy, body, mention_ids, now, reply_to=reply_to
+            )
             message = Message(
                 room_id=room_id,
                 seq=seq,
@@ -84,15 +85,14 @@ async def do_send_message(
                 reply_to=reply_to,
                 mentions=mention_ids,
                 client_id=client_id,
-                link_warning=has_link(body)
-                and not await store.has_posted(tx.conn, room_id, member.id),
+                link_warning=await _link_warning(tx, member, body, before=None),
                 lang=translation.detect_language(ctx, body, policy.language),
             )
             if verdict is not None:
                 message.hidden_at, message.hidden_by = now, "automod"
             await store.insert_message(tx.conn, message)
             if verdict is not None:
-                await automod.on_hidden(ctx, tx, message, verdict)
+                await automod.on_hidden(ctx, tx, message, verdict, now)
             await activity.note_activity(ctx, tx, room_id, member.id, "post", now)
             tx.after_commit(lambda: notify_message(ctx, message, "new"))
             translation.translate_after_commit(
@@ -109,6 +109,42 @@ async def do_send_message(
     if policy.bot_rev and not message.hidden:
         bot.on_message(ctx, policy.bot_rev, message)
     return Sent(message, created=True)
+
+
+async def check_text(
+    ctx: Context,
+    tx: Tx,
+    member: Member,
+    policy: RoomPolicy,
+    body: str,
+    mention_ids: list[str],
+    now: datetime,
+    *,
+    reply_to: int | None = None,
+    edit: bool = False,
+) -> automod.Verdict | None:
+    """The one policy for text a member puts in a room, sent or edited, cheapest first:
+    time-out, mention cap and probation, references (a send's), automod, then the flood
+    limits and slow mode, counted only once everything else passed.
+
+    Returns a HIDE verdict (store the text hidden) or None; a block or time-out verdict
+    raises :class:`_Blocked`, which the caller turns into the sender's error after the
+    rollback."""
+    probation = flow.check_content(ctx, member, policy, body, mention_ids, now)
+    if not edit:
+        await _check_references(tx, member.room_id, reply_to, mention_ids)
+    verdict = await automod.screen(ctx, tx.conn, member.room_id, policy.automod_rev, member, body)
+    if verdict is not None and verdict.action is not automod.AutomodAction.HIDE:
+        raise _Blocked(member, verdict)
+    await flow.check_and_count(ctx, member.room_id, member, policy, probation, edit=edit)
+    return verdict
+
+
+async def _link_warning(tx: Tx, member: Member, body: str, *, before: int | None) -> bool:
+    """Links in the member's first message in the room (``before``: the one edited)."""
+    if not has_link(body):
+        return False
+    return not await store.has_posted(tx.conn, member.room_id, member.id, before=before)
 
 
 async def _check_references(
@@ -138,22 +174,56 @@ async def _own_live_message(
 
 
 async def do_edit_message(ctx: Context, user: User, room_id: str, seq: int, body: str) -> Message:
+    """Change a message's text. An edit passes the same checks as a send (:func:`check_text`)
+    and counts against the same limits; a message takes at most
+    ``max_edits_per_message`` edits, which also bounds its re-translations."""
     body = rules.check_body(body, ctx.settings.max_message_chars)
-    async with ctx.db.write() as tx:
-        member = await check_sender(tx, user, room_id, Action.EDIT_OWN)
-        flow.check_not_timed_out(member, ctx.now())
-        message = await _own_live_message(tx, member, room_id, seq)
-        if message.body == body:
-            return message
-        rev = await rooms_store.next_seq(tx.conn, room_id)
-        room_language = await rooms_store.language(tx.conn, room_id)
-        lang = translation.detect_language(ctx, body, room_language)
-        edited = await store.update_message(
-            tx.conn, room_id, seq, body=body, rev=rev, edited_at=ctx.now(), lang=lang
+    try:
+        async with ctx.db.write() as tx:
+            member, policy = await access_sender(tx.conn, user, room_id, Action.EDIT_OWN)
+            flow.check_not_timed_out(member, ctx.now())
+            # Locks the room first, so that two edits of one message cannot both take its
+            # last allowed edit. Rolling back (no change, or a refusal) returns the seq.
+            rev = await rooms_store.next_seq(tx.conn, room_id)
+            message = await _own_live_message(tx, member, room_id, seq)
+            if message.body == body:
+                raise _AlreadySent(message)
+            check_edit_allowance(ctx, message)
+            now = ctx.now()
+            verdict = await check_text(
+                ctx, tx, member, policy, body, message.mentions, now, edit=True
+            )
+            values: dict[str, Any] = dict(
+                body=body,
+                rev=rev,
+                edited_at=now,
+                edits=message.edits + 1,
+                link_warning=await _link_warning(tx, member, body, before=seq),
+                lang=translation.detect_language(ctx, body, policy.language),
+            )
+            if verdict is not None:
+                values.update(hidden_at=now, hidden_by="automod")
+            edited = await store.update_message(tx.conn, room_id, seq, **values)
+            if verdict is not None:
+                await automod.on_hidden(ctx, tx, edited, verdict, now)
+            change = "edited" if verdict is None else "hidden"
+            tx.after_commit(lambda: notify_message(ctx, edited, change))
+            await translation.on_change(ctx, tx, edited)
+            return edited
+    except _AlreadySent as unchanged:
+        return unchanged.message
+    except _Blocked as blocked:
+        raise await automod.on_blocked(ctx, room_id, blocked.member, blocked.verdict) from None
+
+
+def check_edit_allowance(ctx: Context, message: Message) -> None:
+    limit = ctx.settings.max_edits_per_message
+    if message.edits >= limit:
+        raise Conflict(
+            f"A message can be edited at most {limit} times: send a new one instead.",
+            code="edit_limit",
+            max_edits=limit,
         )
-        tx.after_commit(lambda: notify_message(ctx, edited, "edited"))
-        await translation.on_change(ctx, tx, edited)
-        return edited
 
 
 async def do_delete_message(ctx: Context, user: User, room_id: str, seq: int) -> Message:

@@ -11,7 +11,7 @@ from openlink.domain.audit import ActorKind, AuditEntry
 from openlink.domain.ids import new_id
 from openlink.domain.members import Member
 from openlink.domain.messages import MessageKind
-from openlink.domain.permissions import Action
+from openlink.domain.permissions import Action, may_read_hidden
 from openlink.domain.reports import Reason, Report, ReportStatus, report_view
 from openlink.errors import InvalidInput, NotFound
 from openlink.queries.access import access_room_for
@@ -48,7 +48,7 @@ async def do_report(
             raise InvalidInput("You cannot report yourself.", code="cannot_report_self")
         found = await store.open_duplicate(tx.conn, room.id, user.id, target.id, seq)
         if found is not None:
-            return found, False
+            return rules.seen_by(found, hidden_text=False), False
         report_id = new_id()
         await store.insert_report(
             tx.conn,
@@ -64,10 +64,21 @@ async def do_report(
         )
         report = await store.get_report(tx.conn, report_id)
         assert report is not None
-        recipients = await store.moderator_user_ids(tx.conn, room.id)
-        recipients |= await store.operator_user_ids(tx.conn)
-        tx.after_commit(lambda: notify_report(ctx, recipients, report))
-    return report, True
+        readers = await _readers(tx, room.id)
+        tx.after_commit(lambda: notify_report(ctx, readers, report))
+    return rules.seen_by(report, hidden_text=False), True
+
+
+async def _readers(tx: Tx, room_id: str) -> dict[int, bool]:
+    """Who hears of a new report in the room (its host and co-hosts, and the operators),
+    and whether each may read hidden text."""
+    readers = {
+        m.user_id: may_read_hidden(m.role, m.rights)
+        for m in await members_store.moderators(tx.conn, room_id)
+    }
+    for user_id in await store.operator_user_ids(tx.conn):
+        readers[user_id] = True
+    return readers
 
 
 async def _target(tx: Tx, room_id: str, member_id: str | None, seq: int | None) -> Member:
@@ -88,11 +99,12 @@ async def _target(tx: Tx, room_id: str, member_id: str | None, seq: int | None) 
     return member
 
 
-async def notify_report(ctx: Context, user_ids: set[int], report: Report) -> None:
-    """The room's moderators, and operators with a socket open, hear of a new report."""
-    event = {"type": "report", "room": report.room_id, "report": report_view(report)}
-    for user_id in sorted(user_ids):
-        await notify_user(ctx, user_id, event)
+async def notify_report(ctx: Context, readers: dict[int, bool], report: Report) -> None:
+    """The room's moderators, and operators with a socket open, hear of a new report, each
+    with the excerpt they may read."""
+    for user_id, hidden_text in sorted(readers.items()):
+        view = report_view(rules.seen_by(report, hidden_text=hidden_text))
+        await notify_user(ctx, user_id, {"type": "report", "room": report.room_id, "report": view})
 
 
 async def do_resolve_report(
@@ -105,7 +117,8 @@ async def do_resolve_report(
             tx.conn, user, room_id, Action.VIEW_MODERATION, for_update=True
         )
         report = await _report_in(tx, report_id, room.id)
-        return await _resolve(ctx, tx, report, outcome, me.id)
+        resolved = await _resolve(ctx, tx, report, outcome, me.id)
+    return rules.seen_by(resolved, hidden_text=may_read_hidden(me.role, me.rights))
 
 
 async def do_resolve_report_as_operator(

@@ -11,9 +11,9 @@ from openlink.actions.account_events import do_account_event
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
 from openlink.actions.stream import do_append_system
-from openlink.domain import governance
+from openlink.domain import governance, names
 from openlink.domain import rooms as rules
-from openlink.domain.accounts import User, check_language
+from openlink.domain.accounts import User, check_display_name, check_language
 from openlink.domain.events import member_view, room_view
 from openlink.domain.ids import new_id, new_link_code
 from openlink.domain.members import Member, ProfileKind, check_nickname, check_url
@@ -127,6 +127,8 @@ async def do_add_member(
 
     Every membership gets a fresh random id, so two stays in rooms are never linkable.
     """
+    if role is not Role.HOST:
+        await check_nickname_free(tx, room_id, profile["nickname"])
     member = await members_store.insert_member(
         tx.conn,
         id=new_id(),
@@ -138,6 +140,20 @@ async def do_add_member(
     )
     await store.add_member_count(tx.conn, room_id, 1)
     return member
+
+
+async def check_nickname_free(tx: Tx, room_id: str, nickname: str) -> None:
+    """Whoever enters a room, by any way, cannot take a look-alike of a moderator's name."""
+    moderators = await members_store.moderators(tx.conn, room_id)
+    names.check_not_impersonating(nickname, [(m.id, m.nickname) for m in moderators])
+
+
+async def check_promotable(tx: Tx, target: Member) -> None:
+    """A member about to become host or co-host: nobody else may look like them."""
+    found = await members_store.nicknames(tx.conn, target.room_id)
+    others = [(i, n) for i, n in found if i != target.id]
+    # Every member's skeleton: a few milliseconds per thousand members, off the loop.
+    await asyncio.to_thread(names.check_promotable, target.nickname, others)
 
 
 async def reload_room(conn: Any, room_id: str) -> Room:
@@ -166,7 +182,8 @@ async def resolve_profile(
     kind = profile.get("kind", "main")
     if kind == ProfileKind.MAIN:
         return {
-            "nickname": user.display_name,
+            # Checked again: display names older than today's rules enter no room as they are.
+            "nickname": check_display_name(user.display_name),
             "avatar_url": None,
             "profile_kind": ProfileKind.MAIN.value,
         }
@@ -181,7 +198,7 @@ async def resolve_profile(
         saved = await accounts_store.get_open_profile(conn, user.id, saved_id)
         if saved is None:
             raise NotFound("No such open profile.", code="open_profile_not_found")
-        nickname, avatar = saved.nickname, saved.avatar_url
+        nickname, avatar = check_nickname(saved.nickname), saved.avatar_url
     else:
         nickname = check_nickname(profile.get("nickname") or "")
         avatar = check_url(profile.get("avatar_url"), "avatar")
@@ -317,6 +334,7 @@ async def do_transfer_host(ctx: Context, user: User, room_id: str, to_member_id:
             raise NotFound("No such member in this room.", code="member_not_found")
         if target.id == member.id:
             raise InvalidInput("You are already the host.", code="already_host")
+        await check_promotable(tx, target)
         await members_store.update_member(tx.conn, member.id, role=Role.MEMBER.value)
         # The host holds every right: a co-host's list would only go stale.
         await members_store.update_member(tx.conn, target.id, role=Role.HOST.value, rights=None)

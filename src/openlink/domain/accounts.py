@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from openlink.domain.events import iso
+from openlink.domain.names import check_visible
 from openlink.domain.text import one_line
 from openlink.errors import Forbidden, InvalidInput
 
@@ -85,7 +86,7 @@ def check_display_name(raw: str) -> str:
     name = one_line(raw, "display name")
     if not 1 <= len(name) <= 40:
         raise InvalidInput("A display name is 1 to 40 characters.", code="invalid_display_name")
-    return name
+    return check_visible(name, "display name", "invalid_display_name")
 
 
 def check_interests(raw: list[str]) -> list[str]:

@@ -33,9 +33,10 @@ import re2
 
 from openlink.domain.events import iso
 from openlink.domain.governance import TIMEOUT_MAX_S
-from openlink.domain.permissions import Role
+from openlink.domain.members import Member
+from openlink.domain.permissions import Action, Right, Role, actions_of, outranks
 from openlink.domain.text import one_line
-from openlink.errors import InvalidInput
+from openlink.errors import Forbidden, InvalidInput
 
 RULE_NAME_MAX_CHARS = 80
 KEYWORD_MAX_CHARS = 60
@@ -83,9 +84,14 @@ class Rule:
     enabled: bool
     created_at: datetime
     updated_at: datetime
+    #: The member who created or last changed the rule; None for rules older than
+    #: authors (and not in the audit log), which act as the least a rule may do.
+    author: str | None = None
 
-    def verdict(self) -> Verdict:
-        return Verdict(self.action, self.id, self.name, self.timeout_s)
+    def verdict(self, action: AutomodAction | None = None) -> Verdict:
+        action = action or self.action
+        timeout_s = self.timeout_s if action is AutomodAction.TIMEOUT else None
+        return Verdict(action, self.id, self.name, timeout_s)
 
 
 def rule_view(rule: Rule) -> dict[str, Any]:
@@ -100,6 +106,7 @@ def rule_view(rule: Rule) -> dict[str, Any]:
         "enabled": rule.enabled,
         "created_at": iso(rule.created_at),
         "updated_at": iso(rule.updated_at),
+        "author": rule.author,
     }
 
 
@@ -208,6 +215,56 @@ def check_exempt_roles(raw: Iterable[str]) -> frozenset[Role]:
     return frozenset(roles)
 
 
+# --- authority --------------------------------------------------------------------------
+
+#: The action each rule action needs its author to be allowed directly.
+_NEEDS = {AutomodAction.TIMEOUT: Action.TIMEOUT, AutomodAction.HIDE: Action.HIDE_MESSAGE}
+#: A rule whose author left, or no longer holds the automod right, keeps the least
+#: authority a rule author has: a co-host with the automod right alone (block members).
+_FLOOR = (Role.COHOST, frozenset({Right.AUTOMOD}))
+
+
+def check_rule_action(role: Role, rights: frozenset[Right], action: AutomodAction) -> None:
+    """A rule may do only what its author may do directly: a time-out rule needs the
+    ``timeout`` right, a hiding rule the ``hide`` right."""
+    needed = _NEEDS.get(action)
+    if needed is not None and needed not in actions_of(role, rights):
+        raise Forbidden(
+            f"A {action.value} rule needs the right to {action.value} members yourself.",
+            code="automod_action_not_permitted",
+            action=action.value,
+        )
+
+
+def authority(author: Member | None) -> tuple[Role, frozenset[Right]]:
+    """The role and rights a rule acts with: its author's as they are now."""
+    if author is None or not author.active:
+        return _FLOOR
+    if Action.MANAGE_AUTOMOD not in actions_of(author.role, author.rights):
+        return _FLOOR
+    return author.role, author.rights
+
+
+def verdict_for(rule: Rule, author: Member | None, sender: Member) -> Verdict | None:
+    """What ``rule`` (which matched) does to ``sender``'s message: no more than its author
+    could do to the sender directly. Never anything to the host; to a co-host only by a
+    host's rule; a time-out or hide the author may not order becomes a block."""
+    role, rights = authority(author)
+    if not outranks(role, sender.role) or (author is not None and author.id == sender.id):
+        return None
+    action = rule.action
+    needed = _NEEDS.get(action)
+    if needed is not None and needed not in actions_of(role, rights):
+        action = AutomodAction.BLOCK
+    return rule.verdict(action)
+
+
+def winning(verdicts: Iterable[Verdict | None]) -> Verdict | None:
+    """The most severe verdict; among equals the first given."""
+    found = [v for v in verdicts if v is not None]
+    return min(found, key=lambda v: SEVERITY[v.action]) if found else None
+
+
 # --- matching ---------------------------------------------------------------------------
 
 # Invisible characters people slip between letters to dodge filters.
@@ -289,9 +346,15 @@ class Matcher:
     regexes: list[_Program]
 
     def match(self, body: str, role: Role) -> Rule | None:
-        """The winning rule for ``body`` sent by a member with ``role``, or None."""
-        if not self.rules:
-            return None
+        """The most severe rule ``body`` sent by a member with ``role`` matches, or None."""
+        found = self.matches(body, role)
+        return found[0] if found else None
+
+    def matches(self, body: str, role: Role) -> list[Rule]:
+        """Every rule ``body`` sent by a member with ``role`` matches, most severe first
+        (the oldest first among equals). The host is never screened."""
+        if not self.rules or role is Role.HOST:
+            return []
         cleaned = clean(body)
         hits: list[int] = []
         if self.keywords:
@@ -302,10 +365,7 @@ class Matcher:
             raw = cleaned.encode()
             for program in self.regexes:
                 hits += program.matched(raw)
-        for i in sorted(hits):
-            if role not in self.rules[i].exempt_roles:
-                return self.rules[i]
-        return None
+        return [self.rules[i] for i in sorted(set(hits)) if role not in self.rules[i].exempt_roles]
 
 
 def _order(rule: Rule) -> tuple[int, datetime, str]:

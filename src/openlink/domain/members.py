@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from openlink.domain.names import check_visible
 from openlink.domain.permissions import Right, Role
 from openlink.domain.text import one_line
 from openlink.errors import InvalidInput
@@ -51,7 +52,7 @@ def check_nickname(raw: str) -> str:
         raise InvalidInput(
             f"A nickname is at most {MAX_NICKNAME_CHARS} characters.", code="invalid_nickname"
         )
-    return nickname
+    return check_visible(nickname, "nickname", "invalid_nickname")
 
 
 def check_url(raw: str | None, what: str) -> str | None:

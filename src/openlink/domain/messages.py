@@ -59,6 +59,8 @@ class Message:
     link_warning: bool = False
     #: The detected language (primary subtag); None when nothing in the body says.
     lang: str | None = None
+    #: How often its sender edited it.
+    edits: int = 0
 
     @property
     def deleted(self) -> bool:

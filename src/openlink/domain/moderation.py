@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from openlink.domain.members import Member
-from openlink.domain.permissions import Role
+from openlink.domain.permissions import Role, outranks
 from openlink.domain.text import check_no_controls
 from openlink.errors import Forbidden, InvalidInput
 
@@ -46,5 +46,5 @@ def check_target(actor: Member, target: Member) -> None:
         raise InvalidInput("You cannot do that to yourself.", code="cannot_target_self")
     if target.role is Role.HOST:
         raise Forbidden("Nobody can do that to the host.", code="not_permitted")
-    if target.role is Role.COHOST and actor.role is not Role.HOST:
+    if not outranks(actor.role, target.role):
         raise Forbidden("Only the host can do that to a co-host.", code="not_permitted")

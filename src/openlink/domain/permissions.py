@@ -145,6 +145,21 @@ def require(
     raise Forbidden("Your role in this room does not allow that.", code="not_permitted")
 
 
+def may_read_hidden(role: Role, rights: Iterable[Right] = ()) -> bool:
+    """Whether a member may read the text of hidden messages, wherever it would show (the
+    review route, report excerpts): the host and co-hosts with the ``hide`` right. The
+    room's status does not matter: hidden text stays reviewable in a closed room. (The
+    instance's operators may read it too; they are not members.)"""
+    return Action.HIDE_MESSAGE in actions_of(role, rights)
+
+
+def outranks(actor: Role, target: Role) -> bool:
+    """Whether ``actor`` may act against ``target`` at all: never against the host, and
+    against a co-host only as the host, so that a host's team cannot be turned against
+    itself by one of its members."""
+    return target is Role.MEMBER or (target is Role.COHOST and actor is Role.HOST)
+
+
 def check_rights(raw: Iterable[str]) -> frozenset[Right]:
     rights = set()
     for name in raw:

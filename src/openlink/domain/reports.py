@@ -3,6 +3,7 @@ instance operator. A report names members only, never the accounts behind them."
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,8 +51,11 @@ class Report:
     resolved_at: datetime | None = None
     #: A member id, or :data:`BY_OPERATOR`.
     resolved_by: str | None = None
-    #: The reported message's body (also when hidden), cut to :data:`EXCERPT_CHARS`.
+    #: The reported message's body, cut to :data:`EXCERPT_CHARS`; of a hidden message
+    #: only in the copies of those who may read hidden text (:func:`seen_by`).
     excerpt: str | None = None
+    #: The reported message is hidden now.
+    message_hidden: bool = False
 
 
 def check_note(raw: str) -> str:
@@ -82,6 +86,15 @@ def excerpt(body: str | None) -> str | None:
     return None if body is None else body[:EXCERPT_CHARS]
 
 
+def seen_by(report: Report, *, hidden_text: bool) -> Report:
+    """``report`` as one reader gets it: no excerpt of a hidden message for a reader who
+    may not read hidden text (``permissions.may_read_hidden``; the reporter's own copy
+    never has one)."""
+    if report.message_hidden and not hidden_text:
+        return dataclasses.replace(report, excerpt=None)
+    return report
+
+
 def report_view(r: Report) -> dict[str, Any]:
     return {
         "id": r.id,
@@ -90,6 +103,7 @@ def report_view(r: Report) -> dict[str, Any]:
         "target_member": r.target_member,
         "target_seq": r.target_seq,
         "excerpt": r.excerpt,
+        "message_hidden": r.message_hidden,
         "reason": r.reason.value,
         "note": r.note,
         "status": r.status.value,

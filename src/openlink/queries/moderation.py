@@ -8,8 +8,8 @@ from typing import Any
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
 from openlink.domain.events import iso, message_view
-from openlink.domain.permissions import Action
-from openlink.errors import NotFound
+from openlink.domain.permissions import Action, may_read_hidden
+from openlink.errors import Forbidden, NotFound
 from openlink.queries.access import access_room_for
 from openlink.store import audit as audit_store
 from openlink.store import bans as bans_store
@@ -19,9 +19,12 @@ AUDIT_MAX_PAGE = 100
 
 
 async def review_message(ctx: Context, user: User, room_id: str, seq: int) -> dict[str, Any]:
-    """A message as it was written, hidden or not, for those who may hide messages."""
+    """A message as it was written, hidden or not, for those who may read hidden text
+    (also in a closed room, like the reports that point here)."""
     async with ctx.db.read() as conn:
-        room, _member = await access_room_for(conn, user, room_id, Action.HIDE_MESSAGE)
+        room, member = await access_room_for(conn, user, room_id, Action.VIEW_MODERATION)
+        if not may_read_hidden(member.role, member.rights):
+            raise Forbidden("Your role in this room does not allow that.", code="not_permitted")
         message = await messages_store.get_message(conn, room.id, seq)
     if message is None:
         raise NotFound("No such message in this room.", code="message_not_found")

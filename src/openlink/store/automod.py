@@ -25,6 +25,7 @@ def _rule(row: Any) -> Rule:
         enabled=row.enabled,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        author=row.author,
     )
 
 
@@ -38,6 +39,7 @@ def _columns(rule: Rule) -> dict[str, Any]:
         exempt_roles=sorted(r.value for r in rule.exempt_roles),
         enabled=rule.enabled,
         updated_at=rule.updated_at,
+        author=rule.author,
     )
 
 

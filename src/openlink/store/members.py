@@ -174,6 +174,16 @@ async def count_cohosts(conn: AsyncConnection, room_id: str) -> int:
     return int((await conn.execute(q)).scalar_one())
 
 
+async def nicknames(conn: AsyncConnection, room_id: str) -> list[tuple[str, str]]:
+    """(member id, nickname) of everyone in the room."""
+    rows = await conn.execute(
+        select(members.c.id, members.c.nickname).where(
+            members.c.room_id == room_id, members.c.active.is_(True)
+        )
+    )
+    return [(r.id, r.nickname) for r in rows]
+
+
 async def moderators(conn: AsyncConnection, room_id: str) -> list[Member]:
     """The room's host and co-hosts."""
     rows = await conn.execute(

@@ -35,6 +35,7 @@ def _message(row: Any) -> Message:
         hidden_by=row.hidden_by,
         link_warning=row.link_warning,
         lang=row.lang,
+        edits=row.edits,
     )
 
 
@@ -90,13 +91,17 @@ async def exists(conn: AsyncConnection, room_id: str, seq: int) -> bool:
     return (await conn.execute(q)).first() is not None
 
 
-async def has_posted(conn: AsyncConnection, room_id: str, member_id: str) -> bool:
-    """Whether the member wrote any message in the room before."""
+async def has_posted(
+    conn: AsyncConnection, room_id: str, member_id: str, before: int | None = None
+) -> bool:
+    """Whether the member wrote any message in the room (before ``seq``, if given)."""
     q = select(messages.c.seq).where(
         messages.c.room_id == room_id,
         messages.c.member_id == member_id,
         messages.c.kind == MessageKind.TEXT.value,
     )
+    if before is not None:
+        q = q.where(messages.c.seq < before)
     return (await conn.execute(q.limit(1))).first() is not None
 
 

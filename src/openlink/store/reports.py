@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openlink.domain.permissions import Role
 from openlink.domain.reports import Reason, Report, ReportStatus, excerpt
-from openlink.store.schema import members, messages, reports, users
+from openlink.store.schema import messages, reports, users
 
-# The reported message's body: moderators review it, hidden or not (a deleted one is gone).
-_SELECT = select(reports, messages.c.body.label("message_body")).outerjoin(
+# The reported message's body, and whether it is hidden: who may read a hidden one is the
+# actions' business (domain.reports.seen_by). A deleted one is gone.
+_SELECT = select(
+    reports, messages.c.body.label("message_body"), messages.c.hidden_at.label("hidden_at")
+).outerjoin(
     messages,
     and_(messages.c.room_id == reports.c.room_id, messages.c.seq == reports.c.target_seq),
 )
@@ -33,6 +35,7 @@ def _report(row: Any) -> Report:
         resolved_at=row.resolved_at,
         resolved_by=row.resolved_by,
         excerpt=excerpt(row.message_body),
+        message_hidden=row.hidden_at is not None and row.message_body is not None,
     )
 
 
@@ -88,18 +91,6 @@ async def resolve(conn: AsyncConnection, report_id: str, now: datetime, by: str)
         .where(reports.c.id == report_id, reports.c.status == ReportStatus.OPEN.value)
         .values(status=ReportStatus.RESOLVED.value, resolved_at=now, resolved_by=by)
     )
-
-
-async def moderator_user_ids(conn: AsyncConnection, room_id: str) -> set[int]:
-    """The accounts of the room's host and co-hosts: the few who hear of a new report."""
-    rows = await conn.execute(
-        select(members.c.user_id).where(
-            members.c.room_id == room_id,
-            members.c.active.is_(True),
-            members.c.role.in_([Role.HOST.value, Role.COHOST.value]),
-        )
-    )
-    return set(rows.scalars())
 
 
 async def operator_user_ids(conn: AsyncConnection) -> set[int]:

@@ -214,6 +214,8 @@ messages = Table(
     Column("link_warning", Boolean, nullable=False, server_default=text("false")),
     #: The detected language (primary subtag), when anything in the body says.
     Column("lang", String(12)),
+    #: How often the sender edited it (``OPENLINK_MAX_EDITS_PER_MESSAGE`` caps it).
+    Column("edits", Integer, nullable=False, server_default=text("0")),
     UniqueConstraint("room_id", "rev"),
     UniqueConstraint("room_id", "member_id", "client_id"),
 )
@@ -299,6 +301,8 @@ automod_rules = Table(
     Column("enabled", Boolean, nullable=False),
     Column("created_at", UTC_TS, nullable=False),
     Column("updated_at", UTC_TS, nullable=False),
+    #: The member who created or last changed the rule: it acts with their rights only.
+    Column("author", String(24)),
     Index("ix_automod_rules_room_id", "room_id"),
 )
 

@@ -36,6 +36,8 @@ export default {
         h("small", null, tr("host.reports.by", { nickname: panel.who(report.reporter), time: panel.time(report.created_at) })),
       ];
       if (report.excerpt) parts.push(h("blockquote", { class: "ht-quote" }, report.excerpt));
+      // Hidden text is only for those with the hide right: the others learn that it is hidden.
+      else if (report.message_hidden) parts.push(h("blockquote", { class: "ht-quote" }, tr("chat.hidden")));
       if (report.note) parts.push(h("p", { class: "ht-note" }, report.note));
       if (report.status === "resolved") {
         parts.push(
