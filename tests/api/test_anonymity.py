@@ -17,6 +17,7 @@ from tests.factories import (
     make_user,
     open_socket,
     send_message,
+    upload_picture,
 )
 
 #: Keys that would name an account. Room-facing views must not have them at all.
@@ -73,7 +74,11 @@ async def test_an_open_profile_never_reveals_the_account(
         client,
         hidden_token,
         room["link"],
-        profile={"kind": "open", "nickname": "Moonlight", "avatar_url": "/img/moon.png"},
+        profile={
+            "kind": "open",
+            "nickname": "Moonlight",
+            "avatar_url": await upload_picture(client, hidden_token),
+        },
     )
     me = joined["me"]
     assert me["nickname"] == "Moonlight"

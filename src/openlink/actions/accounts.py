@@ -9,13 +9,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openlink.actions import throttle
+from openlink.actions import images, throttle
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
 from openlink.domain import accounts as rules
 from openlink.domain.accounts import OpenProfile, User
 from openlink.domain.ids import hash_token, new_id, new_token
-from openlink.domain.members import check_nickname, check_url
+from openlink.domain.members import check_nickname
 from openlink.errors import Conflict, NotFound, Unauthenticated
 from openlink.store import accounts as store
 
@@ -158,7 +158,7 @@ async def do_create_open_profile(
     ctx: Context, user: User, *, nickname: str, avatar_url: str | None
 ) -> OpenProfile:
     nickname = check_nickname(nickname)
-    avatar = check_url(avatar_url, "avatar")
+    avatar = await images.check_image(ctx, user, avatar_url, "avatar")
     limit = ctx.settings.max_open_profiles
     async with ctx.db.write() as tx:
         if await store.count_open_profiles(tx.conn, user.id) >= limit:
@@ -182,7 +182,7 @@ async def do_update_open_profile(
     if nickname is not None:
         values["nickname"] = check_nickname(nickname)
     if avatar_url is not None:
-        values["avatar_url"] = check_url(avatar_url, "avatar")
+        values["avatar_url"] = await images.check_image(ctx, user, avatar_url, "avatar")
     async with ctx.db.write() as tx:
         if not values:
             found = await store.get_open_profile(tx.conn, user.id, profile_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from openlink.actions import activity, bot, join_requests
+from openlink.actions import activity, bot, images, join_requests
 from openlink.actions.context import Context
 from openlink.actions.rooms import do_add_member, notify_joined, reload_room, resolve_profile
 from openlink.actions.stream import do_append_system
@@ -91,6 +91,8 @@ async def _join(
             check_entry(ctx, user, room)
     if already is None and code_hash is not None:
         await check_participation_code(ctx, code_hash, code)
+    if already is None:
+        profile = await images.with_stored_avatar(ctx, user, profile)
     now = ctx.now()
     async with ctx.db.write() as tx:
         locked = await store.get_room(tx.conn, room.id, for_update=True)
