@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from openlink.actions import accounts, joining, rooms
+from openlink.actions.context import Context
 from openlink.actions.joining import Pending
 from openlink.app import build_context
 from openlink.config import Settings
+from openlink.domain.accounts import User
 from openlink.domain.rooms import ProfilePolicy, RoomKind, Visibility
 from openlink.store.migrate import upgrade
 from tests.conftest import TEST_DATABASE_URL, empty_database
@@ -49,6 +51,13 @@ async def test_external_pictures_are_dropped_by_the_upgrade(tmp_path: Path) -> N
     assert profiles[0]["avatar_url"] is None and profiles[0]["nickname"] == "Lamp"
 
 
+async def _sign_up(ctx: Context, name: str) -> User:
+    user, _ = await accounts.do_sign_up(
+        ctx, username=name, password="password123", display_name=name, language="en", interests=[]
+    )
+    return user
+
+
 async def _data_as_0006_kept_it(tmp_path: Path, url: str) -> None:
     """An open profile, a room, its host and a join request, each with a picture that is a
     link to another site, as the code before 0007 stored them."""
@@ -62,22 +71,7 @@ async def _data_as_0006_kept_it(tmp_path: Path, url: str) -> None:
         )
     )
     try:
-        host, _ = await accounts.do_sign_up(
-            ctx,
-            username="host",
-            password="password123",
-            display_name="Host",
-            language="en",
-            interests=[],
-        )
-        guest, _ = await accounts.do_sign_up(
-            ctx,
-            username="guest",
-            password="password123",
-            display_name="Guest",
-            language="en",
-            interests=[],
-        )
+        host, guest = [await _sign_up(ctx, name) for name in ("host", "guest")]
         await accounts.do_create_open_profile(ctx, guest, nickname="Moon", avatar_url=None)
         room, _ = await rooms.do_create_room(
             ctx,
