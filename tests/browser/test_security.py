@@ -10,7 +10,7 @@ from playwright.async_api import expect
 from tests.browser.conftest import OpenTab
 from tests.browser.helpers import message, send
 from tests.conftest import Server
-from tests.factories import join, make_room, make_user, send_message, upload_picture
+from tests.factories import auth, join, make_room, make_user, send_message, upload_picture
 
 # Room search is not used here: no embedder to load beside the browser.
 pytestmark = [pytest.mark.browser, pytest.mark.settings(embedder="none")]
@@ -78,4 +78,28 @@ async def test_avatars_and_covers_load_from_this_server_under_its_policy(
         # Decoded: the image was fetched from this server and the policy allowed it.
         await img.evaluate("i => i.decode()")
         assert await img.evaluate("i => i.naturalWidth") == 64
+    assert tab.errors == []
+
+
+async def test_a_saved_profile_with_a_stored_avatar_can_be_renamed(
+    client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    _me, token = await make_user(client)
+    avatar = await upload_picture(client, token)
+    body = {"nickname": "Moon", "avatar_url": avatar}
+    saved = await client.post("/api/me/open-profiles", json=body, headers=auth(token))
+    assert saved.status_code == 201, saved.text
+
+    tab = await open_tab("/#/settings", token=token)
+    row = tab.page.locator(".profile-row", has_text="Moon")
+    await expect(row.locator(f'img[src="{avatar}"]')).to_be_visible()
+    await row.get_by_role("button", name="Edit").click()
+    editing = tab.page.locator(".profile-row.editing")
+    await editing.get_by_label("Nickname").fill("Sun")
+    await editing.get_by_role("button", name="Save").click()
+    await expect(tab.page.locator(".profile-row", has_text="Sun")).to_be_visible()
+    profiles = (await client.get("/api/me/open-profiles", headers=auth(token))).json()
+    assert [(p["nickname"], p["avatar_url"]) for p in profiles["open_profiles"]] == [
+        ("Sun", avatar)
+    ]
     assert tab.errors == []
