@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import itertools
 import json
 import socket
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from PIL import Image
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
@@ -140,6 +142,25 @@ async def my_rooms(client: httpx.AsyncClient, token: str) -> dict[str, dict[str,
     """``GET /api/rooms`` by room id."""
     body = expect(await client.get("/api/rooms", headers=auth(token)), 200)
     return {r["id"]: r for r in body["rooms"]}
+
+
+def picture(
+    size: tuple[int, int] = (64, 32),
+    fmt: str = "PNG",
+    mode: str = "RGB",
+    color: str = "orange",
+    **save: Any,
+) -> bytes:
+    """A small picture file of one colour."""
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+async def upload_picture(client: httpx.AsyncClient, token: str, color: str = "orange") -> str:
+    """Upload a picture; returns the instance path avatars and covers are set to."""
+    response = await client.post("/api/images", content=picture(color=color), headers=auth(token))
+    return str(expect(response, 201)["url"])
 
 
 def error_code(response: httpx.Response, status: int) -> str:

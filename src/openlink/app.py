@@ -29,6 +29,7 @@ from openlink.http import (
     bot,
     discovery,
     errors,
+    images,
     messages,
     moderation,
     operations,
@@ -41,6 +42,7 @@ from openlink.http import (
 )
 from openlink.http.errors import error_response
 from openlink.http.security import SecurityHeaders, cors_options
+from openlink.images import create as create_image_store
 from openlink.metrics import registry_for
 from openlink.realtime.gateway import websocket_endpoint
 from openlink.realtime.hub import Hub
@@ -55,11 +57,10 @@ WS_PATH = "/ws"
 
 def build_context(settings: Settings) -> Context:
     settings.prepare()
+    db = Database(settings.effective_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
     return Context(
         settings=settings,
-        db=Database(
-            settings.effective_database_url(), sqlite_synchronous=settings.sqlite_synchronous
-        ),
+        db=db,
         broker=broker.create(settings),
         presence=presence.create(settings),
         limiter=ratelimit.create(
@@ -80,6 +81,7 @@ def build_context(settings: Settings) -> Context:
                 worker_nice=settings.translate_worker_nice,
             )
         ),
+        images=create_image_store(db),
     )
 
 
@@ -137,7 +139,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.indexer = indexer
     app.state.metrics = registry_for(hub)
     errors.install(app)
-    app.add_middleware(BodyLimit)
+    # Pictures are uploaded whole; every other body stays small.
+    app.add_middleware(BodyLimit, larger={images.UPLOAD_PATH: settings.image_max_bytes})
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     for module in (
@@ -153,6 +156,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         partners,
         translation,
         operations,
+        images,
     ):
         app.include_router(module.router)
 
@@ -185,18 +189,23 @@ class OpenLinkApp(FastAPI):
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        #: Paths whose bodies may be larger than ``limit``.
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.limit)
         headers = dict(scope.get("headers", ()))
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await self._refuse(scope, receive, send)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._refuse(scope, receive, send, limit)
             return
         seen = 0
 
@@ -205,16 +214,16 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     # An HTTPException passes through the framework's body parsing and
                     # reaches the error handler as a 413.
-                    raise HTTPException(413, f"The request body is larger than {self.limit} bytes.")
+                    raise HTTPException(413, f"The request body is larger than {limit} bytes.")
             return message
 
         await self.app(scope, counted, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = error_response(
-            413, "too_large", f"The request body is larger than {self.limit} bytes."
+            413, "too_large", f"The request body is larger than {limit} bytes."
         )
         await response(scope, receive, send)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_MEMBER_CAP = 200_000
@@ -202,6 +202,22 @@ class Settings(BaseSettings):
     #: Edits one message may take; each edit is also screened and counted like a send,
     #: and this bounds how often one message is translated again.
     max_edits_per_message: int = Field(10, ge=1, le=1_000)
+    # -- images: avatars and covers the instance serves itself (docs/operations.md) ---
+    #: Largest picture accepted, fetched or uploaded, in bytes.
+    image_max_bytes: int = Field(5 << 20, ge=1 << 10, le=64 << 20)
+    #: Most pixels (width x height) a picture may have; checked before it is decoded.
+    image_max_pixels: int = Field(25_000_000, ge=1, le=80_000_000)
+    #: Stored pictures are scaled down to at most this many pixels a side.
+    image_max_side: int = Field(1_024, ge=16, le=4_096)
+    #: One deadline for fetching a picture named by URL, redirects included.
+    image_fetch_timeout_s: float = Field(10.0, gt=0, le=120)
+    image_fetch_max_redirects: int = Field(3, ge=0, le=10)
+    #: Networks (CIDR) pictures may be fetched from although they are not public, e.g.
+    #: ``["10.1.2.0/24"]`` for an intranet image host. Empty: public addresses only.
+    image_fetch_allow_networks: list[IPvAnyNetwork] = Field(default_factory=list)
+    #: Pictures one account may set from a URL or upload per window (0: no limit).
+    images_per_account: int = Field(30, ge=0)
+    images_window_s: int = Field(3_600, ge=1)
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:

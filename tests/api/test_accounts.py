@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.factories import PASSWORD, auth, error_code, expect, make_user
+from tests.factories import PASSWORD, auth, error_code, expect, make_user, upload_picture
 
 
 async def test_sign_up_returns_the_account_and_a_working_token(client: httpx.AsyncClient) -> None:
@@ -169,10 +169,11 @@ async def test_open_profiles_can_be_changed_and_are_private_to_their_owner(
 ) -> None:
     _, owner = await make_user(client)
     _, other = await make_user(client)
+    moon = await upload_picture(client, owner)
     profile = expect(
         await client.post(
             "/api/me/open-profiles",
-            json={"nickname": "Moon", "avatar_url": "https://img.example/moon.png"},
+            json={"nickname": "Moon", "avatar_url": moon},
             headers=auth(owner),
         ),
         201,
@@ -182,7 +183,7 @@ async def test_open_profiles_can_be_changed_and_are_private_to_their_owner(
         await client.patch(path, json={"nickname": " New   Moon "}, headers=auth(owner)), 200
     )
     assert changed["nickname"] == "New Moon"
-    assert changed["avatar_url"] == "https://img.example/moon.png"
+    assert changed["avatar_url"] == moon
     removed = expect(await client.patch(path, json={"avatar_url": ""}, headers=auth(owner)), 200)
     assert removed["avatar_url"] is None
 

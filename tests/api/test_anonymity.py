@@ -28,6 +28,7 @@ from tests.factories import (
     make_user,
     open_socket,
     send_message,
+    upload_picture,
 )
 from tests.fakes import FakeOpenAIServer, fake_openai_server
 
@@ -85,7 +86,11 @@ async def test_an_open_profile_never_reveals_the_account(
         client,
         hidden_token,
         room["link"],
-        profile={"kind": "open", "nickname": "Moonlight", "avatar_url": "/img/moon.png"},
+        profile={
+            "kind": "open",
+            "nickname": "Moonlight",
+            "avatar_url": await upload_picture(client, hidden_token),
+        },
     )
     me = joined["me"]
     assert me["nickname"] == "Moonlight"

@@ -15,7 +15,7 @@ import segno
 
 from tests.api.test_partners import add_partner, make_operator, put_content
 from tests.conftest import Server
-from tests.factories import auth, error_code, expect, make_room, make_user
+from tests.factories import auth, error_code, expect, make_room, make_user, upload_picture
 
 XSS = "<img src=x onerror=alert(1)>"
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -166,11 +166,11 @@ async def test_the_link_is_a_card_for_browsers_and_json_for_api_clients(
     assert error_code(await client.get("/l/nosuchcode"), 404) == "link_not_found"
 
 
-async def test_the_card_shows_the_cover(client: httpx.AsyncClient) -> None:
+async def test_the_card_shows_the_cover(server: Server, client: httpx.AsyncClient) -> None:
     _, host = await make_user(client)
-    cover = "https://img.example/cover.png?a=1&b=2"
-    room = (await make_room(client, host, cover_url=cover))["room"]
+    room = (await make_room(client, host, cover_url=await upload_picture(client, host)))["room"]
     head = parse((await client.get(room["link"], headers=HTML)).text)
+    cover = server.url + room["cover_url"]  # served by the instance, as an absolute URL
     assert head.meta["og:image"] == cover and head.meta["twitter:image"] == cover
     assert head.meta["twitter:card"] == "summary_large_image"
 

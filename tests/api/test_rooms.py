@@ -18,6 +18,7 @@ from tests.factories import (
     make_user,
     open_socket,
     send_message,
+    upload_picture,
 )
 
 
@@ -261,10 +262,11 @@ async def test_joining_with_a_saved_open_profile_copies_it(client: httpx.AsyncCl
     _, host = await make_user(client)
     _, guest = await make_user(client)
     room = (await make_room(client, host))["room"]
+    moon = await upload_picture(client, guest)
     saved = expect(
         await client.post(
             "/api/me/open-profiles",
-            json={"nickname": "Moon", "avatar_url": "https://img.example/m.png"},
+            json={"nickname": "Moon", "avatar_url": moon},
             headers=auth(guest),
         ),
         201,
@@ -273,7 +275,7 @@ async def test_joining_with_a_saved_open_profile_copies_it(client: httpx.AsyncCl
         client, guest, room["link"], profile={"kind": "open", "open_profile_id": saved["id"]}
     )
     assert joined["me"]["nickname"] == "Moon"
-    assert joined["me"]["avatar_url"] == "https://img.example/m.png"
+    assert joined["me"]["avatar_url"] == moon
     assert joined["me"]["profile"] == "open"
     # Editing the saved profile later leaves the membership as it was.
     await client.patch(

@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openlink.actions import throttle
+from openlink.actions import images, throttle
 from openlink.actions.account_events import do_account_event
 from openlink.actions.context import Context
 from openlink.domain import accounts as rules
@@ -207,7 +207,7 @@ async def do_create_open_profile(
     ctx: Context, user: User, *, nickname: str, avatar_url: str | None
 ) -> OpenProfile:
     nickname = check_nickname(nickname)
-    avatar = check_url(avatar_url, "avatar")
+    avatar = await images.check_image(ctx, user, avatar_url, "avatar")
     limit = ctx.settings.max_open_profiles
     async with ctx.db.write() as tx:
         if await store.count_open_profiles(tx.conn, user.id) >= limit:
@@ -231,7 +231,7 @@ async def do_update_open_profile(
     if nickname is not None:
         values["nickname"] = check_nickname(nickname)
     if avatar_url is not None:
-        values["avatar_url"] = check_url(avatar_url, "avatar")
+        values["avatar_url"] = await images.check_image(ctx, user, avatar_url, "avatar")
     async with ctx.db.write() as tx:
         if not values:
             found = await store.get_open_profile(tx.conn, user.id, profile_id)

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from openlink.broker.base import Broker
 from openlink.config import Settings
 from openlink.embed.vectors import SearchIndex
+from openlink.images import ImageStore
 from openlink.presence import MemoryPresence, Presence
 from openlink.ratelimit import RateLimiter
 from openlink.store.db import Database
@@ -36,6 +37,8 @@ class Context:
     presence: Presence = field(default_factory=MemoryPresence)
     #: Detection and translation (None: neither, as in some tests and tools).
     translation: Translations | None = None
+    #: Where avatars and covers are kept (None only in tools that serve no images).
+    images: ImageStore | None = None
 
     @staticmethod
     def now() -> datetime:

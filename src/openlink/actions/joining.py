@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from openlink.actions import activity, bot, join_requests, limits
+from openlink.actions import activity, bot, images, join_requests, limits
 from openlink.actions.context import Context
 from openlink.actions.participation import check_participation_code
 from openlink.actions.rooms import (
@@ -118,6 +118,8 @@ async def _join(
         await check_participation_code(
             ctx, room.id, code_hash, code, user_id=user.id, address=address
         )
+    if already is None:
+        profile = await images.with_stored_avatar(ctx, user, profile)
     now = ctx.now()
     async with ctx.db.write() as tx:
         locked = await store.get_room(tx.conn, room.id, for_update=True)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from openlink.actions import indexing, limits
+from openlink.actions import images, indexing, limits
 from openlink.actions.account_events import do_account_event
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
@@ -16,7 +16,8 @@ from openlink.domain import rooms as rules
 from openlink.domain.accounts import User, check_display_name, check_language
 from openlink.domain.events import member_view, room_view
 from openlink.domain.ids import new_id, new_link_code
-from openlink.domain.members import Member, ProfileKind, check_nickname, check_url
+from openlink.domain.images import check_image_ref
+from openlink.domain.members import Member, ProfileKind, check_nickname
 from openlink.domain.permissions import Action, Role
 from openlink.domain.rooms import (
     ProfilePolicy,
@@ -90,7 +91,7 @@ async def do_create_room(
         kind=kind.value,
         visibility=visibility.value,
         profile_policy=profile_policy.value,
-        cover_url=check_url(cover_url, "cover"),
+        cover_url=await images.check_image(ctx, user, cover_url, "cover"),
         member_cap=cap,
         status=RoomStatus.OPEN.value,
         probation_s=ctx.settings.default_probation_s,
@@ -100,6 +101,7 @@ async def do_create_room(
     # Counted before the code is hashed: a refused creation costs no argon2.
     await limits.spend(ctx, limits.ROOMS, user.id)
     values["code_hash"] = await hash_code(ctx, code)
+    host_profile = await images.with_stored_avatar(ctx, user, host_profile)
     now = ctx.now()
     async with ctx.db.write() as tx:
         profile = await resolve_profile(tx.conn, user, host_profile, profile_policy)
@@ -201,7 +203,8 @@ async def resolve_profile(
         nickname, avatar = check_nickname(saved.nickname), saved.avatar_url
     else:
         nickname = check_nickname(profile.get("nickname") or "")
-        avatar = check_url(profile.get("avatar_url"), "avatar")
+        # A typed-in picture was fetched and stored before the transaction.
+        avatar = check_image_ref(profile.get("avatar_url"), "avatar")
     return {"nickname": nickname, "avatar_url": avatar, "profile_kind": ProfileKind.OPEN.value}
 
 
@@ -239,7 +242,7 @@ async def do_update_room(ctx: Context, user: User, room_id: str, **changes: Any)
     if changes.get("description") is not None:
         values["description"] = check_description(changes["description"])
     if changes.get("cover_url") is not None:
-        values["cover_url"] = check_url(changes["cover_url"], "cover")
+        values["cover_url"] = await _check_cover(ctx, user, room_id, changes["cover_url"])
     if changes.get("visibility") is not None:
         values["visibility"] = Visibility(changes["visibility"]).value
     if changes.get("profile_policy") is not None:
@@ -278,6 +281,13 @@ async def do_update_room(ctx: Context, user: User, room_id: str, **changes: Any)
                 member.id,
             )
         return await reload_room(tx.conn, room.id)
+
+
+async def _check_cover(ctx: Context, user: User, room_id: str, raw: str) -> str | None:
+    # Only someone who may change the cover makes the server fetch one.
+    async with ctx.db.read() as conn:
+        await access_room_for(conn, user, room_id, Action.EDIT_ROOM)
+    return await images.check_image(ctx, user, raw, "cover")
 
 
 async def do_regenerate_link(

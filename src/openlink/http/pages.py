@@ -26,7 +26,7 @@ EMBED_HEIGHT = 220
 #: The iframe may open the room in a new tab (outside the sandbox) and nothing else.
 EMBED_SANDBOX = "allow-popups allow-popups-to-escape-sandbox"
 LINK_CSP = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 EMBED_CSP = (

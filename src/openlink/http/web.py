@@ -12,9 +12,10 @@ from starlette.staticfiles import StaticFiles
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 #: Scripts and styles from this server only, no inline code, no plugins: user text can
-#: never become code. Avatars and covers may be any https image.
+#: never become code. Images come from this server only: avatars and covers are served by
+#: it (domain/images.py), so no reader's browser ever asks another site for one.
 WEB_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )

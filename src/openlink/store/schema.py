@@ -477,3 +477,17 @@ room_glossary = Table(
     #: Target language -> fixed rendering; absent languages keep the term as it is.
     Column("translations", JSON, nullable=False),
 )
+
+#: Avatars and covers the instance serves itself (domain/images.py). No owner is kept:
+#: an image says nothing about who set it, or where.
+images = Table(
+    "images",
+    metadata,
+    #: SHA-256 of ``data``, in hex.
+    Column("id", String(64), primary_key=True),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+)

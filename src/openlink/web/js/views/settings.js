@@ -146,7 +146,9 @@ export function mountSettings(app, container) {
   }
   function editProfile(li, p) {
     const n = h("input", { value: p.nickname, maxlength: "40", "aria-label": t("join.nickname") });
-    const u = h("input", { value: p.avatar_url || "", type: "url", "aria-label": t("join.avatar_url") });
+    // Not type=url: a stored avatar is a path on this server (/api/images/…), which the
+    // browser's URL check would refuse, blocking a save that changes only the nickname.
+    const u = h("input", { value: p.avatar_url || "", type: "text", inputmode: "url", "aria-label": t("join.avatar_url") });
     const form = h("form", { class: "profile-row editing" }, n, u,
       h("button", { type: "submit", class: "btn btn-primary sm" }, t("common.save")),
       h("button", { type: "button", class: "btn btn-ghost sm", onclick: () => loadProfiles() }, t("common.cancel")));

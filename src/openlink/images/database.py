@@ -1,0 +1,31 @@
+"""Images in the database (SQLite or PostgreSQL): every node sees them with no shared
+filesystem. Avatars and covers are small once normalized (tens of kilobytes)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from openlink.domain.images import Image
+from openlink.store import images as store
+from openlink.store.db import Database
+
+
+class DatabaseImageStore:
+    name = "database"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def put(self, image: Image) -> None:
+        async with self.db.write() as tx:
+            await store.put_image(
+                tx.conn, image, is_sqlite=self.db.is_sqlite, now=datetime.now(UTC)
+            )
+
+    async def get(self, image_id: str) -> Image | None:
+        async with self.db.read() as conn:
+            return await store.get_image(conn, image_id)
+
+    async def exists(self, image_id: str) -> bool:
+        async with self.db.read() as conn:
+            return await store.image_exists(conn, image_id)

@@ -1,0 +1,91 @@
+"""Decode, check and re-encode a picture before the instance serves it.
+
+Re-encoding is what makes a picture safe to serve: only the pixels survive, so EXIF
+(camera, GPS position, time), comments and any bytes that could pass for another file
+type are gone. Decoding is CPU work on untrusted input: it runs in a worker thread, at
+most two at a time, with the size checked before the pixels are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import warnings
+
+from PIL import Image as Pil
+from PIL import ImageOps, UnidentifiedImageError
+
+from openlink.domain.images import Image
+from openlink.errors import InvalidInput, PayloadTooLarge
+
+#: What members' pictures come as; anything else (SVG, TIFF, BMP, ...) is refused.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+OUTPUT_TYPE = "image/webp"
+OUTPUT_QUALITY = 85
+# A large picture decodes into width x height x 4 bytes: bound how many do at once.
+_DECODERS = threading.BoundedSemaphore(2)
+
+
+def too_many_pixels(max_pixels: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The image has more than {max_pixels} pixels.",
+        code="image_too_large",
+        max_pixels=max_pixels,
+    )
+
+
+def unsupported() -> InvalidInput:
+    return InvalidInput(
+        "That is not a picture in a format this server takes (JPEG, PNG, GIF or WebP).",
+        code="image_unsupported",
+    )
+
+
+def normalize(data: bytes, *, max_pixels: int, max_side: int) -> Image:
+    """``data`` as a WebP of at most ``max_side`` pixels a side, upright, with no metadata.
+
+    Refuses (``image_unsupported``) anything Pillow cannot decode as one of
+    :data:`ACCEPTED_FORMATS`, and (``image_too_large``) more than ``max_pixels``."""
+    with _DECODERS:
+        try:
+            with warnings.catch_warnings():
+                # Pillow's own guard against decompression bombs, as an error.
+                warnings.simplefilter("error", Pil.DecompressionBombWarning)
+                out = _decode(data, max_pixels=max_pixels, max_side=max_side)
+                buffer = io.BytesIO()
+                out.save(buffer, "WEBP", quality=OUTPUT_QUALITY)
+        except (Pil.DecompressionBombError, Pil.DecompressionBombWarning):
+            raise too_many_pixels(max_pixels) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+            # Truncated or corrupt files surface as any of these.
+            raise unsupported() from None
+    encoded = buffer.getvalue()
+    return Image(
+        id=hashlib.sha256(encoded).hexdigest(),
+        content_type=OUTPUT_TYPE,
+        width=out.width,
+        height=out.height,
+        data=encoded,
+    )
+
+
+def _decode(data: bytes, *, max_pixels: int, max_side: int) -> Pil.Image:
+    with Pil.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as im:
+        # Opening reads the header only: refuse before a single pixel is decoded.
+        if im.width * im.height > max_pixels:
+            raise too_many_pixels(max_pixels)
+        im.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
+        im.load()
+        upright = ImageOps.exif_transpose(im)
+        mode = "RGBA" if _has_alpha(upright) else "RGB"
+        out = upright.convert(mode)
+    out.thumbnail((max_side, max_side), Pil.Resampling.LANCZOS)
+    out.info = {}  # nothing but the pixels is written back
+    return out
+
+
+def _has_alpha(im: Pil.Image) -> bool:
+    return im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        im.mode == "P" and "transparency" in im.info
+    )

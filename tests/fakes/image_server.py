@@ -1,0 +1,77 @@
+"""A fake picture host: a real HTTP server on 127.0.0.1, in a thread.
+
+    with fake_image_server() as fake:
+        fake.serve("/moon.png", png_bytes)                      # 200, image/png
+        fake.serve("/page", b"<html>", content_type="text/html")
+        fake.redirect("/hop", "http://169.254.169.254/")        # 302
+        ... fake.url + "/moon.png" ...
+        assert fake.requests == [("/moon.png", "127.0.0.1:PORT")]
+
+``length=False`` sends the body with no Content-Length (the client reads to the close).
+Unknown paths are 404. ``requests`` lists each request's path and Host header.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class _Route:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    length: bool = True
+
+
+@dataclass
+class FakeImageServer:
+    url: str
+    routes: dict[str, _Route] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+
+    def serve(
+        self, path: str, body: bytes, *, content_type: str = "image/png", length: bool = True
+    ) -> str:
+        self.routes[path] = _Route(200, {"Content-Type": content_type}, body, length)
+        return self.url + path
+
+    def redirect(self, path: str, location: str, status: int = 302) -> str:
+        self.routes[path] = _Route(status, {"Location": location}, b"")
+        return self.url + path
+
+
+@contextlib.contextmanager
+def fake_image_server() -> Iterator[FakeImageServer]:
+    fake: FakeImageServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fake.requests.append((self.path, self.headers.get("Host", "")))
+            route = fake.routes.get(self.path) or _Route(404, {}, b"not found")
+            self.send_response(route.status)
+            for name, value in route.headers.items():
+                self.send_header(name, value)
+            if route.length:
+                self.send_header("Content-Length", str(len(route.body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(route.body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake = FakeImageServer(url=f"http://127.0.0.1:{server.server_address[1]}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
