@@ -234,6 +234,7 @@ OWN_LANGUAGE_AT = (
 INTERNAL_EVENTS = {
     "signed_out": "an account channel event: the hub closes the signed-out token's sockets",
     "suspended": "an account channel event: the hub closes the account's sockets",
+    "sessions_revoked": "an account channel event: the hub closes the revoked tokens' sockets",
     "presence.changed": "between nodes: recount presence",
     "http.response.body": "an ASGI message, not an event",
     "rich": "the oEmbed response type",
@@ -274,6 +275,7 @@ class Person:
     me: dict[str, Any]
     token: str
     saved_profile: str
+    avatar_url: str
     sock: Socket | None = None
 
     @property
@@ -362,13 +364,13 @@ async def person(
     )
     interests = {"interests": [f"{stem} spotting", f"{stem} lore"]}
     me = expect(await client.patch("/api/me", json=interests, headers=auth(token)), 200)
+    # A picture of the person's own: its stored id may show where they chose to show it.
+    avatar = await upload_picture(client, token, color=f"#{sum(map(ord, stem)) % 4096:03x}")
+    profile = {"nickname": f"Mask {role}", "avatar_url": avatar}
     saved = expect(
-        await client.post(
-            "/api/me/open-profiles", json={"nickname": f"Mask {role}"}, headers=auth(token)
-        ),
-        201,
+        await client.post("/api/me/open-profiles", json=profile, headers=auth(token)), 201
     )
-    who = Person(role, me, token, saved["id"])
+    who = Person(role, me, token, saved["id"], saved["avatar_url"])
     who.sock = await open_socket(server.ws_url, token)
     return who
 
@@ -526,6 +528,7 @@ async def build_scene(server: Server, client: httpx.AsyncClient) -> Scene:
             "room_id": rid,
             "seq": str(said["seq"]),
             "code": code,
+            "image_id": host.avatar_url.rsplit("/", 1)[-1],
             "interest_id": interest["interests"][0]["id"] if interest["interests"] else "none",
         },
         query_values={"q": "night owls", "url": f"{server.url}/l/{code}"},

@@ -17,7 +17,7 @@ from openlink.domain import accounts as rules
 from openlink.domain.accounts import OpenProfile, Session, User
 from openlink.domain.devices import is_device_of, new_device_token
 from openlink.domain.ids import hash_token, new_id, new_token
-from openlink.domain.members import check_nickname, check_url
+from openlink.domain.members import check_nickname
 from openlink.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from openlink.store import accounts as store
 
