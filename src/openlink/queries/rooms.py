@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
 from openlink.domain.events import member_view, message_view, room_view
@@ -75,11 +76,15 @@ async def link_preview(ctx: Context, link_code: str) -> dict[str, Any]:
 PREVIEW_MESSAGES = 20
 
 
-async def preview(ctx: Context, user: User | None, room_id: str) -> dict[str, Any]:
+async def preview(
+    ctx: Context, user: User | None, room_id: str, *, address: str | None = None
+) -> dict[str, Any]:
     """Read before joining: a public room's recent messages, notice, tags and size.
 
     Hidden and deleted messages show as such (no body), as in history; the host can turn
-    previews off, and members read the room's history instead."""
+    previews off, and members read the room's history instead. Visitors without an
+    account are limited per address."""
+    await limits.spend_visitor(ctx, user, address)
     async with ctx.db.read() as conn:
         room, member = await access_room_for_preview(conn, user, room_id)
         if member is None and not room.preview_enabled:
