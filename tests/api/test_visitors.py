@@ -41,7 +41,8 @@ async def test_a_visitor_browses_discover_search_and_previews(client: httpx.Asyn
     trending = expect(await client.get("/api/discover/trending"), 200)["rooms"]
     assert trending[0]["id"] == room_id
     found = expect(await client.get("/api/search", params={"q": "samba"}), 200)["results"]
-    assert [r["id"] for r in found] == [room_id]
+    # The keyword match first (other music rooms may follow by meaning).
+    assert found[0]["id"] == room_id
     preview = expect(await client.get(f"/api/rooms/{room_id}/preview"), 200)
     assert [m["body"] for m in preview["messages"] if m["kind"] == "text"] == ["bem-vindos"]
     assert expect(await client.get(f"/api/links/{link.removeprefix('/l/')}"), 200)["id"] == room_id
@@ -49,7 +50,7 @@ async def test_a_visitor_browses_discover_search_and_previews(client: httpx.Asyn
     assert "me" not in expect(await client.get(f"/api/rooms/{room_id}"), 200)
 
     # Nothing that is not public: the unlisted room is in no list, and has no preview.
-    seen = {r["id"] for r in popular + trending}
+    seen = {r["id"] for r in popular + trending + found}
     assert hidden["room"]["id"] not in seen
     missing = await client.get(f"/api/rooms/{hidden['room']['id']}/preview")
     assert error_code(missing, 404) == "room_not_found"
