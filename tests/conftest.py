@@ -87,6 +87,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         rooms_per_account=0,
         searches_per_account=0,
         searches_per_address=0,
+        # Visitors' discovery reads all come from 127.0.0.1; tests/api/test_visitors.py
+        # turns the limit on.
+        browse_per_address=0,
     )
     values.update(overrides)
     return Settings(**values)

@@ -25,6 +25,7 @@ from openlink.domain.discovery import hour_bucket
 from openlink.embed.vectors import SearchIndex
 from openlink.http import (
     accounts,
+    apidocs,
     automod,
     bot,
     discovery,
@@ -131,6 +132,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         title="OpenLink",
         version=__version__,
         lifespan=lifespan,
+        # /docs and /redoc come from http/apidocs.py, with their assets served locally.
+        docs_url=None,
+        redoc_url=None,
         description="Interest-based open chat. Errors are "
         '`{"error": {"code": "...", "message": "..."}}`; see docs/protocol.md.',
     )
@@ -160,6 +164,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     ):
         app.include_router(module.router)
 
+    app.include_router(apidocs.router)
+    app.mount(apidocs.ASSETS_PATH, apidocs.assets(), name="docs-assets")
     app.include_router(web.router)
     app.mount("/app", web.static_files(), name="web")
 

@@ -41,7 +41,13 @@ def uvicorn_config_kwargs(settings: Settings) -> dict[str, Any]:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
-    demo: Annotated[bool, typer.Option(help="Seed demo data first (if not there).")] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            help="Seed demo data first (if not there); translate with fxtranslate when its "
+            "models are installed and no translator is configured."
+        ),
+    ] = False,
 ) -> None:
     """Apply migrations and run the server."""
     import uvicorn
@@ -57,8 +63,12 @@ def serve(
     from openlink.realtime.server import DrainingServer
 
     configure_logging(settings.log_level, settings.log_format)
-    if demo:
+    if demo or settings.demo:
         _seed(settings)
+        settings.demo = True
+        from openlink.demo import pick_demo_translator
+
+        pick_demo_translator(settings)
     app = create_app(settings)
     kwargs = uvicorn_config_kwargs(settings)
     if settings.log_format == "json":
@@ -88,7 +98,7 @@ def migrate() -> None:
 
 def _seed(settings: Settings) -> None:
     from openlink.app import build_context
-    from openlink.demo import DEMO_PASSWORD, seed_demo
+    from openlink.demo import DEMO_PASSWORD, demo_accounts, seed_demo
     from openlink.store.migrate import upgrade
 
     async def run() -> bool:
@@ -101,7 +111,8 @@ def _seed(settings: Settings) -> None:
     settings.prepare()
     upgrade(settings.effective_database_url())
     if asyncio.run(run()):
-        typer.echo(f"demo data created: users minji, haruto, alex (password {DEMO_PASSWORD})")
+        names = ", ".join(a["username"] for a in demo_accounts())
+        typer.echo(f"demo data created: users {names} (password {DEMO_PASSWORD})")
     else:
         typer.echo("demo data already present")
 
@@ -109,7 +120,8 @@ def _seed(settings: Settings) -> None:
 @app.command()
 def seed(
     demo: Annotated[
-        bool, typer.Option("--demo", help="Korean, Japanese and English demo rooms.")
+        bool,
+        typer.Option("--demo", help="Korean, Japanese, English and Portuguese demo rooms."),
     ] = False,
 ) -> None:
     """Write seed data."""

@@ -218,6 +218,15 @@ class Settings(BaseSettings):
     #: Pictures one account may set from a URL or upload per window (0: no limit).
     images_per_account: int = Field(30, ge=0)
     images_window_s: int = Field(3_600, ge=1)
+    # -- first run: visitors and the demo (issue 13, section 5) ------------------------
+    #: Discovery reads (trending, recommendations, room previews) per client address in
+    #: ``browse_window_s``, for visitors without an account (0 turns the limit off).
+    #: Searches have their own limit (``searches_per_address``).
+    browse_per_address: int = Field(300, ge=0)
+    browse_window_s: int = Field(60, ge=1)
+    #: Seed the demo accounts and rooms at start (as ``openlink serve --demo``), and say
+    #: on ``GET /api/instance`` that they exist.
+    demo: bool = False
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:

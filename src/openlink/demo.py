@@ -1,136 +1,120 @@
-"""Demo data in Korean, Japanese and English, written through the public use cases."""
+"""Demo data in Korean, Japanese, English and Portuguese, written through the public use
+cases. The accounts and rooms are in ``data/demo.json``: rooms where English and
+Portuguese readers meet show automatic translation with the en<->pt models ``make run``
+installs."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import logging
 import uuid
+from functools import cache
+from importlib import resources
+from typing import Any
 
 from openlink.actions import accounts, joining, messages, rooms
 from openlink.actions.context import Context
 from openlink.actions.interests import do_seed_interests
+from openlink.config import Settings
+from openlink.domain.accounts import User
 from openlink.domain.rooms import ProfilePolicy, RoomKind, TagCategory, Visibility
 from openlink.errors import Conflict
 
 DEMO_PASSWORD = "openlink-demo"
+log = logging.getLogger("openlink.demo")
 
-USERS = [
-    ("minji", "민지", "ko", ["등산", "독서"]),
-    ("haruto", "はると", "ja", ["読書", "登山"]),
-    ("alex", "Alex", "en", ["hiking", "indie games"]),
-]
 
-ROOMS = [
-    (
-        "minji",
-        "등산 좋아하는 사람들 모임",
-        "주말마다 서울 근교 산에 같이 올라요. 초보 환영!",
-        [("등산", TagCategory.HOBBY), ("서울", TagCategory.PLACE)],
-        [
-            ("minji", "이번 주 토요일 북한산 가실 분?"),
-            ("alex", "I'd love to join! What time?"),
-            ("haruto", "北漢山いいですね!私も行きたいです。"),
-        ],
-    ),
-    (
-        "haruto",
-        "読書会 — 今月の一冊",
-        "毎月一冊を読んで感想を話し合う読書会です。",
-        [("読書", TagCategory.HOBBY), ("book club", TagCategory.CONTENT)],
-        [
-            ("haruto", "今月は『ノルウェイの森』です。"),
-            ("minji", "저도 읽고 있어요! 너무 좋아요."),
-            ("alex", "Just started it — the opening chapter is beautiful."),
-        ],
-    ),
-    (
-        "alex",
-        "Indie game devs",
-        "Share what you are building, playtest each other's games.",
-        [("indie games", TagCategory.HOBBY), ("gamedev", TagCategory.HOBBY)],
-        [
-            ("alex", "Anyone tried the new Godot release?"),
-            ("haruto", "はい!とても速くなりました。"),
-            ("minji", "저는 유니티에서 넘어가는 중이에요."),
-        ],
-    ),
-    # Rooms that not everyone joined: something for trending and recommendations to show
-    # (hiking by its Japanese name for the other hikers).
-    (
-        "haruto",
-        "週末ハイキング部",
-        "高尾山や奥多摩など、東京から日帰りで行ける山を歩きます。",
-        [("ハイキング", TagCategory.HOBBY), ("東京", TagCategory.PLACE)],
-        [("haruto", "今週末は高尾山に行きます。一緒にどうですか?")],
-    ),
-    (
-        "minji",
-        "독서 노트 — 한 줄 감상",
-        "읽은 책에서 마음에 남은 한 줄을 나눠요.",
-        [("독서", TagCategory.HOBBY)],
-        [
-            ("minji", "“우리는 모두 각자의 속도로 자란다.”"),
-            ("haruto", "素敵な一文ですね。"),
-        ],
-    ),
-]
+@cache
+def demo_data() -> dict[str, Any]:
+    text = resources.files("openlink").joinpath("data/demo.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def demo_accounts() -> list[dict[str, str]]:
+    """Who a visitor may sign in as: username, display name and reading language."""
+    return [
+        {k: u[k] for k in ("username", "display_name", "language")} for u in demo_data()["users"]
+    ]
 
 
 async def seed_demo(ctx: Context) -> bool:
     """Create the demo accounts and rooms. Returns False if they were already there."""
     await do_seed_interests(ctx)  # so that the rooms' tags name their interests
-    users = {}
-    for username, display, lang, interests in USERS:
+    data = demo_data()
+    users: dict[str, User] = {}
+    for u in data["users"]:
         try:
-            user, _ = await accounts.do_sign_up(
+            users[u["username"]], _ = await accounts.do_sign_up(
                 ctx,
-                username=username,
+                username=u["username"],
                 password=DEMO_PASSWORD,
-                display_name=display,
-                language=lang,
-                interests=interests,
+                display_name=u["display_name"],
+                language=u["language"],
+                interests=u["interests"],
             )
         except Conflict:
             return False
-        users[username] = user
-    for host, name, description, tags, lines in ROOMS:
-        room, _ = await rooms.do_create_room(
-            ctx,
-            users[host],
-            name=name,
-            description=description,
-            kind=RoomKind.GROUP,
-            visibility=Visibility.PUBLIC,
-            profile_policy=ProfilePolicy.OPEN_ALLOWED,
-            tags=tags,
-            cover_url=None,
-            member_cap=None,
-            code=None,
-            host_profile={"kind": "main"},
-        )
+    for spec in data["rooms"]:
+        room_id = await _create(ctx, users[spec["host"]], spec, RoomKind.GROUP)
+        authors = {author for author, _ in spec["lines"]}
         for username, user in users.items():
-            if username != host and username in {author for author, _ in lines}:
+            if username != spec["host"] and username in authors:
                 await joining.do_join_public(
                     ctx,
                     user,
-                    room.id,
+                    room_id,
                     code=None,
                     profile={"kind": "open", "nickname": f"{user.display_name}*"},
                 )
-        for username, text in lines:
+        for username, text in spec["lines"]:
             await messages.do_send_message(
-                ctx, users[username], room.id, client_id=str(uuid.uuid4()), body=text
+                ctx, users[username], room_id, client_id=str(uuid.uuid4()), body=text
             )
-    await rooms.do_create_room(
+    for spec in data["direct_links"]:
+        await _create(ctx, users[spec["host"]], spec, RoomKind.DIRECT_LINK)
+    return True
+
+
+async def _create(ctx: Context, host: User, spec: dict[str, Any], kind: RoomKind) -> str:
+    room, _ = await rooms.do_create_room(
         ctx,
-        users["minji"],
-        name="민지에게 1:1 질문하기",
-        description="등산 코스 추천해 드려요.",
-        kind=RoomKind.DIRECT_LINK,
+        host,
+        name=spec["name"],
+        description=spec["description"],
+        kind=kind,
         visibility=Visibility.PUBLIC,
         profile_policy=ProfilePolicy.OPEN_ALLOWED,
-        tags=[("등산", TagCategory.HOBBY)],
+        tags=[(name, TagCategory(category)) for name, category in spec["tags"]],
         cover_url=None,
         member_cap=None,
         code=None,
         host_profile={"kind": "main"},
     )
-    return True
+    return room.id
+
+
+def pick_demo_translator(settings: Settings) -> None:
+    """Translate the demo with fxtranslate when its models are installed (``make run``
+    installs en<->pt) and the operator chose no engine; say so either way."""
+    from openlink.translate.install import installed
+
+    if "translator" in settings.model_fields_set:
+        log.info("demo: translator %s, as configured", settings.translator)
+        return
+    engine = importlib.util.find_spec("fxtranslate") is not None
+    pairs = installed(settings, "fxtranslate") if engine else []
+    if not pairs:
+        log.warning(
+            "demo: no translation models in %s, so messages stay untranslated; `make run` "
+            "installs en<->pt (docs/translation.md)",
+            settings.effective_models_dir(),
+        )
+        return
+    settings.translator = "fxtranslate"
+    log.info(
+        "demo: translating with fxtranslate (%s) from %s",
+        ", ".join(p.name for p in pairs),
+        settings.effective_models_dir(),
+    )

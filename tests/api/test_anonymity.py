@@ -222,6 +222,7 @@ INSTANCE_VIEWS = {
     "/api/interests": "the interest catalogue: each alias with its language",
     "/api/interests/{interest_id}": "one interest of the catalogue, its aliases' languages",
     "/api/translation": "the engine's language pairs",
+    "/api/instance": "the engine's languages; the demo accounts only when the demo is seeded",
     "/api/admin/translation": "the engine's language pairs and counters (operator)",
 }
 #: The viewer's own reading language may appear at these places and nowhere else: each

@@ -280,3 +280,49 @@ async def test_qr_codes_encode_the_absolute_link(server: Server, client: httpx.A
     assert error_code(await client.get("/l/nosuchcode/qr.png"), 404) == "link_not_found"
     too_big = await client.get(f"{room['link']}/qr.png", params={"scale": 1000})
     assert error_code(too_big, 422) == "invalid_input"
+
+
+SCRIPT = '"\'><script>alert("x")</script>'
+
+
+async def test_user_text_is_escaped_in_every_page(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """A name, description and tag made to break out of text and of both kinds of
+    attribute quotes: every page and snippet shows it as text, and no tag comes of it."""
+    _, host = await make_user(client)
+    made = await make_room(
+        client,
+        host,
+        name=SCRIPT,
+        description=SCRIPT,
+        tags=[{"name": SCRIPT, "category": "hobby"}],
+    )
+    code = made["room"]["link"].removeprefix("/l/")
+    partner = await content_room(server, client, title=SCRIPT)
+    oembed = expect(await client.get("/oembed", params={"url": f"{server.url}/l/{code}"}), 200)
+    pages = {
+        "card": (await client.get(f"/l/{code}", headers=HTML)).text,
+        "widget": (await client.get(f"/embed/{code}")).text,
+        "oembed": oembed["html"],
+        "snippet": partner["embed_snippet"],
+    }
+    for name, html in pages.items():
+        assert "<script" not in html and "script" not in parse(html).tags, name
+        assert 'alert("x")' not in html, name  # the quotes are escaped too
+    card = parse(pages["card"])
+    assert card.meta["og:title"] == card.meta["og:description"] == SCRIPT
+    assert [link["title"] for link in card.links if "title" in link] == [SCRIPT]
+    assert "&lt;script&gt;" in pages["widget"]
+    for name in ("oembed", "snippet"):
+        frame = IFrame()
+        frame.feed(pages[name])
+        assert frame.title == f"{SCRIPT} on OpenLink", name
+
+
+class IFrame(HTMLParser):
+    title = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "iframe":
+            self.title = dict(attrs).get("title") or ""

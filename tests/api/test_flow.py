@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from openlink.actions.flow import in_words
 from openlink.config import Settings
 from tests.conftest import Server
 from tests.factories import (
@@ -264,6 +265,40 @@ async def test_newcomers_on_probation_cannot_post_links(client: httpx.AsyncClien
     expect(await room.send(cohost, "https://example.com"), 201)
     bodies = [m["body"] for m in texts(await all_messages(client, room.host, room.id))]
     assert "www.example.com" not in bodies and "see https://example.com" not in bodies
+
+
+async def test_a_refused_link_says_when_links_are_allowed(
+    client: httpx.AsyncClient, server: Server
+) -> None:
+    room = await make(client, probation_s=600)
+    _, guest = await make_user(client)
+    joined = await join(client, guest, room.link)
+    allowed_at = datetime.fromisoformat(joined["me"]["joined_at"]) + timedelta(seconds=600)
+
+    refused = await room.send(guest, "see https://example.com")
+    assert error_code(refused, 403) == "probation_no_links"
+    assert datetime.fromisoformat(details(refused)["allowed_at"]) == allowed_at
+    assert 590 < details(refused)["retry_after_s"] <= 600
+    assert refused.json()["error"]["message"] == "New members can post links in 10 minutes."
+
+    sock = await open_socket(server.ws_url, guest)
+    await sock.send({"op": "send", "room": room.id, "client_id": "l-1", "body": "www.example.com"})
+    error = await sock.next_event("error")
+    assert error["code"] == "probation_no_links" and error["ref"] == "l-1"
+    assert datetime.fromisoformat(error["details"]["allowed_at"]) == allowed_at
+    assert 0 < error["details"]["retry_after_s"] <= 600
+
+
+def test_waits_are_said_in_words_rounded_up() -> None:
+    assert [in_words(s) for s in (0.2, 1, 59.5, 61, 3_600, 3_601, 86_400 * 3 - 1)] == [
+        "in 1 second",
+        "in 1 second",
+        "in 60 seconds",
+        "in 2 minutes",
+        "in 60 minutes",
+        "in 2 hours",
+        "in 3 days",
+    ]
 
 
 async def test_probation_zero_turns_it_off(client: httpx.AsyncClient) -> None:

@@ -119,6 +119,35 @@ async def test_a_url_with_tracking_and_a_trailing_slash_is_the_clean_url(
     assert a["room"]["id"] == b["room"]["id"]
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # Percent-encoding: raw UTF-8, upper- and lower-case escapes are one path.
+        (
+            "https://comics.example.com/série/café",
+            "https://comics.example.com/s%c3%a9rie/caf%C3%A9",
+        ),
+        # An internationalized host name and its punycode.
+        ("https://Bücher.example/werk/7", "https://xn--bcher-kva.example/werk/7"),
+        # Dot segments.
+        ("https://comics.example.com/a/./b/../series/9", "https://comics.example.com/a/series/9"),
+        # Unreserved characters escaped or not, query parameters in any order.
+        (
+            "https://comics.example.com/%7Eauthor?b=2&a=1",
+            "https://comics.example.com/~author?a=1&b=2",
+        ),
+    ],
+)
+async def test_spellings_of_one_url_make_one_room(
+    server: Server, client: httpx.AsyncClient, first: str, second: str
+) -> None:
+    _, ko, ja = await two_partners(server, client)
+    a = (await put_content(client, ko, "u1", {"url": first}, status=201)).json()
+    b = (await put_content(client, ja, "u2", {"url": second}, status=201)).json()
+    assert a["work"] == b["work"]
+    assert a["room"]["id"] == b["room"]["id"]
+
+
 async def test_two_partners_racing_for_a_new_work_create_one_room(
     server: Server, client: httpx.AsyncClient
 ) -> None:

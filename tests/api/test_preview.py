@@ -96,3 +96,38 @@ async def test_a_new_room_takes_the_hosts_language_and_can_change_it(
         f"/api/rooms/{room['id']}", json={"language": "not a language"}, headers=auth(host)
     )
     assert error_code(bad, 422) == "invalid_language"
+
+
+async def test_the_preview_names_the_host_and_the_authors_by_their_member_views(
+    client: httpx.AsyncClient,
+) -> None:
+    """The host joined by creating the room, so no ``joined`` message names them: the
+    preview's ``members`` does, as members see them, with nothing of the account."""
+    host_user, host = await make_user(client)
+    created = await make_room(client, host, profile={"kind": "open", "nickname": "Trail boss"})
+    room, host_member = created["room"], created["me"]
+    _, talker = await make_user(client)
+    talker_member = (
+        await join(client, talker, room["link"], profile={"kind": "open", "nickname": "Walker"})
+    )["me"]
+    user_quiet, quiet = await make_user(client)
+    await join(client, quiet, room["link"], profile={"kind": "open", "nickname": "Lurker"})
+    _, leaver = await make_user(client)
+    await join(client, leaver, room["link"], profile={"kind": "open", "nickname": "Gone"})
+    await send_message(client, host, room["id"], "welcome")
+    await send_message(client, talker, room["id"], "hi all")
+    await send_message(client, leaver, room["id"], "bye")
+    expect(await client.post(f"/api/rooms/{room['id']}/leave", headers=auth(leaver)), 204)
+
+    preview = expect(await client.get(f"/api/rooms/{room['id']}/preview"), 200)
+
+    members = {m["id"]: m for m in preview["members"]}
+    assert members[host_member["id"]] == host_member | {"role": "host"}
+    assert members[host_member["id"]]["nickname"] == "Trail boss"
+    assert members[talker_member["id"]]["nickname"] == "Walker"
+    # A joined message is its joiner's; those who left are former members, not named.
+    assert {m["nickname"] for m in preview["members"]} == {"Trail boss", "Walker", "Lurker"}
+    authors = {m["member"] for m in preview["messages"] if m["member"]}
+    assert host_member["id"] in authors
+    text = str(preview)
+    assert host_user["username"] not in text and user_quiet["username"] not in text

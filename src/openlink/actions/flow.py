@@ -7,7 +7,8 @@ counted: a message refused by one limit does not use up another's allowance.
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 from openlink.actions.context import Context
 from openlink.domain.events import iso
@@ -44,12 +45,33 @@ def check_content(
         member.joined_at, policy.probation_s, now
     )
     if probation and has_link(body):
+        allowed_at = member.joined_at + timedelta(seconds=policy.probation_s)
+        wait_s = (allowed_at - now).total_seconds()
         raise Forbidden(
-            "New members cannot post links yet.",
+            f"New members can post links {in_words(wait_s)}.",
             code="probation_no_links",
             probation_s=policy.probation_s,
+            allowed_at=iso(allowed_at),
+            retry_after_s=round(wait_s, 3),
         )
     return probation
+
+
+def in_words(seconds: float) -> str:
+    """``in 9 minutes``: the wait a person reads, rounded up so it is never too short."""
+    for unit, size, up_to in _UNITS:
+        if seconds <= up_to:
+            n = max(1, math.ceil(seconds / size))
+            return f"in {n} {unit}{'' if n == 1 else 's'}"
+    raise AssertionError("unreachable")
+
+
+_UNITS = (
+    ("second", 1, 60),
+    ("minute", 60, 3_600),
+    ("hour", 3_600, 2 * 86_400),
+    ("day", 86_400, math.inf),
+)
 
 
 def _limits(

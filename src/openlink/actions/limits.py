@@ -1,5 +1,6 @@
 """Per-account limits on what a member can repeat: joins, reactions, new rooms, read
-markers, reports, searches and on-demand translations.
+markers, reports, searches and on-demand translations; and, per client address, what
+visitors without an account browse.
 
 Each is a moving window on the shared rate limiter (decision 0007), so it holds across
 every server process once the limiter is backed by Redis. An attempt counts when it is
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from openlink.actions.context import Context
 from openlink.config import Settings
+from openlink.domain.accounts import User
 from openlink.errors import RateLimited
 from openlink.ratelimit import Rate
 
@@ -77,6 +79,21 @@ TRANSLATIONS = Limit(
     "You are asking for many translations; try again in a moment.",
     lambda s: (s.translations_per_account, s.translations_window_s),
 )
+
+
+VISITOR_BROWSING = Limit(
+    "browse:address",
+    "browse_rate_limited",
+    "Too many requests from your address; sign in, or try again in a moment.",
+    lambda s: (s.browse_per_address, s.browse_window_s),
+)
+
+
+async def spend_visitor(ctx: Context, user: User | None, address: str | None) -> None:
+    """A discovery read by a visitor without an account counts against its address;
+    signed-in reads are not limited here."""
+    if user is None:
+        await spend(ctx, VISITOR_BROWSING, address)
 
 
 async def spend(ctx: Context, limit: Limit, subject: int | str | None) -> None:

@@ -13,7 +13,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
+
+from stdnum import isbn
+from stdnum.exceptions import ValidationError
+from w3lib.url import canonicalize_url
 
 from openlink.domain.events import iso
 from openlink.domain.text import one_line
@@ -160,27 +164,16 @@ def canonical_work(work: dict[str, Any]) -> str:
 
 def canonical_isbn(raw: str) -> str:
     """ISBN-10 or ISBN-13, hyphens and spaces allowed, checksum checked: the ISBN-13."""
-    digits = re.sub(r"[\s-]", "", raw).upper()
-    if re.fullmatch(r"[0-9]{9}[0-9X]", digits) and _isbn10_ok(digits):
-        return _isbn13("978" + digits[:9])
-    if re.fullmatch(r"97[89][0-9]{10}", digits) and _isbn13(digits[:12]) == digits:
-        return digits
-    raise InvalidInput(
-        "Not a valid ISBN-10 or ISBN-13 (check the digits and the check digit).",
-        code="invalid_isbn",
-    )
-
-
-def _isbn10_ok(digits: str) -> bool:
-    values = [10 if c == "X" else int(c) for c in digits]
-    if "X" in digits[:9]:
-        return False
-    return sum((10 - i) * v for i, v in enumerate(values)) % 11 == 0
-
-
-def _isbn13(first12: str) -> str:
-    total = sum(int(c) * (1 if i % 2 == 0 else 3) for i, c in enumerate(first12))
-    return first12 + str((10 - total % 10) % 10)
+    try:
+        number = isbn.to_isbn13(isbn.validate(raw))
+    except ValidationError:
+        number = ""
+    if not re.fullmatch(r"97[89][0-9]{10}", number):
+        raise InvalidInput(
+            "Not a valid ISBN-10 or ISBN-13 (check the digits and the check digit).",
+            code="invalid_isbn",
+        )
+    return number
 
 
 def canonical_work_id(raw: str) -> str:
@@ -194,14 +187,16 @@ def canonical_work_id(raw: str) -> str:
 
 
 def canonical_url(raw: str) -> str:
-    """Scheme and host lowercased, default port, fragment, tracking parameters and a
-    trailing slash dropped, the remaining query parameters sorted."""
+    """One spelling per URL: w3lib's canonical form (percent-encoding normalized, IDN
+    hosts in punycode, dot segments resolved, query parameters sorted, fragment dropped),
+    then the default port, tracking parameters and a trailing slash dropped."""
     bad = InvalidInput("The work's URL must be an absolute http(s) URL.", code="invalid_url")
-    if len(raw) > MAX_CANONICAL or any(c.isspace() or ord(c) < 32 for c in raw.strip()):
+    raw = raw.strip()
+    if len(raw) > MAX_CANONICAL or any(c.isspace() or ord(c) < 32 for c in raw):
         raise bad
     try:
-        parts = urlsplit(raw.strip())
-        port = parts.port
+        parts = urlsplit(canonicalize_url(raw))
+        port = parts.port  # ValueError when out of range
     except ValueError:
         raise bad from None
     scheme = parts.scheme.lower()
@@ -212,16 +207,16 @@ def canonical_url(raw: str) -> str:
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = parts.path.rstrip("/") or "/"
-    params = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING
-    ]
-    query = urlencode(sorted(params))
+    query = "&".join(p for p in parts.query.split("&") if p and not _tracking(p))
     url = urlunsplit((scheme, netloc, path, query, ""))
     if len(url) > MAX_CANONICAL - 4:
         raise bad
     return url
+
+
+def _tracking(param: str) -> bool:
+    key = unquote_plus(param.partition("=")[0]).lower()
+    return key.startswith("utm_") or key in _TRACKING
 
 
 def frame_ancestors(origins: list[str]) -> str:

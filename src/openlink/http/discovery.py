@@ -11,7 +11,7 @@ from openlink.actions import interests
 from openlink.domain.interests import interest_view
 from openlink.domain.rooms import TagCategory
 from openlink.domain.text import ID_PATTERN
-from openlink.http.deps import CtxDep, MaybeUserDep, UserDep
+from openlink.http.deps import AddressDep, CtxDep, MaybeUserDep, UserDep
 from openlink.http.schemas import Body
 from openlink.queries import discovery
 from openlink.queries import interests as queries
@@ -77,13 +77,27 @@ async def add_alias(
 async def trending(
     ctx: CtxDep,
     user: MaybeUserDep,
+    address: AddressDep,
     language: Annotated[str | None, Query(max_length=35)] = None,
     limit: Limit = 20,
     cursor: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
-    return await discovery.trending(ctx, user, language=language, limit=limit, cursor=cursor)
+    return await discovery.trending(
+        ctx, user, language=language, limit=limit, cursor=cursor, address=address
+    )
 
 
-@router.get("/api/discover/recommended", summary="Rooms for you, with the reasons")
-async def recommended(ctx: CtxDep, user: UserDep, limit: Limit = 20) -> dict[str, Any]:
-    return await discovery.recommended(ctx, user, limit=limit)
+@router.get(
+    "/api/discover/recommended",
+    summary="Rooms for you, with the reasons (for visitors: the popular rooms)",
+)
+async def recommended(
+    ctx: CtxDep,
+    user: MaybeUserDep,
+    address: AddressDep,
+    language: Annotated[
+        str | None, Query(max_length=35, description="Visitors only: rooms in it first.")
+    ] = None,
+    limit: Limit = 20,
+) -> dict[str, Any]:
+    return await discovery.recommended(ctx, user, language=language, limit=limit, address=address)

@@ -1,4 +1,4 @@
-"""Operations: liveness, readiness and Prometheus metrics."""
+"""Operations: liveness, readiness, Prometheus metrics, and what the instance is."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from openlink.http.deps import CtxDep
 from openlink.metrics import CONTENT_TYPE, render
 from openlink.queries.health import readiness
+from openlink.queries.instance import instance
 
 router = APIRouter(tags=["operations"])
 
@@ -33,3 +34,12 @@ async def readyz(ctx: CtxDep, request: Request) -> Any:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(request: Request) -> Response:
     return Response(render(request.app.state.metrics), media_type=CONTENT_TYPE)
+
+
+@router.get(
+    "/api/instance",
+    tags=["instance"],
+    summary="The instance: name, version, demo accounts (when seeded), translation languages",
+)
+async def instance_info(ctx: CtxDep) -> dict[str, Any]:
+    return instance(ctx)

@@ -1,16 +1,19 @@
 """The few HTML pages the server renders itself: the link card (``/l/{code}`` for browsers
 and link unfurlers) and the embeddable widget (``/embed/{code}``).
 
-Pages are small, self-contained and script-free: inline CSS, no external resources, every
-piece of user text escaped. Each sets its own ``Content-Security-Policy``.
+Pages are small, self-contained and script-free: inline CSS, no external resources. They
+are Jinja2 templates (``http/templates/``) rendered with autoescape always on, so every
+value is escaped unless a template says ``|safe`` (none does; decisions/0018). Each page
+sets its own ``Content-Security-Policy``.
 """
 
 from __future__ import annotations
 
 import re
-from html import escape
+from typing import Any
 from urllib.parse import quote
 
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -41,19 +44,18 @@ _UNFURLERS = re.compile(
 )
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
-_STYLE = """
-body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d1d1f;
-background:#fff}
-main{max-width:36rem;margin:0 auto;padding:1rem 1.25rem}
-h1{font-size:1.25rem;margin:.2rem 0 .4rem;overflow-wrap:anywhere}
-p{margin:.3rem 0;overflow-wrap:anywhere}
-.meta{color:#5f6368;font-size:.9rem}
-.tags span{display:inline-block;margin:0 .3rem .3rem 0;padding:.05rem .5rem;
-border-radius:1rem;background:#eef1f5;font-size:.85rem}
-.join{display:inline-block;margin-top:.6rem;padding:.5rem 1.1rem;border-radius:.5rem;
-background:#fee500;color:#191919;font-weight:600;text-decoration:none}
-.site{color:#5f6368;font-size:.8rem;margin-top:.8rem}
-"""
+#: Autoescape for every template whatever its name, and a missing variable is an error
+#: rather than an empty string.
+_TEMPLATES = Environment(
+    loader=PackageLoader("openlink.http", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    auto_reload=False,
+)
+
+
+def render(template: str, **values: Any) -> str:
+    return _TEMPLATES.get_template(template).render(site=SITE_NAME, **values)
 
 
 def public_base(ctx: Context, request: Request) -> str:
@@ -108,30 +110,18 @@ def _accept_ranks(header: str) -> dict[str, float]:
 
 def embed_snippet(embed_url: str, title: str, width: int, height: int) -> str:
     """The copy-paste iframe for a room's widget."""
-    return (
-        f'<iframe src="{escape(embed_url)}" width="{width}" height="{height}" '
-        f'title="{escape(title)} on {SITE_NAME}" sandbox="{EMBED_SANDBOX}" '
-        'loading="lazy" referrerpolicy="no-referrer" style="border:0;max-width:100%">'
-        "</iframe>"
+    return render(
+        "snippet.html",
+        src=embed_url,
+        title=title,
+        width=width,
+        height=height,
+        sandbox=EMBED_SANDBOX,
     )
-
-
-def _tags(room: Room) -> str:
-    return "".join(f"<span>#{escape(t.name)}</span>" for t in room.tags)
 
 
 def _members(room: Room) -> str:
     return f"{room.member_count} member{'' if room.member_count == 1 else 's'}"
-
-
-def _page(title: str, head: str, body: str) -> str:
-    return (
-        "<!doctype html>\n"
-        '<html><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title>{head}<style>{_STYLE}</style></head>"
-        f"<body><main>{body}</main></body></html>\n"
-    )
 
 
 async def link_page(ctx: Context, request: Request, code: str) -> HTMLResponse:
@@ -143,39 +133,35 @@ async def link_page(ctx: Context, request: Request, code: str) -> HTMLResponse:
         return error_page(exc, LINK_CSP)
     url = f"{base}/l/{code}"
     description = room.description or f"{_members(room)} · an open chat on {SITE_NAME}"
-    meta = [
+    image = _absolute(base, room.cover_url)
+    og = [
         ("og:title", room.name),
         ("og:description", description),
         ("og:url", url),
         ("og:type", "website"),
         ("og:site_name", SITE_NAME),
     ]
-    image = _absolute(base, room.cover_url)
+    twitter = [
+        ("twitter:card", "summary_large_image" if image else "summary"),
+        ("twitter:title", room.name),
+        ("twitter:description", description),
+    ]
     if image:
-        meta.append(("og:image", image))
-    tags = [f'<meta property="{k}" content="{escape(v)}">' for k, v in meta]
-    card = "summary_large_image" if image else "summary"
-    twitter = [("twitter:card", card), ("twitter:title", room.name)]
-    twitter.append(("twitter:description", description))
-    if image:
+        og.append(("og:image", image))
         twitter.append(("twitter:image", image))
-    tags += [f'<meta name="{k}" content="{escape(v)}">' for k, v in twitter]
-    oembed = f"{base}/oembed?url={quote(url, safe='')}&format=json"
-    tags.append(
-        f'<link rel="alternate" type="application/json+oembed" href="{escape(oembed)}" '
-        f'title="{escape(room.name)}">'
+    page = render(
+        "link.html",
+        title=room.name,
+        room=room,
+        members=_members(room),
+        code=code,
+        url=url,
+        description=description,
+        og=og,
+        twitter=twitter,
+        oembed=f"{base}/oembed?url={quote(url, safe='')}&format=json",
     )
-    tags.append(f'<link rel="canonical" href="{escape(url)}">')
-    tags.append(f'<meta name="description" content="{escape(description)}">')
-    body = (
-        f"<h1>{escape(room.name)}</h1>"
-        f'<p class="meta">{_members(room)}</p>'
-        f'<p class="tags">{_tags(room)}</p>'
-        f"<p>{escape(room.description)}</p>"
-        f'<p><a class="join" href="/#/join/{quote(code)}">Open in {SITE_NAME}</a></p>'
-        f'<p class="meta">Or share this link: <a href="{escape(url)}">{escape(url)}</a></p>'
-    )
-    response = HTMLResponse(_page(room.name, "".join(tags), body))
+    response = HTMLResponse(page)
     response.headers["Content-Security-Policy"] = LINK_CSP
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -188,15 +174,8 @@ async def embed_page(ctx: Context, request: Request, code: str) -> HTMLResponse:
         room, origins = await queries.room_behind_link(ctx, code)
     except OpenLinkError as exc:
         return error_page(exc, EMBED_CSP.format("'none'"))
-    body = (
-        f"<h1>{escape(room.name)}</h1>"
-        f'<p class="tags">{_tags(room)}</p>'
-        f'<p class="meta">{_members(room)}</p>'
-        f'<a class="join" href="{escape(url)}" target="_blank" rel="noopener noreferrer">'
-        "Join the chat</a>"
-        f'<p class="site">{SITE_NAME}</p>'
-    )
-    response = HTMLResponse(_page(room.name, "", body))
+    page = render("embed.html", title=room.name, room=room, members=_members(room), url=url)
+    response = HTMLResponse(page)
     response.headers["Content-Security-Policy"] = EMBED_CSP.format(frame_ancestors(origins))
     # Framed by other sites: embedders that isolate themselves (COEP) require this.
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
@@ -205,8 +184,8 @@ async def embed_page(ctx: Context, request: Request, code: str) -> HTMLResponse:
 
 
 def error_page(exc: OpenLinkError, csp: str) -> HTMLResponse:
-    body = f"<h1>{escape(exc.message)}</h1><p class='site'>{SITE_NAME}</p>"
-    response = HTMLResponse(_page(exc.message, "", body), status_code=exc.status)
+    page = render("error.html", title=exc.message, message=exc.message)
+    response = HTMLResponse(page, status_code=exc.status)
     response.headers["Content-Security-Policy"] = csp
     response.headers["Cache-Control"] = "no-store"
     return response

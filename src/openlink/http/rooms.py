@@ -78,8 +78,10 @@ async def get_room(ctx: CtxDep, user: MaybeUserDep, room_id: RoomId) -> dict[str
 
 
 @router.get("/api/rooms/{room_id}/preview", summary="Read a public room before joining it")
-async def room_preview(ctx: CtxDep, user: MaybeUserDep, room_id: RoomId) -> dict[str, Any]:
-    return await queries.preview(ctx, user, room_id)
+async def room_preview(
+    ctx: CtxDep, user: MaybeUserDep, room_id: RoomId, address: AddressDep
+) -> dict[str, Any]:
+    return await queries.preview(ctx, user, room_id, address=address)
 
 
 @router.patch("/api/rooms/{room_id}", summary="Change a room's settings (host)")

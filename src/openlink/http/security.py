@@ -17,16 +17,13 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-_CDN = "https://cdn.jsdelivr.net"
-# Swagger UI (/docs) and ReDoc (/redoc) load their bundles from a CDN. Inline scripts are
-# allowed by hash, computed from the page itself, so no 'unsafe-inline' for scripts; both
-# set inline styles, which are allowed.
+# Swagger UI (/docs) and ReDoc (/redoc) load their bundles from this server
+# (http/apidocs.py). Inline scripts are allowed by hash, computed from the page itself, so
+# no 'unsafe-inline' for scripts; both set inline styles, which are allowed.
 _DOCS_CSP = (
-    "default-src 'none'; script-src {scripts}; "
-    f"style-src {_CDN} https://fonts.googleapis.com 'unsafe-inline'; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "connect-src 'self'; worker-src blob:; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'"
+    "default-src 'none'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src blob:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
 )
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.I)
@@ -43,12 +40,12 @@ _API_DEFAULTS = (*_DEFAULTS, ("Cache-Control", "no-store"))
 
 
 def docs_csp(html: bytes) -> str:
-    """The docs pages' policy: the CDN, plus the hash of each inline script in ``html``."""
+    """The docs pages' policy: this server, plus the hash of each inline script in ``html``."""
     hashes = [
         "'sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode() + "'"
         for body in _INLINE_SCRIPT.findall(html)
     ]
-    return _DOCS_CSP.format(scripts=" ".join([_CDN, *hashes]))
+    return _DOCS_CSP.format(scripts=" ".join(["'self'", *hashes]))
 
 
 def _apply(message: Message, defaults: tuple[tuple[str, str], ...], csp: str) -> None:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.domain import discovery as rules
 from openlink.domain.accounts import User, check_language
@@ -35,6 +36,7 @@ async def trending(
     language: str | None = None,
     limit: int = 20,
     cursor: str | None = None,
+    address: str | None = None,
 ) -> dict[str, Any]:
     """Public open group rooms by activity in the last hours: per hour, its distinct
     writers plus ``JOIN_WEIGHT`` per joiner, the hour weighted down with its age.
@@ -42,6 +44,7 @@ async def trending(
     Pages continue with ``next``; a later page ranks as of the first page's hour, but
     activity in between may move rooms across pages.
     """
+    await limits.spend_visitor(ctx, user, address)
     primary = rules.primary_language(check_language(language)) if language else None
     bucket, offset = _cursor(cursor, rules.hour_bucket(ctx.now()))
     async with ctx.db.read() as conn:
@@ -64,24 +67,41 @@ async def trending(
     return {"rooms": views, "next": f"{bucket}.{offset + limit}" if more else None}
 
 
-async def recommended(ctx: Context, user: User, *, limit: int = 20) -> dict[str, Any]:
+async def recommended(
+    ctx: Context,
+    user: User | None,
+    *,
+    language: str | None = None,
+    limit: int = 20,
+    address: str | None = None,
+) -> dict[str, Any]:
     """Public open group rooms the account has never been in (nor been banned from),
     best first, each with the reasons: shared interests (across languages through
     aliases), interests that rooms often carry with those, and the account's reading
-    language. Nothing about other accounts' memberships counts (decisions/0005)."""
-    language = rules.primary_language(user.language)
+    language. Nothing about other accounts' memberships counts (decisions/0005).
+
+    A visitor without an account gets the popular rooms, those in ``language`` (if
+    given) first; an account's own reading language wins over ``language``."""
+    await limits.spend_visitor(ctx, user, address)
+    if user is not None:
+        language = user.language
+    elif language is not None:
+        language = check_language(language)
+    primary = rules.primary_language(language)
+    user_id = user.id if user is not None else None
+    wanted = user.interests if user is not None else []
     async with ctx.db.read() as conn:
-        resolved = await interests_store.resolve(conn, user.interests)
+        resolved = await interests_store.resolve(conn, wanted)
         canonical = dict(resolved.values())
-        names = [n for n in user.interests if n not in resolved]
-        tagged = await store.tag_matches(conn, user.id, list(canonical), user.interests)
+        names = [n for n in wanted if n not in resolved]
+        tagged = await store.tag_matches(conn, user_id, list(canonical), wanted)
         related = dict(
             await store.related_interests(
                 conn, list(canonical), min_rooms=rules.MIN_RELATED_ROOMS, limit=rules.MAX_RELATED
             )
         )
-        near = await store.tag_matches(conn, user.id, list(related), [])
-        popular = await store.popular(conn, user.id, language)
+        near = await store.tag_matches(conn, user_id, list(related), [])
+        popular = await store.popular(conn, user_id, primary)
         ids = list(dict.fromkeys([r for r, _, _ in tagged + near] + popular))
         rooms = await rooms_store.get_rooms(conn, ids)
         since = rules.hour_bucket(ctx.now()) - rules.WINDOW_H + 1
@@ -96,8 +116,7 @@ async def recommended(ctx: Context, user: User, *, limit: int = 20) -> dict[str,
         signals = rules.Signals(
             interests=shared.get(room.id, []),
             related=nearby.get(room.id, []),
-            same_language=language is not None
-            and rules.primary_language(room.language) == language,
+            same_language=primary is not None and rules.primary_language(room.language) == primary,
             member_count=room.member_count,
             activity=activity.get(room.id, 0),
         )

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
 from openlink.domain.events import member_view, message_view, room_view
 from openlink.domain.governance import check_link_usable
+from openlink.domain.members import Member
+from openlink.domain.messages import Message
 from openlink.domain.rooms import RoomKind
 from openlink.errors import Forbidden, InvalidInput, NotFound
 from openlink.queries.access import access_room_as_member, access_room_for_preview
@@ -71,11 +76,15 @@ async def link_preview(ctx: Context, link_code: str) -> dict[str, Any]:
 PREVIEW_MESSAGES = 20
 
 
-async def preview(ctx: Context, user: User | None, room_id: str) -> dict[str, Any]:
+async def preview(
+    ctx: Context, user: User | None, room_id: str, *, address: str | None = None
+) -> dict[str, Any]:
     """Read before joining: a public room's recent messages, notice, tags and size.
 
     Hidden and deleted messages show as such (no body), as in history; the host can turn
-    previews off, and members read the room's history instead."""
+    previews off, and members read the room's history instead. Visitors without an
+    account are limited per address."""
+    await limits.spend_visitor(ctx, user, address)
     async with ctx.db.read() as conn:
         room, member = await access_room_for_preview(conn, user, room_id)
         if member is None and not room.preview_enabled:
@@ -91,11 +100,24 @@ async def preview(ctx: Context, user: User | None, room_id: str) -> dict[str, An
             if room.pinned_seq is not None
             else None
         )
+        shown = [m for m in (*recent, notice) if m is not None]
+        authors = await _authors(conn, room.id, shown)
     return {
         "room": room_view(room),
         "notice": message_view(notice) if notice is not None else None,
         "messages": [message_view(m) for m in recent],
+        "members": [member_view(m) for m in authors],
     }
+
+
+async def _authors(conn: AsyncConnection, room_id: str, shown: list[Message]) -> list[Member]:
+    """The host, and the members still in the room who wrote what the preview shows: by
+    their member views, as members see them. Those who left are not named (a client shows
+    them as former members)."""
+    host = await members_store.host_of(conn, room_id)
+    hosts = [host] if host is not None else []
+    ids = {m.member_id for m in shown if m.member_id is not None} - {h.id for h in hosts}
+    return hosts + await members_store.active_members(conn, room_id, sorted(ids))
 
 
 async def members_of(

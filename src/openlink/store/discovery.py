@@ -23,8 +23,11 @@ def in_language(primary: str) -> ColumnElement[bool]:
     return or_(rooms.c.language == primary, rooms.c.language.startswith(f"{primary}-"))
 
 
-def never_member(user_id: int) -> list[ColumnElement[bool]]:
-    """Rooms the account is not in and never was (left, kicked, banned), nor banned from."""
+def never_member(user_id: int | None) -> list[ColumnElement[bool]]:
+    """Rooms the account is not in and never was (left, kicked, banned), nor banned from;
+    without an account (a visitor), every room."""
+    if user_id is None:
+        return []
     return [
         ~exists().where(members.c.room_id == rooms.c.id, members.c.user_id == user_id),
         ~exists().where(bans.c.room_id == rooms.c.id, bans.c.user_id == user_id),
@@ -74,7 +77,7 @@ async def trending(
 
 
 async def tag_matches(
-    conn: AsyncConnection, user_id: int, interest_ids: list[str], names: list[str]
+    conn: AsyncConnection, user_id: int | None, interest_ids: list[str], names: list[str]
 ) -> list[tuple[str, str, str | None]]:
     """(room id, tag name, interest id) of candidate rooms' tags that name one of the
     interests or equal one of the names."""
@@ -119,8 +122,9 @@ async def related_interests(
     return [(r.interest_id, r.name) for r in await conn.execute(stmt)]
 
 
-async def popular(conn: AsyncConnection, user_id: int, language: str | None) -> list[str]:
-    """The largest candidate rooms, those in ``language`` first."""
+async def popular(conn: AsyncConnection, user_id: int | None, language: str | None) -> list[str]:
+    """The largest candidate rooms (for an account, those it was never in), those in
+    ``language`` first."""
     order = [rooms.c.member_count.desc(), rooms.c.id]
     if language is not None:
         order.insert(0, case((in_language(language), 0), else_=1))

@@ -91,6 +91,18 @@ async def list_members(
     return [_member(r) for r in rows]
 
 
+async def active_members(conn: AsyncConnection, room_id: str, ids: list[str]) -> list[Member]:
+    """Those of ``ids`` that are active members of the room, by id."""
+    if not ids:
+        return []
+    rows = await conn.execute(
+        select(members)
+        .where(members.c.room_id == room_id, members.c.active.is_(True), members.c.id.in_(ids))
+        .order_by(members.c.id)
+    )
+    return [_member(r) for r in rows]
+
+
 async def active_member_ids(conn: AsyncConnection, room_id: str, ids: list[str]) -> set[str]:
     """Which of ``ids`` are active members of the room."""
     if not ids:

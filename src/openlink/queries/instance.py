@@ -1,0 +1,31 @@
+"""What this instance is, for a client's first screen: its name, whether demo accounts
+exist to sign in with, and which languages it translates between."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openlink import __version__
+from openlink.actions.context import Context
+from openlink.demo import DEMO_PASSWORD, demo_accounts
+
+NAME = "OpenLink"
+
+
+def instance(ctx: Context) -> dict[str, Any]:
+    """The same for every caller; nothing about any account but the demo's, and those
+    only when the operator seeded them (``openlink serve --demo``)."""
+    demo = ctx.settings.demo
+    t = ctx.translation
+    on = t is not None and t.pool.configured
+    return {
+        "name": NAME,
+        "version": __version__,
+        "demo": demo,
+        "demo_accounts": demo_accounts() if demo else [],
+        "demo_password": DEMO_PASSWORD if demo else None,
+        "translation": {
+            "engine": t.engine if t is not None and on else "none",
+            "languages": sorted(t.pool.languages()) if t is not None and on else [],
+        },
+    }
