@@ -1,8 +1,8 @@
 // UI strings in English, Korean and Japanese.
 //
-// locales/{lang}.json holds the app's strings and locales/host/{lang}.json the host tools'
-// (written by their own module); both are merged, with English underneath as a fallback.
-// Keys may be flat ("chat.send") or nested objects; both are read as dotted keys.
+// locales/{lang}.json holds every string of the app, the host tools' under "host.", with
+// English underneath as a fallback. Keys may be flat ("chat.send") or nested objects;
+// both are read as dotted keys.
 
 import { primaryLang, storage } from "./util.js";
 
@@ -33,12 +33,7 @@ async function fetchJson(url) {
 }
 
 async function loadDict(lang) {
-  const [main, host] = await Promise.all([
-    fetchJson(`/app/locales/${lang}.json`),
-    fetchJson(`/app/locales/host/${lang}.json`),
-  ]);
-  // The app's own keys win over a host-tools key of the same name.
-  return { ...flatten(host), ...flatten(main) };
+  return flatten(await fetchJson(`/app/locales/${lang}.json`));
 }
 
 export function overrideLanguage() {
@@ -91,6 +86,11 @@ export function t(key, params) {
   let s = lookup(strings) ?? lookup(fallback) ?? key;
   if (params) s = s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
   return s;
+}
+
+/** Whether a string exists for key (in the UI language or English). */
+export function hasText(key) {
+  return key in strings || key in fallback;
 }
 
 const names = new Map();
