@@ -417,7 +417,7 @@ class ChatView {
   // ---- actions -------------------------------------------------------------------
 
   send(body, opts) {
-    this.state.send(this.rs.id, body, opts);
+    this.state.outbox.send(this.rs.id, body, opts);
     this.jumpToLatestIfNeeded();
   }
 

@@ -127,7 +127,7 @@ export function mountJoin(app, container, { roomId, code }) {
     return h("div", { class: "join-box pending", role: "status", "data-testid": "join-pending" },
       h("p", null, rejected ? t("join.request_rejected") : t("join.request_sent")),
       rejected
-        ? h("button", { type: "button", class: "btn btn-ghost", onclick: () => { app.state.dropRequest(room.id); load(); } }, t("common.dismiss"))
+        ? h("button", { type: "button", class: "btn btn-ghost", onclick: () => { app.state.requests.drop(room.id); load(); } }, t("common.dismiss"))
         : h("button", {
           type: "button",
           class: "btn btn-ghost",
@@ -140,7 +140,7 @@ export function mountJoin(app, container, { roomId, code }) {
                 return;
               }
             }
-            app.state.dropRequest(room.id);
+            app.state.requests.drop(room.id);
             load();
           },
         }, t("join.withdraw")),
@@ -219,7 +219,7 @@ export function mountJoin(app, container, { roomId, code }) {
         const path = code ? `/api/links/${encodeURIComponent(code)}/join` : `/api/rooms/${room.id}/join`;
         const res = await app.api.post(path, body);
         if (res.request) {
-          app.state.addRequest(res.room, res.request);
+          app.state.requests.add(res.room, res.request);
           load();
           return;
         }

@@ -7,7 +7,7 @@ import { errorText } from "../../ui.js";
 import { memberName } from "../message.js";
 
 export function renderPending(el, state, rsId) {
-  const entries = state.pendingFor(rsId);
+  const entries = state.outbox.pendingFor(rsId);
   replaceChildren(el, ...entries.map((e) => {
     const failed = e.state === "failed";
     const label = failed
@@ -20,8 +20,8 @@ export function renderPending(el, state, rsId) {
           h("div", { class: "msg-meta" }, h("span", { class: "pending-state", role: failed ? "alert" : null }, label)),
         ),
         failed ? h("div", { class: "pending-actions" },
-          h("button", { type: "button", class: "link-btn", onclick: () => state.retry(e.client_id) }, t("chat.retry")),
-          h("button", { type: "button", class: "link-btn", onclick: () => state.discard(e.client_id) }, t("chat.discard")),
+          h("button", { type: "button", class: "link-btn", onclick: () => state.outbox.retry(e.client_id) }, t("chat.retry")),
+          h("button", { type: "button", class: "link-btn", onclick: () => state.outbox.discard(e.client_id) }, t("chat.discard")),
         ) : null,
       ),
     );
