@@ -128,6 +128,28 @@ export function formatShort(iso) {
   return d.toLocaleDateString(current, { month: "short", day: "numeric" });
 }
 
+const UNITS = [
+  ["d", 86400],
+  ["h", 3600],
+  ["m", 60],
+  ["s", 1],
+];
+
+/** 90 -> "1 min 30 s"; at most two units. */
+export function formatDuration(seconds) {
+  let left = Math.max(0, Math.round(seconds));
+  const parts = [];
+  for (const [unit, size] of UNITS) {
+    if (left >= size || (unit === "s" && parts.length === 0)) {
+      const n = Math.floor(left / size);
+      left -= n * size;
+      if (n) parts.push(t(`unit.${unit}`, { n }));
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ") || t("unit.s", { n: 0 });
+}
+
 export function formatNumber(n) {
   return new Intl.NumberFormat(current, { notation: n >= 10000 ? "compact" : "standard" }).format(n);
 }

@@ -1,29 +1,9 @@
-// Durations and times as the host tools show them, in the app's language (js/i18n.js),
-// and the conversions for <input type="datetime-local">.
+// Times and duration choices as the host tools show them, in the app's language
+// (js/i18n.js), and the conversions for <input type="datetime-local">.
 
-import { t, uiLanguage } from "../i18n.js";
+import { formatDuration, uiLanguage } from "../i18n.js";
 
-const UNITS = [
-  ["d", 86400],
-  ["h", 3600],
-  ["m", 60],
-  ["s", 1],
-];
-
-/** 90 -> "1 min 30 s"; at most two units. */
-export function formatDuration(seconds) {
-  let left = Math.max(0, Math.round(seconds));
-  const parts = [];
-  for (const [unit, size] of UNITS) {
-    if (left >= size || (unit === "s" && parts.length === 0)) {
-      const n = Math.floor(left / size);
-      left -= n * size;
-      if (n) parts.push(t(`host.unit.${unit}`, { n }));
-    }
-    if (parts.length === 2) break;
-  }
-  return parts.join(" ") || t("host.unit.s", { n: 0 });
-}
+export { formatDuration };
 
 export function formatTime(iso) {
   if (!iso) return "";

@@ -181,6 +181,7 @@ class ChatView {
     this.destroyed = true;
     this.rs.viewing = false;
     this.subs.forEach((u) => u());
+    clearTimeout(this.recheckTimer);
     this.header.destroy();
   }
 
@@ -285,7 +286,16 @@ class ChatView {
 
 
   renderPending() {
-    if (renderPending(this.pending, this.state, this.rs.id) && this.win.atBottom(120)) this.win.scrollToBottom();
+    const { count, recheckMs } = renderPending(this.pending, this.state, this.rs, {
+      edit: (entry) => {
+        this.state.outbox.discard(entry.client_id);
+        this.composer.setText(entry.body);
+      },
+    });
+    if (count && this.win.atBottom(120)) this.win.scrollToBottom();
+    clearTimeout(this.recheckTimer);
+    // A refusal that time cures offers its retry when the time has come.
+    if (Number.isFinite(recheckMs)) this.recheckTimer = setTimeout(() => this.renderPending(), Math.min(recheckMs + 500, 2 ** 31 - 1));
   }
 
   renderTyping() {
