@@ -2,7 +2,7 @@
 // token goes to localStorage; `next` is where to go afterwards (the room a visitor was
 // about to join, for example).
 
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 import { UI_LANGUAGES, languageName, t } from "../i18n.js";
 import { READING_LANGUAGES, errorText, field } from "../ui.js";
 import { storage } from "../util.js";
@@ -54,7 +54,7 @@ function demoNote(app, fill) {
     if (!info || !info.demo) return;
     const accounts = Array.isArray(info.demo_accounts) ? info.demo_accounts : [];
     const pick = (name) => h("button", { type: "button", class: "link-btn", onclick: () => fill(name, info.demo_password || "") }, name);
-    note.append(h("strong", null, t("auth.demo_title")), " ",
+    append(note, h("strong", null, t("auth.demo_title")), " ",
       accounts.length && info.demo_password
         ? [t("auth.demo_accounts", { password: info.demo_password }), " ", accounts.map((name, i) => [i ? ", " : "", pick(name)])]
         : t("auth.demo_generic"));
@@ -96,7 +96,7 @@ export function renderAuth(app, mode, next) {
       username.value = name;
       password.value = secret;
       submit.focus();
-    }), error);
+    }), form.querySelector(".auth-sub").nextSibling);
   }
 
   form.addEventListener("submit", async (e) => {
