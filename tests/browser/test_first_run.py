@@ -78,7 +78,11 @@ async def test_the_sign_in_card_names_the_demo_accounts(
 
     # The instance-info route is the backend's part of the first run (issue 13); this test
     # answers for it with the shape the app reads, so the card is tested on its own.
-    info = {"demo": True, "demo_accounts": ["minji", "haruto", "alex"], "demo_password": DEMO_PASSWORD}
+    info = {
+        "demo": True,
+        "demo_accounts": ["minji", "haruto", "alex"],
+        "demo_password": DEMO_PASSWORD,
+    }
 
     async def instance(route: Route) -> None:
         await route.fulfill(status=200, content_type="application/json", body=json.dumps(info))
@@ -104,7 +108,9 @@ async def test_the_join_box_starts_on_the_profile_used_last(
     _me, token = await make_user(client, display_name="Sam Main")
     for nickname in ("Meeple", "Dealer"):
         expect_status(
-            await client.post("/api/me/open-profiles", json={"nickname": nickname}, headers=auth(token)),
+            await client.post(
+                "/api/me/open-profiles", json={"nickname": nickname}, headers=auth(token)
+            ),
             201,
         )
 

@@ -396,7 +396,11 @@ async def test_the_panel_opens_on_join_requests_when_someone_waits(
     room = (await make_room(client, host_token, name="Invite only", join_approval=True))["room"]
     _user, applicant_token = await make_user(client, "june")
     await join(
-        client, applicant_token, room["link"], profile={"kind": "open", "nickname": "June"}, status=202
+        client,
+        applicant_token,
+        room["link"],
+        profile={"kind": "open", "nickname": "June"},
+        status=202,
     )
     host = await open_room(open_tab, host_token, room["id"])
     panel = await open_host_tools(host)
