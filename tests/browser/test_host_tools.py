@@ -70,6 +70,15 @@ async def room_with_member(
     return host_token, member_token, created["room"], joined["me"]
 
 
+async def ask_to_join(client: httpx.AsyncClient, room: dict[str, Any], nickname: str) -> str:
+    """Someone new asks to join a room that wants approval; returns their token."""
+    _user, token = await make_user(client, nickname.lower())
+    await join(
+        client, token, room["link"], profile={"kind": "open", "nickname": nickname}, status=202
+    )
+    return token
+
+
 async def get_room(client: httpx.AsyncClient, token: str, room_id: str) -> dict[str, Any]:
     response = await client.get(f"/api/rooms/{room_id}", headers=auth(token))
     assert response.status_code == 200, response.text
@@ -245,14 +254,7 @@ async def test_join_requests_arrive_live_and_are_approved(
     pane = await open_section(panel, "Join requests")
     await expect(pane).to_contain_text("No one is waiting")
 
-    _user, applicant_token = await make_user(client, "june")
-    await join(
-        client,
-        applicant_token,
-        room["link"],
-        profile={"kind": "open", "nickname": "June"},
-        status=202,
-    )
+    applicant_token = await ask_to_join(client, room, "June")
     request = pane.get_by_role("list", name="Pending join requests").get_by_role("listitem")
     await expect(request).to_contain_text("June")  # live, over the WebSocket
     await expect(panel.get_by_role("tab", name="Join requests")).to_contain_text("1")
@@ -394,14 +396,7 @@ async def test_the_panel_opens_on_join_requests_when_someone_waits(
 ) -> None:
     _user, host_token = await make_user(client, "hana")
     room = (await make_room(client, host_token, name="Invite only", join_approval=True))["room"]
-    _user, applicant_token = await make_user(client, "june")
-    await join(
-        client,
-        applicant_token,
-        room["link"],
-        profile={"kind": "open", "nickname": "June"},
-        status=202,
-    )
+    await ask_to_join(client, room, "June")
     host = await open_room(open_tab, host_token, room["id"])
     panel = await open_host_tools(host)
     await expect(panel.get_by_role("tab", name="Join requests")).to_have_attribute(

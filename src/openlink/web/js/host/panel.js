@@ -1,6 +1,8 @@
 // The panel's state (room, my membership, what I may do, nicknames seen) shared by every
 // section, and the little event bus the sections use for live updates.
 
+import { t } from "../i18n.js";
+import { flash } from "./dom.js";
 import { formatDuration, formatTime } from "./format.js";
 
 export const RIGHTS = ["notice", "hide", "kick", "timeout", "approve", "settings", "links", "automod"];
@@ -82,6 +84,18 @@ export class Panel {
       Promise.resolve(this.ctx.refreshRoom()).catch(() => null);
     }
     return this.room;
+  }
+
+  /** Save changes to the room from a form (PATCH), saying in status what came of it.
+   * Resolves true when something was saved. */
+  async patchRoom(body, status) {
+    if (Object.keys(body).length === 0) {
+      flash(status, t("host.common.nothing_changed"));
+      return false;
+    }
+    await this.roomWritten(await this.api.patch(this.path(), body));
+    flash(status, t("host.common.saved"));
+    return true;
   }
 
   setRoom(data) {

@@ -4,7 +4,7 @@
 
 import { t } from "../../i18n.js";
 import { avatar } from "../../ui.js";
-import { act, checkbox, errorLine, field, fill, flash, h, select, statusLine } from "../dom.js";
+import { act, checkbox, errorLine, field, fill, h, select, statusLine } from "../dom.js";
 
 const CATEGORIES = ["hobby", "place", "person", "content"];
 
@@ -102,17 +102,11 @@ export default {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       act(save, error, async () => {
-        const body = await changes();
-        if (Object.keys(body).length === 0) {
-          flash(status, t("host.common.nothing_changed"));
-          return;
-        }
-        await panel.roomWritten(await panel.api.patch(panel.path(), body));
+        if (!(await panel.patchRoom(await changes(), status))) return;
         code.value = "";
         coverFile.value = "";
         removeCode.input.checked = false;
         removeCover.input.checked = false;
-        flash(status, t("host.common.saved"));
       });
     });
 

@@ -2,7 +2,7 @@
 // translation. Saving sends only what changed (PATCH /api/rooms/{id}).
 
 import { t } from "../../i18n.js";
-import { act, checkbox, errorLine, field, flash, h, select, setOptions, statusLine } from "../dom.js";
+import { act, checkbox, errorLine, field, h, select, setOptions, statusLine } from "../dom.js";
 import { durationOptions } from "../format.js";
 
 const SLOW_MODE = [0, 10, 30, 60, 300, 900, 3600, 21600];
@@ -66,15 +66,7 @@ export default {
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      act(save, error, async () => {
-        const body = changes();
-        if (Object.keys(body).length === 0) {
-          flash(status, t("host.common.nothing_changed"));
-          return;
-        }
-        await panel.roomWritten(await panel.api.patch(panel.path(), body));
-        flash(status, t("host.common.saved"));
-      });
+      act(save, error, () => panel.patchRoom(changes(), status));
     });
 
     panel.on("room", load);

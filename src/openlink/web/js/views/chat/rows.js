@@ -72,8 +72,8 @@ export class MessageRows {
     return el ? Number(el.dataset.seq) : null;
   }
 
-  renderWindow(messages) {
-    this.rows.clear();
+  /** New rows for these messages, known by seq, in a fragment to put in the list. */
+  buildRows(messages) {
     const ctx = this.ctx();
     const frag = document.createDocumentFragment();
     for (const m of messages) {
@@ -81,27 +81,21 @@ export class MessageRows {
       this.rows.set(m.seq, row);
       frag.append(row);
     }
-    replaceChildren(this.list, frag);
+    return frag;
+  }
+
+  renderWindow(messages) {
+    this.rows.clear();
+    replaceChildren(this.list, this.buildRows(messages));
     this.regroup();
   }
 
   appendRows(messages) {
-    const ctx = this.ctx();
-    for (const m of messages) {
-      const row = this.makeRow(m, ctx);
-      this.rows.set(m.seq, row);
-      this.list.append(row);
-    }
+    this.list.append(this.buildRows(messages));
   }
 
   prependRows(messages) {
-    const ctx = this.ctx();
-    const frag = document.createDocumentFragment();
-    for (const m of messages) {
-      const row = this.makeRow(m, ctx);
-      this.rows.set(m.seq, row);
-      frag.append(row);
-    }
+    const frag = this.buildRows(messages);
     const before = this.scroller.scrollHeight;
     const top = this.scroller.scrollTop;
     this.list.prepend(frag);
