@@ -43,7 +43,7 @@ async def test_korean_and_english_readers_join_by_link_and_chat_live(
     await join_open(ko, "등산러버")
 
     # An English reader signs in first, then follows the same link and joins as herself.
-    en = await open_tab("/")
+    en = await open_tab("/#/signin")
     await shot(en.page, "signin-desktop")
     await sign_in(en, "alice", PASSWORD)
     await en.page.goto(f"{server.url}/#/join/{code}")

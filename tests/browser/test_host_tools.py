@@ -3,10 +3,12 @@ members, each in their own browser, see the effect."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.async_api import Locator, expect
 
 from tests.browser.conftest import OpenTab, Shot, Tab
@@ -66,6 +68,15 @@ async def room_with_member(
         profile={"kind": "open", "nickname": "Mallory"},
     )
     return host_token, member_token, created["room"], joined["me"]
+
+
+async def ask_to_join(client: httpx.AsyncClient, room: dict[str, Any], nickname: str) -> str:
+    """Someone new asks to join a room that wants approval; returns their token."""
+    _user, token = await make_user(client, nickname.lower())
+    await join(
+        client, token, room["link"], profile={"kind": "open", "nickname": nickname}, status=202
+    )
+    return token
 
 
 async def get_room(client: httpx.AsyncClient, token: str, room_id: str) -> dict[str, Any]:
@@ -243,14 +254,7 @@ async def test_join_requests_arrive_live_and_are_approved(
     pane = await open_section(panel, "Join requests")
     await expect(pane).to_contain_text("No one is waiting")
 
-    _user, applicant_token = await make_user(client, "june")
-    await join(
-        client,
-        applicant_token,
-        room["link"],
-        profile={"kind": "open", "nickname": "June"},
-        status=202,
-    )
+    applicant_token = await ask_to_join(client, room, "June")
     request = pane.get_by_role("list", name="Pending join requests").get_by_role("listitem")
     await expect(request).to_contain_text("June")  # live, over the WebSocket
     await expect(panel.get_by_role("tab", name="Join requests")).to_contain_text("1")
@@ -329,28 +333,76 @@ async def test_the_message_menu_times_out_its_sender(
     assert not host.errors and not member.errors
 
 
-async def test_message_actions_work_without_the_apps_client(
+def png(color: tuple[int, int, int]) -> bytes:
+    """A small picture to upload as a cover."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), color).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_room_info_is_edited_in_the_panel_and_members_see_it(
+    client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot
+) -> None:
+    host_token, member_token, room, _member = await room_with_member(client)
+    host = await open_room(open_tab, host_token, room["id"])
+    member = await open_room(open_tab, member_token, room["id"])
+
+    # Nothing waits for the host: the panel opens on the room's own info.
+    panel = await open_host_tools(host)
+    await expect(panel.get_by_role("tab", name="Room info")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    pane = panel.get_by_role("tabpanel", name="Room info")
+    await expect(pane.get_by_label("Name", exact=True)).to_have_value("Night owls")
+    await pane.get_by_label("Name", exact=True).fill("Night owls club")
+    await pane.get_by_label("Description").fill("For people awake at 3 a.m.")
+    await pane.get_by_label("Tags", exact=True).fill("owls, insomnia")
+    await pane.get_by_label("Kind of new tags").select_option("place")
+    await pane.get_by_label("Member cap").fill("50")
+    await pane.get_by_label("New code").fill("hoot123")
+    await pane.get_by_label("Upload a new cover").set_input_files(
+        files=[{"name": "cover.png", "mimeType": "image/png", "buffer": png((40, 90, 160))}]
+    )
+    await pane.get_by_role("button", name="Save").click()
+    await expect(pane.get_by_role("status")).to_have_text("Saved.")
+    await expect(pane.get_by_test_id("code-state")).to_contain_text("need the participation code")
+    await shot(host.page, "host-tools-room-info-desktop")
+
+    saved = await get_room(client, host_token, room["id"])
+    assert saved["name"] == "Night owls club"
+    assert saved["description"] == "For people awake at 3 a.m."
+    assert sorted(saved["tags"], key=lambda tag: tag["name"]) == [
+        {"name": "insomnia", "category": "place"},
+        {"name": "owls", "category": "place"},
+    ]
+    assert saved["member_cap"] == 50 and saved["has_code"] is True
+    assert saved["cover_url"].startswith("/api/images/")
+    # The member's chat follows at once: the new name and cover in its header.
+    await expect(member.page.locator(".chat-head h2")).to_have_text("Night owls club")
+    await expect(member.page.locator(f".chat-head img[src='{saved['cover_url']}']")).to_be_visible()
+
+    # Taking the code and the cover away again.
+    await pane.get_by_label("Remove the code").check()
+    await pane.get_by_label("Remove the cover").check()
+    await pane.get_by_role("button", name="Save").click()
+    await expect(pane.get_by_test_id("code-state")).to_contain_text("anyone may join")
+    saved = await get_room(client, host_token, room["id"])
+    assert saved["has_code"] is False and saved["cover_url"] is None
+    assert not host.errors and not member.errors
+
+
+async def test_the_panel_opens_on_join_requests_when_someone_waits(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    """messageActions(ctx, message) degrades to its own fetch client given only a token."""
-    host_token, member_token, room, member = await room_with_member(client)
-    sent = await send_message(client, member_token, room["id"], "spam spam")
+    _user, host_token = await make_user(client, "hana")
+    room = (await make_room(client, host_token, name="Invite only", join_approval=True))["room"]
+    await ask_to_join(client, room, "June")
     host = await open_room(open_tab, host_token, room["id"])
-    host_view = await get_room(client, host_token, room["id"])
-    done = await host.page.evaluate(
-        """async ([token, room, message, sender]) => {
-          const tools = await import("/app/js/host/index.js");
-          await (await import("/app/js/host/i18n.js")).ready(null); // the labels' strings
-          const {me, ...rest} = room;
-          const ctx = {token, room: rest, me, members: () => [sender]};
-          const actions = tools.messageActions(ctx, message);
-          const hide = actions.find((a) => a.id === "hide");
-          return [actions.map((a) => a.label), await hide.run()];
-        }""",
-        [host_token, host_view, sent, member],
+    panel = await open_host_tools(host)
+    await expect(panel.get_by_role("tab", name="Join requests")).to_have_attribute(
+        "aria-selected", "true"
     )
-    assert done == [["Hide message", "Time out", "Kick", "Ban"], True]
-    await expect(message(host.page, "spam spam")).to_have_count(0)
+    await expect(panel.get_by_role("tabpanel", name="Join requests")).to_contain_text("June")
     assert not host.errors
 
 

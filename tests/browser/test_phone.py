@@ -41,7 +41,7 @@ async def test_phone_width_shows_one_pane_and_a_usable_chat(
     await send_message(client, host_token, room["id"], "ようこそ!")
     await send_message(client, host_token, room["id"], LONG)
 
-    signed_out = await open_tab("/", phone=True)
+    signed_out = await open_tab("/#/signin", phone=True)
     await expect(signed_out.page.locator("form.auth-form")).to_be_visible()
     await shot(signed_out.page, "signin-phone")
 

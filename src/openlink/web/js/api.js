@@ -12,7 +12,8 @@ export class ApiError extends Error {
 /**
  * createApi(getToken, onSignedOut) → {get, post, put, patch, del, request}.
  * Paths are absolute ("/api/me"); `params` become the query string (null values are left
- * out). A 401 bad_token on an authenticated call calls onSignedOut() once.
+ * out). A body is sent as JSON, except a Blob (a picture to upload), sent as it is.
+ * A 401 bad_token on an authenticated call calls onSignedOut() once.
  */
 export function createApi(getToken, onSignedOut) {
   async function request(method, path, { body, params, auth = true } = {}) {
@@ -26,13 +27,14 @@ export function createApi(getToken, onSignedOut) {
     const headers = {};
     const token = auth ? getToken() : null;
     if (token) headers.Authorization = `Bearer ${token}`;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const raw = body instanceof Blob;
+    if (body !== undefined) headers["Content-Type"] = raw ? body.type || "application/octet-stream" : "application/json";
     let res;
     try {
       res = await fetch(url, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || raw ? body : JSON.stringify(body),
         cache: "no-store",
       });
     } catch {

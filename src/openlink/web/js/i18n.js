@@ -1,8 +1,8 @@
 // UI strings in English, Korean and Japanese.
 //
-// locales/{lang}.json holds the app's strings and locales/host/{lang}.json the host tools'
-// (written by their own module); both are merged, with English underneath as a fallback.
-// Keys may be flat ("chat.send") or nested objects; both are read as dotted keys.
+// locales/{lang}.json holds every string of the app, the host tools' under "host.", with
+// English underneath as a fallback. Keys may be flat ("chat.send") or nested objects;
+// both are read as dotted keys.
 
 import { primaryLang, storage } from "./util.js";
 
@@ -33,12 +33,7 @@ async function fetchJson(url) {
 }
 
 async function loadDict(lang) {
-  const [main, host] = await Promise.all([
-    fetchJson(`/app/locales/${lang}.json`),
-    fetchJson(`/app/locales/host/${lang}.json`),
-  ]);
-  // The app's own keys win over a host-tools key of the same name.
-  return { ...flatten(host), ...flatten(main) };
+  return flatten(await fetchJson(`/app/locales/${lang}.json`));
 }
 
 export function overrideLanguage() {
@@ -93,6 +88,11 @@ export function t(key, params) {
   return s;
 }
 
+/** Whether a string exists for key (in the UI language or English). */
+export function hasText(key) {
+  return key in strings || key in fallback;
+}
+
 const names = new Map();
 /** "ko" → "Korean" (or 한국어 in a Korean UI). */
 export function languageName(tag) {
@@ -126,6 +126,28 @@ export function formatShort(iso) {
   const now = new Date();
   if (d.toDateString() === now.toDateString()) return formatTime(iso);
   return d.toLocaleDateString(current, { month: "short", day: "numeric" });
+}
+
+const UNITS = [
+  ["d", 86400],
+  ["h", 3600],
+  ["m", 60],
+  ["s", 1],
+];
+
+/** 90 -> "1 min 30 s"; at most two units. */
+export function formatDuration(seconds) {
+  let left = Math.max(0, Math.round(seconds));
+  const parts = [];
+  for (const [unit, size] of UNITS) {
+    if (left >= size || (unit === "s" && parts.length === 0)) {
+      const n = Math.floor(left / size);
+      left -= n * size;
+      if (n) parts.push(t(`unit.${unit}`, { n }));
+    }
+    if (parts.length === 2) break;
+  }
+  return parts.join(" ") || t("unit.s", { n: 0 });
 }
 
 export function formatNumber(n) {

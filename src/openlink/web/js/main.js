@@ -2,7 +2,9 @@
 //
 // Routes (location.hash): #/ (my rooms; Discover beside them on wide screens),
 // #/discover?q=&tag=, #/preview/{room}, #/join/{code} (where /l/{code} cards point),
-// #/room/{room}, #/settings, #/new, #/signin, #/signup (both take ?next=).
+// #/room/{room}, #/settings, #/new?name=&tag=, #/signin, #/signup (both take ?next=).
+// Visitors who have not signed in browse Discover, search and previews; the rest asks
+// them to sign in first and comes back after.
 
 import { createApi } from "./api.js";
 import { h } from "./dom.js";
@@ -10,7 +12,7 @@ import { overrideLanguage, pickLanguage, setLanguage, setOverrideLanguage } from
 import { ChatState } from "./state.js";
 import { closeMenu } from "./ui.js";
 import { storage } from "./util.js";
-import { renderAuth } from "./views/auth.js";
+import { renderAuth, visitorBar } from "./views/auth.js";
 import { mountChat } from "./views/chat.js";
 import { mountCreate } from "./views/create.js";
 import { mountDiscover } from "./views/discover.js";
@@ -104,7 +106,8 @@ function parseRoute() {
   return { name: parts[0] || "home", arg: parts[1] || null, query, path };
 }
 
-const PUBLIC = new Set(["signin", "signup", "join", "preview"]);
+// What a visitor may see without an account; every other route asks to sign in first.
+const BROWSABLE = new Set(["home", "discover", "join", "preview"]);
 let shell = null;
 let mounted = null;
 let lastKey = null;
@@ -128,20 +131,7 @@ function render(force = false) {
   mounted = null;
 
   if (!app.signedIn()) {
-    shell = null;
-    root.className = "";
-    if (route.name === "join" || route.name === "preview") {
-      const page = h("div", { class: "solo-page" });
-      root.replaceChildren(page);
-      mounted = mountJoin(app, page, route.name === "join" ? { code: route.arg } : { roomId: route.arg });
-      return;
-    }
-    const next = new URLSearchParams(route.query).get("next");
-    if (!PUBLIC.has(route.name)) {
-      const target = route.path !== "/" ? route.path : null;
-      history.replaceState(null, "", `#/signin${target ? `?next=${encodeURIComponent(target)}` : ""}`);
-    }
-    root.replaceChildren(renderAuth(app, route.name === "signup" ? "signup" : "signin", next));
+    renderVisitor(route);
     return;
   }
 
@@ -166,20 +156,42 @@ function render(force = false) {
       mounted = mountChat(app, route.arg, main);
       break;
     case "join":
-      mounted = mountJoin(app, main, { code: route.arg });
-      break;
     case "preview":
-      mounted = mountJoin(app, main, { roomId: route.arg });
+      mounted = mountRoute(main, route);
       break;
     case "settings":
       mounted = mountSettings(app, main);
       break;
     case "new":
-      mounted = mountCreate(app, main);
+      mounted = mountCreate(app, main, route.query);
       break;
     default:
-      mounted = mountDiscover(app, main, route.name === "discover" ? route.query : "");
+      mounted = mountRoute(main, route);
   }
+}
+
+/** The screens a visitor and a member share: Discover, a room's preview and join page. */
+function mountRoute(container, route) {
+  if (route.name === "join") return mountJoin(app, container, { code: route.arg, query: route.query });
+  if (route.name === "preview") return mountJoin(app, container, { roomId: route.arg, query: route.query });
+  return mountDiscover(app, container, route.name === "discover" ? route.query : "");
+}
+
+function renderVisitor(route) {
+  shell = null;
+  root.className = "";
+  if (BROWSABLE.has(route.name)) {
+    const main = h("main", { class: "solo-page", id: "main" });
+    root.replaceChildren(h("div", { class: "visitor" }, visitorBar(app, route.path), main));
+    mounted = mountRoute(main, route);
+    return;
+  }
+  let next = new URLSearchParams(route.query).get("next");
+  if (route.name !== "signin" && route.name !== "signup") {
+    next = route.path !== "/" ? `${route.path}${route.query ? `?${route.query}` : ""}` : null;
+    history.replaceState(null, "", `#/signin${next ? `?next=${encodeURIComponent(next)}` : ""}`);
+  }
+  root.replaceChildren(renderAuth(app, route.name === "signup" ? "signup" : "signin", next));
 }
 
 window.addEventListener("hashchange", () => render());

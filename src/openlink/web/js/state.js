@@ -1,6 +1,7 @@
-// What the client knows: my rooms, their messages by seq, translations, members, the
-// outbox of unacknowledged sends, and pending join requests. Fed by the WebSocket and by
-// HTTP history pages; views subscribe to its events.
+// What the client knows: my rooms (state/room.js), their messages by seq, translations and
+// members, the outbox of unacknowledged sends (state/outbox.js) and my pending join
+// requests (state/requests.js). Fed by the WebSocket and by HTTP history pages; views
+// subscribe to its events.
 //
 // The resume rules (docs/protocol.md, "Resuming"): upsert a message by seq and ignore it
 // unless its rev is higher than the one held; a room's `since` is the highest rev applied.
@@ -8,7 +9,10 @@
 // below `lo` only move `since` (their current state comes with the history page that
 // loads them later).
 
-import { Emitter, primaryLang, storage, uuid } from "./util.js";
+import { Outbox } from "./state/outbox.js";
+import { JoinRequests } from "./state/requests.js";
+import { RoomState } from "./state/room.js";
+import { Emitter, primaryLang } from "./util.js";
 
 const PAGE = 50;
 const STORE_MAX = 600; // messages held per room before the oldest are let go
@@ -18,69 +22,6 @@ const MEMBER_PAGES = 4; // up to 2,000 members are loaded to name senders
 // the latest one is sent when the interval has passed.
 const READ_EVERY_MS = 2000;
 
-export class RoomState {
-  constructor(id) {
-    this.id = id;
-    this.room = null;
-    this.me = null;
-    this.readSeq = 0;
-    this.unread = 0;
-    this.unreadBase = 0; // live messages at or below this seq are already counted in `unread`
-    this.countedSeq = 0; // joins and leaves at or below this seq are in room.member_count
-    this.lastMessage = null;
-    this.since = null;
-    this.lo = Infinity;
-    this.loaded = false;
-    this.hasOlder = true;
-    this.msgs = new Map();
-    this.seqs = []; // ascending
-    this.translations = new Map(); // seq → {rev, lang, body, source_lang, forBody}
-    this.myReactions = new Map(); // seq → Set(emoji)
-    this.members = new Map();
-    this.membersLoaded = false;
-    this.online = null;
-    this.typing = new Map(); // member id → expiry (ms)
-    this.viewing = false; // the chat view follows the newest messages of this room
-  }
-
-  get newestSeq() {
-    return this.seqs.length ? this.seqs[this.seqs.length - 1] : 0;
-  }
-
-  activity() {
-    return (this.lastMessage && this.lastMessage.created_at) || (this.room && this.room.created_at) || "";
-  }
-
-  insertSeq(seq) {
-    const a = this.seqs;
-    if (!a.length || a[a.length - 1] < seq) {
-      a.push(seq);
-      return;
-    }
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (a[mid] < seq) lo = mid + 1;
-      else hi = mid;
-    }
-    a.splice(lo, 0, seq);
-  }
-
-  /** The held messages with seq in (after, before), ascending, at most `limit` from the given end. */
-  slice({ after = -Infinity, before = Infinity, limit = PAGE, fromEnd = false } = {}) {
-    const picked = this.seqs.filter((s) => s > after && s < before);
-    const seqs = fromEnd ? picked.slice(-limit) : picked.slice(0, limit);
-    return seqs.map((s) => this.msgs.get(s));
-  }
-
-  translationFor(msg) {
-    const tr = this.translations.get(msg.seq);
-    if (!tr || msg.deleted || msg.hidden || tr.forBody !== msg.body) return null;
-    return tr;
-  }
-}
-
 export class ChatState extends Emitter {
   constructor(api, conn) {
     super();
@@ -88,15 +29,14 @@ export class ChatState extends Emitter {
     this.conn = conn;
     this.user = null;
     this.rooms = new Map();
-    this.outbox = [];
-    this.acked = new Map(); // client_id → seq
-    this.requests = new Map(); // room id → {room, request}
+    this.outbox = new Outbox(conn, (roomId) => this.emit("outbox", roomId));
+    this.requests = new JoinRequests(() => this.emit("rooms"));
     this.translation = { configured: false, engine: "none" };
     this.resetSynced();
     conn.on("ready", (e) => this.onReady(e));
     conn.on("message", (e) => this.onMessage(e));
     conn.on("message.translated", (e) => this.onTranslated(e));
-    conn.on("ack", (e) => this.onAck(e));
+    conn.on("ack", (e) => this.outbox.acked(e));
     conn.on("error", (e) => this.onError(e));
     conn.on("presence", (e) => this.onPresence(e));
     conn.on("typing", (e) => this.onTyping(e));
@@ -125,9 +65,8 @@ export class ChatState extends Emitter {
     this.user = user;
     if (changed) {
       this.rooms.clear();
-      this.outbox = storage.get(this.key("outbox"), []) || [];
-      for (const e of this.outbox) if (e.state === "sent") e.state = "queued";
-      this.requests = new Map(Object.entries(storage.get(this.key("requests"), {}) || {}));
+      this.outbox.load(this.key("outbox"));
+      this.requests.load(this.key("requests"));
     }
     this.emit("user", user);
   }
@@ -144,8 +83,8 @@ export class ChatState extends Emitter {
     this.resetSynced();
     this.user = null;
     this.rooms.clear();
-    this.outbox = [];
-    this.requests = new Map();
+    this.outbox.load(null);
+    this.requests.load(null);
     this.emit("rooms");
   }
 
@@ -190,11 +129,10 @@ export class ChatState extends Emitter {
       this.rooms.delete(id); // left (or removed) while this socket was away
       this.emit("left", { id, name: rs.room.name, reason: null });
     }
-    for (const [id, r] of this.requests) if (seen.has(id) && r.request.status === "pending") this.requests.delete(id);
-    this.saveRequests();
+    this.requests.dropJoined(seen);
     this.emit("rooms");
     this.markSynced();
-    this.flushOutbox();
+    this.outbox.flush((id) => this.rooms.has(id));
   }
 
   absorbListItem(rs, item) {
@@ -248,7 +186,7 @@ export class ChatState extends Emitter {
     if (msg.deleted || msg.hidden) rs.translations.delete(msg.seq);
     const pending = rs.translations.get(msg.seq);
     if (pending && pending.forBody === undefined && pending.rev === msg.rev) pending.forBody = msg.body;
-    if (!old && rs.me && msg.member === rs.me.id && msg.kind === "text") this.matchOutbox(rs, msg);
+    if (!old && rs.me && msg.member === rs.me.id && msg.kind === "text") this.outbox.match(rs, msg);
     this.emit("message", { rs, msg, old, change });
     return true;
   }
@@ -341,8 +279,7 @@ export class ChatState extends Emitter {
       rs.unreadBase = Math.max(rs.unreadBase, e.since);
     }
     rs.lo = Math.min(rs.lo, e.since + 1);
-    this.requests.delete(rs.id);
-    this.saveRequests();
+    this.requests.forget(rs.id);
     this.emit("joined", rs);
     this.emit("rooms");
   }
@@ -350,8 +287,7 @@ export class ChatState extends Emitter {
   onLeft(e) {
     const rs = this.rooms.get(e.room);
     this.rooms.delete(e.room);
-    this.outbox = this.outbox.filter((x) => x.room !== e.room);
-    this.saveOutbox();
+    this.outbox.dropRoom(e.room);
     this.emit("left", { id: e.room, name: rs && rs.room ? rs.room.name : "", reason: e.reason || null });
     this.emit("rooms");
   }
@@ -364,10 +300,7 @@ export class ChatState extends Emitter {
   }
 
   onRequestDecided(e) {
-    const entry = this.requests.get(e.room);
-    if (e.request.status === "approved") this.requests.delete(e.room);
-    else if (entry) entry.request = e.request;
-    this.saveRequests();
+    this.requests.decided(e.room, e.request);
     this.emit("request_decided", e);
     this.emit("rooms");
   }
@@ -444,97 +377,9 @@ export class ChatState extends Emitter {
 
   // ---- sending -------------------------------------------------------------------
 
-  send(roomId, body, { reply_to, mentions } = {}) {
-    const entry = { client_id: uuid(), room: roomId, body, state: "queued", at: new Date().toISOString() };
-    if (reply_to) entry.reply_to = reply_to;
-    if (mentions && mentions.length) entry.mentions = mentions;
-    this.outbox.push(entry);
-    this.trySend(entry);
-    this.saveOutbox();
-    this.emit("outbox", roomId);
-    return entry;
-  }
-
-  trySend(entry) {
-    const op = { op: "send", room: entry.room, client_id: entry.client_id, body: entry.body };
-    if (entry.reply_to) op.reply_to = entry.reply_to;
-    if (entry.mentions) op.mentions = entry.mentions;
-    if (this.conn.send(op)) entry.state = "sent";
-  }
-
-  /** After every ready: everything not acknowledged goes again, with the same client_id. */
-  flushOutbox() {
-    for (const entry of this.outbox) {
-      if (entry.state === "failed") continue;
-      if (!this.rooms.has(entry.room)) {
-        entry.state = "failed";
-        entry.error = { code: "room_not_found", message: "" };
-        continue;
-      }
-      entry.matchedSeq = undefined;
-      this.trySend(entry);
-    }
-    this.saveOutbox();
-    for (const room of new Set(this.outbox.map((e) => e.room))) this.emit("outbox", room);
-  }
-
-  retry(clientId) {
-    const entry = this.outbox.find((e) => e.client_id === clientId);
-    if (!entry) return;
-    entry.state = "queued";
-    entry.error = null;
-    this.trySend(entry);
-    this.saveOutbox();
-    this.emit("outbox", entry.room);
-  }
-
-  discard(clientId) {
-    const entry = this.outbox.find((e) => e.client_id === clientId);
-    this.outbox = this.outbox.filter((e) => e.client_id !== clientId);
-    this.saveOutbox();
-    if (entry) this.emit("outbox", entry.room);
-  }
-
-  matchOutbox(rs, msg) {
-    // The message may arrive before its ack: hide the pending copy that it surely is.
-    const entry = this.outbox.find(
-      (e) => e.room === rs.id && e.state === "sent" && e.matchedSeq === undefined && e.body.trim() === msg.body,
-    );
-    if (entry) {
-      entry.matchedSeq = msg.seq;
-      this.emit("outbox", rs.id);
-    }
-  }
-
-  onAck(e) {
-    this.acked.set(e.ref, e.seq);
-    const before = this.outbox.length;
-    this.outbox = this.outbox.filter((x) => x.client_id !== e.ref);
-    if (this.outbox.length !== before) {
-      this.saveOutbox();
-      this.emit("outbox", e.room);
-    }
-  }
-
   onError(e) {
-    if (e.ref) {
-      const entry = this.outbox.find((x) => x.client_id === e.ref);
-      if (entry) {
-        entry.state = "failed";
-        entry.error = { code: e.code, message: e.message, details: e.details };
-        this.saveOutbox();
-        this.emit("outbox", entry.room);
-      }
-    }
+    if (e.ref) this.outbox.failed(e);
     this.emit("op_error", e);
-  }
-
-  pendingFor(roomId) {
-    return this.outbox.filter((e) => e.room === roomId && e.matchedSeq === undefined);
-  }
-
-  saveOutbox() {
-    if (this.user) storage.set(this.key("outbox"), this.outbox.map(({ matchedSeq, ...e }) => e));
   }
 
   // ---- read markers, typing, reactions ------------------------------------------
@@ -605,27 +450,8 @@ export class ChatState extends Emitter {
       rs.me = me;
       rs.members.set(me.id, me);
     }
-    this.requests.delete(room.id);
-    this.saveRequests();
+    this.requests.forget(room.id);
     this.emit("rooms");
     return rs;
-  }
-
-  // ---- join requests -------------------------------------------------------------
-
-  addRequest(room, request) {
-    this.requests.set(room.id, { room, request });
-    this.saveRequests();
-    this.emit("rooms");
-  }
-
-  dropRequest(roomId) {
-    this.requests.delete(roomId);
-    this.saveRequests();
-    this.emit("rooms");
-  }
-
-  saveRequests() {
-    if (this.user) storage.set(this.key("requests"), Object.fromEntries(this.requests));
   }
 }

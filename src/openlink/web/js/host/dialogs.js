@@ -2,7 +2,8 @@
 // a duration, a reason or a second thought: time-out, kick, ban, confirmations. They are
 // shared by the panel and by the message menu (messageActions).
 
-import { durationOptions } from "./i18n.js";
+import { t } from "../i18n.js";
+import { durationOptions } from "./format.js";
 import { act, button, checkbox, errorLine, field, h, select } from "./dom.js";
 
 export const TIMEOUT_CHOICES = [60, 300, 600, 3600, 86400, 604800, 2419200];
@@ -13,7 +14,7 @@ export const BAN_CHOICES = [3600, 86400, 604800, 2592000, 31536000];
  * build(body) fills the body and returns {submit, submitLabel, danger}. A failing
  * submit keeps the dialog open with the server's message under the form.
  */
-export function openDialog(tr, title, build) {
+export function openDialog(title, build) {
   return new Promise((resolve) => {
     const titleId = `ht-dlg-${Math.random().toString(36).slice(2)}`;
     const body = h("div", { class: "ht-dialog-body" });
@@ -22,9 +23,9 @@ export function openDialog(tr, title, build) {
     const ok = h(
       "button",
       { type: "submit", class: spec.danger ? "ht-btn ht-btn-danger" : "ht-btn ht-btn-primary" },
-      spec.submitLabel || tr("host.common.ok"),
+      spec.submitLabel || t("host.common.ok"),
     );
-    const cancel = spec.alert ? null : button(tr("host.common.cancel"), () => dialog.close("cancel"));
+    const cancel = spec.alert ? null : button(t("host.common.cancel"), () => dialog.close("cancel"));
     const form = h(
       "form",
       { class: "ht-dialog-form", method: "dialog" },
@@ -59,30 +60,29 @@ export function openDialog(tr, title, build) {
 }
 
 /** Tell the user something (a failure outside any form); resolves when dismissed. */
-export function alertDialog(tr, title, text) {
-  return openDialog(tr, title, (body) => {
+export function alertDialog(title, text) {
+  return openDialog(title, (body) => {
     body.append(h("p", null, text));
-    return { alert: true, submitLabel: tr("host.common.ok"), submit: () => true };
+    return { alert: true, submitLabel: t("host.common.ok"), submit: () => true };
   });
 }
 
 /** Yes or no; resolves true only when confirmed (and run() succeeded, if given). */
-export async function confirmDialog(tr, title, text, { label, danger = true, run } = {}) {
-  const answer = await openDialog(tr, title, (body) => {
+export async function confirmDialog(title, text, { label, danger = true, run } = {}) {
+  const answer = await openDialog(title, (body) => {
     body.append(h("p", null, text));
-    return { submitLabel: label || tr("host.common.confirm"), danger, submit: run || (() => true) };
+    return { submitLabel: label || t("host.common.confirm"), danger, submit: run || (() => true) };
   });
   return answer !== null;
 }
 
 /** Time a member out. Resolves to the updated Member, or null. */
 export function timeoutDialog(panel, member) {
-  const { tr } = panel;
-  return openDialog(tr, tr("host.members.timeout_title", { nickname: member.nickname }), (body) => {
-    const duration = select(durationOptions(tr, TIMEOUT_CHOICES), 600, { name: "duration" });
-    body.append(field(tr("host.members.duration"), duration));
+  return openDialog(t("host.members.timeout_title", { nickname: member.nickname }), (body) => {
+    const duration = select(durationOptions(TIMEOUT_CHOICES), 600, { name: "duration" });
+    body.append(field(t("host.members.duration"), duration));
     return {
-      submitLabel: tr("host.members.timeout"),
+      submitLabel: t("host.members.timeout"),
       submit: async () => {
         const updated = await panel.api.post(panel.path("members", member.id, "timeout"), {
           duration_s: Number(duration.value),
@@ -96,14 +96,13 @@ export function timeoutDialog(panel, member) {
 
 /** Kick a member, or ban them (kick with ban). Resolves true when done, else null. */
 export function kickDialog(panel, member, { ban = false } = {}) {
-  const { tr } = panel;
   const key = ban ? "ban" : "kick";
-  return openDialog(tr, tr(`host.members.${key}_title`, { nickname: member.nickname }), (body) => {
-    const length = select(durationOptions(tr, BAN_CHOICES, undefined, { forever: tr("host.members.forever") }), 86400, {
+  return openDialog(t(`host.members.${key}_title`, { nickname: member.nickname }), (body) => {
+    const length = select(durationOptions(BAN_CHOICES, undefined, { forever: t("host.members.forever") }), 86400, {
       name: "ban_s",
     });
-    const lengthField = field(tr("host.members.ban_length"), length);
-    const banBox = checkbox(tr("host.members.also_ban"), ban, { name: "ban" });
+    const lengthField = field(t("host.members.ban_length"), length);
+    const banBox = checkbox(t("host.members.also_ban"), ban, { name: "ban" });
     const reason = h("input", { type: "text", name: "reason", maxlength: 500, autocomplete: "off" });
     const sync = () => {
       lengthField.hidden = !banBox.input.checked;
@@ -111,13 +110,13 @@ export function kickDialog(panel, member, { ban = false } = {}) {
     banBox.input.addEventListener("change", sync);
     sync();
     body.append(
-      h("p", null, tr(ban ? "host.members.ban_explain" : "host.members.kick_explain")),
+      h("p", null, t(ban ? "host.members.ban_explain" : "host.members.kick_explain")),
       banBox,
       lengthField,
-      field(tr("host.members.reason"), reason, tr("host.members.reason_hint")),
+      field(t("host.members.reason"), reason, t("host.members.reason_hint")),
     );
     return {
-      submitLabel: tr(`host.members.${key}`),
+      submitLabel: t(`host.members.${key}`),
       danger: true,
       submit: async () => {
         const banning = banBox.input.checked;

@@ -1,18 +1,24 @@
 // The panel's state (room, my membership, what I may do, nicknames seen) shared by every
 // section, and the little event bus the sections use for live updates.
 
-import { hostApi, roomPath, withQuery } from "./api.js";
-import { formatDuration, formatTime, translator } from "./i18n.js";
+import { t } from "../i18n.js";
+import { flash } from "./dom.js";
+import { formatDuration, formatTime } from "./format.js";
 
 export const RIGHTS = ["notice", "hide", "kick", "timeout", "approve", "settings", "links", "automod"];
 const MEMBER_PAGE = 500;
 const MEMBER_PAGES_MAX = 10; // 5 000 members: enough to find co-hosts and pick someone
 
+/** A path under the room: roomPath("abc", "members", id, "kick"). Segments are encoded. */
+function roomPath(roomId, ...segments) {
+  return ["/api/rooms", ...[roomId, ...segments].map((s) => encodeURIComponent(String(s)))].join("/");
+}
+
 export class Panel {
+  /** ctx: the host tools' context (index.js describes it). */
   constructor(ctx) {
     this.ctx = ctx;
-    this.api = hostApi(ctx);
-    this.tr = translator(ctx);
+    this.api = ctx.api;
     this.room = ctx.room || null;
     this.me = ctx.me || (ctx.room && ctx.room.me) || null;
     this.nicknames = new Map();
@@ -80,6 +86,18 @@ export class Panel {
     return this.room;
   }
 
+  /** Save changes to the room from a form (PATCH), saying in status what came of it.
+   * Resolves true when something was saved. */
+  async patchRoom(body, status) {
+    if (Object.keys(body).length === 0) {
+      flash(status, t("host.common.nothing_changed"));
+      return false;
+    }
+    await this.roomWritten(await this.api.patch(this.path(), body));
+    flash(status, t("host.common.saved"));
+    return true;
+  }
+
   setRoom(data) {
     const { me, read_seq: _r, unread: _u, ...room } = data;
     const roleBefore = this.role;
@@ -110,7 +128,7 @@ export class Panel {
     const found = [];
     let after = null;
     for (let page = 0; page < MEMBER_PAGES_MAX; page += 1) {
-      const data = await this.api.get(withQuery(this.path("members"), { after, limit: MEMBER_PAGE }));
+      const data = await this.api.get(this.path("members"), { after, limit: MEMBER_PAGE });
       found.push(...data.members);
       after = data.next;
       if (!after) break;
@@ -140,11 +158,11 @@ export class Panel {
   // -- formatting ----------------------------------------------------------------------
 
   time(iso) {
-    return formatTime(this.tr, iso);
+    return formatTime(iso);
   }
 
   duration(seconds) {
-    return formatDuration(this.tr, seconds);
+    return formatDuration(seconds);
   }
 
   // -- events --------------------------------------------------------------------------

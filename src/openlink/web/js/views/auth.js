@@ -1,7 +1,8 @@
-// Sign in and sign up. The token goes to localStorage; `next` is where to go afterwards
-// (a join link that brought the visitor here, for example).
+// Sign in and sign up, and the bar visitors see while they browse before either. The
+// token goes to localStorage; `next` is where to go afterwards (the room a visitor was
+// about to join, for example).
 
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 import { UI_LANGUAGES, languageName, t } from "../i18n.js";
 import { READING_LANGUAGES, errorText, field } from "../ui.js";
 import { storage } from "../util.js";
@@ -34,6 +35,34 @@ export function uiLanguageSwitch(app) {
   );
 }
 
+/** The top bar of a visitor's pages: the brand, and the ways in that come back to `path`. */
+export function visitorBar(app, path) {
+  const back = path && path !== "/" ? `?next=${encodeURIComponent(path)}` : "";
+  return h("header", { class: "visitor-bar" },
+    h("a", { class: "brand", href: "#/" }, h("span", { class: "brand-mark", "aria-hidden": "true" }, "◎"), "OpenLink"),
+    h("nav", { class: "visitor-nav", "aria-label": t("nav.main") },
+      h("a", { class: "btn btn-ghost", href: `#/signin${back}` }, t("auth.sign_in")),
+      h("a", { class: "btn btn-primary", href: `#/signup${back}` }, t("auth.create_account")),
+    ),
+  );
+}
+
+/** Say that demo accounts exist, when the server was seeded with them (GET /api/instance). */
+function demoNote(app, fill) {
+  const note = h("div", { class: "demo-note", role: "note", hidden: true, "data-testid": "demo-note" });
+  app.api.get("/api/instance", null, { auth: false }).then((info) => {
+    if (!info || !info.demo) return;
+    const accounts = Array.isArray(info.demo_accounts) ? info.demo_accounts : [];
+    const pick = (name) => h("button", { type: "button", class: "link-btn", onclick: () => fill(name, info.demo_password || "") }, name);
+    append(note, h("strong", null, t("auth.demo_title")), " ",
+      accounts.length && info.demo_password
+        ? [t("auth.demo_accounts", { password: info.demo_password }), " ", accounts.map((name, i) => [i ? ", " : "", pick(name)])]
+        : t("auth.demo_generic"));
+    note.hidden = false;
+  }, () => {});
+  return note;
+}
+
 export function renderAuth(app, mode, next) {
   const signup = mode === "signup";
   const error = h("p", { class: "form-error", role: "alert" });
@@ -60,7 +89,15 @@ export function renderAuth(app, mode, next) {
       signup ? t("auth.have_account") : t("auth.no_account"), " ",
       h("a", { href: `#/${signup ? "signin" : "signup"}${nextQuery}` }, signup ? t("auth.sign_in") : t("auth.create_account")),
     ),
+    h("p", { class: "auth-switch" }, h("a", { href: next ? `#${next}` : "#/discover", "data-testid": "browse" }, next ? t("auth.back_to_browsing") : t("auth.browse_first"))),
   );
+  if (!signup) {
+    form.insertBefore(demoNote(app, (name, secret) => {
+      username.value = name;
+      password.value = secret;
+      submit.focus();
+    }), form.querySelector(".auth-sub").nextSibling);
+  }
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

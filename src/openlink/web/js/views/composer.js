@@ -223,5 +223,11 @@ export function createComposer({ app, rs, onSend, onEdit }) {
     status.textContent = reason || "";
   }
 
-  return { el: form, input, setReply, setEdit, setDisabled, insertMention, focus: () => input.focus() };
+  /** Put text in the box to be changed and sent again (a refused send). */
+  function setText(text) {
+    input.value = text;
+    input.focus();
+  }
+
+  return { el: form, input, setReply, setEdit, setDisabled, setText, insertMention, focus: () => input.focus() };
 }

@@ -1,14 +1,19 @@
 // A new room: name, description, tags, who can find it, a participation code and the
-// host's own profile in it.
+// host's own profile in it. #/new?name=&tag= comes prefilled (from a search that found
+// nothing).
 
 import { h, icon, replaceChildren } from "../dom.js";
 import { t } from "../i18n.js";
 import { errorText, field } from "../ui.js";
 
-export function mountCreate(app, container) {
-  const name = h("input", { required: true, maxlength: "80" });
+export function mountCreate(app, container, query = "") {
+  const given = new URLSearchParams(query);
+  const name = h("input", { required: true, maxlength: "80", value: given.get("name") || "" });
   const description = h("textarea", { rows: "3", maxlength: "2000" });
-  const tags = h("input", { placeholder: t("create.tags_placeholder") });
+  // A one-word search makes a good first tag too.
+  const word = (given.get("name") || "").trim();
+  const firstTag = given.get("tag") || (/^\S{1,30}$/u.test(word) ? word : "");
+  const tags = h("input", { placeholder: t("create.tags_placeholder"), value: firstTag.replace(/^#/, "") });
   const category = h("select", null, ["hobby", "place", "person", "content"].map((c) => h("option", { value: c }, t(`create.cat_${c}`))));
   const visibility = h("select", null,
     h("option", { value: "public" }, t("create.public")),

@@ -1,4 +1,6 @@
 // Discover: search in any language, tags, recommended rooms (with why) and trending.
+// Visitors see it too (search and trending need no account); a search that finds
+// nothing offers to start the room it was looking for.
 
 import { h, icon, replaceChildren } from "../dom.js";
 import { formatNumber, languageName, t } from "../i18n.js";
@@ -42,6 +44,16 @@ export function roomCard(room, { reasons, joined } = {}) {
   );
 }
 
+/** Nothing found: say so, and offer to start the room the search was looking for. */
+function noResults(q, tag) {
+  const params = new URLSearchParams({ ...(q ? { name: q } : {}), ...(tag ? { tag } : {}) });
+  return h("div", { class: "no-results", "data-testid": "no-results" },
+    h("p", { class: "muted" }, t("discover.no_results")),
+    h("a", { class: "btn btn-primary", href: `#/new?${params}` }, icon("plus"),
+      q ? t("discover.create_about", { q }) : t("discover.create_tagged", { tag })),
+  );
+}
+
 export function mountDiscover(app, container, query) {
   const params = new URLSearchParams(query || "");
   let q = params.get("q") || "";
@@ -57,7 +69,7 @@ export function mountDiscover(app, container, query) {
   const trending = h("section", { class: "disc-section" });
   const el = h("div", { class: "page discover" },
     h("header", { class: "page-head" },
-      h("a", { class: "icon-btn back-btn", href: "#/", "aria-label": t("nav.back_to_chats") }, icon("back")),
+      app.signedIn() ? h("a", { class: "icon-btn back-btn", href: "#/", "aria-label": t("nav.back_to_chats") }, icon("back")) : null,
       h("h2", null, t("nav.discover")),
       h("a", { class: "btn btn-ghost", href: "#/new", "aria-label": t("nav.new_room") }, icon("plus"), h("span", { class: "label" }, t("nav.new_room"))),
     ),
@@ -110,7 +122,7 @@ export function mountDiscover(app, container, query) {
       if (!more) {
         replaceChildren(results, 
           h("h3", { class: "section-title" }, tag && !q ? t("discover.tagged", { tag }) : t("discover.results")),
-          page.results.length ? list : h("p", { class: "muted" }, t("discover.no_results")),
+          page.results.length ? list : noResults(q, tag),
           page.semantic === "not_configured" ? h("p", { class: "hint" }, t("discover.keyword_only")) : null,
         );
       }
@@ -126,10 +138,12 @@ export function mountDiscover(app, container, query) {
   input.addEventListener("input", searchLater);
 
   async function loadLists() {
-    await Promise.race([app.state.synced, new Promise((r) => setTimeout(r, 3000))]); // "Joined" marks
+    const member = app.signedIn();
+    if (member) await Promise.race([app.state.synced, new Promise((r) => setTimeout(r, 3000))]); // "Joined" marks
     const tagNames = new Set((app.state.user && app.state.user.interests) || []);
     const [rec, trend] = await Promise.allSettled([
-      app.api.get("/api/discover/recommended", { limit: 12 }),
+      // Recommendations are for someone: a visitor has no interests to go by.
+      member ? app.api.get("/api/discover/recommended", { limit: 12 }) : Promise.resolve({ rooms: [] }),
       app.api.get("/api/discover/trending", { limit: 12 }),
     ]);
     if (rec.status === "fulfilled" && rec.value.rooms.length) {

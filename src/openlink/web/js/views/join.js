@@ -1,11 +1,14 @@
-// A room before joining: from discovery (#/preview/{id}) or a link (#/join/{code}).
-// Shows the room, its notice and recent messages, then the join box: which profile to
-// show in this room (main, a saved open profile, or a new one), a participation code
-// when the room has one, and the pending state when the host approves newcomers.
+// A room before joining: from discovery (#/preview/{id}) or a link (#/join/{code}), for
+// members and visitors alike. Shows the room, its notice and recent messages, then a
+// compact join box: which profile to show in this room (the one used last, else main, a
+// saved open profile or a new one), a participation code when the room has one, and the
+// pending state when the host approves newcomers. A visitor is sent to sign in and comes
+// back here (?join=1) with the join box ready.
 
 import { h, icon, replaceChildren } from "../dom.js";
 import { formatNumber, languageName, t } from "../i18n.js";
 import { avatar, errorText, field, toast } from "../ui.js";
+import { storage } from "../util.js";
 import { tagChip } from "./discover.js";
 import { renderMessage } from "./message.js";
 
@@ -30,7 +33,19 @@ function previewMessages(app, messages, note) {
   );
 }
 
-export function mountJoin(app, container, { roomId, code }) {
+/** The profile chosen at the last join ("main" or "saved:{id}"), per account. */
+const lastProfileKey = (app) => `openlink.lastProfile.${app.state.user.id}`;
+
+/** Which profile the join box starts on: the one used last, else the newest saved one. */
+function defaultChoice(app, saved) {
+  const last = storage.get(lastProfileKey(app));
+  if (last === "main" || (last && saved.some((p) => `saved:${p.id}` === last))) return last;
+  const newest = [...saved].sort((a, b) => (a.created_at < b.created_at ? 1 : -1))[0];
+  return newest ? `saved:${newest.id}` : "new";
+}
+
+export function mountJoin(app, container, { roomId, code, query = "" }) {
+  const continuing = new URLSearchParams(query).get("join") === "1";
   let destroyed = false;
   let shownId = roomId;
   const page = h("div", { class: "page join-page" }, h("p", { class: "muted", role: "status" }, t("common.loading")));
@@ -53,11 +68,14 @@ export function mountJoin(app, container, { roomId, code }) {
       if (!room) return fail(err);
       note = err.code === "preview_disabled" ? t("preview.disabled") : t("preview.join_to_read");
     }
+    let saved = [];
     if (app.signedIn()) {
       // Whether I am already in the room is known once the socket said `ready`.
+      const profiles = app.api.get("/api/me/open-profiles").then((r) => r.open_profiles, () => []);
       await Promise.race([app.state.synced, new Promise((r) => setTimeout(r, 4000))]);
+      saved = await profiles;
     }
-    if (!destroyed) render(room, preview, note);
+    if (!destroyed) render(room, preview, note, saved);
   }
 
   function fail(err) {
@@ -74,12 +92,15 @@ export function mountJoin(app, container, { roomId, code }) {
     );
   }
 
-  function render(room, preview, note) {
+  function render(room, preview, note, saved) {
     shownId = room.id;
     const member = app.state.rooms.has(room.id);
-    replaceChildren(page, 
+    const box = member
+      ? h("div", { class: "join-box" }, h("p", null, t("preview.already_member")), h("a", { class: "btn btn-primary", href: `#/room/${room.id}` }, t("preview.open_chat")))
+      : joinBox(room, saved);
+    replaceChildren(page,
       h("header", { class: "page-head" },
-        h("a", { class: "icon-btn back-btn", href: app.signedIn() ? "#/discover" : "#/signin", "aria-label": t("common.back") }, icon("back")),
+        h("a", { class: "icon-btn back-btn", href: "#/discover", "aria-label": t("common.back") }, icon("back")),
         h("h2", null, t("preview.title")),
       ),
       h("section", { class: "room-hero", "aria-labelledby": "room-hero-name" },
@@ -98,17 +119,20 @@ export function mountJoin(app, container, { roomId, code }) {
       preview && preview.notice && !preview.notice.deleted && !preview.notice.hidden
         ? h("div", { class: "notice-bar" }, icon("pin"), h("span", { class: "notice-text", dir: "auto" }, preview.notice.body))
         : null,
-      member
-        ? h("div", { class: "join-box" }, h("p", null, t("preview.already_member")), h("a", { class: "btn btn-primary", href: `#/room/${room.id}` }, t("preview.open_chat")))
-        : joinBox(room),
       previewMessages(app, preview ? preview.messages : [], note),
+      box,
     );
+    if (continuing) {
+      // Back from signing in to join: the join box is where this visit was going.
+      box.scrollIntoView({ block: "end" });
+      box.querySelector("button[type=submit], .btn-primary")?.focus({ preventScroll: true });
+    }
   }
 
-  function joinBox(room) {
+  function joinBox(room, saved) {
     if (!app.signedIn()) {
-      const next = code ? `/join/${code}` : `/preview/${room.id}`;
-      return h("div", { class: "join-box" },
+      const next = `${code ? `/join/${code}` : `/preview/${room.id}`}?join=1`;
+      return h("div", { class: "join-box", "data-testid": "visitor-join" },
         h("p", null, t("preview.sign_in_to_join")),
         h("div", { class: "row" },
           h("a", { class: "btn btn-primary", href: `#/signin?next=${encodeURIComponent(next)}` }, t("auth.sign_in")),
@@ -119,7 +143,7 @@ export function mountJoin(app, container, { roomId, code }) {
     const pending = app.state.requests.get(room.id);
     if (pending) return pendingBox(room, pending.request);
     if (room.status === "closed") return h("div", { class: "join-box" }, h("p", null, t("chat.room_closed")));
-    return profileChooser(room);
+    return profileChooser(room, saved);
   }
 
   function pendingBox(room, request) {
@@ -127,7 +151,7 @@ export function mountJoin(app, container, { roomId, code }) {
     return h("div", { class: "join-box pending", role: "status", "data-testid": "join-pending" },
       h("p", null, rejected ? t("join.request_rejected") : t("join.request_sent")),
       rejected
-        ? h("button", { type: "button", class: "btn btn-ghost", onclick: () => { app.state.dropRequest(room.id); load(); } }, t("common.dismiss"))
+        ? h("button", { type: "button", class: "btn btn-ghost", onclick: () => { app.state.requests.drop(room.id); load(); } }, t("common.dismiss"))
         : h("button", {
           type: "button",
           class: "btn btn-ghost",
@@ -140,21 +164,21 @@ export function mountJoin(app, container, { roomId, code }) {
                 return;
               }
             }
-            app.state.dropRequest(room.id);
+            app.state.requests.drop(room.id);
             load();
           },
         }, t("join.withdraw")),
     );
   }
 
-  function profileChooser(room) {
+  function profileChooser(room, saved) {
     const mainOnly = room.profile_policy === "main_required";
     const error = h("p", { class: "form-error", role: "alert" });
     const options = h("div", { class: "profile-options", role: "radiogroup", "aria-label": t("join.show_as") });
     const nickname = h("input", { maxlength: "40", placeholder: t("join.nickname_placeholder"), autocomplete: "off" });
     const avatarUrl = h("input", { type: "url", placeholder: "https://…", maxlength: "2048" });
     const save = h("input", { type: "checkbox" });
-    const newFields = h("div", { class: "new-profile", hidden: true },
+    const newFields = h("div", { class: "new-profile" },
       field(t("join.nickname"), nickname),
       field(t("join.avatar_url"), avatarUrl, t("join.avatar_hint")),
       h("label", { class: "check" }, save, t("join.save_profile")),
@@ -163,9 +187,10 @@ export function mountJoin(app, container, { roomId, code }) {
     const codeField = field(t("join.code"), codeInput, t("join.code_hint"));
     codeField.hidden = !room.has_code;
     const name = `profile-${room.id}`;
-    let choice = mainOnly ? "main" : "new";
+    let choice = mainOnly ? "main" : defaultChoice(app, saved);
+    newFields.hidden = choice !== "new";
 
-    const radio = (value, label, detail, extra) => h("label", { class: "profile-option" },
+    const radio = (value, label, detail, extra) => h("label", { class: "profile-option", title: detail || null },
       h("input", { type: "radio", name, value, checked: value === choice, onchange: () => { choice = value; newFields.hidden = choice !== "new"; } }),
       extra || null,
       h("span", { class: "profile-option-text" }, h("strong", null, label), detail ? h("small", null, detail) : null),
@@ -173,17 +198,12 @@ export function mountJoin(app, container, { roomId, code }) {
     const user = app.state.user;
     options.append(radio("main", t("join.main_profile"), user.display_name, avatar(user.display_name, null, `u${user.id}`, "sm")));
     if (!mainOnly) {
-      app.api.get("/api/me/open-profiles").then((res) => {
-        for (const p of res.open_profiles) {
-          options.insertBefore(radio(`saved:${p.id}`, p.nickname, t("join.saved_profile"), avatar(p.nickname, p.avatar_url, p.id, "sm")), options.lastElementChild);
-        }
-      }).catch(() => {});
-      options.append(radio("new", t("join.new_open_profile"), t("join.new_open_profile_hint"), h("span", { class: "avatar avatar-sm hue-3", "aria-hidden": "true" }, "+")));
-      newFields.hidden = false;
+      for (const p of saved) options.append(radio(`saved:${p.id}`, p.nickname, t("join.saved_profile"), avatar(p.nickname, p.avatar_url, p.id, "sm")));
+      options.append(radio("new", t("join.new_open_profile"), null, h("span", { class: "avatar avatar-sm hue-3", "aria-hidden": "true" }, "+")));
     }
     const button = h("button", { type: "submit", class: "btn btn-primary btn-block" }, room.join_approval ? t("join.ask_to_join") : t("join.join"));
 
-    const form = h("form", { class: "join-box", "aria-labelledby": "join-title" },
+    const form = h("form", { class: "join-box compact", "aria-labelledby": "join-title" },
       h("h3", { id: "join-title" }, t("join.show_as")),
       mainOnly ? h("p", { class: "hint" }, t("join.main_required")) : h("p", { class: "hint" }, t("join.open_profile_explain")),
       options, newFields, codeField,
@@ -197,6 +217,7 @@ export function mountJoin(app, container, { roomId, code }) {
       button.disabled = true;
       try {
         let profile = { kind: "main" };
+        let remember = choice;
         if (choice.startsWith("saved:")) profile = { kind: "open", open_profile_id: choice.slice(6) };
         else if (choice === "new") {
           const nick = nickname.value.trim();
@@ -208,18 +229,21 @@ export function mountJoin(app, container, { roomId, code }) {
           }
           const url = avatarUrl.value.trim() || null;
           if (save.checked) {
-            const saved = await app.api.post("/api/me/open-profiles", { nickname: nick, avatar_url: url });
-            profile = { kind: "open", open_profile_id: saved.id };
+            const kept = await app.api.post("/api/me/open-profiles", { nickname: nick, avatar_url: url });
+            profile = { kind: "open", open_profile_id: kept.id };
+            remember = `saved:${kept.id}`;
           } else {
             profile = { kind: "open", nickname: nick, avatar_url: url };
+            remember = null; // a one-off profile: the next join starts from the last kept one
           }
         }
         const body = { profile };
         if (codeInput.value) body.code = codeInput.value;
         const path = code ? `/api/links/${encodeURIComponent(code)}/join` : `/api/rooms/${room.id}/join`;
         const res = await app.api.post(path, body);
+        if (remember) storage.set(lastProfileKey(app), remember);
         if (res.request) {
-          app.state.addRequest(res.room, res.request);
+          app.state.requests.add(res.room, res.request);
           load();
           return;
         }

@@ -1,23 +1,23 @@
 // The moderation log, newest first, read-only; "older" pages on by entry id.
 
-import { withQuery } from "../api.js";
+import { t, hasText } from "../../i18n.js";
 import { act, button, errorLine, h } from "../dom.js";
 
 const PAGE = 50;
 
 function actor(panel, entry) {
   if (entry.actor_kind === "member") return panel.who(entry.actor);
-  return panel.tr(`host.audit.actor_${entry.actor_kind}`);
+  return t(`host.audit.actor_${entry.actor_kind}`);
 }
 
 /** The details worth a glance, as one line of text (never the message text: none is logged). */
 function details(panel, entry) {
   const d = entry.details || {};
   const parts = [];
-  if (d.rights) parts.push(d.rights.map((r) => panel.tr(`host.right.${r}`)).join(", "));
+  if (d.rights) parts.push(d.rights.map((r) => t(`host.right.${r}`)).join(", "));
   if (d.rule) parts.push(d.rule);
   if (d.duration_s) parts.push(panel.duration(d.duration_s));
-  if ("until" in d) parts.push(d.until ? panel.tr("host.audit.until", { time: panel.time(d.until) }) : panel.tr("host.bans.forever"));
+  if ("until" in d) parts.push(d.until ? t("host.audit.until", { time: panel.time(d.until) }) : t("host.bans.forever"));
   if (d.reason) parts.push(d.reason);
   if (d.outcome) parts.push(d.outcome);
   return parts.join(" · ");
@@ -28,17 +28,16 @@ export default {
   refreshOnShow: true, // a list: show what changed while another tab was open
   visible: (panel) => panel.isModerator(),
   render(panel) {
-    const { tr } = panel;
     const error = errorLine();
-    const list = h("ol", { class: "ht-list ht-audit", "aria-label": tr("host.audit.list") });
+    const list = h("ol", { class: "ht-list ht-audit", "aria-label": t("host.audit.list") });
     let next = null;
 
     function row(entry) {
       const key = `host.audit.action.${entry.action}`;
-      const label = tr.has(key) ? tr(key) : entry.action;
+      const label = hasText(key) ? t(key) : entry.action;
       const target = [];
       if (entry.target_member) target.push(panel.who(entry.target_member));
-      if (entry.target_seq) target.push(tr("host.messages.number", { seq: entry.target_seq }));
+      if (entry.target_seq) target.push(t("host.messages.number", { seq: entry.target_seq }));
       const extra = details(panel, entry);
       return h(
         "li",
@@ -51,15 +50,15 @@ export default {
 
     async function page(reset) {
       if (!panel.members) await panel.loadMembers().catch(() => null); // nicknames
-      const data = await panel.api.get(withQuery(panel.path("audit"), { before: reset ? null : next, limit: PAGE }));
+      const data = await panel.api.get(panel.path("audit"), { before: reset ? null : next, limit: PAGE });
       if (reset) list.replaceChildren();
       list.append(...data.entries.map(row));
-      if (reset && data.entries.length === 0) list.append(h("li", { class: "ht-empty" }, tr("host.audit.none")));
+      if (reset && data.entries.length === 0) list.append(h("li", { class: "ht-empty" }, t("host.audit.none")));
       next = data.next;
       more.hidden = !next;
     }
 
-    const more = button(tr("host.audit.older"), () => act(more, error, () => page(false)), { hidden: true });
+    const more = button(t("host.audit.older"), () => act(more, error, () => page(false)), { hidden: true });
     const el = h("div", null, error, list, h("div", { class: "ht-actions" }, more));
     el.refresh = () => act(null, error, () => page(true));
     el.refresh();

@@ -1,9 +1,10 @@
 // Automod rules: the list (switch a rule on or off, delete it) and a form to add one:
 // keywords or RE2 patterns, one per line; block, hide or time out; who is exempt.
 
+import { t } from "../../i18n.js";
 import { act, button, checkbox, errorLine, field, fill, flash, h, select, statusLine } from "../dom.js";
 import { confirmDialog, TIMEOUT_CHOICES } from "../dialogs.js";
-import { durationOptions } from "../i18n.js";
+import { durationOptions } from "../format.js";
 
 const ACTIONS = ["hide", "block", "timeout"];
 
@@ -12,25 +13,24 @@ export default {
   refreshOnShow: true, // a list: show what changed while another tab was open
   visible: (panel) => panel.can("automod"),
   render(panel) {
-    const { tr } = panel;
     const error = errorLine();
     const status = statusLine();
-    const list = h("ul", { class: "ht-list", "aria-label": tr("host.automod.list") });
+    const list = h("ul", { class: "ht-list", "aria-label": t("host.automod.list") });
 
     function describe(rule) {
       const action =
         rule.action === "timeout"
-          ? tr("host.automod.action_timeout_for", { duration: panel.duration(rule.timeout_s || 0) })
-          : tr(`host.automod.action_${rule.action}`);
+          ? t("host.automod.action_timeout_for", { duration: panel.duration(rule.timeout_s || 0) })
+          : t(`host.automod.action_${rule.action}`);
       const exempt = rule.exempt_roles.length
-        ? tr("host.automod.exempt_list", { roles: rule.exempt_roles.map((r) => tr(`host.role.${r}`)).join(", ") })
-        : tr("host.automod.exempt_none");
-      return `${tr(`host.automod.kind_${rule.kind}`)} · ${action} · ${exempt}`;
+        ? t("host.automod.exempt_list", { roles: rule.exempt_roles.map((r) => t(`host.role.${r}`)).join(", ") })
+        : t("host.automod.exempt_none");
+      return `${t(`host.automod.kind_${rule.kind}`)} · ${action} · ${exempt}`;
     }
 
     function row(rule) {
       const rowError = errorLine();
-      const enabled = checkbox(tr("host.automod.enabled"), rule.enabled, { name: "enabled" });
+      const enabled = checkbox(t("host.automod.enabled"), rule.enabled, { name: "enabled" });
       enabled.input.addEventListener("change", () =>
         act(enabled.input, rowError, async () => {
           await panel.api.patch(panel.path("automod", "rules", rule.id), { enabled: enabled.input.checked });
@@ -40,11 +40,11 @@ export default {
         }),
       );
       const remove = button(
-        tr("host.common.delete"),
+        t("host.common.delete"),
         () =>
           act(remove, rowError, async () => {
-            const done = await confirmDialog(tr, tr("host.automod.delete_title"), tr("host.automod.delete_confirm", { name: rule.name }), {
-              label: tr("host.common.delete"),
+            const done = await confirmDialog(t("host.automod.delete_title"), t("host.automod.delete_confirm", { name: rule.name }), {
+              label: t("host.common.delete"),
               run: () => panel.api.del(panel.path("automod", "rules", rule.id)),
             });
             if (done) await load();
@@ -64,47 +64,47 @@ export default {
 
     async function load() {
       const data = await panel.api.get(panel.path("automod", "rules"));
-      fill(list, data.rules.length ? data.rules.map(row) : [h("li", { class: "ht-empty" }, tr("host.automod.none"))]);
+      fill(list, data.rules.length ? data.rules.map(row) : [h("li", { class: "ht-empty" }, t("host.automod.none"))]);
     }
 
     // The form to add a rule.
     const name = h("input", { type: "text", name: "name", maxlength: 80, required: true, autocomplete: "off" });
     const kind = select(
-      ["keyword", "regex"].map((k) => ({ value: k, label: tr(`host.automod.kind_${k}`) })),
+      ["keyword", "regex"].map((k) => ({ value: k, label: t(`host.automod.kind_${k}`) })),
       "keyword",
       { name: "kind" },
     );
     const patterns = h("textarea", { name: "patterns", rows: 4, required: true, spellcheck: "false" });
     const action = select(
-      ACTIONS.map((a) => ({ value: a, label: tr(`host.automod.action_${a}`) })),
+      ACTIONS.map((a) => ({ value: a, label: t(`host.automod.action_${a}`) })),
       "hide",
       { name: "action" },
     );
-    const timeout = select(durationOptions(tr, TIMEOUT_CHOICES), 600, { name: "timeout_s" });
-    const timeoutField = field(tr("host.automod.timeout_s"), timeout);
-    const exemptHost = checkbox(tr("host.role.host"), true, { name: "exempt", value: "host" });
-    const exemptCohost = checkbox(tr("host.role.cohost"), true, { name: "exempt", value: "cohost" });
+    const timeout = select(durationOptions(TIMEOUT_CHOICES), 600, { name: "timeout_s" });
+    const timeoutField = field(t("host.automod.timeout_s"), timeout);
+    const exemptHost = checkbox(t("host.role.host"), true, { name: "exempt", value: "host" });
+    const exemptCohost = checkbox(t("host.role.cohost"), true, { name: "exempt", value: "cohost" });
     const patternHint = h("small", { class: "ht-hint" });
     const sync = () => {
       timeoutField.hidden = action.value !== "timeout";
-      patternHint.textContent = tr(kind.value === "regex" ? "host.automod.regex_hint" : "host.automod.keyword_hint");
+      patternHint.textContent = t(kind.value === "regex" ? "host.automod.regex_hint" : "host.automod.keyword_hint");
     };
     action.addEventListener("change", sync);
     kind.addEventListener("change", sync);
     sync();
 
-    const add = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, tr("host.automod.add"));
+    const add = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, t("host.automod.add"));
     const formError = errorLine();
     const form = h(
       "form",
       { class: "ht-form" },
-      field(tr("host.automod.name"), name, tr("host.automod.name_hint")),
-      field(tr("host.automod.kind"), kind),
-      field(tr("host.automod.patterns"), patterns),
+      field(t("host.automod.name"), name, t("host.automod.name_hint")),
+      field(t("host.automod.kind"), kind),
+      field(t("host.automod.patterns"), patterns),
       patternHint,
-      field(tr("host.automod.action"), action),
+      field(t("host.automod.action"), action),
       timeoutField,
-      h("fieldset", { class: "ht-rights" }, h("legend", null, tr("host.automod.exempt")), exemptHost, exemptCohost),
+      h("fieldset", { class: "ht-rights" }, h("legend", null, t("host.automod.exempt")), exemptHost, exemptCohost),
       h("div", { class: "ht-actions" }, add),
       formError,
     );
@@ -122,7 +122,7 @@ export default {
         const rule = await panel.api.post(panel.path("automod", "rules"), body);
         name.value = "";
         patterns.value = "";
-        flash(status, tr("host.automod.added", { name: rule.name }));
+        flash(status, t("host.automod.added", { name: rule.name }));
         await load();
       });
     });
@@ -130,11 +130,11 @@ export default {
     const el = h(
       "div",
       null,
-      h("p", { class: "ht-hint" }, tr("host.automod.explain")),
+      h("p", { class: "ht-hint" }, t("host.automod.explain")),
       status,
       error,
       list,
-      h("h4", null, tr("host.automod.add_title")),
+      h("h4", null, t("host.automod.add_title")),
       form,
     );
     el.refresh = () => act(null, error, load);

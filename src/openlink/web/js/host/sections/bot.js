@@ -1,13 +1,14 @@
 // The host bot: a welcome for newcomers, answers to keywords, scheduled notices.
 
+import { t } from "../../i18n.js";
 import { act, button, errorLine, field, fill, flash, h, select, statusLine } from "../dom.js";
 import { confirmDialog } from "../dialogs.js";
-import { durationOptions, fromLocalInput } from "../i18n.js";
+import { durationOptions, fromLocalInput } from "../format.js";
 
 const INTERVALS = [300, 900, 1800, 3600, 10800, 21600, 43200, 86400, 604800, 2592000];
 const MAX_ANSWERS = 20;
 
-function answerRow(tr, entry = { keywords: [], answer: "" }) {
+function answerRow(entry = { keywords: [], answer: "" }) {
   const keywords = h("input", {
     type: "text",
     name: "keywords",
@@ -18,9 +19,9 @@ function answerRow(tr, entry = { keywords: [], answer: "" }) {
   const li = h(
     "li",
     { class: "ht-card" },
-    field(tr("host.bot.keywords"), keywords, tr("host.bot.keywords_hint")),
-    field(tr("host.bot.answer"), answer),
-    h("div", { class: "ht-actions" }, button(tr("host.bot.remove_answer"), () => li.remove())),
+    field(t("host.bot.keywords"), keywords, t("host.bot.keywords_hint")),
+    field(t("host.bot.answer"), answer),
+    h("div", { class: "ht-actions" }, button(t("host.bot.remove_answer"), () => li.remove())),
   );
   li.read = () => ({
     keywords: keywords.value.split(/[,、，]/).map((k) => k.trim()).filter(Boolean),
@@ -30,28 +31,27 @@ function answerRow(tr, entry = { keywords: [], answer: "" }) {
 }
 
 function botForm(panel, status) {
-  const { tr } = panel;
   const welcome = h("textarea", { name: "welcome", rows: 3, maxlength: 1000 });
-  const answers = h("ol", { class: "ht-answers", "aria-label": tr("host.bot.answers") });
+  const answers = h("ol", { class: "ht-answers", "aria-label": t("host.bot.answers") });
   const error = errorLine();
-  const add = button(tr("host.bot.add_answer"), () => {
+  const add = button(t("host.bot.add_answer"), () => {
     if (answers.children.length >= MAX_ANSWERS) return;
-    const row = answerRow(tr);
+    const row = answerRow();
     answers.append(row);
     row.querySelector("input").focus();
   });
-  const save = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, tr("host.common.save"));
+  const save = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, t("host.common.save"));
 
   function draw(bot) {
     welcome.value = bot.welcome || "";
-    fill(answers, bot.answers.map((a) => answerRow(tr, a)));
+    fill(answers, bot.answers.map((a) => answerRow(a)));
   }
 
   const form = h(
     "form",
     { class: "ht-form" },
-    field(tr("host.bot.welcome"), welcome, tr("host.bot.welcome_hint")),
-    h("h5", null, tr("host.bot.answers")),
+    field(t("host.bot.welcome"), welcome, t("host.bot.welcome_hint")),
+    h("h5", null, t("host.bot.answers")),
     answers,
     h("div", { class: "ht-actions" }, add, save),
     error,
@@ -64,7 +64,7 @@ function botForm(panel, status) {
         answers: [...answers.children].map((li) => li.read()).filter((a) => a.keywords.length || a.answer),
       };
       draw(await panel.api.put(panel.path("bot"), body));
-      flash(status, tr("host.common.saved"));
+      flash(status, t("host.common.saved"));
     });
   });
   form.refresh = () => act(null, error, async () => draw(await panel.api.get(panel.path("bot"))));
@@ -72,18 +72,17 @@ function botForm(panel, status) {
 }
 
 function schedules(panel, status) {
-  const { tr } = panel;
-  const list = h("ul", { class: "ht-list", "aria-label": tr("host.bot.schedules") });
+  const list = h("ul", { class: "ht-list", "aria-label": t("host.bot.schedules") });
   const error = errorLine();
 
   function row(schedule) {
     const rowError = errorLine();
     const remove = button(
-      tr("host.common.delete"),
+      t("host.common.delete"),
       () =>
         act(remove, rowError, async () => {
-          const done = await confirmDialog(tr, tr("host.bot.delete_schedule"), schedule.body, {
-            label: tr("host.common.delete"),
+          const done = await confirmDialog(t("host.bot.delete_schedule"), schedule.body, {
+            label: t("host.common.delete"),
             run: () => panel.api.del(panel.path("bot", "schedules", schedule.id)),
           });
           if (done) await load();
@@ -97,7 +96,7 @@ function schedules(panel, status) {
       h(
         "small",
         null,
-        tr("host.bot.every", { interval: panel.duration(schedule.interval_s), time: panel.time(schedule.next_at) }),
+        t("host.bot.every", { interval: panel.duration(schedule.interval_s), time: panel.time(schedule.next_at) }),
       ),
       h("div", { class: "ht-actions" }, remove),
       rowError,
@@ -106,20 +105,20 @@ function schedules(panel, status) {
 
   async function load() {
     const data = await panel.api.get(panel.path("bot", "schedules"));
-    fill(list, data.schedules.length ? data.schedules.map(row) : [h("li", { class: "ht-empty" }, tr("host.bot.no_schedules"))]);
+    fill(list, data.schedules.length ? data.schedules.map(row) : [h("li", { class: "ht-empty" }, t("host.bot.no_schedules"))]);
   }
 
   const body = h("textarea", { name: "body", rows: 2, maxlength: 1000, required: true });
-  const interval = select(durationOptions(tr, INTERVALS), 86400, { name: "interval_s" });
+  const interval = select(durationOptions(INTERVALS), 86400, { name: "interval_s" });
   const firstAt = h("input", { type: "datetime-local", name: "first_at" });
-  const addBtn = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, tr("host.bot.add_schedule"));
+  const addBtn = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, t("host.bot.add_schedule"));
   const formError = errorLine();
   const form = h(
     "form",
     { class: "ht-form" },
-    field(tr("host.bot.schedule_body"), body),
-    field(tr("host.bot.interval"), interval),
-    field(tr("host.bot.first_at"), firstAt, tr("host.bot.first_at_hint")),
+    field(t("host.bot.schedule_body"), body),
+    field(t("host.bot.interval"), interval),
+    field(t("host.bot.first_at"), firstAt, t("host.bot.first_at_hint")),
     h("div", { class: "ht-actions" }, addBtn),
     formError,
   );
@@ -132,11 +131,11 @@ function schedules(panel, status) {
       await panel.api.post(panel.path("bot", "schedules"), payload);
       body.value = "";
       firstAt.value = "";
-      flash(status, tr("host.bot.schedule_added"));
+      flash(status, t("host.bot.schedule_added"));
       await load();
     });
   });
-  const el = h("div", null, error, list, h("h5", null, tr("host.bot.add_schedule")), form);
+  const el = h("div", null, error, list, h("h5", null, t("host.bot.add_schedule")), form);
   el.refresh = () => act(null, error, load);
   return el;
 }
@@ -145,11 +144,10 @@ export default {
   id: "bot",
   visible: (panel) => panel.can("settings") && (!panel.room.kind || panel.room.kind === "group"),
   render(panel) {
-    const { tr } = panel;
     const status = statusLine();
     const config = botForm(panel, status);
     const timed = schedules(panel, status);
-    const el = h("div", null, status, config, h("h4", null, tr("host.bot.schedules")), timed);
+    const el = h("div", null, status, config, h("h4", null, t("host.bot.schedules")), timed);
     el.refresh = () => Promise.all([config.refresh(), timed.refresh()]);
     el.refresh();
     return el;

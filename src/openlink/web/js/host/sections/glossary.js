@@ -1,6 +1,7 @@
 // The translation glossary: names and terms that must not be translated, or that have a
 // fixed rendering per language. Saving replaces the whole list (PUT .../glossary).
 
+import { t } from "../../i18n.js";
 import { act, button, errorLine, fill, flash, h, statusLine, uid } from "../dom.js";
 
 const MAX_TERMS = 200;
@@ -9,10 +10,9 @@ export default {
   id: "glossary",
   visible: (panel) => panel.can("settings"),
   render(panel) {
-    const { tr } = panel;
     const error = errorLine();
     const status = statusLine();
-    const rows = h("ol", { class: "ht-glossary", "aria-label": tr("host.glossary.terms") });
+    const rows = h("ol", { class: "ht-glossary", "aria-label": t("host.glossary.terms") });
     const languagesId = uid("langs");
     const languages = h("datalist", { id: languagesId });
 
@@ -26,7 +26,7 @@ export default {
         list: languagesId,
         autocomplete: "off",
         spellcheck: "false",
-        "aria-label": tr("host.glossary.language"),
+        "aria-label": t("host.glossary.language"),
         placeholder: "ko",
       });
       const textInput = h("input", {
@@ -35,10 +35,10 @@ export default {
         value: text,
         maxlength: 100,
         autocomplete: "off",
-        "aria-label": tr("host.glossary.rendering"),
+        "aria-label": t("host.glossary.rendering"),
       });
       const el = h("div", { class: "ht-rendering" }, langInput, textInput);
-      el.append(button("×", () => el.remove(), { "aria-label": tr("host.glossary.remove_rendering"), kind: "icon" }));
+      el.append(button("×", () => el.remove(), { "aria-label": t("host.glossary.remove_rendering"), kind: "icon" }));
       el.read = () => [langInput.value.trim(), textInput.value.trim()];
       return el;
     }
@@ -50,10 +50,10 @@ export default {
         value: term,
         maxlength: 100,
         autocomplete: "off",
-        "aria-label": tr("host.glossary.term"),
-        placeholder: tr("host.glossary.term_placeholder"),
+        "aria-label": t("host.glossary.term"),
+        placeholder: t("host.glossary.term_placeholder"),
       });
-      const renderings = h("div", { class: "ht-renderings" }, Object.entries(translations).map(([l, t]) => rendering(l, t)));
+      const renderings = h("div", { class: "ht-renderings" }, Object.entries(translations).map(([l, text]) => rendering(l, text)));
       const li = h(
         "li",
         { class: "ht-card ht-term" },
@@ -62,12 +62,12 @@ export default {
         h(
           "div",
           { class: "ht-actions" },
-          button(tr("host.glossary.add_rendering"), () => {
+          button(t("host.glossary.add_rendering"), () => {
             const r = rendering();
             renderings.append(r);
             r.querySelector("input").focus();
           }),
-          button(tr("host.glossary.remove_term"), () => li.remove()),
+          button(t("host.glossary.remove_term"), () => li.remove()),
         ),
       );
       li.read = () => {
@@ -82,7 +82,7 @@ export default {
     }
 
     function draw(terms) {
-      fill(rows, terms.map((t) => termRow(t.term, t.translations || {})));
+      fill(rows, terms.map((term) => termRow(term.term, term.translations || {})));
     }
 
     async function load() {
@@ -95,17 +95,17 @@ export default {
       if (glossary.terms.length === 0) rows.append(termRow());
     }
 
-    const add = button(tr("host.glossary.add_term"), () => {
+    const add = button(t("host.glossary.add_term"), () => {
       if (rows.children.length >= MAX_TERMS) return;
       const row = termRow();
       rows.append(row);
       row.querySelector("input").focus();
     });
-    const save = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, tr("host.common.save"));
+    const save = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, t("host.common.save"));
     const form = h(
       "form",
       { class: "ht-form" },
-      h("p", { class: "ht-hint" }, tr("host.glossary.explain")),
+      h("p", { class: "ht-hint" }, t("host.glossary.explain")),
       languages,
       rows,
       h("div", { class: "ht-actions" }, add, save),
@@ -115,10 +115,10 @@ export default {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       act(save, error, async () => {
-        const terms = [...rows.children].map((li) => li.read()).filter((t) => t.term);
+        const terms = [...rows.children].map((li) => li.read()).filter((term) => term.term);
         const saved = await panel.api.put(panel.path("glossary"), { terms });
         draw(saved.terms);
-        flash(status, tr("host.glossary.saved", { n: saved.terms.length }));
+        flash(status, t("host.glossary.saved", { n: saved.terms.length }));
       });
     });
 

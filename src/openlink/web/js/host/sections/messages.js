@@ -2,7 +2,7 @@
 // hiding one by its number. The chat view's message menu (messageActions) does the same
 // for one message at a time.
 
-import { withQuery } from "../api.js";
+import { t } from "../../i18n.js";
 import { act, button, errorLine, field, fill, flash, h, statusLine } from "../dom.js";
 
 const RECENT = 200;
@@ -12,8 +12,7 @@ export default {
   refreshOnShow: true, // a list: show what changed while another tab was open
   visible: (panel) => panel.can("hide"),
   render(panel) {
-    const { tr } = panel;
-    const list = h("ul", { class: "ht-list", "aria-label": tr("host.messages.hidden_list") });
+    const list = h("ul", { class: "ht-list", "aria-label": t("host.messages.hidden_list") });
     const error = errorLine();
     const status = statusLine();
     const hidden = new Map(); // seq -> Message
@@ -21,18 +20,18 @@ export default {
     function row(message) {
       const review = h("p", { class: "ht-quote", hidden: true });
       const rowError = errorLine();
-      const reviewBtn = button(tr("host.messages.review"), () =>
+      const reviewBtn = button(t("host.messages.review"), () =>
         act(reviewBtn, rowError, async () => {
           const full = await panel.api.get(panel.path("messages", message.seq, "review"));
           review.textContent = full.body || "";
           review.hidden = false;
         }),
       );
-      const showBtn = button(tr("host.messages.unhide"), () =>
+      const showBtn = button(t("host.messages.unhide"), () =>
         act(showBtn, rowError, async () => {
           const shown = await panel.api.del(panel.path("messages", message.seq, "hide"));
           update(shown || { ...message, hidden: false });
-          flash(status, tr("host.messages.unhidden", { seq: message.seq }));
+          flash(status, t("host.messages.unhidden", { seq: message.seq }));
         }),
       );
       return h(
@@ -41,7 +40,7 @@ export default {
         h(
           "div",
           { class: "ht-item-main" },
-          h("strong", null, tr("host.messages.number", { seq: message.seq })),
+          h("strong", null, t("host.messages.number", { seq: message.seq })),
           " ",
           h("span", null, panel.who(message.member)),
           " ",
@@ -55,7 +54,7 @@ export default {
 
     function draw() {
       const items = [...hidden.values()].sort((a, b) => b.seq - a.seq);
-      if (items.length === 0) fill(list, h("li", { class: "ht-empty" }, tr("host.messages.none")));
+      if (items.length === 0) fill(list, h("li", { class: "ht-empty" }, t("host.messages.none")));
       else fill(list, items.map(row));
     }
 
@@ -67,7 +66,7 @@ export default {
     }
 
     async function load() {
-      const page = await panel.api.get(withQuery(panel.path("messages"), { limit: RECENT }));
+      const page = await panel.api.get(panel.path("messages"), { limit: RECENT });
       hidden.clear();
       page.messages.filter((m) => m.hidden).forEach((m) => hidden.set(m.seq, m));
       draw();
@@ -75,12 +74,12 @@ export default {
 
     const seq = h("input", { type: "number", min: 1, step: 1, name: "seq", inputmode: "numeric", required: true });
     const reason = h("input", { type: "text", name: "reason", maxlength: 500, autocomplete: "off" });
-    const hideBtn = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, tr("host.messages.hide"));
+    const hideBtn = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, t("host.messages.hide"));
     const form = h(
       "form",
       { class: "ht-form ht-inline" },
-      field(tr("host.messages.seq"), seq),
-      field(tr("host.messages.reason"), reason),
+      field(t("host.messages.seq"), seq),
+      field(t("host.messages.reason"), reason),
       h("div", { class: "ht-actions" }, hideBtn),
     );
     form.addEventListener("submit", (event) => {
@@ -92,7 +91,7 @@ export default {
         update(message);
         seq.value = "";
         reason.value = "";
-        flash(status, tr("host.messages.hidden_done", { seq: message.seq }));
+        flash(status, t("host.messages.hidden_done", { seq: message.seq }));
       });
     });
 
@@ -100,11 +99,11 @@ export default {
     const section = h(
       "div",
       null,
-      h("h4", null, tr("host.messages.hide_one")),
+      h("h4", null, t("host.messages.hide_one")),
       form,
       error,
       status,
-      h("h4", null, tr("host.messages.recent")),
+      h("h4", null, t("host.messages.recent")),
       list,
     );
     section.refresh = () => act(null, error, load);

@@ -1,12 +1,12 @@
 // Pinned notice: post a notice (pinned by default), see what is pinned, unpin it.
 
-import { withQuery } from "../api.js";
+import { t } from "../../i18n.js";
 import { act, button, checkbox, errorLine, field, fill, flash, h, statusLine } from "../dom.js";
 
 async function pinnedMessage(panel) {
   const seq = panel.room.pinned_seq;
   if (!seq) return null;
-  const page = await panel.api.get(withQuery(panel.path("messages"), { after: seq - 1, limit: 1 }));
+  const page = await panel.api.get(panel.path("messages"), { after: seq - 1, limit: 1 });
   const found = page.messages.find((m) => m.seq === seq);
   return found || null;
 }
@@ -15,22 +15,21 @@ export default {
   id: "notice",
   visible: (panel) => panel.can("notice"),
   render(panel) {
-    const { tr } = panel;
     const current = h("div", { class: "ht-pinned" });
     const error = errorLine();
     const status = statusLine();
 
-    const unpin = button(tr("host.notice.unpin"), () =>
+    const unpin = button(t("host.notice.unpin"), () =>
       act(unpin, error, async () => {
         await panel.api.del(panel.path("notice"));
         await panel.roomWritten();
-        flash(status, tr("host.notice.unpinned"));
+        flash(status, t("host.notice.unpinned"));
       }),
     );
 
     async function showPinned() {
       if (!panel.room.pinned_seq) {
-        fill(current, h("p", { class: "ht-empty" }, tr("host.notice.none")));
+        fill(current, h("p", { class: "ht-empty" }, t("host.notice.none")));
         return;
       }
       let message = null;
@@ -39,22 +38,22 @@ export default {
       } catch {
         message = null;
       }
-      const text = message && !message.deleted && !message.hidden ? message.body : tr("host.notice.unavailable");
+      const text = message && !message.deleted && !message.hidden ? message.body : t("host.notice.unavailable");
       fill(
         current,
-        h("p", { class: "ht-label" }, tr("host.notice.pinned", { seq: panel.room.pinned_seq })),
+        h("p", { class: "ht-label" }, t("host.notice.pinned", { seq: panel.room.pinned_seq })),
         h("blockquote", { class: "ht-quote" }, text || ""),
         h("div", { class: "ht-actions" }, unpin),
       );
     }
 
     const body = h("textarea", { rows: 4, maxlength: 4000, name: "notice", required: true });
-    const pin = checkbox(tr("host.notice.pin"), true, { name: "pin" });
-    const post = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, tr("host.notice.post"));
+    const pin = checkbox(t("host.notice.pin"), true, { name: "pin" });
+    const post = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, t("host.notice.post"));
     const form = h(
       "form",
       { class: "ht-form" },
-      field(tr("host.notice.body"), body),
+      field(t("host.notice.body"), body),
       pin,
       h("div", { class: "ht-actions" }, post),
     );
@@ -64,7 +63,7 @@ export default {
         await panel.api.post(panel.path("notices"), { body: body.value, pin: pin.input.checked });
         body.value = "";
         await panel.roomWritten();
-        flash(status, tr("host.notice.posted"));
+        flash(status, t("host.notice.posted"));
       });
     });
 
@@ -73,9 +72,9 @@ export default {
     return h(
       "div",
       null,
-      h("h4", null, tr("host.notice.current")),
+      h("h4", null, t("host.notice.current")),
       current,
-      h("h4", null, tr("host.notice.new")),
+      h("h4", null, t("host.notice.new")),
       form,
       error,
       status,

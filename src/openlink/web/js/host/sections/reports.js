@@ -1,7 +1,7 @@
 // Reports filed by members: read them (open, resolved or all), resolve one with a short
 // outcome. New reports arrive live (onEvent forwards `report` events here).
 
-import { withQuery } from "../api.js";
+import { t } from "../../i18n.js";
 import { act, button, errorLine, field, fill, flash, h, select, statusLine } from "../dom.js";
 
 export default {
@@ -9,12 +9,11 @@ export default {
   refreshOnShow: true, // a list: show what changed while another tab was open
   visible: (panel) => panel.isModerator(),
   render(panel) {
-    const { tr } = panel;
     const error = errorLine();
     const status = statusLine();
-    const list = h("ul", { class: "ht-list", "aria-label": tr("host.reports.list") });
+    const list = h("ul", { class: "ht-list", "aria-label": t("host.reports.list") });
     const which = select(
-      ["open", "resolved", ""].map((s) => ({ value: s, label: tr(`host.reports.status_${s || "all"}`) })),
+      ["open", "resolved", ""].map((s) => ({ value: s, label: t(`host.reports.status_${s || "all"}`) })),
       "open",
       { name: "status" },
     );
@@ -23,44 +22,44 @@ export default {
     function row(report) {
       const rowError = errorLine();
       const target = report.target_seq
-        ? tr("host.reports.about_message", { seq: report.target_seq, nickname: panel.who(report.target_member) })
-        : tr("host.reports.about_member", { nickname: panel.who(report.target_member) });
+        ? t("host.reports.about_message", { seq: report.target_seq, nickname: panel.who(report.target_member) })
+        : t("host.reports.about_member", { nickname: panel.who(report.target_member) });
       const parts = [
         h(
           "div",
           { class: "ht-item-main" },
-          h("strong", null, tr(`host.reports.reason_${report.reason}`)),
+          h("strong", null, t(`host.reports.reason_${report.reason}`)),
           " ",
           h("span", null, target),
         ),
-        h("small", null, tr("host.reports.by", { nickname: panel.who(report.reporter), time: panel.time(report.created_at) })),
+        h("small", null, t("host.reports.by", { nickname: panel.who(report.reporter), time: panel.time(report.created_at) })),
       ];
       if (report.excerpt) parts.push(h("blockquote", { class: "ht-quote" }, report.excerpt));
       // Hidden text is only for those with the hide right: the others learn that it is hidden.
-      else if (report.message_hidden) parts.push(h("blockquote", { class: "ht-quote" }, tr("chat.hidden")));
+      else if (report.message_hidden) parts.push(h("blockquote", { class: "ht-quote" }, t("chat.hidden")));
       if (report.note) parts.push(h("p", { class: "ht-note" }, report.note));
       if (report.status === "resolved") {
         parts.push(
-          h("small", { class: "ht-badge" }, tr("host.reports.resolved_by", { nickname: panel.who(report.resolved_by), time: panel.time(report.resolved_at) })),
+          h("small", { class: "ht-badge" }, t("host.reports.resolved_by", { nickname: panel.who(report.resolved_by), time: panel.time(report.resolved_at) })),
         );
       } else {
         const outcome = h("input", { type: "text", name: "outcome", maxlength: 200, autocomplete: "off" });
-        const resolve = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, tr("host.reports.resolve"));
-        const form = h("form", { class: "ht-form ht-inline" }, field(tr("host.reports.outcome"), outcome), h("div", { class: "ht-actions" }, resolve));
+        const resolve = h("button", { type: "submit", class: "ht-btn ht-btn-primary" }, t("host.reports.resolve"));
+        const form = h("form", { class: "ht-form ht-inline" }, field(t("host.reports.outcome"), outcome), h("div", { class: "ht-actions" }, resolve));
         form.addEventListener("submit", (event) => {
           event.preventDefault();
           act(resolve, rowError, async () => {
             const done = await panel.api.post(panel.path("reports", report.id, "resolve"), { outcome: outcome.value.trim() });
             upsert(done);
-            flash(status, tr("host.reports.resolved"));
+            flash(status, t("host.reports.resolved"));
           });
         });
         parts.push(form);
         if (report.target_seq && panel.can("hide")) {
-          const hide = button(tr("host.messages.hide"), () =>
+          const hide = button(t("host.messages.hide"), () =>
             act(hide, rowError, async () => {
               panel.emit("message", await panel.api.post(panel.path("messages", report.target_seq, "hide"), {}));
-              flash(status, tr("host.messages.hidden_done", { seq: report.target_seq }));
+              flash(status, t("host.messages.hidden_done", { seq: report.target_seq }));
             }),
           );
           parts.push(h("div", { class: "ht-actions" }, hide));
@@ -72,7 +71,7 @@ export default {
 
     function draw() {
       const shown = reports.filter((r) => !which.value || r.status === which.value);
-      fill(list, shown.length ? shown.map(row) : [h("li", { class: "ht-empty" }, tr("host.reports.none"))]);
+      fill(list, shown.length ? shown.map(row) : [h("li", { class: "ht-empty" }, t("host.reports.none"))]);
       panel.emit("badge", { id: "reports", count: reports.filter((r) => r.status === "open").length });
     }
 
@@ -85,14 +84,14 @@ export default {
 
     async function load() {
       if (!panel.members) await panel.loadMembers().catch(() => null); // nicknames
-      const data = await panel.api.get(withQuery(panel.path("reports"), { status: which.value, limit: 200 }));
+      const data = await panel.api.get(panel.path("reports"), { status: which.value, limit: 200 });
       reports = data.reports;
       draw();
     }
 
     which.addEventListener("change", () => act(null, error, load));
     panel.on("report", upsert);
-    const el = h("div", null, field(tr("host.reports.show"), which), status, error, list);
+    const el = h("div", null, field(t("host.reports.show"), which), status, error, list);
     el.refresh = () => act(null, error, load);
     el.refresh();
     return el;

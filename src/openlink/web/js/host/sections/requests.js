@@ -1,7 +1,7 @@
 // Join requests: the pending ones, approve or reject each. New requests arrive live
 // (onEvent forwards `join_request` events here).
 
-import { withQuery } from "../api.js";
+import { t } from "../../i18n.js";
 import { act, button, errorLine, fill, flash, h, statusLine } from "../dom.js";
 
 export default {
@@ -9,10 +9,9 @@ export default {
   refreshOnShow: true, // a list: show what changed while another tab was open
   visible: (panel) => panel.can("approve"),
   render(panel) {
-    const { tr } = panel;
     const error = errorLine();
     const status = statusLine();
-    const list = h("ul", { class: "ht-list", "aria-label": tr("host.requests.list") });
+    const list = h("ul", { class: "ht-list", "aria-label": t("host.requests.list") });
     const pending = new Map(); // id -> JoinRequest
 
     function decide(request, approve, btn, rowError) {
@@ -26,15 +25,15 @@ export default {
         }
         pending.delete(request.id);
         draw();
-        flash(status, tr(approve ? "host.requests.approved" : "host.requests.rejected", { nickname: request.nickname }));
+        flash(status, t(approve ? "host.requests.approved" : "host.requests.rejected", { nickname: request.nickname }));
         if (approve) panel.members = null; // someone new: reload the member list when next needed
       });
     }
 
     function row(request) {
       const rowError = errorLine();
-      const approve = button(tr("host.requests.approve"), () => decide(request, true, approve, rowError), { kind: "primary" });
-      const reject = button(tr("host.requests.reject"), () => decide(request, false, reject, rowError));
+      const approve = button(t("host.requests.approve"), () => decide(request, true, approve, rowError), { kind: "primary" });
+      const reject = button(t("host.requests.reject"), () => decide(request, false, reject, rowError));
       const avatar = request.avatar_url ? h("img", { class: "ht-avatar", src: request.avatar_url, alt: "" }) : null;
       return h(
         "li",
@@ -54,7 +53,7 @@ export default {
 
     function draw() {
       const items = [...pending.values()];
-      fill(list, items.length ? items.map(row) : [h("li", { class: "ht-empty" }, tr("host.requests.none"))]);
+      fill(list, items.length ? items.map(row) : [h("li", { class: "ht-empty" }, t("host.requests.none"))]);
       panel.emit("badge", { id: "requests", count: items.length });
     }
 
@@ -62,7 +61,7 @@ export default {
       const found = [];
       let after = null;
       do {
-        const page = await panel.api.get(withQuery(panel.path("join-requests"), { after, limit: 500 }));
+        const page = await panel.api.get(panel.path("join-requests"), { after, limit: 500 });
         found.push(...page.requests);
         after = page.next;
       } while (after && found.length < 5000);
@@ -77,9 +76,9 @@ export default {
       draw();
     });
 
-    const hint = h("p", { class: "ht-hint" }, panel.room.join_approval ? "" : tr("host.requests.approval_off"));
+    const hint = h("p", { class: "ht-hint" }, panel.room.join_approval ? "" : t("host.requests.approval_off"));
     panel.on("room", (room) => {
-      hint.textContent = room.join_approval ? "" : tr("host.requests.approval_off");
+      hint.textContent = room.join_approval ? "" : t("host.requests.approval_off");
     });
     const el = h("div", null, hint, status, error, list);
     el.refresh = () => act(null, error, load);
