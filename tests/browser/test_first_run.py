@@ -3,12 +3,11 @@ with the profile used last, a newcomer's refused link, and a search that finds n
 
 from __future__ import annotations
 
-import json
 import re
 
 import httpx
 import pytest
-from playwright.async_api import Route, expect
+from playwright.async_api import expect
 
 from openlink.demo import DEMO_PASSWORD, seed_demo
 from tests.browser.conftest import OpenTab, Shot
@@ -66,29 +65,16 @@ async def test_a_visitor_browses_and_searches_then_signs_in_to_join(
     assert tab.errors == [] and phone.errors == []
 
 
+@pytest.mark.settings(demo=True)
 async def test_the_sign_in_card_names_the_demo_accounts(
     server: Server, client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot
 ) -> None:
     await seed_demo(server.app.state.ctx)
+    # GET /api/instance says the demo was seeded (tests/api/test_visitors.py covers the
+    # instance without one, where the app says nothing).
     tab = await open_tab("/#/signin")
     page = tab.page
     await expect(page.locator("form.auth-form")).to_be_visible()
-    # Without word from the server that it holds demo data, nothing is said.
-    await expect(page.get_by_test_id("demo-note")).to_be_hidden()
-
-    # The instance-info route is the backend's part of the first run (issue 13); this test
-    # answers for it with the shape the app reads, so the card is tested on its own.
-    info = {
-        "demo": True,
-        "demo_accounts": ["minji", "haruto", "alex"],
-        "demo_password": DEMO_PASSWORD,
-    }
-
-    async def instance(route: Route) -> None:
-        await route.fulfill(status=200, content_type="application/json", body=json.dumps(info))
-
-    await page.route("**/api/instance", instance)
-    await page.reload()
     note = page.get_by_test_id("demo-note")
     await expect(note).to_contain_text(f"sign in with the password {DEMO_PASSWORD}")
     await shot(page, "signin-demo-desktop")

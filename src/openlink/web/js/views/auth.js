@@ -52,7 +52,9 @@ function demoNote(app, fill) {
   const note = h("div", { class: "demo-note", role: "note", hidden: true, "data-testid": "demo-note" });
   app.api.get("/api/instance", null, { auth: false }).then((info) => {
     if (!info || !info.demo) return;
-    const accounts = Array.isArray(info.demo_accounts) ? info.demo_accounts : [];
+    // Each account is {username, display_name, language}; the button fills in the username.
+    const accounts = (Array.isArray(info.demo_accounts) ? info.demo_accounts : [])
+      .map((a) => (typeof a === "string" ? a : a && a.username)).filter(Boolean);
     const pick = (name) => h("button", { type: "button", class: "link-btn", onclick: () => fill(name, info.demo_password || "") }, name);
     append(note, h("strong", null, t("auth.demo_title")), " ",
       accounts.length && info.demo_password

@@ -9,7 +9,7 @@ import { memberName } from "../message.js";
 /** Until when a refused link waits: the error's own time, else my joining plus probation. */
 function linksAllowedAt(rs, error) {
   const details = error.details || {};
-  if (details.until) return Date.parse(details.until);
+  if (details.allowed_at || details.until) return Date.parse(details.allowed_at || details.until);
   const probation = details.probation_s ?? rs.room.probation_s;
   if (!rs.me || !rs.me.joined_at || !probation) return null;
   return Date.parse(rs.me.joined_at) + probation * 1000;
