@@ -40,6 +40,8 @@ async def test_a_visitor_browses_and_searches_then_signs_in_to_join(
     # The room's preview: its recent messages first, then the way to join it.
     await expect(page.locator("#room-hero-name")).to_have_text(HIKING_JA)
     await expect(page.locator("[data-testid=preview-messages] .msg").first).to_be_visible()
+    # The host and the authors still in the room are named by their nicknames.
+    await expect(page.get_by_test_id("preview-messages")).not_to_contain_text("Former member")
     visitor_join = page.get_by_test_id("visitor-join")
     await expect(visitor_join).to_contain_text("Sign in or create an account to join")
     await shot(page, "visitor-preview-desktop")

@@ -12,8 +12,10 @@ import { storage } from "../util.js";
 import { tagChip } from "./discover.js";
 import { renderMessage } from "./message.js";
 
-function readOnlyRoomState(messages) {
-  const members = new Map();
+function readOnlyRoomState(messages, shown = []) {
+  // The preview's own member views (the host, and authors still in the room) first; then
+  // whoever a shown `joined` message names.
+  const members = new Map(shown.map((m) => [m.id, m]));
   for (const m of messages) {
     if (m.kind === "system" && m.system && m.system.event === "joined" && m.system.profile) {
       members.set(m.system.profile.id, m.system.profile);
@@ -22,8 +24,8 @@ function readOnlyRoomState(messages) {
   return { id: "preview", members, me: null, myReactions: new Map(), msgs: new Map(messages.map((m) => [m.seq, m])), translationFor: () => null };
 }
 
-function previewMessages(app, messages, note) {
-  const rs = readOnlyRoomState(messages);
+function previewMessages(app, messages, note, shown) {
+  const rs = readOnlyRoomState(messages, shown);
   const ctx = { app, rs, myLang: app.state.myLang, mode: "replace", readOnly: true, engineOn: false,
     showOriginal: new Set(), trStatus: new Map() };
   return h("section", { class: "preview-messages", "aria-label": t("preview.recent") },
@@ -119,7 +121,7 @@ export function mountJoin(app, container, { roomId, code, query = "" }) {
       preview && preview.notice && !preview.notice.deleted && !preview.notice.hidden
         ? h("div", { class: "notice-bar" }, icon("pin"), h("span", { class: "notice-text", dir: "auto" }, preview.notice.body))
         : null,
-      previewMessages(app, preview ? preview.messages : [], note),
+      previewMessages(app, preview ? preview.messages : [], note, preview ? preview.members : []),
       box,
     );
     if (continuing) {
