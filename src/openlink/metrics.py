@@ -65,6 +65,11 @@ class HubCollector(Collector):
         ):
             if hasattr(broker, attr):
                 yield _counter(f"openlink_broker_{attr}", help_text, getattr(broker, attr))
+        yield _counter(
+            "openlink_feed_open_failures",
+            "Rooms whose feed could not be opened here (its sockets were told to resume).",
+            hub.feed_failures,
+        )
         yield from _services(hub.supervisor)
         yield from hub.lag.collect()
         yield from _translation(ctx.translation.stats())

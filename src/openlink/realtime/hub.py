@@ -63,6 +63,8 @@ class Hub:
         self.events_in: Counter[str] = Counter()
         self.deliveries = 0
         self.db_fills = 0
+        #: Rooms whose feed could not be opened (subscribe or baseline read failed).
+        self.feed_failures = 0
         self.lag = lag_histogram()
         #: This process's name in shared presence (and its own presence events).
         self.node = getattr(ctx.presence, "node", "local")
@@ -261,17 +263,41 @@ class Hub:
         async with lock:
             feed = self.feeds.get(room_id)
             if feed is None:
+                # Registered at once, so that what the broker delivers from the moment of
+                # subscribing waits in ``pending`` for the baseline.
                 feed = Feed(self, room_id)
                 self.feeds[room_id] = feed
-                await self.ctx.broker.subscribe(room_channel(room_id))
-                # Subscribed first, then read: anything committed later arrives live.
-                feed.set_baseline(await stream.last_seq(self.ctx, room_id))
+                try:
+                    await self.ctx.broker.subscribe(room_channel(room_id))
+                    # Subscribed first, then read: anything committed later arrives live.
+                    feed.set_baseline(await stream.last_seq(self.ctx, room_id))
+                except Exception:
+                    self._abandon(feed)
+                    raise
         self._feed_locks.pop(room_id, None)
         return feed
 
+    def _abandon(self, feed: Feed) -> None:
+        """A feed whose baseline could not be read would park every event in ``pending``
+        forever: it goes, and the sockets already waiting on it reconnect and resume."""
+        self.feed_failures += 1
+        log.exception("opening the feed of room %s failed; its sockets reconnect", feed.room_id)
+        if self.feeds.get(feed.room_id) is feed:
+            del self.feeds[feed.room_id]
+        feed.stop()
+        for conn in [*feed.joining, *feed.live]:
+            conn.kill(CLOSE_RESUME, "room unavailable: reconnect and resume")
+        self._spawn(self._unsubscribe_if_idle(feed.room_id), "hub.unsubscribe")
+
     async def attach(self, conn: Conn, room_id: str, since: int) -> None:
-        """Carry ``room_id`` on ``conn``, starting with every change after rev ``since``."""
-        feed = await self._feed(room_id)
+        """Carry ``room_id`` on ``conn``, starting with every change after rev ``since``.
+        If the room's feed cannot be opened, the socket is closed with ``CLOSE_RESUME``:
+        the client comes back and resumes from what it has."""
+        try:
+            feed = await self._feed(room_id)
+        except Exception:
+            conn.kill(CLOSE_RESUME, "room unavailable: reconnect and resume")
+            return
         # The account may have left while this socket was connecting ("left" applied).
         if conn.closed or room_id not in conn.rooms or conn in feed.live or conn in feed.joining:
             return
