@@ -17,8 +17,8 @@ from openlink.config import Settings
 from openlink.domain.events import message_event
 from openlink.domain.rooms import ProfilePolicy, RoomKind, Visibility
 from openlink.realtime.conn import Conn
-from openlink.realtime.frames import Frame
 from openlink.realtime.feed import GAP_GRACE_S, Feed
+from openlink.realtime.frames import Frame
 from openlink.realtime.hub import Hub
 from openlink.services.supervisor import Supervisor
 from openlink.store.migrate import upgrade_async

@@ -19,9 +19,7 @@ async def test_a_failing_task_is_logged_under_its_name(caplog: pytest.LogCapture
     supervisor.spawn(boom(), name="test.boom")
     await supervisor.settle("test.")
     assert supervisor.failures == {"test.boom": 1}
-    assert any(
-        r.getMessage() == "task test.boom failed" and r.exc_info for r in caplog.records
-    )
+    assert any(r.getMessage() == "task test.boom failed" and r.exc_info for r in caplog.records)
     await supervisor.stop()
 
 

@@ -161,7 +161,7 @@ async def _keyword_ids(
 ) -> list[str]:
     """Rooms whose name, description or tags contain every query word."""
     words = query_words(query)
-    return await store.keyword_ids(conn, words, filters, limit=CANDIDATES, sqlite=ctx.db.is_sqlite)
+    return await store.keyword_ids(conn, words, filters, limit=CANDIDATES)
 
 
 async def _interest_ids(conn: AsyncConnection, query: str, filters: SearchFilters) -> list[str]:
