@@ -123,9 +123,9 @@ def check_filters(
     )
 
 
-async def semantic_status(index: SearchIndex | None) -> str:
+async def semantic_status(index: SearchIndex) -> str:
     """``on``; ``not_configured`` (no embedder); ``loading`` (vectors still being read)."""
-    if index is None or not index.semantic:
+    if not index.semantic:
         return "not_configured"
     if not index.loaded.is_set():
         try:
