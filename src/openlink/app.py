@@ -15,11 +15,8 @@ from starlette.websockets import WebSocket
 
 from openlink import __version__, broker, embed, presence, ratelimit, translate
 from openlink.actions.activity import do_prune_activity
-from openlink.actions.bot import BotScheduler
 from openlink.actions.context import Context
-from openlink.actions.indexing import Indexer
 from openlink.actions.interests import do_seed_interests
-from openlink.actions.translation import Translations
 from openlink.config import Settings
 from openlink.domain.discovery import hour_bucket
 from openlink.embed.vectors import SearchIndex
@@ -47,6 +44,11 @@ from openlink.images import create as create_image_store
 from openlink.metrics import registry_for
 from openlink.realtime.gateway import websocket_endpoint
 from openlink.realtime.hub import Hub
+from openlink.services.base import Service
+from openlink.services.bot import BotScheduler
+from openlink.services.indexer import Indexer
+from openlink.services.supervisor import Supervisor
+from openlink.services.translation import TranslationService
 from openlink.store.db import Database
 from openlink.store.migrate import upgrade_async
 from openlink.translate.pool import TranslationPool
@@ -56,10 +58,20 @@ MAX_BODY_BYTES = 1 << 20
 WS_PATH = "/ws"
 
 
-def build_context(settings: Settings) -> Context:
+def build_context(settings: Settings, supervisor: Supervisor | None = None) -> Context:
     settings.prepare()
     db = Database(settings.effective_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
-    return Context(
+    supervisor = supervisor or Supervisor()
+    translation = TranslationService(
+        TranslationPool(
+            translate.create(settings),
+            queue_max=settings.translate_queue_max,
+            threads=settings.translate_threads,
+            worker_nice=settings.translate_worker_nice,
+        ),
+        supervisor,
+    )
+    ctx = Context(
         settings=settings,
         db=db,
         broker=broker.create(settings),
@@ -74,24 +86,24 @@ def build_context(settings: Settings) -> Context:
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         ),
         search=SearchIndex.create(embed.create(settings.embedder)),
-        translation=Translations(
-            TranslationPool(
-                translate.create(settings),
-                queue_max=settings.translate_queue_max,
-                threads=settings.translate_threads,
-                worker_nice=settings.translate_worker_nice,
-            )
-        ),
+        translation=translation,
         images=create_image_store(db),
+        tasks=supervisor,
     )
+    translation.bind(ctx)
+    return ctx
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     settings = settings or Settings()
-    ctx = build_context(settings)
-    hub = Hub(ctx)
-    bot_scheduler = BotScheduler(ctx)
-    indexer = Indexer(ctx)
+    supervisor = Supervisor()
+    ctx = build_context(settings, supervisor)
+    hub = Hub(ctx, supervisor)
+    indexer = Indexer(ctx, supervisor)
+    translator = ctx.translation
+    assert isinstance(translator, TranslationService)
+    # Started in this order, stopped in reverse; then the supervisor drains what is left.
+    services = (hub, BotScheduler(ctx, supervisor), indexer, translator)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -100,11 +112,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         await do_seed_interests(ctx)
         await do_prune_activity(ctx, hour_bucket(ctx.now()))
         await ctx.presence.start()
-        await hub.start()
-        await bot_scheduler.start()
-        await indexer.start()
-        assert ctx.translation is not None
-        await ctx.translation.start()
+        for service in services:
+            await service.start()
         log.info(
             "openlink %s: database=%s broker=%s presence=%s limits=%s embedder=%s "
             "translator=%s (%d pairs)",
@@ -114,19 +123,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             ctx.presence.name,
             ctx.limiter.name,
             indexer.index.embedder.model_id,
-            ctx.translation.engine,
-            len(ctx.translation.pool.pairs()),
+            translator.engine,
+            len(translator.pool.pairs()),
         )
         try:
             yield
         finally:
-            await ctx.translation.stop()
-            await indexer.stop()
-            await bot_scheduler.stop()
-            await hub.stop()
-            await ctx.presence.stop()
-            await ctx.limiter.stop()
-            await ctx.db.dispose()
+            await _stop(ctx, supervisor, services)
 
     app = OpenLinkApp(
         title="OpenLink",
@@ -141,6 +144,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.ctx = ctx
     app.state.hub = hub
     app.state.indexer = indexer
+    app.state.supervisor = supervisor
     app.state.metrics = registry_for(hub)
     errors.install(app)
     # Pictures are uploaded whole; every other body stays small.
@@ -170,6 +174,21 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.mount("/app", web.static_files(), name="web")
 
     return app
+
+
+async def _stop(ctx: Context, supervisor: Supervisor, services: tuple[Service, ...]) -> None:
+    """Services stop their loops in reverse order; the tasks under way get a grace period
+    to finish while the broker and database are still there; then the backends go."""
+    for service in reversed(services):
+        try:
+            await service.stop()
+        except Exception:
+            log.exception("stopping %s failed", service.name)
+    await supervisor.stop()
+    await ctx.broker.stop()
+    await ctx.presence.stop()
+    await ctx.limiter.stop()
+    await ctx.db.dispose()
 
 
 class OpenLinkApp(FastAPI):

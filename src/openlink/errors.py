@@ -52,6 +52,13 @@ class Conflict(OpenLinkError):
     code = "conflict"
 
 
+class AlreadyExists(Conflict):
+    """The store refused a row that a unique key says exists already (often a race with
+    another writer). Use cases turn it into their own refusal, or retry."""
+
+    code = "already_exists"
+
+
 class PayloadTooLarge(OpenLinkError):
     status = 413
     code = "too_large"

@@ -8,14 +8,11 @@ own registry (tests build many apps in one process).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-
-if TYPE_CHECKING:
-    from openlink.realtime.hub import Hub
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 #: Seconds from a message's commit to its arrival at a node through the broker.
@@ -32,7 +29,9 @@ def lag_histogram() -> Histogram:
 
 
 class HubCollector(Collector):
-    def __init__(self, hub: Hub) -> None:
+    """Reads a ``realtime.hub.Hub`` (typed loosely: the hub imports this module)."""
+
+    def __init__(self, hub: Any) -> None:
         self.hub = hub
 
     def collect(self) -> Iterator[Metric]:
@@ -66,30 +65,50 @@ class HubCollector(Collector):
         ):
             if hasattr(broker, attr):
                 yield _counter(f"openlink_broker_{attr}", help_text, getattr(broker, attr))
+        yield _counter(
+            "openlink_feed_open_failures",
+            "Rooms whose feed could not be opened here (its sockets were told to resume).",
+            hub.feed_failures,
+        )
+        yield from _services(hub.supervisor)
         yield from hub.lag.collect()
-        yield from _translation(ctx)
+        yield from _translation(ctx.translation.stats())
 
 
-def _translation(ctx: Any) -> Iterator[Metric]:
-    t = ctx.translation
-    if t is None:
-        return
+def _services(supervisor: Any) -> Iterator[Metric]:
+    failures = CounterMetricFamily(
+        "openlink_task_failures", "Background tasks that failed, by name.", labels=["task"]
+    )
+    for name, n in sorted(supervisor.failures.items()):
+        failures.add_metric([name], n)
+    yield failures
+    restarts = CounterMetricFamily(
+        "openlink_loop_failures",
+        "Failures of long-running loops (each restarted).",
+        labels=["loop"],
+    )
+    for name, state in sorted(supervisor.loops.items()):
+        restarts.add_metric([name], state.failures)
+    yield restarts
+
+
+def _translation(stats: dict[str, Any]) -> Iterator[Metric]:
     queue = GaugeMetricFamily(
         "openlink_translation_queue",
         "Translations in flight per language pair.",
         labels=["pair"],
     )
-    for pair, n in sorted(t.pool.queue_depths().items()):
+    for pair, n in sorted(stats["queues"].items()):
         queue.add_metric([pair], n)
     yield queue
-    for name, value, help_text in (
-        ("calls", t.pool.stats["calls"], "Engine calls (two for a route through English)."),
-        ("translations", t.pool.stats["translations"], "Translations computed."),
-        ("shed", t.pool.stats["shed"], "Translations dropped because a queue was full."),
-        ("failures", t.pool.stats["failures"], "Engine failures."),
-        ("stored", t.stats["stored"], "Translations stored and published."),
+    for name, help_text in (
+        ("calls", "Engine calls (two for a route through English)."),
+        ("translations", "Translations computed."),
+        ("shed", "Translations dropped because a queue was full."),
+        ("failures", "Engine failures."),
+        ("stored", "Translations stored and published."),
     ):
-        yield _counter(f"openlink_translation_{name}", help_text, value)
+        yield _counter(f"openlink_translation_{name}", help_text, stats[name])
 
 
 def _gauge(name: str, help_text: str, value: float) -> GaugeMetricFamily:
@@ -100,7 +119,7 @@ def _counter(name: str, help_text: str, value: float) -> CounterMetricFamily:
     return CounterMetricFamily(name, help_text, value=float(value))
 
 
-def registry_for(hub: Hub) -> CollectorRegistry:
+def registry_for(hub: Any) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(HubCollector(hub))
     return registry

@@ -139,16 +139,18 @@ async def test_a_repeated_question_is_answered_once_within_the_cooldown(
     await put_bot(client, host, rid, answers=[{"keywords": ["공지"], "answer": "상단 고정"}])
     first = await send_message(client, member, rid, "공지 어디서 봐요?")
     await send_message(client, member, rid, "공지 어디서 봐요?")
-    await bot.settle()
+    await server.app.state.supervisor.settle(bot.ANSWER_TASK)
     replies = bots(await all_messages(client, host, rid))
     assert [(m["reply_to"], m["body"]) for m in replies] == [(first["seq"], "상단 고정")]
 
 
-async def test_messages_without_keywords_get_no_answer(client: httpx.AsyncClient) -> None:
+async def test_messages_without_keywords_get_no_answer(
+    server: Server, client: httpx.AsyncClient
+) -> None:
     rid, host, member, _ = await room_with_member(client)
     await put_bot(client, host, rid, answers=[{"keywords": ["공지"], "answer": "상단 고정"}])
     await send_message(client, member, rid, "안녕하세요")
-    await bot.settle()
+    await server.app.state.supervisor.settle(bot.ANSWER_TASK)
     assert bots(await all_messages(client, host, rid)) == []
 
 
@@ -158,7 +160,7 @@ async def test_bot_messages_replay_as_kind_bot_on_resume(
     rid, host, member, _ = await room_with_member(client)
     await put_bot(client, host, rid, answers=[{"keywords": ["faq"], "answer": "read the FAQ"}])
     question = await send_message(client, member, rid, "FAQ?")
-    await bot.settle()
+    await server.app.state.supervisor.settle(bot.ANSWER_TASK)
     sock = await open_socket(server.ws_url, member, since={rid: question["seq"]})
     replayed = (await sock.next_message(kind="bot"))["message"]
     assert replayed["member"] is None

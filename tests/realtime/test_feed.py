@@ -17,8 +17,10 @@ from openlink.config import Settings
 from openlink.domain.events import message_event
 from openlink.domain.rooms import ProfilePolicy, RoomKind, Visibility
 from openlink.realtime.conn import Conn
+from openlink.realtime.feed import GAP_GRACE_S, Feed
 from openlink.realtime.frames import Frame
-from openlink.realtime.hub import GAP_GRACE_S, Feed, Hub
+from openlink.realtime.hub import Hub
+from openlink.services.supervisor import Supervisor
 from openlink.store.migrate import upgrade_async
 
 
@@ -31,7 +33,7 @@ class Recorder(Conn):
     """A socket that records the revs it was sent."""
 
     def __init__(self, user_id: int = 1) -> None:
-        async def closer(_code: int, _reason: str) -> None:
+        def closer(_code: int, _reason: str) -> None:
             return None
 
         super().__init__(user_id, closer)
@@ -86,7 +88,7 @@ async def _room_with_messages(ctx: Context, n: int) -> tuple[str, list[bytes]]:
 
 async def test_out_of_order_events_are_delivered_in_rev_order(ctx: Context) -> None:
     room_id, events = await _room_with_messages(ctx, 3)  # revs 2, 3, 4
-    feed = Feed(Hub(ctx), room_id)
+    feed = Feed(Hub(ctx, Supervisor()), room_id)
     feed.set_baseline(1)
     conn = Recorder()
     feed.live[conn] = None
@@ -102,7 +104,7 @@ async def test_out_of_order_events_are_delivered_in_rev_order(ctx: Context) -> N
 
 async def test_a_lost_event_is_filled_from_the_database(ctx: Context) -> None:
     room_id, events = await _room_with_messages(ctx, 3)  # revs 2, 3, 4
-    feed = Feed(Hub(ctx), room_id)
+    feed = Feed(Hub(ctx, Supervisor()), room_id)
     feed.set_baseline(1)
     conn = Recorder()
     feed.live[conn] = None
@@ -116,7 +118,7 @@ async def test_a_lost_event_is_filled_from_the_database(ctx: Context) -> None:
 
 async def test_a_joining_socket_gets_held_events_past_its_catch_up_once(ctx: Context) -> None:
     room_id, events = await _room_with_messages(ctx, 4)  # revs 2..5
-    feed = Feed(Hub(ctx), room_id)
+    feed = Feed(Hub(ctx, Supervisor()), room_id)
     feed.set_baseline(1)
     conn = Recorder()
     feed.add(conn)
@@ -136,7 +138,7 @@ async def test_a_socket_ahead_of_the_feed_gets_no_repeats(ctx: Context) -> None:
     """The database catch-up saw revs the broker has not delivered yet: they must not
     reach the socket a second time when they do arrive."""
     room_id, events = await _room_with_messages(ctx, 3)  # revs 2..4
-    feed = Feed(Hub(ctx), room_id)
+    feed = Feed(Hub(ctx, Supervisor()), room_id)
     feed.set_baseline(1)
     conn = Recorder()
     feed.add(conn)
@@ -150,7 +152,7 @@ async def test_a_socket_ahead_of_the_feed_gets_no_repeats(ctx: Context) -> None:
 
 async def test_events_arriving_together_leave_in_one_write_in_order(ctx: Context) -> None:
     room_id, events = await _room_with_messages(ctx, 3)  # revs 2..4
-    feed = Feed(Hub(ctx), room_id)
+    feed = Feed(Hub(ctx, Supervisor()), room_id)
     feed.set_baseline(1)
     writes: list[list[int]] = []
 

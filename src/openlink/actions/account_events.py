@@ -20,4 +20,4 @@ from openlink.store.db import Tx
 async def do_account_event(ctx: Context, tx: Tx, user_id: int, event: dict[str, Any]) -> None:
     """Bump the account's revision in ``tx``; publish ``event`` once it commits."""
     await store.bump_access_rev(tx.conn, user_id)
-    tx.after_commit(lambda: notify_user(ctx, user_id, event))
+    notify_user(ctx, tx, user_id, event)

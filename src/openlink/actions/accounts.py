@@ -7,7 +7,6 @@ import asyncio
 from datetime import timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.actions import images, throttle
@@ -18,7 +17,7 @@ from openlink.domain.accounts import OpenProfile, Session, User
 from openlink.domain.devices import is_device_of, new_device_token
 from openlink.domain.ids import hash_token, new_id, new_token
 from openlink.domain.members import check_nickname
-from openlink.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from openlink.errors import AlreadyExists, Conflict, Forbidden, NotFound, Unauthenticated
 from openlink.store import accounts as store
 
 # Verified against when the username is unknown, so that a miss costs the same time as a
@@ -55,7 +54,7 @@ async def do_sign_up(
                 interests=interests,
             )
             token = await _issue_token(ctx, tx.conn, user.id)
-    except IntegrityError:
+    except AlreadyExists:
         raise Conflict("That username is taken.", code="username_taken") from None
     return user, token
 

@@ -8,7 +8,6 @@ kind) triples and is dropped when the hour turns.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import weakref
 from datetime import datetime
@@ -33,7 +32,6 @@ class _Written:
 
 # One per database: two apps in one process (tests) never share what they wrote.
 _written: weakref.WeakKeyDictionary[Database, _Written] = weakref.WeakKeyDictionary()
-_pruning: set[asyncio.Task[None]] = set()
 
 
 async def note_activity(
@@ -49,7 +47,6 @@ async def note_activity(
         return
     await store.record(
         tx.conn,
-        is_sqlite=ctx.db.is_sqlite,
         room_id=room_id,
         bucket=bucket,
         member_id=member_id,
@@ -83,6 +80,4 @@ def _prune_soon(ctx: Context, now_bucket: int) -> None:
         except Exception:
             log.exception("pruning old room activity failed; the next hour tries again")
 
-    task = asyncio.get_running_loop().create_task(run())
-    _pruning.add(task)
-    task.add_done_callback(_pruning.discard)
+    ctx.tasks.spawn(run(), name="activity.prune")

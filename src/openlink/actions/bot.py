@@ -1,14 +1,13 @@
 """The host bot: a welcome message, keyword answers and scheduled notices, without code.
 
 Hosts (and co-hosts with the ``settings`` right) configure it; the join path calls
-:func:`welcome`, the send path :func:`on_message`, and :class:`BotScheduler` posts the
-scheduled notices. The bot's messages are of kind ``bot`` and name no member.
+:func:`welcome`, the send path :func:`on_message`, and the bot scheduler
+(``services/bot.py``) calls :func:`tick` to post the scheduled notices. The bot's
+messages are of kind ``bot`` and name no member.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -180,8 +179,8 @@ class _Cache:
 
 
 _cache = _Cache()
-#: Answer tasks in flight: held so they are not garbage-collected mid-way.
-_tasks: set[asyncio.Task[None]] = set()
+#: The name of answer tasks under the supervisor (tests and shutdown wait for them).
+ANSWER_TASK = "bot.answer"
 
 
 async def _compiled(conn: AsyncConnection, room_id: str, bot_rev: int) -> _Compiled:
@@ -216,21 +215,7 @@ def on_message(ctx: Context, bot_rev: int, message: Message) -> None:
     cached = _cache.get(message.room_id, bot_rev)
     if cached is not None and rules.first_match(cached.matcher, message.body) is None:
         return  # the common case: no question, no task
-    task = asyncio.get_running_loop().create_task(_answer(ctx, bot_rev, message))
-    _tasks.add(task)
-    task.add_done_callback(_forget)
-
-
-async def settle(timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    """Wait for the keyword answers under way in this process (shutdown, tests)."""
-    if _tasks:
-        await asyncio.wait(set(_tasks), timeout=timeout)
-
-
-def _forget(task: asyncio.Task[None]) -> None:
-    _tasks.discard(task)
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        log.error("host bot answer failed", exc_info=exc)
+    ctx.tasks.spawn(_answer(ctx, bot_rev, message), name=ANSWER_TASK)
 
 
 async def _answer(ctx: Context, bot_rev: int, question: Message) -> None:
@@ -284,30 +269,3 @@ async def _post_scheduled(ctx: Context, schedule: Schedule, now: datetime) -> bo
             return False
         await do_post(ctx, tx, room.id, schedule.body, ctx.now())
         return True
-
-
-class BotScheduler:
-    """Runs :func:`tick` every ``settings.bot_tick_s`` until stopped."""
-
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="host-bot")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await settle()  # answers under way finish before the database goes
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.ctx.settings.bot_tick_s)
-            try:
-                await tick(self.ctx)
-            except Exception:
-                log.exception("host bot tick failed")

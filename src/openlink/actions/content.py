@@ -4,15 +4,14 @@
 work creates its room, hosted by the partner's account; every later partner that names
 the same canonical work is linked to that room. When two partners name a new work at the
 same moment, the unique canonical id lets one transaction win; the other fails with an
-IntegrityError, is rolled back (its room with it) and, on its retry, finds the winner's.
+AlreadyExists from the store, is rolled back (its room with it) and, on its retry, finds
+the winner's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
 
 from openlink.actions import indexing
 from openlink.actions.context import Context
@@ -40,7 +39,7 @@ from openlink.domain.rooms import (
     TagCategory,
     Visibility,
 )
-from openlink.errors import Conflict, InvalidInput
+from openlink.errors import AlreadyExists, Conflict, InvalidInput
 from openlink.store import accounts as accounts_store
 from openlink.store import partners as store
 from openlink.store import rooms as rooms_store
@@ -103,7 +102,7 @@ async def do_link_content(ctx: Context, partner: Partner, req: ContentRequest) -
         try:
             async with ctx.db.write() as tx:
                 room, linked, new_room = await _link(ctx, tx, partner, req)
-        except IntegrityError:
+        except AlreadyExists:
             if attempt == ATTEMPTS - 1:
                 raise
             continue

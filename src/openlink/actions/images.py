@@ -33,7 +33,6 @@ def fetch_limits(settings: Settings) -> FetchLimits:
 
 
 def _store(ctx: Context) -> ImageStore:
-    assert ctx.images is not None, "create_app sets the image store"
     return ctx.images
 
 

@@ -9,8 +9,6 @@ import json
 import logging
 from importlib import resources
 
-from sqlalchemy.exc import IntegrityError
-
 from openlink.actions import indexing
 from openlink.actions.context import Context
 from openlink.domain import interests as rules
@@ -18,7 +16,7 @@ from openlink.domain.accounts import User, require_operator
 from openlink.domain.ids import new_id
 from openlink.domain.interests import Alias, Interest, SeedInterest
 from openlink.domain.rooms import TagCategory
-from openlink.errors import Conflict, NotFound
+from openlink.errors import AlreadyExists, Conflict, NotFound
 from openlink.store import interests as store
 from openlink.store.db import Tx
 
@@ -44,7 +42,7 @@ async def do_seed_interests(ctx: Context, seed: list[SeedInterest] | None = None
         try:
             async with ctx.db.write() as tx:
                 added, changed = await _seed(ctx, tx, seed)
-        except IntegrityError:
+        except AlreadyExists:
             if attempt == 2:
                 raise
             continue
@@ -104,7 +102,7 @@ async def do_create_interest(
             await store.tag_rooms(tx.conn, list(wanted))
             created = await store.get_interest(tx.conn, interest_id)
             changed = await store.rooms_of(tx.conn, [interest_id])
-    except IntegrityError:
+    except AlreadyExists:
         raise _taken(canonical, None) from None
     assert created is not None
     _rooms_changed(ctx, changed)
@@ -133,7 +131,7 @@ async def do_add_alias(
                 await store.tag_rooms(tx.conn, [name])
             interest = await store.get_interest(tx.conn, interest_id)
             changed = await store.rooms_of(tx.conn, [interest_id])
-    except IntegrityError:
+    except AlreadyExists:
         raise _taken(name, None) from None
     assert interest is not None
     _rooms_changed(ctx, changed)

@@ -53,7 +53,7 @@ async def do_request(
     ]
     event = {"type": "join_request", "room": room.id, "request": request_view(request)}
     for user_id in approvers:
-        tx.after_commit(lambda uid=user_id: notify_user(ctx, uid, event))  # type: ignore[misc]
+        notify_user(ctx, tx, user_id, event)
     return request, True
 
 
@@ -100,13 +100,13 @@ async def do_decide(
                 )
                 await do_announce(ctx, tx, room, member, now)
                 joined = await reload_room(tx.conn, room.id)
-                tx.after_commit(lambda: notify_joined(ctx, request.user_id, joined, member))
+                notify_joined(ctx, tx, request.user_id, joined, member)
         await store.decide(tx.conn, request.id, status, now, moderator.id)
         request.status, request.decided_at = status, now
         view = request_view(request)
         # The applicant, who knows of their ban, is told the truth: they are not let in.
         decided["request"] = {**view, "status": store.REJECTED} if banned else view
-        tx.after_commit(lambda: notify_user(ctx, request.user_id, decided))
+        notify_user(ctx, tx, request.user_id, decided)
     return view
 
 

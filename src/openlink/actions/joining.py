@@ -155,7 +155,7 @@ async def _join(
         member = await do_add_member(tx, room.id, user.id, Role.MEMBER, now, columns)
         await do_announce(ctx, tx, room, member, now)
         joined = await reload_room(tx.conn, room.id)
-        tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
+        notify_joined(ctx, tx, user.id, joined, member)
         return Joined(joined, member)
 
 
@@ -226,8 +226,8 @@ async def _join_direct(
     member = await do_add_member(tx, room.id, user.id, Role.MEMBER, now, columns)
     await do_announce(ctx, tx, room, member, now)
     joined = await reload_room(tx.conn, room.id)
-    tx.after_commit(lambda: notify_joined(ctx, host.user_id, joined, host_member))
-    tx.after_commit(lambda: notify_joined(ctx, user.id, joined, member))
+    notify_joined(ctx, tx, host.user_id, joined, host_member)
+    notify_joined(ctx, tx, user.id, joined, member)
     return Joined(joined, member)
 
 

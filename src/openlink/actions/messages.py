@@ -94,7 +94,7 @@ async def do_send_message(
             if verdict is not None:
                 await automod.on_hidden(ctx, tx, message, verdict, now)
             await activity.note_activity(ctx, tx, room_id, member.id, "post", now)
-            tx.after_commit(lambda: notify_message(ctx, message, "new"))
+            notify_message(ctx, tx, message, "new")
             translation.translate_after_commit(
                 ctx,
                 tx,
@@ -207,7 +207,7 @@ async def do_edit_message(ctx: Context, user: User, room_id: str, seq: int, body
             if verdict is not None:
                 await automod.on_hidden(ctx, tx, edited, verdict, now)
             change = "edited" if verdict is None else "hidden"
-            tx.after_commit(lambda: notify_message(ctx, edited, change))
+            notify_message(ctx, tx, edited, change)
             await translation.on_change(ctx, tx, edited)
             return edited
     except _AlreadySent as unchanged:
@@ -244,7 +244,7 @@ async def do_delete_message(ctx: Context, user: User, room_id: str, seq: int) ->
             rev=rev,
             deleted_at=ctx.now(),
         )
-        tx.after_commit(lambda: notify_message(ctx, deleted, "deleted"))
+        notify_message(ctx, tx, deleted, "deleted")
         await translation.on_change(ctx, tx, deleted)
         return deleted
 
@@ -274,7 +274,7 @@ async def do_react(
         updated = await store.update_message(
             tx.conn, room_id, seq, reactions=counts or None, rev=rev
         )
-        tx.after_commit(lambda: notify_message(ctx, updated, "reactions"))
+        notify_message(ctx, tx, updated, "reactions")
         return updated
 
 

@@ -130,7 +130,7 @@ async def do_set_hidden(
             target_seq=seq,
             details=details,
         )
-        tx.after_commit(lambda: notify_message(ctx, updated, change))
+        notify_message(ctx, tx, updated, change)
         await translation.on_change(ctx, tx, updated)
         return updated
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import IntegrityError
-
 from openlink.actions.context import Context
 from openlink.domain import partners as rules
 from openlink.domain.accounts import User, require_operator
 from openlink.domain.ids import hash_token, new_id, new_token
 from openlink.domain.partners import Partner
-from openlink.errors import Conflict, NotFound, Unauthenticated
+from openlink.errors import AlreadyExists, Conflict, NotFound, Unauthenticated
 from openlink.store import accounts as accounts_store
 from openlink.store import partners as store
 from openlink.store.db import Tx
@@ -62,7 +60,7 @@ async def do_add_partner(ctx: Context, name: str, origins: list[str]) -> tuple[P
                 created_at=ctx.now(),
             )
             partner = await _get(tx, partner_id)
-    except IntegrityError:
+    except AlreadyExists:
         raise _name_taken(name) from None
     log.info("partner %s added (%s)", partner.id, partner.name)
     return partner, key

@@ -65,7 +65,7 @@ async def do_report(
         report = await store.get_report(tx.conn, report_id)
         assert report is not None
         readers = await _readers(tx, room.id)
-        tx.after_commit(lambda: notify_report(ctx, readers, report))
+        notify_report(ctx, tx, readers, report)
     return rules.seen_by(report, hidden_text=False), True
 
 
@@ -99,12 +99,12 @@ async def _target(tx: Tx, room_id: str, member_id: str | None, seq: int | None) 
     return member
 
 
-async def notify_report(ctx: Context, readers: dict[int, bool], report: Report) -> None:
+def notify_report(ctx: Context, tx: Tx, readers: dict[int, bool], report: Report) -> None:
     """The room's moderators, and operators with a socket open, hear of a new report, each
     with the excerpt they may read."""
     for user_id, hidden_text in sorted(readers.items()):
         view = report_view(rules.seen_by(report, hidden_text=hidden_text))
-        await notify_user(ctx, user_id, {"type": "report", "room": report.room_id, "report": view})
+        notify_user(ctx, tx, user_id, {"type": "report", "room": report.room_id, "report": view})
 
 
 async def do_resolve_report(

@@ -117,7 +117,7 @@ async def do_create_room(
         host = await do_add_member(tx, room.id, user.id, Role.HOST, now, profile)
         await do_append_system(ctx, tx, room.id, {"event": "created"}, now, host.id)
         room = await reload_room(tx.conn, room.id)
-        tx.after_commit(lambda: notify_joined(ctx, user.id, room, host))
+        notify_joined(ctx, tx, user.id, room, host)
     indexing.room_changed(ctx, room.id)
     return room, host
 
@@ -164,7 +164,7 @@ async def reload_room(conn: Any, room_id: str) -> Room:
     return room
 
 
-async def notify_joined(ctx: Context, user_id: int, room: Room, member: Member) -> None:
+def notify_joined(ctx: Context, tx: Tx, user_id: int, room: Room, member: Member) -> None:
     """Tell the account's own sockets to start carrying this room."""
     event = {
         "type": "joined",
@@ -174,7 +174,7 @@ async def notify_joined(ctx: Context, user_id: int, room: Room, member: Member) 
         # same transaction (the host bot's welcome) reaches the new member's sockets too.
         "since": (member.last_read_seq or room.last_seq) - 1,
     }
-    await notify_user(ctx, user_id, event)
+    notify_user(ctx, tx, user_id, event)
 
 
 async def resolve_profile(

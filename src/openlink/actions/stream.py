@@ -31,7 +31,7 @@ async def do_append(
     commit. Members' own messages go through ``messages.do_send_message``."""
     seq = await rooms_store.next_seq(tx.conn, room_id)
     lang: str | None = None
-    if body is not None and kind in translation.TRANSLATABLE and ctx.translation is not None:
+    if body is not None and kind in translation.TRANSLATABLE:
         enabled, glossary_rev = await rooms_store.translation_settings(tx.conn, room_id)
         lang = translation.detect_language(ctx, body, await rooms_store.language(tx.conn, room_id))
     message = Message(
@@ -48,7 +48,7 @@ async def do_append(
         lang=lang,
     )
     await store.insert_message(tx.conn, message)
-    tx.after_commit(lambda: notify_message(ctx, message, "new"))
+    notify_message(ctx, tx, message, "new")
     if lang is not None:
         translation.translate_after_commit(
             ctx, tx, message, enabled=enabled, glossary_rev=glossary_rev

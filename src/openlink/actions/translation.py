@@ -1,32 +1,20 @@
-"""Translating a room's messages: once per (message, language) present, stored, notified.
+"""Translating a room's messages: the use cases around the pipeline.
 
-The send path only detects the language (tens of microseconds) and, after commit, hands
-the message to :func:`on_message`. That asks presence which languages the room's
-connected readers read and starts one translation per language the message is not in.
-The original has gone out already and is never held back: translations are computed in
-the pool's workers, written in small batches and published as ``message.translated``,
-which the hub delivers to that language's readers only.
-
-Every (room, seq, rev, language) is translated at most once per process: a second request
-for it (a reader asking on demand while the live one runs) waits for the first.
+The send path detects the body's language in its transaction and, after commit, hands
+the message to ``ctx.translation`` (``services/translation.py``), which translates it
+once per language its room's readers read. Here: that hand-over, what an edit or a
+delete does to stored translations, a message on demand, and a room's glossary.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
-
-import orjson
 
 from openlink.actions import limits
 from openlink.actions.context import Context
-from openlink.actions.notify import room_channel
 from openlink.domain.accounts import User
-from openlink.domain.events import translation_event
 from openlink.domain.glossary import Glossary, check_glossary
 from openlink.domain.languages import base_language
 from openlink.domain.messages import Message, MessageKind
@@ -37,104 +25,43 @@ from openlink.store import messages as messages_store
 from openlink.store import rooms as rooms_store
 from openlink.store import translations as store
 from openlink.store.db import Tx
-from openlink.store.translations import StoredTranslation
 from openlink.translate.base import EngineError
-from openlink.translate.detect import LanguageDetector
-from openlink.translate.pool import Shed, TranslationPool, Unreachable
+from openlink.translate.pool import Shed, Unreachable
 
 log = logging.getLogger("openlink.translate")
 
 TRANSLATABLE = frozenset({MessageKind.TEXT, MessageKind.NOTICE, MessageKind.BOT})
-_Key = tuple[str, int, int, str]  # room, seq, rev, target language
-
-
-@dataclass(slots=True)
-class Translations:
-    """This process's translation state: the pool, the detector and what is in flight."""
-
-    pool: TranslationPool
-    detector: LanguageDetector = field(default_factory=LanguageDetector)
-    glossaries: dict[str, tuple[int, Glossary]] = field(default_factory=dict)
-    inflight: dict[_Key, asyncio.Future[StoredTranslation | None]] = field(default_factory=dict)
-    pending: list[tuple[StoredTranslation, asyncio.Future[bool]]] = field(default_factory=list)
-    writer: asyncio.Task[None] | None = None
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    stats: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def engine(self) -> str:
-        return self.pool.engine.name
-
-    def spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def start(self) -> None:
-        # The detector's model loads in about a second: not on the first message.
-        await asyncio.to_thread(self.detector.load)
-
-    async def stop(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        if self.writer is not None:
-            self.writer.cancel()
-        await asyncio.to_thread(self.pool.stop)
 
 
 def detect_language(ctx: Context, body: str, room_language: str | None) -> str | None:
     """The language of a message about to be stored, decided by its text and the room's
     language only (never the sender's account); ``None`` if neither says."""
-    if ctx.translation is None:
-        return None
-    try:
-        return ctx.translation.detector.detect(body, room_language)
-    except Exception:  # detection must never cost a message
-        log.exception("language detection failed")
-        return None
-
-
-async def on_message(ctx: Context, message: Message, *, enabled: bool, glossary_rev: int) -> None:
-    """After commit: translate ``message`` into each language its room's readers read."""
-    t = ctx.translation
-    if t is None or not enabled or not t.pool.configured or not _translatable(message):
-        return
-    source = message.lang
-    assert source is not None
-    for target in await ctx.presence.reading_languages(message.room_id):
-        if target != source and t.pool.can_translate(source, target):
-            t.spawn(_live(ctx, t, message, target, glossary_rev))
+    return ctx.translation.detect(body, room_language)
 
 
 def translate_after_commit(
     ctx: Context, tx: Tx, message: Message, *, enabled: bool, glossary_rev: int
 ) -> None:
-    """Schedule :func:`on_message` behind the message's own event."""
-    if ctx.translation is None or not _translatable(message):
+    """Hand ``message`` to the pipeline once ``tx`` commits, behind its own event."""
+    if not enabled or not ctx.translation.configured or not translatable(message):
         return
 
-    async def schedule() -> None:
-        await on_message(ctx, message, enabled=enabled, glossary_rev=glossary_rev)
+    async def submit() -> None:
+        ctx.translation.submit(message, glossary_rev=glossary_rev)
 
-    tx.after_commit(schedule)
+    tx.after_commit(submit)
 
 
 async def on_change(ctx: Context, tx: Tx, message: Message) -> None:
     """In the transaction that edits, deletes, hides or shows a message again: what was
     translated from the old rev is stale; the new rev is translated after commit."""
     await store.drop_for_message(tx.conn, message.room_id, message.seq)
-    if ctx.translation is not None and _translatable(message):
+    if ctx.translation.configured and translatable(message):
         enabled, glossary_rev = await rooms_store.translation_settings(tx.conn, message.room_id)
         translate_after_commit(ctx, tx, message, enabled=enabled, glossary_rev=glossary_rev)
 
 
-async def _live(ctx: Context, t: Translations, m: Message, target: str, glossary_rev: int) -> None:
-    """A translation nobody waits for: readers keep the original when it fails."""
-    with contextlib.suppress(Shed, EngineError, Unreachable):  # counted and logged already
-        await _translate(ctx, t, m, target, glossary_rev)
-
-
-def _translatable(m: Message) -> bool:
+def translatable(m: Message) -> bool:
     return (
         m.kind in TRANSLATABLE
         and m.lang is not None
@@ -142,105 +69,6 @@ def _translatable(m: Message) -> bool:
         and not m.hidden
         and not m.deleted
     )
-
-
-async def _translate(
-    ctx: Context, t: Translations, m: Message, target: str, glossary_rev: int
-) -> StoredTranslation | None:
-    """Translate, store and notify once; concurrent callers for the same key share it."""
-    key = (m.room_id, m.seq, m.rev, target)
-    running = t.inflight.get(key)
-    if running is not None:
-        return await asyncio.shield(running)
-    future: asyncio.Future[StoredTranslation | None] = asyncio.get_running_loop().create_future()
-    t.inflight[key] = future
-    try:
-        result = await _compute(ctx, t, m, target, glossary_rev)
-        future.set_result(result)
-        return result
-    except BaseException as exc:
-        future.set_exception(exc)
-        future.exception()  # retrieved: callers that wait get it, nobody else logs it
-        raise
-    finally:
-        del t.inflight[key]
-
-
-async def _compute(
-    ctx: Context, t: Translations, m: Message, target: str, glossary_rev: int
-) -> StoredTranslation | None:
-    assert m.lang is not None and m.body is not None
-    glossary = await _glossary(ctx, t, m.room_id, glossary_rev)
-    try:
-        done = await t.pool.translate(m.body, m.lang, target, glossary)
-    except Shed:
-        t.stats["shed"] += 1
-        raise
-    except EngineError as exc:
-        log.warning("translation %s->%s failed: %s", m.lang, target, exc)
-        raise
-    stored = StoredTranslation(
-        m.room_id, m.seq, m.rev, m.lang, target, done.text, t.engine, ctx.now(), source=m.body
-    )
-    return stored if await _write(ctx, t, stored) else None
-
-
-async def _glossary(ctx: Context, t: Translations, room_id: str, rev: int) -> Glossary:
-    if rev == 0:
-        return Glossary()
-    cached = t.glossaries.get(room_id)
-    if cached is not None and cached[0] == rev:
-        return cached[1]
-    async with ctx.db.read() as conn:
-        glossary = await store.glossary(conn, room_id)
-    t.glossaries[room_id] = (rev, glossary)
-    return glossary
-
-
-# -- batched writes, then notify ---------------------------------------------------------
-
-
-async def _write(ctx: Context, t: Translations, stored: StoredTranslation) -> bool:
-    """Queue ``stored`` for the next batch write; True once it is stored and published,
-    False if the message changed meanwhile (the translation was stale)."""
-    done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-    t.pending.append((stored, done))
-    if t.writer is None:
-        t.writer = asyncio.get_running_loop().create_task(_writer(ctx, t))
-    return await done
-
-
-async def _writer(ctx: Context, t: Translations) -> None:
-    try:
-        while t.pending:
-            await asyncio.sleep(0)  # let what finishes together be written together
-            batch, t.pending = t.pending, []
-            try:
-                async with ctx.db.write() as tx:
-                    saved = await store.save(
-                        tx.conn, [s for s, _ in batch], is_sqlite=ctx.settings.is_sqlite
-                    )
-            except Exception as exc:
-                log.exception("storing %d translations failed", len(batch))
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(EngineError(f"storing the translation failed: {exc}"))
-                        done.exception()
-                continue
-            kept = {(s.room_id, s.seq, s.lang) for s in saved}
-            for s in saved:
-                await ctx.broker.publish(
-                    room_channel(s.room_id),
-                    orjson.dumps(
-                        translation_event(s.room_id, s.seq, s.rev, s.source_lang, s.lang, s.body)
-                    ),
-                )
-            t.stats["stored"] += len(saved)
-            for s, done in batch:
-                if not done.done():
-                    done.set_result((s.room_id, s.seq, s.lang) in kept)
-    finally:
-        t.writer = None
 
 
 # -- the API -----------------------------------------------------------------------------
@@ -256,40 +84,12 @@ def not_configured() -> Conflict:
 
 def info(ctx: Context) -> dict[str, Any]:
     """What this server can translate, for clients and operators."""
-    t = ctx.translation
-    if t is None or not t.pool.configured:
-        return {
-            "engine": t.engine if t is not None else "none",
-            "configured": False,
-            "message": not_configured().message,
-            "languages": [],
-            "pairs": [],
-        }
-    return {
-        "engine": t.engine,
-        "configured": True,
-        "languages": sorted(t.pool.languages()),
-        "pairs": sorted([list(p) for p in t.pool.pairs()]),
-        "pivot": "en",
-    }
+    return ctx.translation.info()
 
 
 def stats(ctx: Context) -> dict[str, Any]:
     """Counters since start: engine calls, translations stored, shed, failures, queues."""
-    t = ctx.translation
-    if t is None:
-        return {"engine": "none", "configured": False}
-    return {
-        "engine": t.engine,
-        "configured": t.pool.configured,
-        "calls": t.pool.stats["calls"],
-        "translations": t.pool.stats["translations"],
-        "stored": t.stats["stored"],
-        "shed": t.pool.stats["shed"],
-        "failures": t.pool.stats["failures"],
-        "in_flight": len(t.inflight),
-        "queues": t.pool.queue_depths(),
-    }
+    return ctx.translation.stats()
 
 
 async def do_translate(
@@ -304,7 +104,7 @@ async def do_translate(
         message = await messages_store.get_message(conn, room_id, seq)
         if message is None or message.deleted or message.hidden:
             raise NotFound("No such message in this room.", code="message_not_found")
-        if not _translatable(message):
+        if not translatable(message):
             raise InvalidInput("This message has nothing to translate.", code="not_translatable")
         stored = await store.get(conn, room_id, seq, target)
         enabled, glossary_rev = await rooms_store.translation_settings(conn, room_id)
@@ -316,10 +116,9 @@ async def do_translate(
         return _view(message, target, message.body, None)
     if stored is not None:
         return _view(message, target, stored.body, stored.engine)
-    t = ctx.translation
-    if t is None or not t.pool.configured:
+    if not ctx.translation.configured:
         raise not_configured()
-    if not t.pool.can_translate(message.lang, target):
+    if not ctx.translation.can_translate(message.lang, target):
         raise InvalidInput(
             f"This server cannot translate from {message.lang} to {target}.",
             code="unsupported_language_pair",
@@ -328,7 +127,8 @@ async def do_translate(
     await limits.spend(ctx, limits.TRANSLATIONS, user.id)
     try:
         result = await asyncio.wait_for(
-            _translate(ctx, t, message, target, glossary_rev), ctx.settings.translate_timeout_s
+            ctx.translation.translate(message, target, glossary_rev),
+            ctx.settings.translate_timeout_s,
         )
     except (Shed, TimeoutError):
         raise RateLimited(
@@ -376,6 +176,5 @@ async def do_set_glossary(
     async with ctx.db.write() as tx:
         await access_room_for(tx.conn, user, room_id, Action.EDIT_ROOM, for_update=True)
         rev = await store.replace_glossary(tx.conn, room_id, glossary)
-    if ctx.translation is not None:
-        ctx.translation.glossaries[room_id] = (rev, glossary)
+    ctx.translation.glossary_changed(room_id, rev, glossary)
     return glossary

@@ -37,11 +37,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from openlink.actions.indexing import Indexer, room_text, text_hash
 from openlink.app import build_context
 from openlink.config import Settings
 from openlink.domain.search import searchable_text, short_grams
 from openlink.queries import search as search_query
+from openlink.services.indexer import Indexer, room_text, text_hash
+from openlink.services.supervisor import Supervisor
 from openlink.store.migrate import upgrade_async
 from openlink.store.schema import room_embeddings, room_grams, room_tags, rooms, users
 
@@ -213,7 +214,6 @@ async def _main(opts: SearchBenchOptions) -> None:
         url = settings.effective_database_url()
         await upgrade_async(url)
         ctx = build_context(settings)
-        assert ctx.search is not None
         embedder = ctx.search.embedder
         variants = _variants()
         rng = random.Random(opts.seed)
@@ -237,7 +237,7 @@ async def _main(opts: SearchBenchOptions) -> None:
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
                 await conn.execute(text("VACUUM ANALYZE"))
         build_s = time.perf_counter() - build_started
-        indexer = Indexer(ctx)
+        indexer = Indexer(ctx, Supervisor())
         load_started = time.perf_counter()
         await indexer.load()
         load_s = time.perf_counter() - load_started

@@ -23,11 +23,15 @@ async def healthz(request: Request) -> dict[str, object]:
 
 @router.get(
     "/readyz",
-    summary="Readiness: database and broker reachable, not draining (503 otherwise)",
+    summary="Readiness: database reachable, not draining (503 otherwise); broker and "
+    "background services reported",
     responses={503: {"description": "Not ready: take this node out of the load balancer."}},
 )
 async def readyz(ctx: CtxDep, request: Request) -> Any:
-    ready, checks = await readiness(ctx, draining=request.app.state.hub.draining)
+    state = request.app.state
+    ready, checks = await readiness(
+        ctx, draining=state.hub.draining, services=state.supervisor.status()
+    )
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 

@@ -18,9 +18,7 @@ class DatabaseImageStore:
 
     async def put(self, image: Image) -> None:
         async with self.db.write() as tx:
-            await store.put_image(
-                tx.conn, image, is_sqlite=self.db.is_sqlite, now=datetime.now(UTC)
-            )
+            await store.put_image(tx.conn, image, now=datetime.now(UTC))
 
     async def get(self, image_id: str) -> Image | None:
         async with self.db.read() as conn:

@@ -8,7 +8,6 @@ from openlink.errors import NotFound
 
 
 async def get_image(ctx: Context, image_id: str) -> Image:
-    assert ctx.images is not None, "create_app sets the image store"
     image = await ctx.images.get(image_id)
     if image is None:
         raise NotFound("No such image.", code="image_not_found")

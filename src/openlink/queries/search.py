@@ -123,9 +123,9 @@ def check_filters(
     )
 
 
-async def semantic_status(index: SearchIndex | None) -> str:
+async def semantic_status(index: SearchIndex) -> str:
     """``on``; ``not_configured`` (no embedder); ``loading`` (vectors still being read)."""
-    if index is None or not index.semantic:
+    if not index.semantic:
         return "not_configured"
     if not index.loaded.is_set():
         try:
@@ -161,7 +161,7 @@ async def _keyword_ids(
 ) -> list[str]:
     """Rooms whose name, description or tags contain every query word."""
     words = query_words(query)
-    return await store.keyword_ids(conn, words, filters, limit=CANDIDATES, sqlite=ctx.db.is_sqlite)
+    return await store.keyword_ids(conn, words, filters, limit=CANDIDATES)
 
 
 async def _interest_ids(conn: AsyncConnection, query: str, filters: SearchFilters) -> list[str]:

@@ -14,7 +14,7 @@ bounded whatever the client does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from openlink.realtime.frames import Frame
@@ -24,7 +24,9 @@ CLOSE_RESUME = 4000  # you fell behind: reconnect and resume
 CLOSE_AUTH = 4001  # no valid token
 CLOSE_PROTOCOL = 4002  # hello missing or malformed
 
-Closer = Callable[[int, str], Coroutine[Any, Any, None]]
+#: Starts closing the socket with (code, reason) and returns at once: the gateway's closer
+#: runs the close as a task under the supervisor.
+Closer = Callable[[int, str], None]
 
 
 class Conn:
@@ -78,12 +80,7 @@ class Conn:
         if self.closed:
             return
         self.closed = True
-        task = asyncio.get_running_loop().create_task(self._closer(code, reason))
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-
-
-_background: set[asyncio.Task[Any]] = set()
+        self._closer(code, reason)
 
 
 def _cut(transport: asyncio.WriteTransport) -> None:

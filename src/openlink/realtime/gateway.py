@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from openlink.actions import accounts, messages
-from openlink.actions.notify import notify_room_ephemeral
+from openlink.actions.notify import publish_ephemeral
 from openlink.domain.accounts import User
 from openlink.domain.ids import hash_token
 from openlink.domain.languages import base_language
@@ -97,9 +97,12 @@ def _make_conn(
 ) -> tuple[Conn, asyncio.Task[None] | None]:
     max_bytes = hub.ctx.settings.ws_max_outbound_bytes
 
-    async def close(code: int, reason: str) -> None:
+    async def closing(code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
             await ws.close(code, reason)
+
+    def close(code: int, reason: str) -> None:
+        hub.supervisor.spawn(closing(code, reason), name="ws.close")
 
     fast = ws.scope.get("extensions", {}).get(TRANSPORT_EXTENSION)
     if fast is not None:
@@ -227,6 +230,6 @@ async def _typing(hub: Hub, conn: Conn, user: User, room_id: str) -> None:
     if conn.sizes.get(room_id, 0) > hub.ctx.settings.typing_max_members:
         return  # large rooms: typing indicators are noise and cost N deliveries each
     member_id = await messages.check_can_type(hub.ctx, user, room_id)
-    await notify_room_ephemeral(
+    await publish_ephemeral(
         hub.ctx, room_id, {"type": "typing", "room": room_id, "member": member_id}
     )

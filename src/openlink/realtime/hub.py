@@ -1,13 +1,10 @@
-"""The hub: this node's sockets, grouped by room, fed by the broker.
+"""The hub: this node's sockets, grouped by room in feeds (``realtime/feed.py``), fed by
+the broker.
 
-Per room a :class:`Feed` delivers durable events (``message``) strictly in rev order and
-exactly once per socket. It trusts the broker for speed only: an out-of-order event waits
-a moment for the ones before it, and a gap that does not close is filled from the
-database. Ephemeral events (typing, presence) are relayed as they come.
-
-A socket that attaches to a room first catches up from the database while live events
-are held for it; it goes live at the first event past what the database gave it. This is
-the "subscribe, fetch, then apply what queued" order, so nothing falls in between.
+The hub routes what the broker delivers (room events to the room's feed, account events
+to the account's sockets), opens a room's feed when a first local socket carries it and
+closes it after the last, and runs two loops under the supervisor: presence counts, and
+(with a broker that can lose events) the catch-up against the database.
 """
 
 from __future__ import annotations
@@ -18,35 +15,30 @@ import hmac
 import logging
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from openlink.actions.context import Context
-from openlink.actions.notify import room_channel, user_channel
-from openlink.domain.events import message_event
-from openlink.domain.messages import Message
+from openlink.actions.notify import publish_ephemeral, room_channel, user_channel
 from openlink.metrics import lag_histogram
 from openlink.queries import accounts
 from openlink.queries import messages as stream
 from openlink.realtime.conn import CLOSE_AUTH, CLOSE_RESUME, Conn
+from openlink.realtime.feed import Feed, replay_event
 from openlink.realtime.frames import Frame
 from openlink.realtime.pacing import GcPacer
+from openlink.services.supervisor import Supervisor
 
 log = logging.getLogger("openlink.hub")
 
-#: How long an out-of-order event waits for the ones before it before the database fills in.
-GAP_GRACE_S = 0.05
 #: Account events that go to the account's sockets as they are, with no effect on them.
 _RELAYED_USER_EVENTS = frozenset({"report", "join_request", "join_request_decided"})
-#: Live events held for one socket while it catches up, before it is told to resume.
-MAX_HELD = 10_000
-
-
-def replay_event(m: Message) -> dict[str, Any]:
-    change = "new" if m.seq == m.rev else "deleted" if m.deleted else "updated"
-    return message_event(m, change)
+PRESENCE_LOOP = "hub.presence"
+CATCH_UP_LOOP = "hub.catch-up"
+GC_LOOP = "hub.gc"
 
 
 def _ends_session(event: dict[str, Any], token_hash: str) -> bool:
@@ -56,252 +48,23 @@ def _ends_session(event: dict[str, Any], token_hash: str) -> bool:
     return not hmac.compare_digest(str(event.get("keep")), token_hash)
 
 
-class _Joining:
-    __slots__ = ("held", "pos")
-
-    def __init__(self) -> None:
-        self.held: list[tuple[int, Frame]] = []
-        self.pos: int | None = None  # set once the database catch-up is done
-
-
-class Feed:
-    __slots__ = (
-        "_batch",
-        "_fill_task",
-        "_hub",
-        "_linger",
-        "_target",
-        "_translated",
-        "joining",
-        "last_rev",
-        "live",
-        "online_sent",
-        "pending",
-        "presence_changed",
-        "room_id",
-    )
-
-    def __init__(self, hub: Hub, room_id: str) -> None:
-        self._hub = hub
-        self.room_id = room_id
-        self.live: dict[Conn, None] = {}
-        self.joining: dict[Conn, _Joining] = {}
-        self.last_rev: int | None = None  # None until the baseline is read
-        self.pending: dict[int, bytes] = {}
-        self._fill_task: asyncio.Task[None] | None = None
-        #: A rev the database is known to have reached (periodic catch-up, broker gaps).
-        self._target = 0
-        self._batch: list[Frame] = []
-        #: Translations waiting to go out, by language: they leave with the next batch
-        #: of originals, or after a short linger, so they rarely cost a write of their own.
-        self._translated: dict[str, list[Frame]] = {}
-        self._linger: asyncio.TimerHandle | None = None
-        #: The room's presence may have changed (here, once presence has it; or on another
-        #: node; or a socket just went live): recount at the next tick.
-        self.presence_changed = False
-        self.online_sent: int | None = None
-
-    @property
-    def empty(self) -> bool:
-        return not self.live and not self.joining
-
-    # -- durable events -------------------------------------------------------------
-
-    def set_baseline(self, rev: int) -> None:
-        self.last_rev = rev
-        for stale in [r for r in self.pending if r <= rev]:
-            del self.pending[stale]
-        self._drain_pending()
-
-    def on_durable(self, rev: int, data: bytes) -> None:
-        last = self.last_rev
-        if last is not None and rev <= last:
-            return  # already delivered, or covered by a database fill
-        if last is not None and rev == last + 1 and not self.pending:
-            self._deliver(rev, Frame(data))
-            return
-        self.pending[rev] = data
-        self._drain_pending()
-
-    def _drain_pending(self) -> None:
-        if self.last_rev is None:
-            return
-        while (nxt := self.last_rev + 1) in self.pending:
-            self._deliver(nxt, Frame(self.pending.pop(nxt)))
-        if self.pending and self._fill_task is None:
-            self._fill_task = asyncio.get_running_loop().create_task(self._fill())
-
-    def request_catch_up(self, rev: int) -> None:
-        """The database has reached ``rev``: deliver whatever of it the broker did not."""
-        if self.last_rev is None or rev <= self.last_rev:
-            return
-        self._target = max(self._target, rev)
-        if self._fill_task is None:
-            self._fill_task = asyncio.get_running_loop().create_task(self._fill())
-
-    async def _fill(self) -> None:
-        """Wait briefly for late events, then read what is still missing from the database."""
-        try:
-            await asyncio.sleep(GAP_GRACE_S)
-            while self.last_rev is not None and (self.pending or self._target > self.last_rev):
-                upto = min(self.pending) - 1 if self.pending else self._target
-                if upto > self.last_rev:
-                    rows = await stream.changes_since(
-                        self._hub.ctx, self.room_id, self.last_rev, upto=upto, limit=100_000
-                    )
-                    fresh = [m for m in rows if m.rev > self.last_rev]
-                    if fresh:
-                        self._hub.db_fills += 1
-                    for m in fresh:
-                        self._deliver(m.rev, Frame.of(replay_event(m)))
-                    # Revs are taken in commit order, so everything up to ``upto`` had
-                    # committed; what the read did not return was superseded by later revs.
-                    self.last_rev = max(self.last_rev, upto)
-                for stale in [r for r in self.pending if r <= self.last_rev]:
-                    del self.pending[stale]
-                while (nxt := self.last_rev + 1) in self.pending:
-                    self._deliver(nxt, Frame(self.pending.pop(nxt)))
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("gap fill failed for room %s", self.room_id)
-        finally:
-            self._fill_task = None
-
-    def _deliver(self, rev: int, frame: Frame) -> None:
-        self.last_rev = rev
-        self._queue_live(frame)
-        if self.joining:
-            self._deliver_joining(rev, frame)
-
-    def _queue_live(self, frame: Frame) -> None:
-        """Frames for live sockets wait for the end of this loop iteration, so that what
-        arrives together leaves together: one write per socket, not one per event."""
-        if not self.live:
-            return
-        self._batch.append(frame)
-        if len(self._batch) == 1:
-            asyncio.get_running_loop().call_soon(self.flush)
-
-    def flush(self) -> None:
-        batch, self._batch = self._batch, []
-        self._hub.deliveries += len(batch) * len(self.live)
-        if self._translated:
-            self._flush_with_translations(batch)
-            return
-        if not batch:
-            return
-        if len(batch) == 1:
-            for conn in self.live:
-                conn.send(batch[0])
-            return
-        wire = b"".join(f.wire for f in batch)
-        for conn in self.live:
-            conn.send_batch(batch, wire)
-
-    def on_translation(self, language: str, frame: Frame) -> None:
-        """A translation for the readers of ``language``: queued to leave with the next
-        batch, each reader getting originals and its own language's translations in one
-        write."""
-        if not self.live:
-            return
-        self._translated.setdefault(language, []).append(frame)
-        if self._linger is None:
-            linger = self._hub.ctx.settings.translate_linger_s
-            self._linger = asyncio.get_running_loop().call_later(linger, self.flush)
-
-    def _flush_with_translations(self, batch: list[Frame]) -> None:
-        translated, self._translated = self._translated, {}
-        if self._linger is not None:
-            self._linger.cancel()
-            self._linger = None
-        common = b"".join(f.wire for f in batch)
-        per_language = {
-            lang: (batch + frames, common + b"".join(f.wire for f in frames))
-            for lang, frames in translated.items()
-        }
-        plain = (batch, common)
-        for conn in self.live:
-            frames, wire = per_language.get(conn.language or "", plain)
-            if frames:
-                conn.send_batch(frames, wire)
-
-    def _deliver_joining(self, rev: int, frame: Frame) -> None:
-        for conn, j in list(self.joining.items()):
-            if j.pos is None:
-                j.held.append((rev, frame))
-                if len(j.held) > MAX_HELD:
-                    conn.kill(CLOSE_RESUME, "too far behind: reconnect and resume")
-            elif rev > j.pos:
-                conn.send(frame)
-                self._promote(conn)
-            elif rev == j.pos:
-                self._promote(conn)
-
-    def _promote(self, conn: Conn) -> None:
-        self.flush()  # what is queued for the live set predates this socket joining it
-        self.joining.pop(conn, None)
-        if not conn.closed:
-            self.live[conn] = None
-
-    def finish_catch_up(self, conn: Conn, pos: int) -> None:
-        """The socket has everything up to ``pos`` from the database: release what was held."""
-        j = self.joining.get(conn)
-        if j is None:
-            return
-        j.pos = pos
-        for rev, frame in j.held:
-            if rev > pos:
-                conn.send(frame)
-                pos = rev
-        j.held.clear()
-        j.pos = pos
-        # Live only once the feed itself has reached what the database gave this socket;
-        # until then, events up to ``pos`` that are still in flight would repeat.
-        if self.last_rev is not None and self.last_rev >= pos:
-            self._promote(conn)
-
-    # -- ephemeral events -----------------------------------------------------------
-
-    def broadcast(self, frame: Frame) -> None:
-        """An ephemeral event (typing, presence): to live sockets with the next batch, and
-        at once to sockets still catching up (it has no place in the ordered stream, and
-        a socket that goes live later would otherwise never hear of it)."""
-        self._queue_live(frame)
-        for conn in self.joining:
-            conn.send(frame)
-
-    def add(self, conn: Conn) -> None:
-        self.joining[conn] = _Joining()
-        self._hub.ctx.presence.joined(self.room_id, conn.user_id, conn.language)
-
-    def remove(self, conn: Conn) -> None:
-        was_live = conn in self.live
-        self.live.pop(conn, None)
-        if was_live or self.joining.pop(conn, None) is not None:
-            self._hub.ctx.presence.left(self.room_id, conn.user_id, conn.language)
-
-    def stop(self) -> None:
-        if self._fill_task is not None:
-            self._fill_task.cancel()
-        if self._linger is not None:
-            self._linger.cancel()
-
-
 class Hub:
-    def __init__(self, ctx: Context) -> None:
+    name = "hub"
+
+    def __init__(self, ctx: Context, supervisor: Supervisor) -> None:
         self.ctx = ctx
+        self.supervisor = supervisor
         self.feeds: dict[str, Feed] = {}
         self.users: dict[int, set[Conn]] = {}
         self._feed_locks: dict[str, asyncio.Lock] = {}
-        self._presence_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
         #: Set when the process starts to stop: readiness fails, new work goes elsewhere.
         self.draining = False
         #: Counters for metrics (openlink/metrics.py reads them when scraped).
         self.events_in: Counter[str] = Counter()
         self.deliveries = 0
         self.db_fills = 0
+        #: Rooms whose feed could not be opened (subscribe or baseline read failed).
+        self.feed_failures = 0
         self.lag = lag_histogram()
         #: This process's name in shared presence (and its own presence events).
         self.node = getattr(ctx.presence, "node", "local")
@@ -310,22 +73,22 @@ class Hub:
     async def start(self) -> None:
         self.ctx.presence.set_listener(self._on_presence_written)
         await self.ctx.broker.start(self.on_broker, self.on_gap)
-        loop = asyncio.get_running_loop()
-        self._presence_task = loop.create_task(self._presence_loop())
+        self.supervisor.run(PRESENCE_LOOP, self._presence_loop)
         interval = self.ctx.settings.catchup_interval_s
         if interval > 0 and self.ctx.broker.name != "memory":
-            self._spawn(self._catch_up_loop(interval))
-        self._gc.start()
+            self.supervisor.run(CATCH_UP_LOOP, lambda: self._catch_up_loop(interval))
+        self.supervisor.run(GC_LOOP, self._gc.run)
 
     async def stop(self) -> None:
-        if self._presence_task is not None:
-            self._presence_task.cancel()
+        """Stop the loops, the hub's own tasks (catch-ups, gap fills) and the feeds'
+        timers. The broker stays up until the supervisor has drained the tasks that may
+        still publish (``app.py`` stops it after)."""
+        for name in (PRESENCE_LOOP, CATCH_UP_LOOP, GC_LOOP):
+            await self.supervisor.cancel(name)
+        await self.supervisor.cancel_tasks("hub.")
         self._gc.stop()
-        for task in list(self._tasks):
-            task.cancel()
         for feed in self.feeds.values():
             feed.stop()
-        await self.ctx.broker.stop()
 
     @property
     def connections(self) -> int:
@@ -375,12 +138,12 @@ class Hub:
             feed.presence_changed = True
         if self.ctx.presence.name != "memory":
             event = {"type": "presence.changed", "room": room_id, "node": self.node}
-            self._spawn(self.ctx.broker.publish(room_channel(room_id), orjson.dumps(event)))
+            self._spawn(publish_ephemeral(self.ctx, room_id, event), "hub.presence-changed")
 
     def on_gap(self) -> None:
         """The broker may have lost events: check every live room against the database."""
         log.warning("broker gap: catching %d live rooms up from the database", len(self.feeds))
-        self._spawn(self.catch_up_all())
+        self._spawn(self.catch_up_all(), "hub.catch-up-gap")
 
     async def catch_up_all(self) -> None:
         ids = list(self.feeds)
@@ -424,13 +187,10 @@ class Hub:
     async def _catch_up_loop(self, interval: float) -> None:
         """Broker events can be lost without the broker noticing (a node's subscription
         buffer overflowing, a partition): every ``interval`` the database has the last
-        word."""
+        word. A failed round propagates: the supervisor logs it and starts the loop again."""
         while True:
             await asyncio.sleep(interval)
-            try:
-                await self.catch_up_all()
-            except Exception:
-                log.exception("periodic catch-up failed")
+            await self.catch_up_all()
 
     def _on_user_event(self, user_id: int, event: dict[str, Any], data: bytes) -> None:
         for conn in list(self.users.get(user_id, ())):
@@ -446,7 +206,7 @@ class Hub:
             conn.rooms[room_id] = event["member"]["id"]
             conn.sizes[room_id] = int(event["room"]["member_count"])
             conn.send(Frame(data))
-            self._spawn(self.attach(conn, room_id, int(event["since"])))
+            self._spawn(self.attach(conn, room_id, int(event["since"])), "hub.attach")
         elif kind == "left":
             if event["room"] in conn.rooms:  # not already dropped by a recheck
                 self.detach(conn, event["room"])
@@ -465,10 +225,8 @@ class Hub:
         for event, data in held:
             self._apply_user_event(conn, event, data)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        self.supervisor.spawn(coro, name=name)
 
     # -- sockets ------------------------------------------------------------------
 
@@ -505,17 +263,41 @@ class Hub:
         async with lock:
             feed = self.feeds.get(room_id)
             if feed is None:
+                # Registered at once, so that what the broker delivers from the moment of
+                # subscribing waits in ``pending`` for the baseline.
                 feed = Feed(self, room_id)
                 self.feeds[room_id] = feed
-                await self.ctx.broker.subscribe(room_channel(room_id))
-                # Subscribed first, then read: anything committed later arrives live.
-                feed.set_baseline(await stream.last_seq(self.ctx, room_id))
+                try:
+                    await self.ctx.broker.subscribe(room_channel(room_id))
+                    # Subscribed first, then read: anything committed later arrives live.
+                    feed.set_baseline(await stream.last_seq(self.ctx, room_id))
+                except Exception:
+                    self._abandon(feed)
+                    raise
         self._feed_locks.pop(room_id, None)
         return feed
 
+    def _abandon(self, feed: Feed) -> None:
+        """A feed whose baseline could not be read would park every event in ``pending``
+        forever: it goes, and the sockets already waiting on it reconnect and resume."""
+        self.feed_failures += 1
+        log.exception("opening the feed of room %s failed; its sockets reconnect", feed.room_id)
+        if self.feeds.get(feed.room_id) is feed:
+            del self.feeds[feed.room_id]
+        feed.stop()
+        for conn in [*feed.joining, *feed.live]:
+            conn.kill(CLOSE_RESUME, "room unavailable: reconnect and resume")
+        self._spawn(self._unsubscribe_if_idle(feed.room_id), "hub.unsubscribe")
+
     async def attach(self, conn: Conn, room_id: str, since: int) -> None:
-        """Carry ``room_id`` on ``conn``, starting with every change after rev ``since``."""
-        feed = await self._feed(room_id)
+        """Carry ``room_id`` on ``conn``, starting with every change after rev ``since``.
+        If the room's feed cannot be opened, the socket is closed with ``CLOSE_RESUME``:
+        the client comes back and resumes from what it has."""
+        try:
+            feed = await self._feed(room_id)
+        except Exception:
+            conn.kill(CLOSE_RESUME, "room unavailable: reconnect and resume")
+            return
         # The account may have left while this socket was connecting ("left" applied).
         if conn.closed or room_id not in conn.rooms or conn in feed.live or conn in feed.joining:
             return
@@ -560,7 +342,7 @@ class Hub:
         if feed.empty:
             feed.stop()
             del self.feeds[room_id]
-            self._spawn(self._unsubscribe_if_idle(room_id))
+            self._spawn(self._unsubscribe_if_idle(room_id), "hub.unsubscribe")
 
     async def _unsubscribe_if_idle(self, room_id: str) -> None:
         if room_id not in self.feeds:

@@ -24,17 +24,13 @@ class GcPacer:
     def __init__(self, freeze_every_s: float = 1.0, full_every_s: float = 600.0) -> None:
         self.freeze_every_s = freeze_every_s
         self.full_every_s = full_every_s
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
 
     def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """After :meth:`run` was cancelled: hand what was frozen back to the collector."""
         gc.unfreeze()
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """The pacing loop; runs under the supervisor until cancelled."""
         last_full = time.monotonic()
         while True:
             await asyncio.sleep(self.freeze_every_s)

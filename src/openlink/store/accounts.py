@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.accounts import OpenProfile, Session, User
+from openlink.store.dialect import unique
 from openlink.store.schema import members, open_profiles, tokens, users
 
 
@@ -37,19 +38,20 @@ async def insert_user(
     interests: list[str],
     now: datetime,
 ) -> User:
-    result = await conn.execute(
-        insert(users)
-        .values(
-            username=username,
-            password_hash=password_hash,
-            display_name=display_name,
-            language=language,
-            interests=interests,
-            created_at=now,
+    with unique("An account with this username"):
+        result = await conn.execute(
+            insert(users)
+            .values(
+                username=username,
+                password_hash=password_hash,
+                display_name=display_name,
+                language=language,
+                interests=interests,
+                created_at=now,
+            )
+            .returning(users)
         )
-        .returning(users)
-    )
-    return _user(result.one())
+        return _user(result.one())
 
 
 async def get_user(conn: AsyncConnection, user_id: int) -> User | None:

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openlink.store.dialect import insert_or_ignore
 from openlink.store.schema import room_activity
 
 
 async def record(
-    conn: AsyncConnection, *, is_sqlite: bool, room_id: str, bucket: int, member_id: str, kind: str
+    conn: AsyncConnection, *, room_id: str, bucket: int, member_id: str, kind: str
 ) -> None:
     """Insert the row unless it is there: the primary key makes a row a fact
     ("this member wrote in this room during this hour"), however many messages it took."""
-    dialect_insert = sqlite.insert if is_sqlite else postgresql.insert
     values = {"room_id": room_id, "bucket": bucket, "member_id": member_id, "kind": kind}
-    await conn.execute(dialect_insert(room_activity).values(**values).on_conflict_do_nothing())
+    await conn.execute(insert_or_ignore(room_activity).values(**values))
 
 
 async def prune(conn: AsyncConnection, before_bucket: int) -> int:

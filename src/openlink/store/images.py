@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.images import Image
+from openlink.store.dialect import insert_or_ignore
 from openlink.store.schema import images
 
 
-async def put_image(conn: AsyncConnection, image: Image, *, is_sqlite: bool, now: datetime) -> None:
+async def put_image(conn: AsyncConnection, image: Image, *, now: datetime) -> None:
     """Insert unless stored: the id is the hash of the bytes, so a second copy is the same."""
-    dialect_insert = sqlite.insert if is_sqlite else postgresql.insert
-    statement = dialect_insert(images).values(
+    statement = insert_or_ignore(images).values(
         id=image.id,
         content_type=image.content_type,
         width=image.width,
@@ -23,7 +22,7 @@ async def put_image(conn: AsyncConnection, image: Image, *, is_sqlite: bool, now
         data=image.data,
         created_at=now,
     )
-    await conn.execute(statement.on_conflict_do_nothing())
+    await conn.execute(statement)
 
 
 async def get_image(conn: AsyncConnection, image_id: str) -> Image | None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.interests import Alias, Interest
 from openlink.domain.rooms import TagCategory
+from openlink.store.dialect import unique
 from openlink.store.schema import interest_aliases, interests, room_tags
 
 
@@ -95,7 +96,8 @@ async def insert_interest(
     conn: AsyncConnection, *, id: str, name: str, category: TagCategory, now: datetime
 ) -> None:
     values = {"id": id, "name": name, "category": category.value, "created_at": now}
-    await conn.execute(insert(interests).values(**values))
+    with unique("An interest with this name"):
+        await conn.execute(insert(interests).values(**values))
 
 
 async def insert_aliases(conn: AsyncConnection, interest_id: str, aliases: list[Alias]) -> None:
@@ -103,7 +105,8 @@ async def insert_aliases(conn: AsyncConnection, interest_id: str, aliases: list[
         rows = [
             {"alias": a.alias, "interest_id": interest_id, "language": a.language} for a in aliases
         ]
-        await conn.execute(insert(interest_aliases), rows)
+        with unique("One of these aliases"):
+            await conn.execute(insert(interest_aliases), rows)
 
 
 async def set_alias_language(conn: AsyncConnection, alias: str, language: str | None) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.partners import Partner
+from openlink.store.dialect import unique
 from openlink.store.schema import content_links, content_works, partners, users
 
 
@@ -37,7 +38,8 @@ def _partners_query() -> Any:
 
 
 async def insert_partner(conn: AsyncConnection, **values: Any) -> None:
-    await conn.execute(insert(partners).values(**values))
+    with unique("A partner with this name"):
+        await conn.execute(insert(partners).values(**values))
 
 
 async def get_partner(conn: AsyncConnection, partner_id: str) -> Partner | None:
@@ -88,17 +90,18 @@ async def insert_work(
     language: str,
     now: datetime,
 ) -> Work:
-    await conn.execute(
-        insert(content_works).values(
-            id=id,
-            canonical=canonical,
-            room_id=room_id,
-            title=title,
-            language=language,
-            created_at=now,
+    with unique("This work"):
+        await conn.execute(
+            insert(content_works).values(
+                id=id,
+                canonical=canonical,
+                room_id=room_id,
+                title=title,
+                language=language,
+                created_at=now,
+            )
         )
-    )
-    return Work(id, canonical, room_id)
+        return Work(id, canonical, room_id)
 
 
 async def get_linked_work(conn: AsyncConnection, partner_id: str, content_id: str) -> Work | None:
@@ -122,16 +125,17 @@ async def insert_link(
     language: str,
     now: datetime,
 ) -> None:
-    await conn.execute(
-        insert(content_links).values(
-            partner_id=partner_id,
-            content_id=content_id,
-            work_id=work_id,
-            title=title,
-            language=language,
-            created_at=now,
+    with unique("This content link"):
+        await conn.execute(
+            insert(content_links).values(
+                partner_id=partner_id,
+                content_id=content_id,
+                work_id=work_id,
+                title=title,
+                language=language,
+                created_at=now,
+            )
         )
-    )
 
 
 async def frame_origins(conn: AsyncConnection, room_id: str) -> list[str]:

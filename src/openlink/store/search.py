@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openlink.domain.rooms import RoomKind, RoomStatus, Visibility
 from openlink.domain.search import TRIGRAM, SearchFilters, is_short_spaceless
 from openlink.store import grams
+from openlink.store.dialect import ByDialect
 from openlink.store.schema import interest_aliases, room_embeddings, room_tags, rooms
 
 _fts = table("room_fts", column("rowid"), column("name"), column("description"), column("tags"))
@@ -94,7 +95,6 @@ async def keyword_ids(
     filters: SearchFilters,
     *,
     limit: int,
-    sqlite: bool,
 ) -> list[str]:
     """Rooms whose name, description or tags contain every word, best first.
 
@@ -102,11 +102,10 @@ async def keyword_ids(
     PostgreSQL, and SQLite for queries of short words only, rank larger rooms first."""
     if not words:
         return []
-    if sqlite:
-        q = _sqlite_keyword(words, filters, limit).where(*_filtered(filters))
-    else:
-        q = _postgres_keyword(words, filters)
-    q = q.limit(limit)
+    q = ByDialect(
+        sqlite=_sqlite_keyword(words, filters, limit).where(*_filtered(filters)).limit(limit),
+        postgresql=_postgres_keyword(words, filters).limit(limit),
+    )
     return list((await conn.execute(q)).scalars())
 
 

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.glossary import Glossary, GlossaryEntry
+from openlink.store.dialect import insert_or_ignore
 from openlink.store.schema import message_translations, messages, room_glossary, rooms
 
 
@@ -36,9 +36,7 @@ def _row(r: Any) -> StoredTranslation:
     )
 
 
-async def save(
-    conn: AsyncConnection, rows: Sequence[StoredTranslation], *, is_sqlite: bool
-) -> list[StoredTranslation]:
+async def save(conn: AsyncConnection, rows: Sequence[StoredTranslation]) -> list[StoredTranslation]:
     """Store translations that are still current: the message still says what was
     translated and is neither deleted nor hidden. One that lost a race to an edit, a
     delete or a hide is dropped. Returns those stored.
@@ -65,9 +63,7 @@ async def save(
     ]
     if fresh:
         await conn.execute(
-            (sqlite if is_sqlite else postgresql)
-            .insert(message_translations)
-            .on_conflict_do_nothing(),
+            insert_or_ignore(message_translations),
             [
                 {
                     "room_id": t.room_id,
