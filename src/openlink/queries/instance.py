@@ -16,8 +16,7 @@ def instance(ctx: Context) -> dict[str, Any]:
     """The same for every caller; nothing about any account but the demo's, and those
     only when the operator seeded them (``openlink serve --demo``)."""
     demo = ctx.settings.demo
-    t = ctx.translation
-    on = t is not None and t.pool.configured
+    translation = ctx.translation.info()
     return {
         "name": NAME,
         "version": __version__,
@@ -25,7 +24,7 @@ def instance(ctx: Context) -> dict[str, Any]:
         "demo_accounts": demo_accounts() if demo else [],
         "demo_password": DEMO_PASSWORD if demo else None,
         "translation": {
-            "engine": t.engine if t is not None and on else "none",
-            "languages": sorted(t.pool.languages()) if t is not None and on else [],
+            "engine": translation["engine"] if translation["configured"] else "none",
+            "languages": translation["languages"],
         },
     }
