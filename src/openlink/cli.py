@@ -66,7 +66,7 @@ def serve(
     if demo or settings.demo:
         _seed(settings)
         settings.demo = True
-        from openlink.demo import pick_demo_translator
+        from openlink.cli_models import pick_demo_translator
 
         pick_demo_translator(settings)
     app = create_app(settings)
@@ -98,7 +98,8 @@ def migrate() -> None:
 
 def _seed(settings: Settings) -> None:
     from openlink.app import build_context
-    from openlink.demo import DEMO_PASSWORD, demo_accounts, seed_demo
+    from openlink.demo import seed_demo
+    from openlink.queries.demo import DEMO_PASSWORD, demo_accounts
     from openlink.store.migrate import upgrade
 
     async def run() -> bool:

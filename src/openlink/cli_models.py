@@ -6,6 +6,8 @@ turns :class:`InstallError` into a one-line message and exit code 1.
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -207,3 +209,29 @@ def remove(
     name = _run(lambda: inst.check_engine(engine))
     gone = _run(lambda: inst.remove(settings, name, inst.parse_pair(pair)))
     typer.echo(f"removed {gone.engine} {gone.name} ({_size(gone.size)})")
+
+
+demo_log = logging.getLogger("openlink.demo")
+
+
+def pick_demo_translator(settings: Settings) -> None:
+    """Translate the demo with fxtranslate when its models are installed (``make run``
+    installs en<->pt) and the operator chose no engine; say so either way."""
+    if "translator" in settings.model_fields_set:
+        demo_log.info("demo: translator %s, as configured", settings.translator)
+        return
+    engine = importlib.util.find_spec("fxtranslate") is not None
+    pairs = inst.installed(settings, "fxtranslate") if engine else []
+    if not pairs:
+        demo_log.warning(
+            "demo: no translation models in %s, so messages stay untranslated; `make run` "
+            "installs en<->pt (docs/translation.md)",
+            settings.effective_models_dir(),
+        )
+        return
+    settings.translator = "fxtranslate"
+    demo_log.info(
+        "demo: translating with fxtranslate (%s) from %s",
+        ", ".join(p.name for p in pairs),
+        settings.effective_models_dir(),
+    )

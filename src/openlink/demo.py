@@ -5,38 +5,19 @@ installs."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import logging
 import uuid
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from openlink.actions import accounts, joining, messages, rooms
 from openlink.actions.context import Context
 from openlink.actions.interests import do_seed_interests
-from openlink.config import Settings
 from openlink.domain.accounts import User
 from openlink.domain.rooms import ProfilePolicy, RoomKind, TagCategory, Visibility
 from openlink.errors import Conflict
+from openlink.queries.demo import DEMO_PASSWORD, demo_data
 
-DEMO_PASSWORD = "openlink-demo"
 log = logging.getLogger("openlink.demo")
-
-
-@cache
-def demo_data() -> dict[str, Any]:
-    text = resources.files("openlink").joinpath("data/demo.json").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-def demo_accounts() -> list[dict[str, str]]:
-    """Who a visitor may sign in as: username, display name and reading language."""
-    return [
-        {k: u[k] for k in ("username", "display_name", "language")} for u in demo_data()["users"]
-    ]
 
 
 async def seed_demo(ctx: Context) -> bool:
@@ -93,28 +74,3 @@ async def _create(ctx: Context, host: User, spec: dict[str, Any], kind: RoomKind
         host_profile={"kind": "main"},
     )
     return room.id
-
-
-def pick_demo_translator(settings: Settings) -> None:
-    """Translate the demo with fxtranslate when its models are installed (``make run``
-    installs en<->pt) and the operator chose no engine; say so either way."""
-    from openlink.translate.install import installed
-
-    if "translator" in settings.model_fields_set:
-        log.info("demo: translator %s, as configured", settings.translator)
-        return
-    engine = importlib.util.find_spec("fxtranslate") is not None
-    pairs = installed(settings, "fxtranslate") if engine else []
-    if not pairs:
-        log.warning(
-            "demo: no translation models in %s, so messages stay untranslated; `make run` "
-            "installs en<->pt (docs/translation.md)",
-            settings.effective_models_dir(),
-        )
-        return
-    settings.translator = "fxtranslate"
-    log.info(
-        "demo: translating with fxtranslate (%s) from %s",
-        ", ".join(p.name for p in pairs),
-        settings.effective_models_dir(),
-    )

@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from openlink.cli_models import pick_demo_translator
 from openlink.config import Settings
-from openlink.demo import DEMO_PASSWORD, pick_demo_translator, seed_demo
+from openlink.demo import DEMO_PASSWORD, seed_demo
 from tests.api.test_translation import install_models
 from tests.conftest import Server
 from tests.factories import auth, expect, open_socket

@@ -7,7 +7,7 @@ from typing import Any
 
 from openlink import __version__
 from openlink.actions.context import Context
-from openlink.demo import DEMO_PASSWORD, demo_accounts
+from openlink.queries.demo import DEMO_PASSWORD, demo_accounts
 
 NAME = "OpenLink"
 
