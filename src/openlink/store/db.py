@@ -96,8 +96,9 @@ class Database:
             if sqlite_synchronous == "full" and path and path != ":memory:":
                 self.group_commit = GroupCommit(path)
             # Under group commit, the commit itself does not sync: the syncer does.
-            level = "normal" if self.group_commit is not None else sqlite_synchronous
-            event.listen(self.engine, "connect", _sqlite_pragmas(level))
+            grouped = self.group_commit is not None
+            level = "normal" if grouped else sqlite_synchronous
+            event.listen(self.engine, "connect", _sqlite_pragmas(level, autocheckpoint=not grouped))
             # Let SQLAlchemy, not the driver, say when a transaction begins, so that the
             # reads inside a write transaction are part of it.
             event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
@@ -165,14 +166,14 @@ class Database:
 
     async def dispose(self) -> None:
         if self.group_commit is not None:
-            await self.group_commit.drain()
+            await self.group_commit.close()
         if isinstance(self.engine, AsyncEngine):
             await self.engine.dispose()
         else:
             self.engine.dispose()
 
 
-def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(synchronous: str, *, autocheckpoint: bool) -> Callable[[Any, Any], None]:
     # FULL: each commit syncs the WAL before it returns. NORMAL: commits do not sync (crash
     # safe, not power-cut safe), which group commit completes with its shared fsyncs.
     level = {"full": "FULL", "normal": "NORMAL"}[synchronous]
@@ -182,6 +183,8 @@ def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={level}")
+        if not autocheckpoint:  # group commit checkpoints beside the writer
+            cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()

@@ -6,6 +6,11 @@ commits run with ``synchronous=NORMAL`` (in WAL mode: the frames are written, no
 synced) and release the write lock at once; a commit is *acknowledged* (its after-commit
 callbacks run, the caller returns) only once an fsync of the WAL that began after it has
 completed. The sends that commit while one fsync runs share the next one.
+
+Checkpoints (copying the WAL into the database file, and syncing it) leave the commit
+too: SQLite would run one inside every thousandth page's commit, holding the writer for
+its fsyncs; here a connection of its own runs one every ``CHECKPOINT_EVERY`` commits
+beside the writer and the syncs.
 See docs/decisions/0018-sqlite-group-commit.md.
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,6 +31,10 @@ log = logging.getLogger("openlink.store")
 _datasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 
 Callbacks = list[Callable[[], Awaitable[None]]]
+
+#: Commits between two checkpoints: at a few pages a send, about SQLite's own cadence of
+#: one per thousand pages.
+CHECKPOINT_EVERY = 100
 
 
 class GroupCommit:
@@ -38,6 +48,7 @@ class GroupCommit:
     """
 
     def __init__(self, database_path: str | Path) -> None:
+        self.database_path = Path(database_path)
         self.wal_path = Path(f"{database_path}-wal")
         self._queue: deque[tuple[Callbacks, asyncio.Future[None]]] = deque()
         self._task: asyncio.Task[None] | None = None
@@ -48,6 +59,10 @@ class GroupCommit:
         #: Syncs completed, and how many commits they covered (for tests and figures).
         self.syncs = 0
         self.commits_synced = 0
+        self.checkpoints = 0
+        self._since_checkpoint = 0
+        self._checkpointing: asyncio.Task[None] | None = None
+        self._checkpointer: sqlite3.Connection | None = None
 
     def check(self) -> None:
         """Refuse a write once a sync has failed."""
@@ -63,10 +78,15 @@ class GroupCommit:
             self._task = asyncio.get_running_loop().create_task(self._run())
         return done
 
-    async def drain(self) -> None:
-        """Wait until every queued commit has been synced and acknowledged."""
-        if self._task is not None:
-            await asyncio.shield(self._task)
+    async def close(self) -> None:
+        """Wait until every queued commit has been synced and acknowledged, and any
+        checkpoint has ended."""
+        for task in (self._task, self._checkpointing):
+            if task is not None:
+                await asyncio.shield(task)
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
 
     async def _run(self) -> None:
         try:
@@ -84,8 +104,34 @@ class GroupCommit:
                     await run_callbacks(callbacks)
                     if not done.done():
                         done.set_result(None)
+                self._checkpoint_soon(len(batch))
         finally:
             self._task = None
+
+    def _checkpoint_soon(self, commits: int) -> None:
+        self._since_checkpoint += commits
+        if self._since_checkpoint >= CHECKPOINT_EVERY and self._checkpointing is None:
+            self._since_checkpoint = 0
+            self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        try:
+            await asyncio.to_thread(self.checkpoint)
+            self.checkpoints += 1
+        except sqlite3.Error as exc:
+            log.warning("WAL checkpoint failed, tried again later: %s", exc)
+        finally:
+            self._checkpointing = None
+
+    def checkpoint(self) -> None:
+        """Copy the WAL's committed pages into the database file and sync it (in a worker
+        thread). PASSIVE: it neither waits for nor blocks readers and the writer."""
+        if self._checkpointer is None:
+            self._checkpointer = sqlite3.connect(
+                self.database_path, isolation_level=None, check_same_thread=False
+            )
+            self._checkpointer.execute("PRAGMA synchronous=FULL")
+        self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _fail(self, exc: OSError, batch: list[tuple[Callbacks, asyncio.Future[None]]]) -> None:
         log.critical("syncing the SQLite WAL failed; refusing writes until restart: %s", exc)
