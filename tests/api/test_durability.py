@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import json
+import signal
 import sqlite3
 import threading
 import uuid
@@ -14,10 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
+from sqlalchemy import text
 
-from openlink.store.group_commit import GroupCommit
+from openlink.store.group_commit import CHECKPOINT_EVERY, GroupCommit
 from tests.conftest import IS_POSTGRES, Server
-from tests.factories import join, make_room, make_user, open_socket
+from tests.factories import all_messages, join, make_room, make_user, open_socket
+from tests.served import served
 
 pytestmark = pytest.mark.skipif(IS_POSTGRES, reason="group commit is SQLite's")
 
@@ -132,3 +138,63 @@ async def test_acks_and_events_wait_for_a_shared_wal_sync(
     assert first in syncs[0] and not (set(others) & syncs[0])
     # One more sync covered the five that committed while the first one ran.
     assert set(others) <= syncs[1]
+
+
+@pytest.mark.settings(sqlite_synchronous="full")
+async def test_checkpoints_run_beside_the_writer(server: Server, client: httpx.AsyncClient) -> None:
+    group = server.app.state.ctx.db.group_commit
+    room_id, sockets = await member_sockets(client, server, 1)
+    await sockets[0].send_many(room_id, [f"m{i}" for i in range(CHECKPOINT_EVERY + 1)])
+    await group.close()  # waits for the checkpoint the sends started
+    assert group.checkpoints >= 1
+    # ... and the server's own connections leave checkpoints to it.
+    async with server.app.state.ctx.db.read() as conn:
+        assert (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar() == 0
+
+
+async def test_every_acknowledged_send_survives_a_kill(tmp_path: Path) -> None:
+    """kill -9 while six clients send: every send that was acknowledged is stored."""
+    acked: set[str] = set()
+    enough = asyncio.Event()
+
+    async def send_until_killed(url: str, token: str, room_id: str, i: int) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async with websockets.connect(url) as ws:
+                await ws.send(json.dumps({"op": "hello", "token": token}))
+                for n in itertools.count():
+                    client_id = f"s{i}-{n}"
+                    op = {"op": "send", "room": room_id, "client_id": client_id, "body": client_id}
+                    await ws.send(json.dumps(op))
+                    while (event := json.loads(await ws.recv())).get("ref") != client_id:
+                        pass
+                    assert event["type"] == "ack", event
+                    acked.add(client_id)
+                    if len(acked) >= 60:
+                        enough.set()
+
+    unlimited = {
+        "flood_member_messages": "0",
+        "flood_probation_messages": "0",
+        "flood_room_messages": "0",
+        "signups_per_address": "0",
+    }
+    async with served(tmp_path, sqlite_synchronous="full", **unlimited) as first:
+        async with httpx.AsyncClient(base_url=first.url) as http:
+            tokens = [(await make_user(http))[1] for _ in range(6)]
+            room_id = (await make_room(http, tokens[0]))["room"]["id"]
+            for token in tokens[1:]:
+                await join(http, token, room_id)
+        senders = [
+            asyncio.create_task(send_until_killed(first.ws_url, token, room_id, i))
+            for i, token in enumerate(tokens)
+        ]
+        async with asyncio.timeout(30):
+            await enough.wait()
+        first.proc.kill()
+        async with asyncio.timeout(10):
+            await asyncio.gather(*senders)
+    assert first.proc.returncode == -signal.SIGKILL
+
+    async with served(tmp_path) as second, httpx.AsyncClient(base_url=second.url) as http:
+        stored = {m["body"] for m in await all_messages(http, tokens[0], room_id)}
+    assert acked <= stored, sorted(acked - stored)
