@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import itertools
 import json
 import signal
@@ -22,7 +23,7 @@ from sqlalchemy import text
 
 from openlink.store.group_commit import CHECKPOINT_EVERY, GroupCommit
 from tests.conftest import IS_POSTGRES, Server
-from tests.factories import all_messages, join, make_room, make_user, open_socket
+from tests.factories import all_messages, auth, join, make_room, make_user, open_socket
 from tests.served import served
 
 pytestmark = pytest.mark.skipif(IS_POSTGRES, reason="group commit is SQLite's")
@@ -198,3 +199,28 @@ async def test_every_acknowledged_send_survives_a_kill(tmp_path: Path) -> None:
     async with served(tmp_path) as second, httpx.AsyncClient(base_url=second.url) as http:
         stored = {m["body"] for m in await all_messages(http, tokens[0], room_id)}
     assert acked <= stored, sorted(acked - stored)
+
+
+@pytest.mark.settings(sqlite_synchronous="full")
+async def test_a_failed_wal_sync_refuses_writes_with_storage_failed(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    group = server.app.state.ctx.db.group_commit
+    _, host = await make_user(client)
+    _, newcomer = await make_user(client)
+    room_id = (await make_room(client, host))["room"]["id"]
+    socket = await open_socket(server.ws_url, host)
+
+    def broken_disk() -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    group.sync = broken_disk  # type: ignore[method-assign]
+    await socket.send({"op": "send", "room": room_id, "client_id": "lost", "body": "x"})
+    refused = await socket.next_event("error")
+    assert (refused["code"], refused["ref"]) == ("storage_failed", "lost")
+    # Every later write is refused too, even if the disk seems to recover: that fsync
+    # would not vouch for what the failed one was writing. Reads go on.
+    group.sync = lambda: None  # type: ignore[method-assign]
+    response = await client.post(f"/api/rooms/{room_id}/join", json={}, headers=auth(newcomer))
+    assert (response.status_code, response.json()["error"]["code"]) == (503, "storage_failed")
+    assert (await client.get(f"/api/rooms/{room_id}", headers=auth(host))).status_code == 200

@@ -73,9 +73,8 @@ class DrainingServer:
     sending new clients, while everything keeps working for ``drain_s`` seconds; then the
     normal shutdown runs: listeners close, every WebSocket gets close code 1012 (service
     restart: reconnect, to another node, and resume) and its closing handshake completes,
-    in-flight requests finish. A send
-    whose ack is lost this way is re-sent with its client_id and stored once. A second
-    signal, or Ctrl-C, stops without the wait.
+    in-flight requests finish. A send whose ack is lost this way is re-sent with its
+    client_id and stored once. A second signal, or Ctrl-C, stops without the wait.
     """
 
     drain_s: float = 0.0

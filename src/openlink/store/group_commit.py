@@ -73,6 +73,9 @@ class GroupCommit:
         """Queue a commit that has just happened; the future resolves once it is durable
         and its callbacks ran (or fails with ``StorageFailed``)."""
         done = asyncio.get_running_loop().create_future()
+        if self.failed is not None:  # committed after the failure: no sync vouches for it
+            done.set_exception(_refusal())
+            return done
         self._queue.append((callbacks, done))
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
@@ -157,10 +160,12 @@ class GroupCommit:
             # releases nothing SQLite holds (its locks are on the database and -shm files).
             os.close(fd)
         wal_id = (stat.st_dev, stat.st_ino)
-        if wal_id != self._wal_id and os.name == "posix":
+        if wal_id != self._wal_id:
             # A new WAL file's directory entry must reach the disk too, or a power cut
-            # could lose the whole file (SQLite syncs the directory itself only at FULL).
-            _sync_directory(self.wal_path.parent)
+            # could lose the whole file (SQLite syncs it with the file's first sync, which
+            # at NORMAL waits for the first checkpoint).
+            if os.name == "posix":
+                _sync_directory(self.wal_path.parent)
             self._wal_id = wal_id
 
 
