@@ -17,8 +17,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     #: SQLAlchemy async URL. Empty means an SQLite file in ``data_dir``.
     database_url: str = ""
-    #: SQLite durability: ``full`` syncs every commit to disk (acknowledged = durable, also
-    #: across a power cut); ``normal`` survives process crashes only.
+    #: SQLite durability: ``full`` acknowledges a commit once an fsync of the WAL covers it
+    #: (durable across a power cut; commits share fsyncs); ``normal`` acknowledges at
+    #: once and survives process crashes only.
     sqlite_synchronous: Literal["full", "normal"] = "full"
     #: ``memory`` (one process) or ``redis`` (several nodes; needs ``redis_url``).
     broker: str = "memory"

@@ -87,3 +87,11 @@ class UpstreamFailed(OpenLinkError):
 
     status = 502
     code = "upstream_failed"
+
+
+class StorageFailed(OpenLinkError):
+    """The database could not make a change durable (the disk refused to sync). The
+    server refuses writes until it is restarted; a retry elsewhere, or later, may work."""
+
+    status = 503
+    code = "storage_failed"

@@ -147,6 +147,11 @@ class TransportConn(Conn):
         transport.write(close_frame(code, reason))
         asyncio.get_running_loop().call_later(CLOSE_GRACE_S, _cut, transport)
 
+    def stop_writing(self) -> None:
+        """The server closes this socket itself (it wrote its own Close frame, at
+        shutdown): nothing may follow that frame."""
+        self.closed = True
+
     async def drain(self) -> None:
         if self._writable is not None and not self.closed:
             try:

@@ -109,6 +109,7 @@ def _make_conn(
         fast_conn = TransportConn(
             user.id, close, fast["transport"], fast["writable"], max_bytes, token_hash
         )
+        fast["on_shutdown"].append(fast_conn.stop_writing)
         return fast_conn, None
     conn = QueueConn(user.id, close, max_bytes, token_hash)
     writer = asyncio.get_running_loop().create_task(conn.run_writer(ws.send_text))

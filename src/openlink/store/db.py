@@ -9,20 +9,21 @@ hops per statement: inline, a message send costs a fraction of the CPU (see
 docs/decisions/0006-inline-sqlite.md). SQLite allows one writer at a time; rather than
 let concurrent writers spin in its busy handler (which sleeps in steps of up to 100 ms),
 writes in one process queue on an asyncio lock, and readers run beside them under WAL.
+At ``synchronous=full`` a commit is acknowledged after a WAL fsync shared with the commits
+around it (group commit, store/group_commit.py), not after one of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-log = logging.getLogger("openlink.store")
+from openlink.store.group_commit import GroupCommit, run_callbacks
 
 
 class Tx:
@@ -84,12 +85,20 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine: Engine | AsyncEngine
+        self.group_commit: GroupCommit | None = None
         if self.is_sqlite:
             sync_url = "sqlite://" + url.partition("://")[2]
             self.engine = create_engine(
                 sync_url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
             )
-            event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+            path = self.engine.url.database
+            # An in-memory database has no WAL to sync, and nothing to make durable.
+            if sqlite_synchronous == "full" and path and path != ":memory:":
+                self.group_commit = GroupCommit(path)
+            # Under group commit, the commit itself does not sync: the syncer does.
+            grouped = self.group_commit is not None
+            level = "normal" if grouped else sqlite_synchronous
+            event.listen(self.engine, "connect", _sqlite_pragmas(level, autocheckpoint=not grouped))
             # Let SQLAlchemy, not the driver, say when a transaction begins, so that the
             # reads inside a write transaction are part of it.
             event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
@@ -104,19 +113,26 @@ class Database:
         """A read-write transaction, committed on success and rolled back on error.
 
         Callbacks registered with :meth:`Tx.after_commit` run once the commit succeeded,
-        in registration order. On SQLite they run before the next writer of this process
-        starts, so events leave a node in commit order; on PostgreSQL they may interleave
-        and the realtime hub puts them back in order. A failing callback is logged, never
-        raised: the change is committed, and readers recover it from the database.
+        in registration order, and before this returns. On SQLite the callbacks of
+        successive writes run in commit order, so events leave a node in commit order; on
+        PostgreSQL they may interleave and the realtime hub puts them back in order. A
+        failing callback is logged, never raised: the change is committed, and readers
+        recover it from the database.
+
+        Under SQLite group commit, callbacks run and this returns only once a WAL fsync
+        that began after the commit has completed, while the next writers go ahead.
         """
         if isinstance(self.engine, AsyncEngine):
             async with self.engine.begin() as conn:
                 tx = Tx(conn)
                 yield tx
-            await _run_callbacks(tx)
+            await run_callbacks(tx.callbacks)
             return
         assert self._write_lock is not None
+        group = self.group_commit
         async with self._write_lock:
+            if group is not None:
+                group.check()
             with self.engine.connect() as sync:
                 transaction = sync.begin()
                 tx = Tx(_inline(sync))
@@ -125,11 +141,17 @@ class Database:
                 except BaseException:
                     transaction.rollback()
                     raise
-                # The commit syncs the WAL to disk (and may checkpoint): milliseconds that
-                # must not stall every socket, so it alone runs off the loop. The write
-                # lock keeps anyone else off this connection meanwhile.
+                # The commit may sync or checkpoint: milliseconds that must not stall every
+                # socket, so it alone runs off the loop. The write lock keeps anyone else
+                # off this connection meanwhile.
                 await asyncio.to_thread(transaction.commit)
-            await _run_callbacks(tx)
+            if group is None:
+                await run_callbacks(tx.callbacks)
+                return
+            # Queued under the lock, so in commit order; awaited outside it, so the next
+            # writer commits while this one's fsync runs.
+            durable = group.committed(tx.callbacks)
+        await durable
 
     @contextlib.asynccontextmanager
     async def read(self, *, heavy: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -143,23 +165,17 @@ class Database:
             yield cast(AsyncConnection, _OffloadedConnection(sync)) if heavy else _inline(sync)
 
     async def dispose(self) -> None:
+        if self.group_commit is not None:
+            await self.group_commit.close()
         if isinstance(self.engine, AsyncEngine):
             await self.engine.dispose()
         else:
             self.engine.dispose()
 
 
-async def _run_callbacks(tx: Tx) -> None:
-    for callback in tx.callbacks:
-        try:
-            await callback()
-        except Exception:
-            log.exception("after-commit callback failed; readers will catch up")
-
-
-def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
-    # FULL: a commit is on disk before it is acknowledged, also across a power cut.
-    # NORMAL trades that last guarantee (not crash safety) for fewer fsyncs.
+def _sqlite_pragmas(synchronous: str, *, autocheckpoint: bool) -> Callable[[Any, Any], None]:
+    # FULL: each commit syncs the WAL before it returns. NORMAL: commits do not sync (crash
+    # safe, not power-cut safe), which group commit completes with its shared fsyncs.
     level = {"full": "FULL", "normal": "NORMAL"}[synchronous]
 
     def apply(dbapi_conn: Any, _record: Any) -> None:
@@ -167,6 +183,8 @@ def _sqlite_pragmas(synchronous: str) -> Callable[[Any, Any], None]:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={level}")
+        if not autocheckpoint:  # group commit checkpoints beside the writer
+            cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
