@@ -64,6 +64,7 @@ OWN_TASKS = {
     "openlink.presence.redis",  # the batched writer, stopped by the presence's stop()
     "openlink.realtime.gateway",  # a socket's writer, cancelled when its handler ends
     "openlink.queries.search",  # the vector half of one search, awaited by that search
+    "openlink.store.group_commit",  # the WAL syncer and checkpointer, drained by db.close()
     "openlink.services.supervisor",
 }
 
