@@ -40,8 +40,9 @@ SKIP = {("DELETE", "/api/sessions/current")}
 #: 5xx answers that are the documented behaviour: oEmbed's 501 for a format other than
 #: json (what the oEmbed specification asks for).
 DELIBERATE_5XX = {("GET", "/oembed", 501)}
-#: Run last: after them the room may be closed or no longer the token's.
-LAST = ("/leave", "/close", "/host")
+#: Run last, in this order: after them the room may be closed or no longer the token's,
+#: and after the last one the token itself is revoked.
+LAST = ("/leave", "/close", "/host", "/password", "/sessions/revoke")
 
 
 def fuzz(base_url: str, token: str, room_id: str) -> tuple[list[str], Counter[int]]:
@@ -51,7 +52,7 @@ def fuzz(base_url: str, token: str, room_id: str) -> tuple[list[str], Counter[in
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result.err()  # a route the schema cannot describe
         operations.append(result.ok())
-    operations.sort(key=lambda op: op.path.endswith(LAST))
+    operations.sort(key=lambda op: [op.path.endswith(end) for end in reversed(LAST)])
     headers = {"Authorization": f"Bearer {token}"}
     failures: dict[str, str] = {}
     statuses: Counter[int] = Counter()
