@@ -17,23 +17,29 @@ from openlink.store import rooms as store
 
 
 async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
-    """My rooms with my membership, unread count and last message; latest activity first."""
+    """My rooms with my membership, unread count and last message; latest activity first.
+
+    Every socket connect reads this, so it is a fixed number of statements however many
+    rooms the account is in: memberships with their unread counts and newest seqs, the
+    rooms with their tags, and the newest messages."""
     async with ctx.db.read() as conn:
-        mine = await members_store.memberships(conn, user.id)
-        out = []
-        for room in await store.rooms_of_user(conn, user.id):
-            me = mine[room.id]
-            unread = await messages_store.count_after(conn, room.id, me.last_read_seq, not_by=me.id)
-            last = await messages_store.page(conn, room.id, before=None, after=None, limit=1)
-            out.append(
-                {
-                    **room_view(room),
-                    "me": member_view(me),
-                    "read_seq": me.last_read_seq,
-                    "unread": unread,
-                    "last_message": message_view(last[0]) if last else None,
-                }
-            )
+        listed = sorted(await members_store.room_list(conn, user.id), key=lambda x: x[0].room_id)
+        rooms = {r.id: r for r in await store.get_rooms(conn, [me.room_id for me, _, _ in listed])}
+        newest = await messages_store.get_messages(
+            conn, [(me.room_id, seq) for me, _, seq in listed if seq is not None]
+        )
+    last = {m.room_id: message_view(m) for m in newest}
+    out = [
+        {
+            **room_view(rooms[me.room_id]),
+            "me": member_view(me),
+            "read_seq": me.last_read_seq,
+            "unread": unread,
+            "last_message": last.get(me.room_id),
+        }
+        for me, unread, _ in listed
+        if me.room_id in rooms
+    ]
     out.sort(key=_activity, reverse=True)
     return out
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.governance import RoomPolicy
 from openlink.domain.members import Member, ProfileKind
+from openlink.domain.messages import MessageKind
 from openlink.domain.permissions import Right, Role
 from openlink.domain.rooms import RoomKind, RoomStatus
-from openlink.store.schema import members, rooms
+from openlink.store.messages import UNREAD_CAP
+from openlink.store.schema import members, messages, rooms
 
 
 def _member(row: Any) -> Member:
@@ -57,6 +59,45 @@ async def memberships(conn: AsyncConnection, user_id: int) -> dict[str, Member]:
         select(members).where(members.c.user_id == user_id, members.c.active.is_(True))
     )
     return {r.room_id: _member(r) for r in rows}
+
+
+def _room_list_statement(unread_cap: int) -> Any:
+    """The account's active memberships, each with its unread count (capped, as
+    ``messages.count_after``) and the seq of its room's newest message, in one statement.
+    Built once: building a statement costs more than running it on SQLite."""
+    unread = (
+        select(messages.c.seq)
+        .where(
+            messages.c.room_id == members.c.room_id,
+            messages.c.seq > members.c.last_read_seq,
+            messages.c.deleted_at.is_(None),
+            messages.c.kind == MessageKind.TEXT.value,
+            messages.c.member_id != members.c.id,
+        )
+        .limit(unread_cap)
+        .correlate(members)
+        .subquery()
+    )
+    newest = select(func.max(messages.c.seq)).where(messages.c.room_id == members.c.room_id)
+    return select(
+        members,
+        select(func.count())
+        .select_from(unread)
+        .correlate(members)
+        .scalar_subquery()
+        .label("unread"),
+        newest.correlate(members).scalar_subquery().label("newest_seq"),
+    ).where(members.c.user_id == bindparam("user_id"), members.c.active.is_(True))
+
+
+_ROOM_LIST = _room_list_statement(UNREAD_CAP)
+
+
+async def room_list(conn: AsyncConnection, user_id: int) -> list[tuple[Member, int, int | None]]:
+    """The user's active memberships with, for each, the unread count and the seq of the
+    room's newest message (None in a room without messages)."""
+    rows = await conn.execute(_ROOM_LIST, {"user_id": user_id})
+    return [(_member(r), int(r.unread), r.newest_seq) for r in rows]
 
 
 async def host_of(conn: AsyncConnection, room_id: str) -> Member | None:

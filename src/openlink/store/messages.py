@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.messages import Message, MessageKind
@@ -84,6 +84,18 @@ async def get_message(conn: AsyncConnection, room_id: str, seq: int) -> Message 
         )
     ).one_or_none()
     return None if row is None else _message(row)
+
+
+_BY_KEYS = select(messages).where(
+    tuple_(messages.c.room_id, messages.c.seq).in_(bindparam("keys", expanding=True))
+)
+
+
+async def get_messages(conn: AsyncConnection, keys: list[tuple[str, int]]) -> list[Message]:
+    """The messages with these (room id, seq) keys, in one read (missing ones left out)."""
+    if not keys:
+        return []
+    return [_message(r) for r in await conn.execute(_BY_KEYS, {"keys": keys})]
 
 
 async def exists(conn: AsyncConnection, room_id: str, seq: int) -> bool:
