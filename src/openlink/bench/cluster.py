@@ -67,7 +67,7 @@ from openlink.bench.common import (
     raise_fd_limit,
     terminated,
 )
-from openlink.bench.setup import BENCH_LIMITS, Setup, message_body
+from openlink.bench.setup import BENCH_LIMITS, BENCH_SERVER_ENV, Setup, message_body
 from openlink.bench.stats import percentile_ms
 from openlink.bench.wsclient import WSClient
 
@@ -204,15 +204,12 @@ def node_env(
     """The environment of every node: PostgreSQL, the Redis broker, presence and limits."""
     env = dict(base)
     env.update(
+        BENCH_SERVER_ENV,
         OPENLINK_DATABASE_URL=database_url,
         OPENLINK_BROKER="redis",
         OPENLINK_REDIS_URL=redis_url,
         OPENLINK_LIMITS_URL=redis_url,
         OPENLINK_EMBEDDER="none",
-        OPENLINK_ARGON2_TIME_COST="1",
-        OPENLINK_ARGON2_MEMORY_KIB="64",
-        OPENLINK_SIGNUPS_PER_ADDRESS="0",
-        PYTHONUNBUFFERED="1",
     )
     env.update(extra or {})
     return env

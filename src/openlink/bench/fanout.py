@@ -291,23 +291,29 @@ async def _bench(
     )
     clients = _clients(opts, plan, client_cpus)
     try:
-        return await _measure(
-            opts, server, tr, progress, ticker, clients, automod_counts, side_rooms
-        )
+        parts = _Parts(opts, server, tr, progress, ticker, clients)
+        return await _measure(parts, automod_counts, side_rooms)
     finally:
         clients.stop()
 
 
+@dataclass(slots=True)
+class _Parts:
+    """What the measured phases work with."""
+
+    opts: FanoutOptions
+    server: ServerProcess
+    tr: Translation
+    progress: Progress
+    ticker: Ticker
+    clients: Clients
+
+
 async def _measure(
-    opts: FanoutOptions,
-    server: ServerProcess,
-    tr: Translation,
-    progress: Progress,
-    ticker: Ticker,
-    clients: Clients,
-    automod_counts: dict[str, int],
-    side_rooms: int,
+    parts: _Parts, automod_counts: dict[str, int], side_rooms: int
 ) -> dict[str, Any]:
+    opts, server, tr, clients = parts.opts, parts.server, parts.tr, parts.clients
+    progress, ticker = parts.progress, parts.ticker
     # Warm up code paths and caches with two sockets, so that the RSS baseline is a warm
     # server and not the first connection's one-off imports and compiled queries.
     await clients.connect(warm=min(2, opts.members))
@@ -365,7 +371,7 @@ async def _measure(
     if opts.idle:
         await clients.close()
         return result
-    await _send_phase(opts, server, tr, progress, ticker, clients, result)
+    await _send_phase(parts, result)
     await clients.close()
     await asyncio.sleep(opts.settle_s)  # the server lets go of the sockets
     resume_s, resume_cpu, _ = await _timed_connect(clients, server, "resume")
@@ -378,15 +384,9 @@ async def _measure(
     return result
 
 
-async def _send_phase(
-    opts: FanoutOptions,
-    server: ServerProcess,
-    tr: Translation,
-    progress: Progress,
-    ticker: Ticker,
-    clients: Clients,
-    result: dict[str, Any],
-) -> None:
+async def _send_phase(parts: _Parts, result: dict[str, Any]) -> None:
+    opts, server, tr, clients = parts.opts, parts.server, parts.tr, parts.clients
+    progress, ticker = parts.progress, parts.ticker
     expected = opts.members * opts.messages
     delivering = progress.add_task("deliveries", total=expected)
     ticker.updates.append(lambda: progress.update(delivering, completed=clients.counts().unique))

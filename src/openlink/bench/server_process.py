@@ -23,7 +23,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 
 from openlink.bench.common import HOST, BenchError, free_port, pin_process, stop_process
-from openlink.bench.setup import BENCH_LIMITS
+from openlink.bench.setup import BENCH_LIMITS, BENCH_SERVER_ENV
 
 
 class ServerProcess:
@@ -46,15 +46,11 @@ class ServerProcess:
         cap = str(max(self.members, 2))
         env = dict(os.environ)
         env.update(
+            BENCH_SERVER_ENV,
             OPENLINK_DATA_DIR=str(self.data_dir / "data"),
-            OPENLINK_ARGON2_TIME_COST="1",
-            OPENLINK_ARGON2_MEMORY_KIB="64",
             OPENLINK_MAX_MEMBER_CAP=cap,
             OPENLINK_DEFAULT_MEMBER_CAP=cap,
             OPENLINK_LOG_LEVEL="warning",
-            # Every bench member signs up from this one address.
-            OPENLINK_SIGNUPS_PER_ADDRESS="0",
-            PYTHONUNBUFFERED="1",
         )
         # Flood limits stay on, so that every send pays for checking them, but high
         # enough that a saturating sender is never refused (override from the environment).

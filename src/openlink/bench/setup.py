@@ -26,6 +26,13 @@ BENCH_LIMITS = {
     "OPENLINK_FLOOD_PROBATION_MESSAGES": "1000000",
     "OPENLINK_FLOOD_ROOM_MESSAGES": "10000000",
 }
+#: Every bench server's: cheap password hashing, and sign-ups all from one address.
+BENCH_SERVER_ENV = {
+    "OPENLINK_ARGON2_TIME_COST": "1",
+    "OPENLINK_ARGON2_MEMORY_KIB": "64",
+    "OPENLINK_SIGNUPS_PER_ADDRESS": "0",
+    "PYTHONUNBUFFERED": "1",
+}
 T = TypeVar("T")
 
 
