@@ -20,26 +20,30 @@ async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
     """My rooms with my membership, unread count and last message; latest activity first.
 
     Every socket connect reads this, so it is a fixed number of statements however many
-    rooms the account is in: memberships with their unread counts and newest seqs, the
-    rooms with their tags, and the newest messages."""
+    rooms the account is in: memberships with their unread counts, the rooms, their tags,
+    and each room's newest message."""
     async with ctx.db.read() as conn:
-        listed = sorted(await members_store.room_list(conn, user.id), key=lambda x: x[0].room_id)
-        rooms = {r.id: r for r in await store.get_rooms(conn, [me.room_id for me, _, _ in listed])}
-        newest = await messages_store.get_messages(
-            conn, [(me.room_id, seq) for me, _, seq in listed if seq is not None]
+        mine = dict(
+            (me.room_id, (me, unread))
+            for me, unread in await members_store.memberships_with_unread(conn, user.id)
         )
+        rooms = await store.rooms_of_user(conn, user.id)
+        newest = await messages_store.newest_of_user(conn, user.id)
     last = {m.room_id: message_view(m) for m in newest}
-    out = [
-        {
-            **room_view(rooms[me.room_id]),
-            "me": member_view(me),
-            "read_seq": me.last_read_seq,
-            "unread": unread,
-            "last_message": last.get(me.room_id),
-        }
-        for me, unread, _ in listed
-        if me.room_id in rooms
-    ]
+    out = []
+    for room in rooms:
+        if room.id not in mine:  # on PostgreSQL a join may commit between the reads
+            continue
+        me, unread = mine[room.id]
+        out.append(
+            {
+                **room_view(room),
+                "me": member_view(me),
+                "read_seq": me.last_read_seq,
+                "unread": unread,
+                "last_message": last.get(room.id),
+            }
+        )
     out.sort(key=_activity, reverse=True)
     return out
 

@@ -61,10 +61,10 @@ async def memberships(conn: AsyncConnection, user_id: int) -> dict[str, Member]:
     return {r.room_id: _member(r) for r in rows}
 
 
-def _room_list_statement(unread_cap: int) -> Any:
+def _with_unread_statement(unread_cap: int) -> Any:
     """The account's active memberships, each with its unread count (capped, as
-    ``messages.count_after``) and the seq of its room's newest message, in one statement.
-    Built once: building a statement costs more than running it on SQLite."""
+    ``messages.count_after``), in one statement. Built once: building a statement costs
+    more than running it on SQLite."""
     unread = (
         select(messages.c.seq)
         .where(
@@ -78,7 +78,6 @@ def _room_list_statement(unread_cap: int) -> Any:
         .correlate(members)
         .subquery()
     )
-    newest = select(func.max(messages.c.seq)).where(messages.c.room_id == members.c.room_id)
     return select(
         members,
         select(func.count())
@@ -86,18 +85,16 @@ def _room_list_statement(unread_cap: int) -> Any:
         .correlate(members)
         .scalar_subquery()
         .label("unread"),
-        newest.correlate(members).scalar_subquery().label("newest_seq"),
     ).where(members.c.user_id == bindparam("user_id"), members.c.active.is_(True))
 
 
-_ROOM_LIST = _room_list_statement(UNREAD_CAP)
+_WITH_UNREAD = _with_unread_statement(UNREAD_CAP)
 
 
-async def room_list(conn: AsyncConnection, user_id: int) -> list[tuple[Member, int, int | None]]:
-    """The user's active memberships with, for each, the unread count and the seq of the
-    room's newest message (None in a room without messages)."""
-    rows = await conn.execute(_ROOM_LIST, {"user_id": user_id})
-    return [(_member(r), int(r.unread), r.newest_seq) for r in rows]
+async def memberships_with_unread(conn: AsyncConnection, user_id: int) -> list[tuple[Member, int]]:
+    """The user's active memberships, each with its unread count."""
+    rows = await conn.execute(_WITH_UNREAD, {"user_id": user_id})
+    return [(_member(r), int(r.unread)) for r in rows]
 
 
 async def host_of(conn: AsyncConnection, room_id: str) -> Member | None:
