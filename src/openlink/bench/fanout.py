@@ -423,6 +423,8 @@ async def _send_phase(parts: _Parts, result: dict[str, Any]) -> None:
             gc.unfreeze()
     rss_end = server.rss()
     translated = await _settle_translations(opts, server, tr, clients, tr_expected, cpu_server1)
+    ticker.tick()
+    ticker.updates.clear()  # the members reconnect next: their counts start again
     sends = await clients.sends_reports()
     sent_by_seq = {seq: t for r in sends for seq, t in r["sent_by_seq"].items()}
     receipts = await clients.receipts_reports(sent_by_seq)
