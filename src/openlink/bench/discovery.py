@@ -399,9 +399,10 @@ async def evaluate(
 
 
 async def _bench(console: Console, json_only: bool) -> Report:
-    from openlink.bench.fanout import BenchError, FanoutOptions, ServerProcess
+    from openlink.bench.common import BenchError
+    from openlink.bench.server_process import ServerProcess
 
-    server = ServerProcess(FanoutOptions(members=2), None)
+    server = ServerProcess(2, "", None)
     try:
         server.start()
         await server.wait_ready()

@@ -22,6 +22,8 @@ from typing import Any
 
 import orjson
 
+from openlink.bench.common import new_loop
+
 _CODES = re.compile(rb"\(source: ([\w-]+), target: ([\w-]+)\)")
 MAX_BODY = 1 << 20
 
@@ -114,20 +116,12 @@ async def serve(host: str, port: int) -> None:
         await stop.wait()
 
 
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop ships with uvicorn[standard]
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="A stand-in OpenAI-compatible model.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_new_loop) as r:
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=new_loop) as r:
         r.run(serve(args.host, args.port))
 
 

@@ -34,17 +34,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import psutil  # type: ignore[import-untyped]
 
-from openlink.bench.common import stop_process
+from openlink.bench.common import cpu_s, free_port, stop_process
 
 if TYPE_CHECKING:
-    from openlink.bench.fanout import Run, ServerProcess
+    from openlink.bench.server_process import ServerProcess
 
 TRANSLATORS = ("none", "openai", "fxtranslate")
 SOURCE = "en"
@@ -68,29 +68,12 @@ def parse_languages(text: str) -> tuple[str, ...]:
     return langs
 
 
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _cpu_s(proc: psutil.Process | None) -> float:
-    if proc is None:
-        return 0.0
-    try:
-        t = proc.cpu_times()
-    except psutil.Error:
-        return 0.0
-    return float(t.user + t.system)
-
-
 class FakeModel:
     """:mod:`openlink.bench.fake_llm` in a subprocess."""
 
     def __init__(self, host: str) -> None:
         self.host = host
-        self.port = _free_port(host)
+        self.port = free_port(host)
         self.proc: subprocess.Popen[bytes] | None = None
         self.ps: psutil.Process | None = None
 
@@ -117,7 +100,7 @@ class FakeModel:
         raise TranslationBenchError("the stand-in model did not start listening in 30 s")
 
     def cpu_s(self) -> float:
-        return _cpu_s(self.ps)
+        return cpu_s(self.ps)
 
     async def requests(self) -> int | None:
         async with httpx.AsyncClient(timeout=10) as http:
@@ -227,18 +210,23 @@ class Translation:
         return data
 
     async def settle(
-        self, base_url: str, run: Run, expected_deliveries: int, timeout_s: float
+        self,
+        base_url: str,
+        messages: int,
+        received_now: Callable[[], int],
+        expected_deliveries: int,
+        timeout_s: float,
     ) -> tuple[dict[str, Any], bool]:
         """Wait until every expected translation is stored, shed or failed and the members
-        have what was stored; gives up when nothing moved for ``timeout_s``. Returns the
-        server's counters and whether it gave up."""
-        expected = self.expected_calls(run.opts.messages)
+        have what was stored (``received_now()`` of them so far); gives up when nothing moved
+        for ``timeout_s``. Returns the server's counters and whether it gave up."""
+        expected = self.expected_calls(messages)
         last: tuple[int, int] | None = None
         last_change = time.monotonic()
         while True:
             stats = await self.stats(base_url)
             settled = sum(int(stats.get(k, 0)) for k in ("stored", "shed", "failures"))
-            received = run.translated_unique
+            received = received_now()
             now = time.monotonic()
             if (settled, received) != last:
                 last, last_change = (settled, received), now
@@ -260,5 +248,5 @@ def workers_cpu_s(server_pid: int) -> float:
     total = 0.0
     with contextlib.suppress(psutil.Error):
         for child in psutil.Process(server_pid).children(recursive=True):
-            total += _cpu_s(child)
+            total += cpu_s(child)
     return total

@@ -20,7 +20,6 @@ A progress bar goes to stderr; the LAST line on stdout is one JSON object.
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 import statistics
 import sys
@@ -36,6 +35,7 @@ import orjson
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from openlink.bench.stats import percentile_ms
 from openlink.domain.glossary import Glossary
 from openlink.translate.base import EngineError
 from openlink.translate.pool import TranslationPool
@@ -106,20 +106,15 @@ def load_corpus() -> dict[str, list[str]]:
 # -- figures -----------------------------------------------------------------------------
 
 
-def _percentile_ms(sorted_s: Sequence[float], p: float) -> float:
-    rank = max(1, math.ceil(p / 100.0 * len(sorted_s)))
-    return round(sorted_s[rank - 1] * 1000.0, 2)
-
-
 def figures(durations: Sequence[float]) -> dict[str, Any]:
     """Latency percentiles of one call each, and sentences per second back to back."""
     s = sorted(durations)
     total = sum(s)
     return {
         "sentences": len(s),
-        "p50_ms": _percentile_ms(s, 50),
-        "p99_ms": _percentile_ms(s, 99),
-        "max_ms": _percentile_ms(s, 100),
+        "p50_ms": percentile_ms(s, 50, 2),
+        "p99_ms": percentile_ms(s, 99, 2),
+        "max_ms": percentile_ms(s, 100, 2),
         "mean_ms": round(statistics.fmean(s) * 1000.0, 2),
         "sentences_per_s": round(len(s) / total, 1) if total > 0 else None,
     }

@@ -43,6 +43,10 @@ class LocalCounts:
         room = self.rooms.get(room_id)
         return frozenset(room.users) if room else frozenset()
 
+    def count(self, room_id: str) -> int:
+        room = self.rooms.get(room_id)
+        return len(room.users) if room else 0
+
     def languages(self, room_id: str) -> frozenset[str]:
         room = self.rooms.get(room_id)
         return frozenset(room.languages) if room else frozenset()
@@ -82,7 +86,7 @@ class MemoryPresence:
             self._listener(room_id)
 
     async def online(self, room_id: str) -> int:
-        return len(self.local.users(room_id))
+        return self.local.count(room_id)
 
     async def reading_languages(self, room_id: str) -> frozenset[str]:
         return self.local.languages(room_id)

@@ -302,10 +302,14 @@ class Hub:
         if conn.closed or room_id not in conn.rooms or conn in feed.live or conn in feed.joining:
             return
         feed.add(conn)
+        # From now on the feed holds for this socket everything it delivers, so the
+        # database is read only for what the feed had delivered before: a fresh connect
+        # or a resume with nothing missed reads nothing.
+        delivered = feed.last_rev
         page = self.ctx.settings.resume_page_size
         pos = max(0, since)
         try:
-            while not conn.closed:
+            while not conn.closed and (delivered is None or pos < delivered):
                 rows = await stream.changes_since(self.ctx, room_id, pos, limit=page)
                 for m in rows:
                     conn.send(Frame.of(replay_event(m)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.accounts import OpenProfile, Session, User
@@ -106,16 +106,18 @@ async def insert_token(
     )
 
 
+# Built once: every socket connect and API call runs it.
+_SESSION = (
+    select(users, tokens.c.expires_at)
+    .join(tokens, tokens.c.user_id == users.c.id)
+    .where(tokens.c.token_hash == bindparam("token_hash"), tokens.c.expires_at > bindparam("now"))
+)
+
+
 async def session_for_token(
     conn: AsyncConnection, token_hash: str, now: datetime
 ) -> Session | None:
-    row = (
-        await conn.execute(
-            select(users, tokens.c.expires_at)
-            .join(tokens, tokens.c.user_id == users.c.id)
-            .where(tokens.c.token_hash == token_hash, tokens.c.expires_at > now)
-        )
-    ).one_or_none()
+    row = (await conn.execute(_SESSION, {"token_hash": token_hash, "now": now})).one_or_none()
     if row is None:
         return None
     return Session(user=_user(row), expires_at=row.expires_at, access_rev=row.access_rev)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.rooms import (
@@ -83,14 +83,19 @@ async def set_tags(conn: AsyncConnection, room_id: str, tags: list[Tag]) -> None
     await grams.refresh(conn, room_id)
 
 
+# Built once: on SQLite, building a statement costs more than running it.
+_TAGS = (
+    select(room_tags)
+    .where(room_tags.c.room_id.in_(bindparam("ids", expanding=True)))
+    .order_by(room_tags.c.room_id, room_tags.c.name)
+)
+_ROOMS = select(rooms).where(rooms.c.id.in_(bindparam("ids", expanding=True)))
+
+
 async def _tags(conn: AsyncConnection, room_ids: list[str]) -> dict[str, list[Tag]]:
     out: dict[str, list[Tag]] = {rid: [] for rid in room_ids}
     if room_ids:
-        rows = await conn.execute(
-            select(room_tags)
-            .where(room_tags.c.room_id.in_(room_ids))
-            .order_by(room_tags.c.room_id, room_tags.c.name)
-        )
+        rows = await conn.execute(_TAGS, {"ids": room_ids})
         for r in rows:
             out[r.room_id].append(Tag(r.name, TagCategory(r.category)))
     return out
@@ -117,7 +122,7 @@ async def get_rooms(conn: AsyncConnection, room_ids: list[str]) -> list[Room]:
     """The rooms with these ids, in the order of ``room_ids`` (missing ones left out)."""
     if not room_ids:
         return []
-    rows = {r.id: r for r in await conn.execute(select(rooms).where(rooms.c.id.in_(room_ids)))}
+    rows = {r.id: r for r in await conn.execute(_ROOMS, {"ids": room_ids})}
     tags = await _tags(conn, list(rows))
     return [_room(rows[i], tags[i]) for i in room_ids if i in rows]
 
@@ -127,17 +132,25 @@ async def get_code_hash(conn: AsyncConnection, room_id: str) -> str | None:
     return (await conn.execute(q)).scalar_one_or_none()
 
 
+_MINE = (members.c.user_id == bindparam("user_id")) & members.c.active.is_(True)
+_OF_USER = (
+    select(rooms).join(members, members.c.room_id == rooms.c.id).where(_MINE).order_by(rooms.c.id)
+)
+_TAGS_OF_USER = (
+    select(room_tags)
+    .join(members, members.c.room_id == room_tags.c.room_id)
+    .where(_MINE)
+    .order_by(room_tags.c.room_id, room_tags.c.name)
+)
+
+
 async def rooms_of_user(conn: AsyncConnection, user_id: int) -> list[Room]:
-    """The rooms the user is an active member of."""
-    rows = (
-        await conn.execute(
-            select(rooms)
-            .join(members, members.c.room_id == rooms.c.id)
-            .where(members.c.user_id == user_id, members.c.active.is_(True))
-            .order_by(rooms.c.id)
-        )
-    ).all()
-    tags = await _tags(conn, [r.id for r in rows])
+    """The rooms the user is an active member of, by id (two statements, however many)."""
+    rows = (await conn.execute(_OF_USER, {"user_id": user_id})).all()
+    tags: dict[str, list[Tag]] = {r.id: [] for r in rows}
+    for t in await conn.execute(_TAGS_OF_USER, {"user_id": user_id}):
+        if t.room_id in tags:  # on PostgreSQL a join may commit between the two reads
+            tags[t.room_id].append(Tag(t.name, TagCategory(t.category)))
     return [_room(r, tags[r.id]) for r in rows]
 
 

@@ -1,0 +1,147 @@
+"""What a socket connect and a resume cost the server: a fixed number of reads, however
+many rooms the account is in, with the same ``ready`` the per-room reads gave."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, event
+
+from openlink.store.schema import metadata
+from tests.conftest import Server
+from tests.factories import (
+    Socket,
+    auth,
+    expect,
+    history,
+    join,
+    make_room,
+    make_user,
+    open_socket,
+    send_message,
+)
+
+#: A read of one of OpenLink's tables (not the driver's own catalogue queries, which
+#: PostgreSQL runs when the pool opens a connection).
+_READS_A_TABLE = re.compile(
+    r"\b(?:FROM|JOIN)\s+\"?(?:" + "|".join(sorted(metadata.tables)) + r")\b", re.IGNORECASE
+)
+
+
+@contextmanager
+def counted_selects(server: Server) -> Iterator[list[str]]:
+    """The SELECT statements on OpenLink's tables the server runs inside the block."""
+    engine = server.app.state.hub.ctx.db.engine
+    sync: Engine = getattr(engine, "sync_engine", engine)
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and _READS_A_TABLE.search(statement):
+            seen.append(statement)
+
+    event.listen(sync, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(sync, "before_cursor_execute", count)
+
+
+async def connected(server: Server, token: str, since: dict[str, int] | None = None) -> Socket:
+    """A socket that has its ``ready`` and a ``presence`` for every room in it: the
+    server has attached every room."""
+    sock = await open_socket(server.ws_url, token, since)
+    waiting = {r["id"] for r in sock.ready["rooms"]}
+    while waiting:
+        waiting.discard((await sock.next_event("presence"))["room"])
+    return sock
+
+
+async def five_rooms(client: httpx.AsyncClient) -> tuple[str, str, list[str]]:
+    """A host of five rooms and a member of all five, with unread messages (one deleted,
+    one hidden), the member's own words, and a read marker moved in one room."""
+    _, host = await make_user(client)
+    _, member = await make_user(client)
+    rooms = []
+    for k in range(5):
+        room = (await make_room(client, host, name=f"room {k}"))["room"]
+        await join(client, member, room["link"])
+        rooms.append(room["id"])
+    for k, rid in enumerate(rooms):
+        for n in range(k + 1):
+            await send_message(client, host, rid, f"news {n} in room {k}")
+    gone = await send_message(client, host, rooms[1], "said too fast")
+    expect(
+        await client.delete(f"/api/rooms/{rooms[1]}/messages/{gone['seq']}", headers=auth(host)),
+        200,
+    )
+    rude = await send_message(client, host, rooms[2], "rude words")
+    expect(
+        await client.post(f"/api/rooms/{rooms[2]}/messages/{rude['seq']}/hide", headers=auth(host)),
+        200,
+    )
+    await send_message(client, member, rooms[3], "my own words are not unread")
+    top = (await history(client, member, rooms[4]))["messages"][-1]["seq"]
+    read = {"seq": top - 2}
+    expect(await client.post(f"/api/rooms/{rooms[4]}/read", json=read, headers=auth(member)), 200)
+    return host, member, rooms
+
+
+async def test_ready_lists_every_room_as_the_room_and_history_routes_show_it(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    _, member, rooms = await five_rooms(client)
+    sock = await connected(server, member)
+    listed = sock.ready["rooms"]
+    assert {r["id"] for r in listed} == set(rooms)
+    for view in listed:
+        one = expect(await client.get(f"/api/rooms/{view['id']}", headers=auth(member)), 200)
+        assert {k: v for k, v in view.items() if k != "last_message"} == one
+        newest = (await history(client, member, view["id"], limit=1))["messages"][-1]
+        assert view["last_message"] == newest
+    unread = {r["id"]: r["unread"] for r in listed}
+    # Room k has k + 1 messages from the host; a deleted one is not unread (room 1), a
+    # hidden one is (room 2), the member's own words are not (room 3), and room 4 was
+    # read up to two before the end.
+    assert [unread[rid] for rid in rooms] == [1, 2, 4, 4, 2]
+    assert listed[0]["id"] == rooms[3]  # the latest message: the member's own words
+    latest = [r["last_message"]["created_at"] for r in listed]
+    assert latest == sorted(latest, reverse=True)
+
+
+async def test_connect_and_resume_read_the_same_however_many_rooms(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    host, busy, rooms = await five_rooms(client)
+    _, solo = await make_user(client)
+    await join(
+        client,
+        solo,
+        (await client.get(f"/api/rooms/{rooms[0]}", headers=auth(host))).json()["link"],
+    )
+    watcher = await connected(server, host)  # every room is live on this node
+
+    with counted_selects(server) as one_room:
+        await (await connected(server, solo)).close()
+    with counted_selects(server) as five:
+        sock = await connected(server, busy)
+    assert len(five) == len(one_room), five
+
+    # A resume with nothing missed reads no room's stream either.
+    since = {r["id"]: r["last_seq"] for r in sock.ready["rooms"]}
+    await sock.close()
+    with counted_selects(server) as resumed:
+        await (await connected(server, busy, since)).close()
+    assert len(resumed) == len(one_room), (resumed, one_room)
+
+    # Missed messages are read from the database, in that room only, and replayed.
+    missed = await send_message(client, host, rooms[3], "while you were away")
+    await watcher.next_message(seq=missed["seq"])  # the node has delivered it
+    with counted_selects(server) as behind:
+        sock = await connected(server, busy, since)
+    assert len(behind) == len(one_room) + 1
+    replayed = [e for e in sock.events if e["type"] == "message"]
+    assert [e["message"]["seq"] for e in replayed] == [missed["seq"]]
