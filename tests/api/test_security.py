@@ -147,6 +147,51 @@ async def test_failures_from_one_address_lock_every_account_for_it(
     expect(await sign_in(client, user["username"], PASSWORD), 200)
 
 
+@pytest.mark.settings(
+    login_failures_per_account=1000,
+    login_failures_per_pair=3,
+    login_failures_per_address=1000,
+    login_window_s=60,
+)
+async def test_an_ipv6_client_counts_as_its_whole_64(client: httpx.AsyncClient) -> None:
+    user, _ = await make_user(client)
+    name = user["username"]
+    # One /64 holds 2^64 addresses: guessing from a new one each time changes nothing.
+    answers = [
+        (await sign_in(client, name, WRONG, address=f"2001:db8:1:2::{i + 1:x}")).status_code
+        for i in range(6)
+    ]
+    assert answers == [401, 401, 401, 429, 429, 429]
+    throttled(
+        await sign_in(client, name, PASSWORD, address="2001:db8:1:2:ffff::9"),
+        "too_many_sign_in_attempts",
+        60,
+    )
+    # The next /64 is somebody else.
+    expect(await sign_in(client, name, PASSWORD, address="2001:db8:1:3::1"), 200)
+
+
+@pytest.mark.settings(
+    login_failures_per_account=1000,
+    login_failures_per_pair=2,
+    login_failures_per_address=1000,
+    login_window_s=60,
+)
+async def test_an_ipv4_address_written_as_ipv6_is_that_ipv4_address(
+    client: httpx.AsyncClient,
+) -> None:
+    user, _ = await make_user(client)
+    name = user["username"]
+    error_code(await sign_in(client, name, WRONG, address="203.0.113.7"), 401)
+    error_code(await sign_in(client, name, WRONG, address="::ffff:203.0.113.7"), 401)
+    for address in ("203.0.113.7", "::ffff:cb00:7107"):
+        throttled(
+            await sign_in(client, name, PASSWORD, address=address), "too_many_sign_in_attempts", 60
+        )
+    # IPv4 addresses are counted one by one: the neighbour is not held back.
+    expect(await sign_in(client, name, PASSWORD, address="203.0.113.8"), 200)
+
+
 @pytest.mark.settings(signups_per_address=2, signup_window_s=60)
 async def test_sign_ups_per_address_are_limited(client: httpx.AsyncClient) -> None:
     await make_user(client)
