@@ -52,7 +52,7 @@ async def test_external_pictures_are_dropped_by_the_upgrade(tmp_path: Path) -> N
 
 
 async def _sign_up(ctx: Context, name: str) -> User:
-    user, _ = await accounts.do_sign_up(
+    user, _, _ = await accounts.do_sign_up(
         ctx, username=name, password="password123", display_name=name, language="en", interests=[]
     )
     return user

@@ -81,9 +81,9 @@ class Settings(BaseSettings):
     #: Where shared rate-limit counters live: ``memory://`` (one process) or a Redis URL
     #: (``redis://host:6379/0``) so that limits hold across several server processes.
     limits_url: str = "memory://"
-    #: Sign-in throttling: failed attempts allowed per account and per client address in
-    #: ``login_window_s`` before sign-in is refused with 429.
-    login_failures_per_account: int = Field(10, ge=1)
+    #: Sign-in throttling: failed attempts allowed per client address (for any accounts)
+    #: in ``login_window_s`` before sign-in from it is refused with 429. The per-account
+    #: limit is ``login_addresses_per_account``.
     login_failures_per_address: int = Field(100, ge=1)
     login_window_s: int = Field(900, ge=1)
     #: Sign-ups accepted per client address in ``signup_window_s`` (0 turns the limit off).
@@ -218,6 +218,13 @@ class Settings(BaseSettings):
     #: Pictures one account may set from a URL or upload per window (0: no limit).
     images_per_account: int = Field(30, ge=0)
     images_window_s: int = Field(3_600, ge=1)
+
+    # -- sign-in and join approvals (review of issue 12) -------------------------------
+    #: Client addresses (IPv6: /64 prefixes) whose sign-ins to one account may fail in
+    #: ``login_window_s``; past it, sign-ins from new addresses are refused with 429
+    #: unless they carry a known device. Each address counts once, however many times it
+    #: fails (``login_failures_per_pair`` bounds that), so one address cannot run it up.
+    login_addresses_per_account: int = Field(20, ge=1)
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:

@@ -80,7 +80,7 @@ async def seed_demo(ctx: Context) -> bool:
     users = {}
     for username, display, lang, interests in USERS:
         try:
-            user, _ = await accounts.do_sign_up(
+            user, _, _ = await accounts.do_sign_up(
                 ctx,
                 username=username,
                 password=DEMO_PASSWORD,

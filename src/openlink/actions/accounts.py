@@ -35,7 +35,9 @@ async def do_sign_up(
     language: str,
     interests: list[str],
     address: str | None = None,
-) -> tuple[User, str]:
+) -> tuple[User, str, str]:
+    """Returns the new account, a bearer token and a device token (see ``do_sign_in``):
+    the browser that signed up is a known device from the start."""
     username = rules.check_username(username)
     rules.check_password(password)
     display_name = rules.check_display_name(display_name)
@@ -57,7 +59,7 @@ async def do_sign_up(
             token = await _issue_token(ctx, tx.conn, user.id)
     except IntegrityError:
         raise Conflict("That username is taken.", code="username_taken") from None
-    return user, token
+    return user, token, new_device_token(password_hash, user.id)
 
 
 async def do_sign_in(
@@ -77,18 +79,17 @@ async def do_sign_in(
     async with ctx.db.read() as conn:
         creds = await store.get_credentials(conn, name)
     known = creds is not None and is_device_of(device, creds[1], creds[0])
-    await throttle.check_sign_in_allowed(ctx, name, address, known_device=known)
+    # Reserved before argon2 and kept as the failure it is, unless the password is right.
+    reserved = await throttle.begin_sign_in(ctx, name, address, known_device=known)
     if creds is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = await asyncio.to_thread(ctx.passwords.hash, "not-a-real-password")
         await asyncio.to_thread(_verify, ctx, _DUMMY_HASH, password)
-        await throttle.count_sign_in_failure(ctx, name, address)
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
     user_id, password_hash = creds
     if not await asyncio.to_thread(_verify, ctx, password_hash, password):
-        await throttle.count_sign_in_failure(ctx, name, address)
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
-    await throttle.clear_sign_in_failures(ctx, name, address)
+    await throttle.sign_in_succeeded(ctx, name, address, reserved)
     new_hash = None
     if ctx.passwords.check_needs_rehash(password_hash):
         new_hash = await asyncio.to_thread(ctx.passwords.hash, password)

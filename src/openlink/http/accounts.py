@@ -43,10 +43,10 @@ def profile_view(p: OpenProfile) -> dict[str, Any]:
 
 @router.post("/accounts", status_code=201, summary="Sign up")
 async def sign_up(ctx: CtxDep, body: SignUp, request: Request) -> dict[str, Any]:
-    user, token = await accounts.do_sign_up(
+    user, token, device = await accounts.do_sign_up(
         ctx, **body.model_dump(), address=client_address(request)
     )
-    return {"user": me_view(user), "token": token}
+    return {"user": me_view(user), "token": token, "device": device}
 
 
 @router.post("/sessions", summary="Sign in: returns a bearer token")
