@@ -194,8 +194,8 @@ class Settings(BaseSettings):
     #: With ``public_url`` empty, absolute links are built from the request's Host only
     #: when it is one of these (name, without the port); other Hosts get 400.
     allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "::1"])
-    #: Wrong current passwords accepted per account in ``password_window_s`` before
-    #: password changes are refused with 429.
+    #: Wrong current passwords accepted per session (token) in ``password_window_s``
+    #: before that session's password changes are refused with 429.
     password_change_failures: int = Field(5, ge=1)
     password_window_s: int = Field(900, ge=1)
     # -- moderation bypasses (issue 12: edits, automod authority, nicknames) ---------
@@ -219,12 +219,15 @@ class Settings(BaseSettings):
     images_per_account: int = Field(30, ge=0)
     images_window_s: int = Field(3_600, ge=1)
 
-    # -- sign-in and join approvals (review of issue 12) -------------------------------
+    # -- sign-in, sessions and join approvals (review of issue 12) ---------------------
     #: Client addresses (IPv6: /64 prefixes) whose sign-ins to one account may fail in
     #: ``login_window_s``; past it, sign-ins from new addresses are refused with 429
     #: unless they carry a known device. Each address counts once, however many times it
     #: fails (``login_failures_per_pair`` bounds that), so one address cannot run it up.
     login_addresses_per_account: int = Field(20, ge=1)
+    #: Password changes per account in ``password_window_s``, right current password or
+    #: wrong (each costs argon2); 0 turns the limit off.
+    password_changes_per_account: int = Field(20, ge=0)
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:

@@ -3,8 +3,11 @@ their token is revoked or expires."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
 from tests.conftest import Server
 from tests.factories import PASSWORD, Socket, auth, error_code, expect, make_user, open_socket
@@ -67,14 +70,66 @@ async def test_a_password_change_needs_the_current_password_and_a_valid_new_one(
 
 
 @pytest.mark.settings(password_change_failures=3)
-async def test_wrong_current_passwords_are_limited(client: httpx.AsyncClient) -> None:
-    _user, token = await make_user(client)
+async def test_wrong_current_passwords_are_limited_per_session(client: httpx.AsyncClient) -> None:
+    user, token = await make_user(client)
     for _ in range(3):
         assert error_code(await change_password(client, token, "guess"), 403) == "wrong_password"
     refused = await change_password(client, token, PASSWORD)
     # Refused before the password is even checked, so the right one is refused too.
     assert error_code(refused, 429) == "too_many_password_attempts"
     assert int(refused.headers["Retry-After"]) > 0
+    # Another session of the account is not held back by this one's guesses.
+    other = await second_session(client, user["username"])
+    expect(await change_password(client, other, PASSWORD), 204)
+
+
+async def test_another_session_cannot_keep_the_owner_from_changing_the_password(
+    client: httpx.AsyncClient,
+) -> None:
+    """With the shipped defaults: whoever holds another token of the account (a thief
+    who also knows the password, say) guesses wrong as often as they may; the owner,
+    signed out everywhere and back in, still changes the password."""
+    user, owner = await make_user(client)
+    thief = await second_session(client, user["username"])
+    for _ in range(5):
+        assert error_code(await change_password(client, thief, "not it"), 403) == ("wrong_password")
+    assert error_code(await change_password(client, thief, "not it"), 429) == (
+        "too_many_password_attempts"
+    )
+    expect(await client.post("/api/me/sessions/revoke", headers=auth(owner)), 204)
+    owner = await second_session(client, user["username"])
+    expect(await change_password(client, owner, PASSWORD), 204)
+
+
+@pytest.mark.settings(password_changes_per_account=4, password_change_failures=10)
+async def test_password_changes_are_limited_per_account_right_or_wrong(
+    client: httpx.AsyncClient,
+) -> None:
+    _user, token = await make_user(client)
+    assert error_code(await change_password(client, token, "guess"), 403) == "wrong_password"
+    expect(await change_password(client, token, PASSWORD, NEW_PASSWORD), 204)
+    expect(await change_password(client, token, NEW_PASSWORD, PASSWORD), 204)
+    expect(await change_password(client, token, PASSWORD, NEW_PASSWORD), 204)
+    # Each change costs two argon2 runs: a token holder who knows the password cannot
+    # keep the server hashing.
+    refused = await change_password(client, token, NEW_PASSWORD, PASSWORD)
+    assert error_code(refused, 429) == "too_many_password_changes"
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+@pytest.mark.settings(password_change_failures=3, password_changes_per_account=100)
+async def test_wrong_current_passwords_sent_at_once_cannot_overshoot_the_limit(
+    client: httpx.AsyncClient, server: Server
+) -> None:
+    # A hash closer to production cost: the suite's floor verifies in microseconds,
+    # which would hide a check-then-count race (verification reads its cost from the hash).
+    server.app.state.ctx.passwords = PasswordHasher(time_cost=8, memory_cost=8192)
+    _user, token = await make_user(client)
+    answers = await asyncio.gather(
+        *(change_password(client, token, f"guess {i}") for i in range(12))
+    )
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [403] * 3 + [429] * 9, statuses
 
 
 async def test_signing_out_everywhere_revokes_every_token_and_closes_every_socket(

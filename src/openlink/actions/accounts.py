@@ -164,19 +164,18 @@ async def do_change_password(
 ) -> None:
     """Replace the password, knowing the current one. Every other token of the account is
     revoked and its sockets close; this token stays signed in. Wrong current passwords
-    are limited per account like failed sign-ins, checked before any hashing."""
+    are limited per session and changes per account, both reserved before any hashing."""
     rules.check_password(new_password)
-    await throttle.check_password_change_allowed(ctx, user.id)
+    keep = hash_token(token)
+    await throttle.begin_password_change(ctx, user.id, keep)
     async with ctx.db.read() as conn:
         password_hash = await store.get_password_hash(conn, user.id)
     if password_hash is None or not await asyncio.to_thread(
         _verify, ctx, password_hash, current_password
     ):
-        await throttle.count_password_change_failure(ctx, user.id)
         raise Forbidden("The current password is wrong.", code="wrong_password")
-    await throttle.clear_password_change_failures(ctx, user.id)
+    await throttle.password_change_succeeded(ctx, keep)
     new_hash = await asyncio.to_thread(ctx.passwords.hash, new_password)
-    keep = hash_token(token)
     async with ctx.db.write() as tx:
         await store.set_password_hash(tx.conn, user.id, new_hash)
         await store.delete_tokens(tx.conn, user.id, keep=keep)

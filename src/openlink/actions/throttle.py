@@ -1,5 +1,5 @@
 """Throttles on the account doors: failed sign-ins, sign-ups per client address, and
-wrong current passwords on a password change. Policy and reasons: decision 0009.
+password changes. Policy and reasons: decision 0009.
 
 A limit on failures is only a limit if attempts made at the same time cannot all slip
 under it, so each attempt *reserves* its hits before the password is verified (the
@@ -132,26 +132,40 @@ async def check_sign_up_allowed(ctx: Context, address: str | None) -> None:
 # -- password change -----------------------------------------------------------------
 
 
-def _password_limit(ctx: Context, user_id: int) -> Count:
+def _session_failures(ctx: Context, token_hash: str) -> Count:
     s = ctx.settings
-    return f"password:account:{user_id}", Rate(s.password_change_failures, s.password_window_s)
+    return f"password:session:{token_hash}", Rate(s.password_change_failures, s.password_window_s)
 
 
-async def check_password_change_allowed(ctx: Context, user_id: int) -> None:
-    """Refuse with 429 while the account has used up its wrong current passwords: a
-    stolen token must not become a way to guess the password behind it."""
-    wait = await ctx.limiter.peek(*_password_limit(ctx, user_id))
-    if wait is not None:
+async def begin_password_change(ctx: Context, user_id: int, token_hash: str) -> None:
+    """Reserve a wrong current password for this session (token) and a change for the
+    account. Wrong passwords count per session: a stolen token must not become a way to
+    guess the password behind it, nor a way to keep the owner's own session from
+    changing it. Changes, right or wrong, count per account, each costing argon2."""
+    s = ctx.settings
+    changes = (
+        f"password:account:{user_id}",
+        Rate(s.password_changes_per_account, s.password_window_s),
+    )
+    taken: list[Count] = []
+    try:
+        await reserve(ctx, [_session_failures(ctx, token_hash)], taken)
+        if s.password_changes_per_account:
+            await reserve(ctx, [changes], taken)
+    except Refused as refused:
+        if refused.key == changes[0]:
+            raise RateLimited(
+                "This account's password has been changed many times lately. Try again later.",
+                retry_after_s=refused.wait,
+                code="too_many_password_changes",
+            ) from None
         raise RateLimited(
             "Too many wrong passwords. Try again later.",
-            retry_after_s=wait,
+            retry_after_s=refused.wait,
             code="too_many_password_attempts",
-        )
+        ) from None
 
 
-async def count_password_change_failure(ctx: Context, user_id: int) -> None:
-    await ctx.limiter.hit(*_password_limit(ctx, user_id))
-
-
-async def clear_password_change_failures(ctx: Context, user_id: int) -> None:
-    await ctx.limiter.reset(*_password_limit(ctx, user_id))
+async def password_change_succeeded(ctx: Context, token_hash: str) -> None:
+    """The current password was right: the session's wrong ones are forgiven."""
+    await ctx.limiter.reset(*_session_failures(ctx, token_hash))
