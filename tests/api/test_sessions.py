@@ -44,7 +44,7 @@ async def test_a_password_change_keeps_this_session_and_ends_the_others(
     other_sock = await open_socket(server.ws_url, other)
     this_sock = await open_socket(server.ws_url, this)
 
-    expect(await change_password(client, this, PASSWORD), 204)
+    expect(await change_password(client, this, PASSWORD), 200)
 
     assert await closed_with(other_sock) == (4001, "signed out")
     assert error_code(await client.get("/api/me", headers=auth(other)), 401) == "bad_token"
@@ -80,7 +80,7 @@ async def test_wrong_current_passwords_are_limited_per_session(client: httpx.Asy
     assert int(refused.headers["Retry-After"]) > 0
     # Another session of the account is not held back by this one's guesses.
     other = await second_session(client, user["username"])
-    expect(await change_password(client, other, PASSWORD), 204)
+    expect(await change_password(client, other, PASSWORD), 200)
 
 
 async def test_another_session_cannot_keep_the_owner_from_changing_the_password(
@@ -98,7 +98,7 @@ async def test_another_session_cannot_keep_the_owner_from_changing_the_password(
     )
     expect(await client.post("/api/me/sessions/revoke", headers=auth(owner)), 204)
     owner = await second_session(client, user["username"])
-    expect(await change_password(client, owner, PASSWORD), 204)
+    expect(await change_password(client, owner, PASSWORD), 200)
 
 
 @pytest.mark.settings(password_changes_per_account=4, password_change_failures=10)
@@ -107,9 +107,9 @@ async def test_password_changes_are_limited_per_account_right_or_wrong(
 ) -> None:
     _user, token = await make_user(client)
     assert error_code(await change_password(client, token, "guess"), 403) == "wrong_password"
-    expect(await change_password(client, token, PASSWORD, NEW_PASSWORD), 204)
-    expect(await change_password(client, token, NEW_PASSWORD, PASSWORD), 204)
-    expect(await change_password(client, token, PASSWORD, NEW_PASSWORD), 204)
+    expect(await change_password(client, token, PASSWORD, NEW_PASSWORD), 200)
+    expect(await change_password(client, token, NEW_PASSWORD, PASSWORD), 200)
+    expect(await change_password(client, token, PASSWORD, NEW_PASSWORD), 200)
     # Each change costs two argon2 runs: a token holder who knows the password cannot
     # keep the server hashing.
     refused = await change_password(client, token, NEW_PASSWORD, PASSWORD)
@@ -146,6 +146,56 @@ async def test_signing_out_everywhere_revokes_every_token_and_closes_every_socke
     for token in (this, other):
         assert error_code(await client.get("/api/me", headers=auth(token)), 401) == "bad_token"
     expect(await sign_in(client, user["username"], PASSWORD), 200)
+
+
+async def sign_in_from(
+    client: httpx.AsyncClient, username: str, password: str, address: str, device: str | None
+) -> httpx.Response:
+    body = {"username": username, "password": password, "device": device}
+    return await client.post("/api/sessions", json=body, headers={"X-Forwarded-For": address})
+
+
+async def fill_the_account(client: httpx.AsyncClient, username: str, addresses: int) -> None:
+    """Failed sign-ins from enough addresses that the account refuses unknown devices."""
+    for i in range(addresses):
+        wrong = await sign_in_from(client, username, "wrong guess", f"203.0.113.{i + 1}", None)
+        assert error_code(wrong, 401) == "bad_credentials"
+
+
+@pytest.mark.settings(login_addresses_per_account=3)
+async def test_signing_out_everywhere_forgets_every_device(client: httpx.AsyncClient) -> None:
+    """A device the owner lost would otherwise keep passing the per-account limit, so
+    whoever holds it could guess at the password from as many addresses as they have."""
+    user, _ = await make_user(client)
+    name = user["username"]
+    first = expect(await sign_in_from(client, name, PASSWORD, "198.51.100.1", None), 200)
+    lost = first["device"]
+    expect(await client.post("/api/me/sessions/revoke", headers=auth(first["token"])), 204)
+
+    await fill_the_account(client, name, 3)
+    refused = await sign_in_from(client, name, PASSWORD, "192.0.2.50", lost)
+    assert error_code(refused, 429) == "too_many_sign_in_attempts"
+
+
+@pytest.mark.settings(login_addresses_per_account=3)
+async def test_a_password_change_hands_this_browser_a_new_device_and_forgets_the_others(
+    client: httpx.AsyncClient,
+) -> None:
+    user, _ = await make_user(client)
+    name = user["username"]
+    here = expect(await sign_in_from(client, name, PASSWORD, "198.51.100.1", None), 200)
+    elsewhere = expect(await sign_in_from(client, name, PASSWORD, "198.51.100.2", None), 200)
+
+    changed = expect(await change_password(client, here["token"], PASSWORD), 200)
+    assert set(changed) == {"device"}
+    assert changed["device"] not in (here["device"], elsewhere["device"])
+
+    await fill_the_account(client, name, 3)
+    for old in (here["device"], elsewhere["device"]):
+        refused = await sign_in_from(client, name, NEW_PASSWORD, "192.0.2.7", old)
+        assert error_code(refused, 429) == "too_many_sign_in_attempts"
+    again = await sign_in_from(client, name, NEW_PASSWORD, "192.0.2.7", changed["device"])
+    assert expect(again, 200)["device"] == changed["device"]
 
 
 # Three seconds: long enough to say hello with a fresh token, short enough to wait out.

@@ -59,7 +59,7 @@ async def do_sign_up(
             token = await _issue_token(ctx, tx.conn, user.id)
     except IntegrityError:
         raise Conflict("That username is taken.", code="username_taken") from None
-    return user, token, new_device_token(password_hash, user.id)
+    return user, token, new_device_token(password_hash, user.id, epoch=0)
 
 
 async def do_sign_in(
@@ -78,7 +78,7 @@ async def do_sign_in(
     name = username.strip().lower()
     async with ctx.db.read() as conn:
         creds = await store.get_credentials(conn, name)
-    known = creds is not None and is_device_of(device, creds[1], creds[0])
+    known = creds is not None and is_device_of(device, creds[1], creds[0], creds[2])
     # Reserved before argon2 and kept as the failure it is, unless the password is right.
     reserved = await throttle.begin_sign_in(ctx, name, address, known_device=known)
     if creds is None:
@@ -86,7 +86,7 @@ async def do_sign_in(
             _DUMMY_HASH = await asyncio.to_thread(ctx.passwords.hash, "not-a-real-password")
         await asyncio.to_thread(_verify, ctx, _DUMMY_HASH, password)
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
-    user_id, password_hash = creds
+    user_id, password_hash, epoch = creds
     if not await asyncio.to_thread(_verify, ctx, password_hash, password):
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
     await throttle.sign_in_succeeded(ctx, name, address, reserved)
@@ -102,7 +102,7 @@ async def do_sign_in(
         await store.delete_expired_tokens(tx.conn, user_id, ctx.now())
         token = await _issue_token(ctx, tx.conn, user_id)
     if not known or new_hash is not None:
-        device = new_device_token(new_hash or password_hash, user_id)
+        device = new_device_token(new_hash or password_hash, user_id, epoch)
     assert device is not None
     return user, token, device
 
@@ -153,18 +153,21 @@ async def do_sign_out(ctx: Context, user: User, token: str) -> None:
 
 
 async def do_sign_out_everywhere(ctx: Context, user: User) -> None:
-    """Revoke every token of the account, this one included; all its sockets close."""
+    """Revoke every token of the account, this one included; all its sockets close. Every
+    device is forgotten too: one the owner lost no longer passes the per-account limit."""
     async with ctx.db.write() as tx:
         await store.delete_tokens(tx.conn, user.id)
+        await store.bump_device_epoch(tx.conn, user.id)
         await do_account_event(ctx, tx, user.id, {"type": "sessions_revoked", "keep": None})
 
 
 async def do_change_password(
     ctx: Context, user: User, token: str, *, current_password: str, new_password: str
-) -> None:
+) -> str:
     """Replace the password, knowing the current one. Every other token of the account is
-    revoked and its sockets close; this token stays signed in. Wrong current passwords
-    are limited per session and changes per account, both reserved before any hashing."""
+    revoked and its sockets close; this token stays signed in. Every device is forgotten;
+    returns a new device token for this browser. Wrong current passwords are limited per
+    session and changes per account, both reserved before any hashing."""
     rules.check_password(new_password)
     keep = hash_token(token)
     await throttle.begin_password_change(ctx, user.id, keep)
@@ -179,7 +182,9 @@ async def do_change_password(
     async with ctx.db.write() as tx:
         await store.set_password_hash(tx.conn, user.id, new_hash)
         await store.delete_tokens(tx.conn, user.id, keep=keep)
+        epoch = await store.bump_device_epoch(tx.conn, user.id)
         await do_account_event(ctx, tx, user.id, {"type": "sessions_revoked", "keep": keep})
+    return new_device_token(new_hash, user.id, epoch)
 
 
 async def do_update_profile(

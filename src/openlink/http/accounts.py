@@ -79,20 +79,20 @@ async def sign_out_everywhere(ctx: CtxDep, user: UserDep) -> Response:
 
 @router.post(
     "/me/password",
-    status_code=204,
-    summary="Change the password; every other token is revoked, this one stays",
+    summary="Change the password; every other token is revoked, this one stays; "
+    "returns this browser's new device token",
 )
 async def change_password(
     ctx: CtxDep, user: UserDep, token: TokenDep, body: PasswordChange
-) -> Response:
-    await accounts.do_change_password(
+) -> dict[str, Any]:
+    device = await accounts.do_change_password(
         ctx,
         user,
         token,
         current_password=body.current_password,
         new_password=body.new_password,
     )
-    return Response(status_code=204)
+    return {"device": device}
 
 
 @router.get("/me", summary="My account")
