@@ -228,6 +228,9 @@ class Settings(BaseSettings):
     #: Password changes per account in ``password_window_s``, right current password or
     #: wrong (each costs argon2); 0 turns the limit off.
     password_changes_per_account: int = Field(20, ge=0)
+    #: Seconds an approved join request stays an invitation the applicant can take up
+    #: (``POST /api/rooms/{id}/join-request/accept``); after that they ask again.
+    join_approval_ttl_s: int = Field(7 * 86_400, ge=60)
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:
