@@ -190,7 +190,7 @@ export class ChatState extends Emitter {
       this.rooms.delete(id); // left (or removed) while this socket was away
       this.emit("left", { id, name: rs.room.name, reason: null });
     }
-    for (const [id, r] of this.requests) if (seen.has(id) && r.request.status === "pending") this.requests.delete(id);
+    for (const [id, r] of this.requests) if (seen.has(id) && r.request.status !== "rejected") this.requests.delete(id);
     this.saveRequests();
     this.emit("rooms");
     this.markSynced();
@@ -365,8 +365,8 @@ export class ChatState extends Emitter {
 
   onRequestDecided(e) {
     const entry = this.requests.get(e.room);
-    if (e.request.status === "approved") this.requests.delete(e.room);
-    else if (entry) entry.request = e.request;
+    // An approval is an invitation: the request stays listed until the applicant enters.
+    if (entry) entry.request = e.request;
     this.saveRequests();
     this.emit("request_decided", e);
     this.emit("rooms");

@@ -123,8 +123,9 @@ export function mountJoin(app, container, { roomId, code }) {
   }
 
   function pendingBox(room, request) {
+    if (request.status === "approved") return approvedBox(room);
     const rejected = request.status === "rejected";
-    return h("div", { class: "join-box pending", role: "status", "data-testid": "join-pending" },
+    return h("div", { class: "join-box pending", role: "status", "data-testid": "join-pending", "data-status": request.status },
       h("p", null, rejected ? t("join.request_rejected") : t("join.request_sent")),
       rejected
         ? h("button", { type: "button", class: "btn btn-ghost", onclick: () => { app.state.dropRequest(room.id); load(); } }, t("common.dismiss"))
@@ -144,6 +145,32 @@ export function mountJoin(app, container, { roomId, code }) {
             load();
           },
         }, t("join.withdraw")),
+    );
+  }
+
+  // Approved: coming in is the applicant's own step (the host sees a "joined" only then).
+  function approvedBox(room) {
+    const enter = h("button", {
+      type: "button",
+      class: "btn btn-primary",
+      onclick: async () => {
+        enter.disabled = true;
+        try {
+          const res = await app.api.post(`/api/rooms/${room.id}/join-request/accept`, {});
+          app.state.ensureRoom(res.room, res.me);
+          location.hash = `#/room/${res.room.id}`;
+        } catch (err) {
+          toast(errorText(err), "error");
+          if (err.code === "join_request_not_found" || err.code === "approval_expired") {
+            app.state.dropRequest(room.id);
+            load();
+          } else enter.disabled = false;
+        }
+      },
+    }, t("join.enter"));
+    return h("div", { class: "join-box pending", role: "status", "data-testid": "join-pending", "data-status": "approved" },
+      h("p", null, t("join.request_approved")),
+      enter,
     );
   }
 
@@ -239,10 +266,12 @@ export function mountJoin(app, container, { roomId, code }) {
 
   load();
   const unsub = app.state.on("rooms", () => {
-    // Approved while looking at the pending state: go straight in.
-    if (shownId && app.state.rooms.has(shownId) && page.querySelector("[data-testid=join-pending]")) {
-      location.hash = `#/room/${shownId}`;
-    }
+    const box = page.querySelector("[data-testid=join-pending]");
+    if (!shownId || !box) return;
+    // In already (entered from another tab): go straight in. Decided while looking at
+    // the pending state: show the decision (approved: the way in).
+    if (app.state.rooms.has(shownId)) location.hash = `#/room/${shownId}`;
+    else if (app.state.requests.get(shownId)?.request.status !== box.dataset.status) load();
   });
   return { destroy() { destroyed = true; unsub(); } };
 }
