@@ -91,6 +91,18 @@ class Room:
     async def requests(self, token: str | None = None) -> list[dict[str, Any]]:
         return list(expect(await self.get(token, "/join-requests"), 200)["requests"])
 
+    async def applicants(self, n: int, approved: int) -> tuple[list[str], list[dict[str, Any]]]:
+        """``n`` new accounts ask to join, the first ``approved`` are approved; returns
+        their tokens and requests."""
+        tokens, requests = [], []
+        for _ in range(n):
+            _, token = await make_user(self.client)
+            tokens.append(token)
+            requests.append(expect(await self.join_raw(token), 202)["request"])
+        for request in requests[:approved]:
+            expect(await self.post(f"/join-requests/{request['id']}/approve"), 200)
+        return tokens, requests
+
 
 async def make(client: httpx.AsyncClient, **fields: Any) -> Room:
     return await Room(client).setup(**fields)
@@ -503,13 +515,7 @@ async def test_accepting_checks_the_room_as_a_join_would(
     client: httpx.AsyncClient, server: Server
 ) -> None:
     room = await make(client, join_approval=True)
-    tokens, requests = [], []
-    for _ in range(2):
-        _, token = await make_user(client)
-        tokens.append(token)
-        requests.append(expect(await room.join_raw(token), 202)["request"])
-    for request in requests:
-        expect(await room.post(f"/join-requests/{request['id']}/approve"), 200)
+    tokens, _ = await room.applicants(2, approved=2)
 
     # Entry conditions set after the approval hold at the door.
     expect(await client.patch(room.path(), json={"min_account_age_days": 1}, headers=room.h), 200)
@@ -626,13 +632,7 @@ async def test_a_room_that_filled_up_meanwhile_cannot_take_the_applicant(
     client: httpx.AsyncClient,
 ) -> None:
     room = await make(client, join_approval=True, member_cap=3)
-    tokens, requests = [], []
-    for _ in range(3):
-        _, token = await make_user(client)
-        tokens.append(token)
-        requests.append(expect(await room.join_raw(token), 202)["request"])
-    for request in requests[:2]:
-        expect(await room.post(f"/join-requests/{request['id']}/approve"), 200)
+    tokens, requests = await room.applicants(3, approved=2)
     expect(await room.post("/join-request/accept", token=tokens[0]), 200)
     # The last place goes to whoever accepts first.
     expect(await room.post("/join-request/accept", token=tokens[1]), 200)
@@ -649,13 +649,7 @@ async def test_an_approval_finds_the_room_full_when_others_came_first(
     client: httpx.AsyncClient,
 ) -> None:
     room = await make(client, join_approval=True, member_cap=2)
-    tokens, requests = [], []
-    for _ in range(2):
-        _, token = await make_user(client)
-        tokens.append(token)
-        requests.append(expect(await room.join_raw(token), 202)["request"])
-    for request in requests:
-        expect(await room.post(f"/join-requests/{request['id']}/approve"), 200)
+    tokens, _ = await room.applicants(2, approved=2)
     expect(await room.post("/join-request/accept", token=tokens[0]), 200)
     late = await room.post("/join-request/accept", token=tokens[1])
     assert error_code(late, 409) == "room_full"
