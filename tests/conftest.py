@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -158,6 +159,15 @@ async def server(
         uv.should_exit = True
         await task
         sock.close()
+
+
+@pytest.fixture
+def production_hashing(server: Server) -> None:
+    """Password hashing closer to production cost, for tests of what happens while a
+    password or code is verified: the suite's floor verifies in microseconds, which hides
+    a race between a check and a count. Verification reads its cost from the hash, so
+    accounts and codes must be made after this."""
+    server.app.state.ctx.passwords = PasswordHasher(time_cost=8, memory_cost=8192)
 
 
 @pytest.fixture

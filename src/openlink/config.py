@@ -82,9 +82,9 @@ class Settings(BaseSettings):
     #: Where shared rate-limit counters live: ``memory://`` (one process) or a Redis URL
     #: (``redis://host:6379/0``) so that limits hold across several server processes.
     limits_url: str = "memory://"
-    #: Sign-in throttling: failed attempts allowed per account and per client address in
-    #: ``login_window_s`` before sign-in is refused with 429.
-    login_failures_per_account: int = Field(10, ge=1)
+    #: Sign-in throttling: failed attempts allowed per client address (for any accounts)
+    #: in ``login_window_s`` before sign-in from it is refused with 429. The per-account
+    #: limit is ``login_addresses_per_account``.
     login_failures_per_address: int = Field(100, ge=1)
     login_window_s: int = Field(900, ge=1)
     #: Sign-ups accepted per client address in ``signup_window_s`` (0 turns the limit off).
@@ -195,8 +195,8 @@ class Settings(BaseSettings):
     #: With ``public_url`` empty, absolute links are built from the request's Host only
     #: when it is one of these (name, without the port); other Hosts get 400.
     allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "::1"])
-    #: Wrong current passwords accepted per account in ``password_window_s`` before
-    #: password changes are refused with 429.
+    #: Wrong current passwords accepted per session (token) in ``password_window_s``
+    #: before that session's password changes are refused with 429.
     password_change_failures: int = Field(5, ge=1)
     password_window_s: int = Field(900, ge=1)
     # -- moderation bypasses (issue 12: edits, automod authority, nicknames) ---------
@@ -228,6 +228,19 @@ class Settings(BaseSettings):
     #: Seed the demo accounts and rooms at start (as ``openlink serve --demo``), and say
     #: on ``GET /api/instance`` that they exist.
     demo: bool = False
+
+    # -- sign-in, sessions and join approvals (review of issue 12) ---------------------
+    #: Client addresses (IPv6: /64 prefixes) whose sign-ins to one account may fail in
+    #: ``login_window_s``; past it, sign-ins from new addresses are refused with 429
+    #: unless they carry a known device. Each address counts once, however many times it
+    #: fails (``login_failures_per_pair`` bounds that), so one address cannot run it up.
+    login_addresses_per_account: int = Field(20, ge=1)
+    #: Password changes per account in ``password_window_s``, right current password or
+    #: wrong (each costs argon2); 0 turns the limit off.
+    password_changes_per_account: int = Field(20, ge=0)
+    #: Seconds an approved join request stays an invitation the applicant can take up
+    #: (``POST /api/rooms/{id}/join-request/accept``); after that they ask again.
+    join_approval_ttl_s: int = Field(7 * 86_400, ge=60)
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:

@@ -27,7 +27,7 @@ async def seed_demo(ctx: Context) -> bool:
     users: dict[str, User] = {}
     for u in data["users"]:
         try:
-            users[u["username"]], _ = await accounts.do_sign_up(
+            users[u["username"]], _, _ = await accounts.do_sign_up(
                 ctx,
                 username=u["username"],
                 password=DEMO_PASSWORD,

@@ -509,6 +509,8 @@ async def build_scene(server: Server, client: httpx.AsyncClient) -> Scene:
     )
     path = f"/api/rooms/{rid}/join-requests/{asked['request']['id']}/approve"
     expect(await client.post(path, headers=auth(cohost.token)), 200)
+    path = f"/api/rooms/{rid}/join-request/accept"
+    expect(await client.post(path, headers=auth(applicant.token)), 200)
     left = await client.post(f"/api/rooms/{rid}/leave", headers=auth(applicant.token))
     assert left.status_code == 204, left.text
 

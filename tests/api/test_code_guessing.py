@@ -4,6 +4,7 @@ throttled guess costs the server no argon2 verification."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -139,6 +140,33 @@ async def test_many_wrong_codes_lock_the_code_until_the_host_changes_it(
     assert expect(await room.code_status(), 200)["locked_until"] is None
     assert error_code(await room.join(newcomer, CODE), 403) == "wrong_code"
     expect(await room.join(newcomer, "new words"), 200)
+
+
+@pytest.mark.settings(
+    code_failures_per_account=2,
+    code_failures_per_address=1000,
+    code_failures_per_room=1000,
+    joins_per_account=1000,
+)
+@pytest.mark.usefixtures("production_hashing")
+async def test_wrong_codes_sent_at_once_cannot_overshoot_the_limit(
+    client: httpx.AsyncClient,
+) -> None:
+    room = await Room(client).setup()
+    _, guesser = await make_user(client)
+    answers = await asyncio.gather(*(room.join(guesser, f"guess-{i:04d}") for i in range(15)))
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [403] * 2 + [429] * 13, statuses
+
+
+@pytest.mark.settings(code_failures_per_address=2, code_failures_per_room=2)
+async def test_right_codes_count_against_no_limit(client: httpx.AsyncClient) -> None:
+    """A class joining from one school address, or a crowd arriving at once, is not
+    held back: only wrong codes count."""
+    room = await Room(client).setup()
+    for _ in range(5):
+        _, joiner = await make_user(client)
+        expect(await room.join(joiner, CODE, "10.0.0.9"), 200)
 
 
 async def test_a_room_without_a_code_says_so(client: httpx.AsyncClient) -> None:

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import update
 
+from openlink.actions.context import Context, utcnow
 from openlink.actions.operator import do_set_operator
-from openlink.store.schema import users
+from openlink.store.schema import rooms, users
 from tests.conftest import Server
 from tests.factories import (
     auth,
@@ -88,6 +90,18 @@ class Room:
 
     async def requests(self, token: str | None = None) -> list[dict[str, Any]]:
         return list(expect(await self.get(token, "/join-requests"), 200)["requests"])
+
+    async def applicants(self, n: int, approved: int) -> tuple[list[str], list[dict[str, Any]]]:
+        """``n`` new accounts ask to join, the first ``approved`` are approved; returns
+        their tokens and requests."""
+        tokens, requests = [], []
+        for _ in range(n):
+            _, token = await make_user(self.client)
+            tokens.append(token)
+            requests.append(expect(await self.join_raw(token), 202)["request"])
+        for request in requests[:approved]:
+            expect(await self.post(f"/join-requests/{request['id']}/approve"), 200)
+        return tokens, requests
 
 
 async def make(client: httpx.AsyncClient, **fields: Any) -> Room:
@@ -425,7 +439,7 @@ async def test_a_room_with_approval_files_a_request_instead_of_admitting(
     assert not [e for e in await host_sock.barrier() if e["type"] == "join_request"]
 
 
-async def test_approving_a_request_admits_the_applicant_live(
+async def test_an_approved_applicant_comes_in_by_accepting_live(
     client: httpx.AsyncClient, server: Server
 ) -> None:
     room = await make(client, join_approval=True)
@@ -436,33 +450,100 @@ async def test_approving_a_request_admits_the_applicant_live(
 
     approved = expect(await room.post(f"/join-requests/{request['id']}/approve"), 200)
     assert (approved["id"], approved["status"]) == (request["id"], "approved")
-    view = expect(await room.get(applicant), 200)
-    assert view["me"]["nickname"] == "Newbie"
-    sent = await send_message(client, applicant, room.id, "thanks for letting me in")
-
+    # An approval is an invitation: the applicant is told, and is not a member yet.
+    decided = await sock.next_event("join_request_decided")
+    assert (decided["room"], decided["request"]["id"]) == (room.id, request["id"])
+    assert decided["request"]["status"] == "approved"
+    assert not [e for e in await sock.barrier() if e["type"] == "joined"]
+    assert not is_member(await room.get(applicant))
+    assert expect(await room.get(), 200)["member_count"] == 1
     assert await room.requests() == []
     again = await room.post(f"/join-requests/{request['id']}/approve")
     assert error_code(again, 404) == "join_request_not_found"
     assert error_code(await room.post(f"/join-requests/{request['id']}/reject"), 404) == (
         "join_request_not_found"
     )
-    # A member joining again is simply a member, not a new request.
+    # Asking again meanwhile finds the approval, not a new request.
+    asked = expect(await room.join_raw(applicant, body=body), 202)["request"]
+    assert (asked["id"], asked["status"]) == (request["id"], "approved")
+
+    # The applicant comes in when they choose, under the profile they asked with.
+    accepted = expect(await room.post("/join-request/accept", token=applicant), 200)
+    assert accepted["room"]["id"] == room.id
+    assert accepted["me"]["nickname"] == "Newbie"
+    view = expect(await room.get(applicant), 200)
+    assert view["me"]["id"] == accepted["me"]["id"]
+    sent = await send_message(client, applicant, room.id, "thanks for letting me in")
+    # Taken up once: a second accept finds nothing, a member joining again is a member.
+    second = await room.post("/join-request/accept", token=applicant)
+    assert error_code(second, 404) == "join_request_not_found"
     assert expect(await room.join_raw(applicant), 200)["me"]["id"] == view["me"]["id"]
 
-    # Live: the applicant's socket learns of the decision and starts carrying the room.
-    seen: dict[str, dict[str, Any]] = {}
-    while len(seen) < 2:  # both arrive, in either order
-        event = await sock.next_event(where=lambda e: e["type"] not in seen)
-        if event["type"] in ("joined", "join_request_decided"):
-            seen[event["type"]] = event
-    joined, decided = seen["joined"], seen["join_request_decided"]
+    # Live: the applicant's socket starts carrying the room.
+    joined = await sock.next_event("joined")
     assert joined["room"]["id"] == room.id
     assert joined["member"]["nickname"] == "Newbie"
-    assert (decided["room"], decided["request"]["id"]) == (room.id, request["id"])
-    assert decided["request"]["status"] == "approved"
     await sock.next_message(seq=sent["seq"])
     from_host = await send_message(client, room.host, room.id, "welcome")
     await sock.next_message(seq=from_host["seq"])
+
+
+async def test_accepting_needs_an_approval_that_is_still_valid(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room = await make(client, join_approval=True)
+    _, applicant = await make_user(client)
+    nothing = await room.post("/join-request/accept", token=applicant)
+    assert error_code(nothing, 404) == "join_request_not_found"
+    request = expect(await room.join_raw(applicant), 202)["request"]
+    pending = await room.post("/join-request/accept", token=applicant)
+    assert error_code(pending, 404) == "join_request_not_found"
+    expect(await room.post(f"/join-requests/{request['id']}/approve"), 200)
+
+    later = utcnow() + timedelta(days=7, seconds=1)  # OPENLINK_JOIN_APPROVAL_TTL_S: 7 days
+    monkeypatch.setattr(Context, "now", staticmethod(lambda: later))
+    expired = await room.post("/join-request/accept", token=applicant)
+    assert error_code(expired, 410) == "approval_expired"
+    assert not is_member(await room.get(applicant))
+    # Asking again files a new request for the moderators.
+    fresh = expect(await room.join_raw(applicant), 202)["request"]
+    assert (fresh["status"], fresh["id"] != request["id"]) == ("pending", True)
+    assert [r["id"] for r in await room.requests()] == [fresh["id"]]
+
+
+async def test_accepting_checks_the_room_as_a_join_would(
+    client: httpx.AsyncClient, server: Server
+) -> None:
+    room = await make(client, join_approval=True)
+    tokens, _ = await room.applicants(2, approved=2)
+
+    # Entry conditions set after the approval hold at the door.
+    expect(await client.patch(room.path(), json={"min_account_age_days": 1}, headers=room.h), 200)
+    too_new = await room.post("/join-request/accept", token=tokens[0])
+    assert error_code(too_new, 403) == "account_too_new"
+    expect(await client.patch(room.path(), json={"min_account_age_days": 0}, headers=room.h), 200)
+    # So does a closed room.
+    async with server.app.state.ctx.db.write() as tx:
+        await tx.conn.execute(update(rooms).where(rooms.c.id == room.id).values(status="closed"))
+    closed = await room.post("/join-request/accept", token=tokens[0])
+    assert error_code(closed, 403) == "room_closed"
+    async with server.app.state.ctx.db.write() as tx:
+        await tx.conn.execute(update(rooms).where(rooms.c.id == room.id).values(status="open"))
+    # Refusals leave the approval standing: the applicant comes in once the door opens.
+    expect(await room.post("/join-request/accept", token=tokens[0]), 200)
+    expect(await room.post("/join-request/accept", token=tokens[1]), 200)
+    assert expect(await room.get(), 200)["member_count"] == 3
+
+
+async def test_an_applicant_can_decline_an_approval(client: httpx.AsyncClient) -> None:
+    room = await make(client, join_approval=True)
+    _, applicant = await make_user(client)
+    request = expect(await room.join_raw(applicant), 202)["request"]
+    expect(await room.post(f"/join-requests/{request['id']}/approve"), 200)
+    expect(await client.delete(room.path("/join-request"), headers=auth(applicant)), 204)
+    gone = await room.post("/join-request/accept", token=applicant)
+    assert error_code(gone, 404) == "join_request_not_found"
+    assert not is_member(await room.get(applicant))
 
 
 async def test_a_rejected_applicant_is_told_and_stays_out(
@@ -517,6 +598,7 @@ async def test_only_cohosts_with_the_approve_right_decide_requests(
 
     assert [r["id"] for r in await room.requests(approver)] == [request["id"]]
     expect(await room.post(f"/join-requests/{request['id']}/approve", token=approver), 200)
+    expect(await room.post("/join-request/accept", token=applicant), 200)
     assert is_member(await room.get(applicant))
 
     # Only those who can decide hear of requests.
@@ -549,17 +631,29 @@ async def test_an_applicant_can_withdraw_their_request(client: httpx.AsyncClient
 async def test_a_room_that_filled_up_meanwhile_cannot_take_the_applicant(
     client: httpx.AsyncClient,
 ) -> None:
-    room = await make(client, join_approval=True, member_cap=2)
-    _, first = await make_user(client)
-    _, second = await make_user(client)
-    r1 = expect(await room.join_raw(first), 202)["request"]
-    r2 = expect(await room.join_raw(second), 202)["request"]
-    expect(await room.post(f"/join-requests/{r1['id']}/approve"), 200)
-    full = await room.post(f"/join-requests/{r2['id']}/approve")
+    room = await make(client, join_approval=True, member_cap=3)
+    tokens, requests = await room.applicants(3, approved=2)
+    expect(await room.post("/join-request/accept", token=tokens[0]), 200)
+    # The last place goes to whoever accepts first.
+    expect(await room.post("/join-request/accept", token=tokens[1]), 200)
+    assert expect(await room.get(), 200)["member_count"] == 3
+    # Full: a moderator cannot approve more, and the request still waits, for when a
+    # place frees up.
+    full = await room.post(f"/join-requests/{requests[2]['id']}/approve")
     assert error_code(full, 409) == "room_full"
-    assert not is_member(await room.get(second))
-    # The request still waits, for when a place frees up.
-    assert [r["id"] for r in await room.requests()] == [r2["id"]]
+    assert not is_member(await room.get(tokens[2]))
+    assert [r["id"] for r in await room.requests()] == [requests[2]["id"]]
+
+
+async def test_an_approval_finds_the_room_full_when_others_came_first(
+    client: httpx.AsyncClient,
+) -> None:
+    room = await make(client, join_approval=True, member_cap=2)
+    tokens, _ = await room.applicants(2, approved=2)
+    expect(await room.post("/join-request/accept", token=tokens[0]), 200)
+    late = await room.post("/join-request/accept", token=tokens[1])
+    assert error_code(late, 409) == "room_full"
+    assert not is_member(await room.get(tokens[1]))
     assert expect(await room.get(), 200)["member_count"] == 2
 
 

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.fuzz
 
 #: Requests per operation and generation mode; about 66 operations x 2 modes.
 MAX_EXAMPLES = 20
-#: Never revoke the token the run authenticates with.
+#: Never sign out the token the run authenticates with (revoking every session runs last).
 SKIP = {("DELETE", "/api/sessions/current")}
 #: 5xx answers that are the documented behaviour: oEmbed's 501 for a format other than
 #: json (what the oEmbed specification asks for).

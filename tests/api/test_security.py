@@ -33,26 +33,60 @@ async def sign_in(
     return await client.post("/api/sessions", json=body, headers=headers)
 
 
-@pytest.mark.settings(login_failures_per_account=3, login_window_s=2)
-async def test_failed_sign_ins_lock_the_account_until_the_window_passes(
+@pytest.mark.settings(login_addresses_per_account=3, login_window_s=2)
+async def test_failed_sign_ins_from_many_addresses_lock_the_account_until_the_window_passes(
     client: httpx.AsyncClient,
 ) -> None:
     user, _ = await make_user(client)
-    for _ in range(3):
-        assert error_code(await sign_in(client, user["username"], WRONG), 401) == (
-            "bad_credentials"
-        )
-    # Locked: even the right password is refused, whatever the spelling of the name.
+    for i in range(3):
+        assert error_code(
+            await sign_in(client, user["username"], WRONG, address=f"10.8.0.{i}"), 401
+        ) == ("bad_credentials")
+    # Locked for new addresses: even the right password is refused, whatever the
+    # spelling of the name.
     wait = throttled(
-        await sign_in(client, " " + user["username"].upper(), PASSWORD),
+        await sign_in(client, " " + user["username"].upper(), PASSWORD, address="10.8.1.1"),
         "too_many_sign_in_attempts",
         2,
     )
     await asyncio.sleep(wait + 0.05)
-    expect(await sign_in(client, user["username"], PASSWORD), 200)
+    expect(await sign_in(client, user["username"], PASSWORD, address="10.8.1.1"), 200)
 
 
-@pytest.mark.settings(login_failures_per_account=100, login_failures_per_pair=3, login_window_s=60)
+async def test_one_address_cannot_lock_the_owner_out_of_a_new_browser(
+    client: httpx.AsyncClient,
+) -> None:
+    """With the shipped defaults: an address guessing at an account is held by its pair
+    limit and counts once on the account, so the owner's right password from anywhere
+    else goes through, also from a browser that holds no device token."""
+    user, _ = await make_user(client)
+    name = user["username"]
+    for _ in range(10):
+        error_code(await sign_in(client, name, WRONG, address="203.0.113.66"), 401)
+    throttled(
+        await sign_in(client, name, WRONG, address="203.0.113.66"), "too_many_sign_in_attempts", 900
+    )
+    expect(await sign_in(client, name, PASSWORD, address="198.51.100.7"), 200)
+
+
+@pytest.mark.settings(login_addresses_per_account=2, login_window_s=60)
+async def test_the_browser_that_signed_up_is_a_known_device(client: httpx.AsyncClient) -> None:
+    signed_up = await client.post(
+        "/api/accounts",
+        json={"username": "fresh_one", "password": PASSWORD, "display_name": "Fresh"},
+    )
+    device = expect(signed_up, 201)["device"]
+    for i in range(2):
+        error_code(await sign_in(client, "fresh_one", WRONG, address=f"10.7.0.{i}"), 401)
+    throttled(
+        await sign_in(client, "fresh_one", PASSWORD, address="10.7.1.1"),
+        "too_many_sign_in_attempts",
+        60,
+    )
+    expect(await sign_in(client, "fresh_one", PASSWORD, address="10.7.1.1", device=device), 200)
+
+
+@pytest.mark.settings(login_failures_per_pair=3, login_window_s=60)
 async def test_a_success_clears_the_failures_from_that_address(client: httpx.AsyncClient) -> None:
     user, _ = await make_user(client)
     for _ in range(2):
@@ -64,7 +98,7 @@ async def test_a_success_clears_the_failures_from_that_address(client: httpx.Asy
 
 
 @pytest.mark.settings(
-    login_failures_per_account=100,
+    login_addresses_per_account=100,
     login_failures_per_pair=3,
     login_failures_per_address=100,
     login_window_s=60,
@@ -91,7 +125,7 @@ async def test_an_attacker_cannot_lock_the_owner_out_from_another_address(
 
 
 @pytest.mark.settings(
-    login_failures_per_account=3,
+    login_addresses_per_account=3,
     login_failures_per_pair=100,
     login_failures_per_address=100,
     login_window_s=60,
@@ -122,19 +156,52 @@ async def test_a_known_device_signs_in_while_the_account_is_under_attack(
     expect(await sign_in(client, name, PASSWORD, address="10.9.4.2", device=again["device"]), 200)
 
 
-@pytest.mark.settings(login_failures_per_account=2, login_window_s=60)
+@pytest.mark.settings(
+    login_failures_per_pair=3, login_addresses_per_account=1000, login_failures_per_address=1000
+)
+@pytest.mark.usefixtures("production_hashing")
+async def test_wrong_passwords_sent_at_once_cannot_overshoot_the_limit(
+    client: httpx.AsyncClient,
+) -> None:
+    user, _ = await make_user(client)
+    answers = await asyncio.gather(
+        *(sign_in(client, user["username"], f"guess {i}", address="203.0.113.9") for i in range(20))
+    )
+    # Each 401 cost an argon2 verification; the rest were refused before any.
+    statuses = sorted(r.status_code for r in answers)
+    assert statuses == [401] * 3 + [429] * 17, statuses
+
+
+@pytest.mark.settings(
+    login_failures_per_address=2, login_failures_per_pair=2, login_addresses_per_account=1
+)
+async def test_successful_sign_ins_count_against_no_limit(client: httpx.AsyncClient) -> None:
+    """Only failures count: a busy address of honest people is not throttled by its
+    successes, although each attempt holds its place on the counts while it is verified."""
+    user, _ = await make_user(client)
+    for i in range(5):
+        expect(await sign_in(client, user["username"], PASSWORD, address="10.5.0.1"), 200)
+        expect(await sign_in(client, user["username"], PASSWORD, address=f"10.5.1.{i}"), 200)
+
+
+@pytest.mark.settings(login_addresses_per_account=2, login_window_s=60)
 async def test_unknown_usernames_lock_like_real_ones(client: httpx.AsyncClient) -> None:
     other, _ = await make_user(client)
-    for _ in range(2):
-        assert error_code(await sign_in(client, "nobody_here", WRONG), 401) == "bad_credentials"
-    throttled(await sign_in(client, "nobody_here", WRONG), "too_many_sign_in_attempts", 60)
+    for i in range(2):
+        assert (
+            error_code(await sign_in(client, "nobody_here", WRONG, address=f"10.6.0.{i}"), 401)
+            == "bad_credentials"
+        )
+    throttled(
+        await sign_in(client, "nobody_here", WRONG, address="10.6.1.1"),
+        "too_many_sign_in_attempts",
+        60,
+    )
     # Another account is not affected.
     expect(await sign_in(client, other["username"], PASSWORD), 200)
 
 
-@pytest.mark.settings(
-    login_failures_per_account=100, login_failures_per_address=3, login_window_s=60
-)
+@pytest.mark.settings(login_failures_per_address=3, login_window_s=60)
 async def test_failures_from_one_address_lock_every_account_for_it(
     client: httpx.AsyncClient, server: Server
 ) -> None:
@@ -145,6 +212,51 @@ async def test_failures_from_one_address_lock_every_account_for_it(
     # Resetting the address's counter (what the window passing does) lets it in again.
     await server.app.state.ctx.limiter.reset("sign-in:address:127.0.0.1", Rate(3, 60))
     expect(await sign_in(client, user["username"], PASSWORD), 200)
+
+
+@pytest.mark.settings(
+    login_addresses_per_account=1000,
+    login_failures_per_pair=3,
+    login_failures_per_address=1000,
+    login_window_s=60,
+)
+async def test_an_ipv6_client_counts_as_its_whole_64(client: httpx.AsyncClient) -> None:
+    user, _ = await make_user(client)
+    name = user["username"]
+    # One /64 holds 2^64 addresses: guessing from a new one each time changes nothing.
+    answers = [
+        (await sign_in(client, name, WRONG, address=f"2001:db8:1:2::{i + 1:x}")).status_code
+        for i in range(6)
+    ]
+    assert answers == [401, 401, 401, 429, 429, 429]
+    throttled(
+        await sign_in(client, name, PASSWORD, address="2001:db8:1:2:ffff::9"),
+        "too_many_sign_in_attempts",
+        60,
+    )
+    # The next /64 is somebody else.
+    expect(await sign_in(client, name, PASSWORD, address="2001:db8:1:3::1"), 200)
+
+
+@pytest.mark.settings(
+    login_addresses_per_account=1000,
+    login_failures_per_pair=2,
+    login_failures_per_address=1000,
+    login_window_s=60,
+)
+async def test_an_ipv4_address_written_as_ipv6_is_that_ipv4_address(
+    client: httpx.AsyncClient,
+) -> None:
+    user, _ = await make_user(client)
+    name = user["username"]
+    error_code(await sign_in(client, name, WRONG, address="203.0.113.7"), 401)
+    error_code(await sign_in(client, name, WRONG, address="::ffff:203.0.113.7"), 401)
+    for address in ("203.0.113.7", "::ffff:cb00:7107"):
+        throttled(
+            await sign_in(client, name, PASSWORD, address=address), "too_many_sign_in_attempts", 60
+        )
+    # IPv4 addresses are counted one by one: the neighbour is not held back.
+    expect(await sign_in(client, name, PASSWORD, address="203.0.113.8"), 200)
 
 
 @pytest.mark.settings(signups_per_address=2, signup_window_s=60)

@@ -259,8 +259,13 @@ async def test_join_requests_arrive_live_and_are_approved(
     await expect(request).to_contain_text("June")  # live, over the WebSocket
     await expect(panel.get_by_role("tab", name="Join requests")).to_contain_text("1")
     await request.get_by_role("button", name="Approve").click()
-    await expect(pane.get_by_role("status")).to_contain_text("June is in.")
+    await expect(pane.get_by_role("status")).to_contain_text("June is approved")
     await expect(request).to_contain_text("No one is waiting")
+    # Coming in is June's own step.
+    accepted = await client.post(
+        f"/api/rooms/{room['id']}/join-request/accept", headers=auth(applicant_token)
+    )
+    assert accepted.status_code == 200, accepted.text
     assert (await get_room(client, applicant_token, room["id"]))["me"]["nickname"] == "June"
     assert not host.errors
 

@@ -16,7 +16,7 @@ from tests.factories import expect as expect_status
 pytestmark = [pytest.mark.browser, pytest.mark.settings(embedder="none")]
 
 
-async def test_a_code_then_the_hosts_approval_lets_a_newcomer_in(
+async def test_a_code_then_the_hosts_approval_lets_a_newcomer_in_when_they_enter(
     server: Server, client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
     _host, host_token = await make_user(client)
@@ -53,11 +53,17 @@ async def test_a_code_then_the_hosts_approval_lets_a_newcomer_in(
         ),
         200,
     )
-    # Approved: the room appears in the list at once; opening it shows the chat.
+    # Approved: an invitation the newcomer takes up (the host sees "joined" only then).
+    await expect(page.get_by_test_id("join-pending")).to_contain_text("approved your request")
+    await expect(page.locator(".room-item.pending-request")).to_contain_text("Approved")
+    members = expect_status(
+        await client.get(f"/api/rooms/{room['id']}", headers=auth(host_token)), 200
+    )
+    assert members["member_count"] == 1
+    await page.get_by_role("button", name="Enter the room").click()
     item = page.locator(f".room-item[data-room='{room['id']}']")
     await expect(item).to_be_visible()
     await expect(page.locator(".room-item.pending-request")).to_have_count(0)
-    await item.click()
     await expect(page.get_by_test_id("composer")).to_be_enabled()
     await expect(page.locator(".msg-system", has_text="Newcomer joined")).to_be_visible()
     assert tab.errors == []

@@ -83,6 +83,33 @@ async def test_reset_forgets(limiter: RateLimiter) -> None:
     assert await limiter.hit(k, rate) is None
 
 
+async def test_refund_takes_back_the_latest_hits(limiter: RateLimiter) -> None:
+    k, rate = key(), Rate(3, 60)
+    assert [await limiter.hit(k, rate) for _ in range(3)] == [None, None, None]
+    await limiter.refund(k, rate)
+    assert await limiter.hit(k, rate) is None  # the refunded one's room
+    assert await limiter.hit(k, rate) is not None
+    await limiter.refund(k, rate, cost=2)
+    assert [await limiter.hit(k, rate) for _ in range(2)] == [None, None]
+    assert await limiter.hit(k, rate) is not None
+
+
+async def test_refund_takes_back_only_what_was_counted(limiter: RateLimiter) -> None:
+    k, rate = key(), Rate(2, 60)
+    await limiter.refund(k, rate)  # nothing counted: nothing to take back, no credit
+    assert await limiter.hit(k, rate) is None
+    await limiter.refund(k, rate, cost=5)
+    assert [await limiter.hit(k, rate) for _ in range(2)] == [None, None]
+    assert await limiter.hit(k, rate) is not None
+    # Other keys and other rates of the same key keep their hits.
+    other = key()
+    assert await limiter.hit(other, rate) is None
+    await limiter.refund(k, Rate(5, 60))
+    assert await limiter.hit(k, rate) is not None
+    assert await limiter.hit(other, rate) is None
+    assert await limiter.hit(other, rate) is not None
+
+
 async def test_a_shared_storage_holds_one_limit_across_processes(url: str) -> None:
     if url.startswith("memory"):
         pytest.skip("memory: each process keeps its own counters")
@@ -93,6 +120,8 @@ async def test_a_shared_storage_holds_one_limit_across_processes(url: str) -> No
         assert await two.hit(k, rate) is None
         assert await one.hit(k, rate) is not None
         assert await two.hit(k, rate) is not None
+        await one.refund(k, rate)
+        assert await two.hit(k, rate) is None
     finally:
         await one.stop()
         await two.stop()

@@ -56,7 +56,7 @@ async def ctx(tmp_path: Path) -> AsyncIterator[Context]:
 
 async def _room_with_messages(ctx: Context, n: int) -> tuple[str, list[bytes]]:
     """A room holding ``n`` text messages after its 'created' message; returns each event."""
-    user, _ = await accounts.do_sign_up(
+    user, _, _ = await accounts.do_sign_up(
         ctx,
         username="host",
         password="password123",

@@ -34,7 +34,9 @@ async def do_sign_up(
     language: str,
     interests: list[str],
     address: str | None = None,
-) -> tuple[User, str]:
+) -> tuple[User, str, str]:
+    """Returns the new account, a bearer token and a device token (see ``do_sign_in``):
+    the browser that signed up is a known device from the start."""
     username = rules.check_username(username)
     rules.check_password(password)
     display_name = rules.check_display_name(display_name)
@@ -56,7 +58,7 @@ async def do_sign_up(
             token = await _issue_token(ctx, tx.conn, user.id)
     except AlreadyExists:
         raise Conflict("That username is taken.", code="username_taken") from None
-    return user, token
+    return user, token, new_device_token(password_hash, user.id, epoch=0)
 
 
 async def do_sign_in(
@@ -75,19 +77,18 @@ async def do_sign_in(
     name = username.strip().lower()
     async with ctx.db.read() as conn:
         creds = await store.get_credentials(conn, name)
-    known = creds is not None and is_device_of(device, creds[1], creds[0])
-    await throttle.check_sign_in_allowed(ctx, name, address, known_device=known)
+    known = creds is not None and is_device_of(device, creds[1], creds[0], creds[2])
+    # Reserved before argon2 and kept as the failure it is, unless the password is right.
+    reserved = await throttle.begin_sign_in(ctx, name, address, known_device=known)
     if creds is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = await asyncio.to_thread(ctx.passwords.hash, "not-a-real-password")
         await asyncio.to_thread(_verify, ctx, _DUMMY_HASH, password)
-        await throttle.count_sign_in_failure(ctx, name, address)
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
-    user_id, password_hash = creds
+    user_id, password_hash, epoch = creds
     if not await asyncio.to_thread(_verify, ctx, password_hash, password):
-        await throttle.count_sign_in_failure(ctx, name, address)
         raise Unauthenticated("Wrong username or password.", code="bad_credentials")
-    await throttle.clear_sign_in_failures(ctx, name, address)
+    await throttle.sign_in_succeeded(ctx, name, address, reserved)
     new_hash = None
     if ctx.passwords.check_needs_rehash(password_hash):
         new_hash = await asyncio.to_thread(ctx.passwords.hash, password)
@@ -100,7 +101,7 @@ async def do_sign_in(
         await store.delete_expired_tokens(tx.conn, user_id, ctx.now())
         token = await _issue_token(ctx, tx.conn, user_id)
     if not known or new_hash is not None:
-        device = new_device_token(new_hash or password_hash, user_id)
+        device = new_device_token(new_hash or password_hash, user_id, epoch)
     assert device is not None
     return user, token, device
 
@@ -151,34 +152,38 @@ async def do_sign_out(ctx: Context, user: User, token: str) -> None:
 
 
 async def do_sign_out_everywhere(ctx: Context, user: User) -> None:
-    """Revoke every token of the account, this one included; all its sockets close."""
+    """Revoke every token of the account, this one included; all its sockets close. Every
+    device is forgotten too: one the owner lost no longer passes the per-account limit."""
     async with ctx.db.write() as tx:
         await store.delete_tokens(tx.conn, user.id)
+        await store.bump_device_epoch(tx.conn, user.id)
         await do_account_event(ctx, tx, user.id, {"type": "sessions_revoked", "keep": None})
 
 
 async def do_change_password(
     ctx: Context, user: User, token: str, *, current_password: str, new_password: str
-) -> None:
+) -> str:
     """Replace the password, knowing the current one. Every other token of the account is
-    revoked and its sockets close; this token stays signed in. Wrong current passwords
-    are limited per account like failed sign-ins, checked before any hashing."""
+    revoked and its sockets close; this token stays signed in. Every device is forgotten;
+    returns a new device token for this browser. Wrong current passwords are limited per
+    session and changes per account, both reserved before any hashing."""
     rules.check_password(new_password)
-    await throttle.check_password_change_allowed(ctx, user.id)
+    keep = hash_token(token)
+    await throttle.begin_password_change(ctx, user.id, keep)
     async with ctx.db.read() as conn:
         password_hash = await store.get_password_hash(conn, user.id)
     if password_hash is None or not await asyncio.to_thread(
         _verify, ctx, password_hash, current_password
     ):
-        await throttle.count_password_change_failure(ctx, user.id)
         raise Forbidden("The current password is wrong.", code="wrong_password")
-    await throttle.clear_password_change_failures(ctx, user.id)
+    await throttle.password_change_succeeded(ctx, keep)
     new_hash = await asyncio.to_thread(ctx.passwords.hash, new_password)
-    keep = hash_token(token)
     async with ctx.db.write() as tx:
         await store.set_password_hash(tx.conn, user.id, new_hash)
         await store.delete_tokens(tx.conn, user.id, keep=keep)
+        epoch = await store.bump_device_epoch(tx.conn, user.id)
         await do_account_event(ctx, tx, user.id, {"type": "sessions_revoked", "keep": keep})
+    return new_device_token(new_hash, user.id, epoch)
 
 
 async def do_update_profile(

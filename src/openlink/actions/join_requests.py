@@ -1,22 +1,32 @@
-"""Join requests: in a room that asks for approval, newcomers wait for a host or co-host."""
+"""Join requests: in a room that asks for approval, newcomers wait for a host or co-host.
+
+An approval is an invitation, not an admission: the applicant comes in by accepting it
+(:func:`do_accept`), which checks what a join would check at that moment. So every
+approval looks the same to the moderator, "approved" and then a ``joined`` only if and
+when the applicant comes in, also when the account was banned meanwhile through another
+of its memberships: nothing tells which request was that banned stay (decision 0013).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_user
 from openlink.domain.accounts import User
 from openlink.domain.events import iso
 from openlink.domain.ids import new_id
+from openlink.domain.members import Member
 from openlink.domain.permissions import Action, Role, can
-from openlink.domain.rooms import Room
-from openlink.errors import Conflict, NotFound
+from openlink.domain.rooms import Room, RoomStatus
+from openlink.errors import Conflict, Forbidden, Gone, NotFound
 from openlink.queries.access import access_room_for
-from openlink.store import bans as bans_store
 from openlink.store import join_requests as store
 from openlink.store import members as members_store
+from openlink.store import rooms as rooms_store
 from openlink.store.db import Tx
 from openlink.store.join_requests import JoinRequest
 
@@ -38,9 +48,9 @@ def request_view(r: JoinRequest) -> dict[str, Any]:
 async def do_request(
     ctx: Context, tx: Tx, room: Room, user: User, profile: dict[str, Any], now: datetime
 ) -> tuple[JoinRequest, bool]:
-    """File the user's request, or find their pending one again; returns it and whether it
-    is new. Moderators who can approve hear of a new one."""
-    existing = await store.pending_for(tx.conn, room.id, user.id)
+    """File the user's request, or find their pending one (or valid approval) again;
+    returns it and whether it is new. Moderators who can approve hear of a new one."""
+    existing = await open_request(ctx, tx.conn, room.id, user.id, now)
     if existing is not None:
         return existing, False
     request = await store.insert_request(
@@ -71,11 +81,8 @@ async def list_requests(
 async def do_decide(
     ctx: Context, user: User, room_id: str, request_id: str, *, approve: bool
 ) -> dict[str, Any]:
-    """Approve (the applicant becomes a member) or reject a pending request."""
-    # Imported here: joining imports this module for do_request.
-    from openlink.actions.joining import do_announce
-    from openlink.actions.rooms import do_add_member, notify_joined, reload_room
-
+    """Approve (the applicant may now come in: :func:`do_accept`) or reject a pending
+    request. Nothing about the applicant's account decides the answer."""
     now = ctx.now()
     async with ctx.db.write() as tx:
         room, moderator = await access_room_for(
@@ -84,37 +91,77 @@ async def do_decide(
         request = await store.get_request(tx.conn, room.id, request_id)
         if request is None or request.status != store.PENDING:
             raise NotFound("No such pending join request.", code="join_request_not_found")
+        if approve and room.is_full:
+            raise Conflict("This room is full.", code="room_full", member_cap=room.member_cap)
         status = store.APPROVED if approve else store.REJECTED
-        decided: dict[str, Any] = {"type": "join_request_decided", "room": room.id}
-        already = await members_store.active_member(tx.conn, room.id, request.user_id)
-        # A ban that landed on the account after it filed the request (through another
-        # membership): the moderator's answer stays the one anyone gets, or it would tell
-        # them that the applicant is that banned member. The account is just not admitted.
-        banned = await bans_store.active_ban(tx.conn, room.id, request.user_id, now)
-        if approve and already is None:
-            if room.is_full:
-                raise Conflict("This room is full.", code="room_full", member_cap=room.member_cap)
-            if banned is None:
-                member = await do_add_member(
-                    tx, room.id, request.user_id, Role.MEMBER, now, request.profile
-                )
-                await do_announce(ctx, tx, room, member, now)
-                joined = await reload_room(tx.conn, room.id)
-                notify_joined(ctx, tx, request.user_id, joined, member)
         await store.decide(tx.conn, request.id, status, now, moderator.id)
         request.status, request.decided_at = status, now
         view = request_view(request)
-        # The applicant, who knows of their ban, is told the truth: they are not let in.
-        decided["request"] = {**view, "status": store.REJECTED} if banned else view
+        decided = {"type": "join_request_decided", "room": room.id, "request": view}
         notify_user(ctx, tx, request.user_id, decided)
     return view
 
 
-async def do_withdraw(ctx: Context, user: User, room_id: str) -> None:
+async def do_accept(ctx: Context, user: User, room_id: str) -> tuple[Room, Member]:
+    """Come in on an approved request, checked as a join is checked at this moment (the
+    room open, no ban on the account, the entry conditions, a free place), with the
+    profile chosen when asking. The participation code was proven then."""
+    # Imported here: joining imports this module for do_request.
+    from openlink.actions.joining import check_entry, check_not_banned, do_announce
+    from openlink.actions.rooms import do_add_member, notify_joined, reload_room
+
+    now = ctx.now()
     async with ctx.db.write() as tx:
-        request = await store.pending_for(tx.conn, room_id, user.id)
+        room = await rooms_store.get_room(tx.conn, room_id, for_update=True)
+        request = None if room is None else await store.approved_for(tx.conn, room.id, user.id)
+        if room is None or request is None:
+            raise NotFound(
+                "You have no approved join request for this room.", code="join_request_not_found"
+            )
+        if not _still_valid(ctx, request, now):
+            raise Gone("This approval has expired; ask to join again.", code="approval_expired")
+        member = await members_store.active_member(tx.conn, room.id, user.id)
+        if member is None:
+            if room.status is RoomStatus.CLOSED:
+                raise Forbidden("This room is closed.", code="room_closed")
+            await check_not_banned(tx.conn, room.id, user.id, now)
+            check_entry(ctx, user, room)
+            if room.is_full:
+                raise Conflict("This room is full.", code="room_full", member_cap=room.member_cap)
+            added = await do_add_member(tx, room.id, user.id, Role.MEMBER, now, request.profile)
+            await do_announce(ctx, tx, room, added, now)
+            room = await reload_room(tx.conn, room.id)
+            notify_joined(ctx, tx, user.id, room, added)
+            member = added
+        await store.close_approved(tx.conn, request.id, store.ACCEPTED)
+    return room, member
+
+
+def _still_valid(ctx: Context, request: JoinRequest, now: datetime) -> bool:
+    ttl = timedelta(seconds=ctx.settings.join_approval_ttl_s)
+    return request.decided_at is not None and now < request.decided_at + ttl
+
+
+async def open_request(
+    ctx: Context, conn: AsyncConnection, room_id: str, user_id: int, now: datetime
+) -> JoinRequest | None:
+    """The applicant's pending request, or their approval while it is valid."""
+    pending = await store.pending_for(conn, room_id, user_id)
+    if pending is not None:
+        return pending
+    approved = await store.approved_for(conn, room_id, user_id)
+    return approved if approved is not None and _still_valid(ctx, approved, now) else None
+
+
+async def do_withdraw(ctx: Context, user: User, room_id: str) -> None:
+    """Withdraw a pending request, or decline an approval not taken up yet."""
+    async with ctx.db.write() as tx:
+        request = await open_request(ctx, tx.conn, room_id, user.id, ctx.now())
         if request is None:
             raise NotFound(
                 "You have no pending request for this room.", code="join_request_not_found"
             )
-        await store.decide(tx.conn, request.id, store.WITHDRAWN, ctx.now(), None)
+        if request.status == store.PENDING:
+            await store.decide(tx.conn, request.id, store.WITHDRAWN, ctx.now(), None)
+        else:
+            await store.close_approved(tx.conn, request.id, store.WITHDRAWN)

@@ -1,11 +1,13 @@
 """Participation codes: a joiner's code checked against the room's, with guessing throttled.
 
 Each wrong code counts, in the room, against the account, the client address and the
-room's code itself. The counters are peeked before the code is verified, so a guess that
-is refused for throttling costs no argon2 time. Once the room's own count is used up the
-code is locked for every newcomer, by whatever door: a link is no proof of an invitation
-(a public room shows it to anyone), so exempting link holders would exempt the guesser.
-Members coming back never need the code and are not affected.
+room's code itself. Every attempt reserves its place on the three counts before the code
+is verified and gives it back when the code was right (``throttle.reserve``), so guesses
+sent at once cannot overshoot a limit, and a refused guess costs no argon2 time. Once
+the room's own count is used up the code is locked for every newcomer, by whatever door:
+a link is no proof of an invitation (a public room shows it to anyone), so exempting
+link holders would exempt the guesser. Members coming back never need the code and are
+not affected.
 
 Counter keys carry a fingerprint of the code's hash, which is salted anew whenever the host
 sets a code: a new code starts every count afresh, which is how a host lifts a lock.
@@ -20,6 +22,7 @@ from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from openlink.actions import throttle
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
 from openlink.domain.events import iso
@@ -76,16 +79,17 @@ async def check_participation_code(
     if not code:
         raise Forbidden("This room asks for a participation code.", code="code_required")
     limits = _limits(ctx, room_id, code_hash, user_id, address)
-    for key, rate, error, message in limits:
-        wait = await ctx.limiter.peek(key, rate)
-        if wait is not None:
-            raise RateLimited(message, code=error, retry_after_s=wait)
+    taken: list[throttle.Count] = []
+    try:
+        await throttle.reserve(ctx, [(key, rate) for key, rate, _, _ in limits], taken)
+    except throttle.Refused as refused:
+        _key, _rate, error, message = next(x for x in limits if x[0] == refused.key)
+        raise RateLimited(message, code=error, retry_after_s=refused.wait) from None
     try:
         await asyncio.to_thread(ctx.passwords.verify, code_hash, code.strip())
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        for key, rate, _error, _message in limits:
-            await ctx.limiter.hit(key, rate)
         raise Forbidden("Wrong participation code.", code="wrong_code") from None
+    await throttle.give_back(ctx, taken)
 
 
 async def code_status(ctx: Context, user: User, room_id: str) -> dict[str, Any]:

@@ -43,10 +43,10 @@ def profile_view(p: OpenProfile) -> dict[str, Any]:
 
 @router.post("/accounts", status_code=201, summary="Sign up")
 async def sign_up(ctx: CtxDep, body: SignUp, request: Request) -> dict[str, Any]:
-    user, token = await accounts.do_sign_up(
+    user, token, device = await accounts.do_sign_up(
         ctx, **body.model_dump(), address=client_address(request)
     )
-    return {"user": me_view(user), "token": token}
+    return {"user": me_view(user), "token": token, "device": device}
 
 
 @router.post("/sessions", summary="Sign in: returns a bearer token")
@@ -79,20 +79,20 @@ async def sign_out_everywhere(ctx: CtxDep, user: UserDep) -> Response:
 
 @router.post(
     "/me/password",
-    status_code=204,
-    summary="Change the password; every other token is revoked, this one stays",
+    summary="Change the password; every other token is revoked, this one stays; "
+    "returns this browser's new device token",
 )
 async def change_password(
     ctx: CtxDep, user: UserDep, token: TokenDep, body: PasswordChange
-) -> Response:
-    await accounts.do_change_password(
+) -> dict[str, Any]:
+    device = await accounts.do_change_password(
         ctx,
         user,
         token,
         current_password=body.current_password,
         new_password=body.new_password,
     )
-    return Response(status_code=204)
+    return {"device": device}
 
 
 @router.get("/me", summary="My account")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -30,10 +31,25 @@ def bearer_token(
 
 
 def client_address(request: Request) -> str | None:
-    """The client's address, for the limits counted per address. Behind a reverse proxy
-    this is the proxy's address unless uvicorn trusts its X-Forwarded-For
-    (``FORWARDED_ALLOW_IPS``); see docs/operations.md."""
-    return request.client.host if request.client else None
+    """The client's address as every per-address limit counts it (see
+    :func:`address_key`). Behind a reverse proxy this is the proxy's address unless
+    uvicorn trusts its X-Forwarded-For (``FORWARDED_ALLOW_IPS``); see docs/operations.md."""
+    return address_key(request.client.host) if request.client else None
+
+
+def address_key(host: str) -> str:
+    """An IPv4 address as it is; an IPv6 address as the /64 it belongs to, because one
+    subscriber or server usually holds a whole /64 and could count as 2^64 clients
+    otherwise; an IPv4 address written as IPv6 (``::ffff:a.b.c.d``) as IPv4."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host  # not an IP address (a Unix socket's peer, a test transport)
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return f"{ipaddress.IPv6Address(int(ip) >> 64 << 64)}/64"
 
 
 async def current_user(

@@ -193,7 +193,8 @@ async def list_join_requests(
 
 
 @router.post(
-    "/api/rooms/{room_id}/join-requests/{request_id}/approve", summary="Let the applicant in"
+    "/api/rooms/{room_id}/join-requests/{request_id}/approve",
+    summary="Approve: the applicant may come in",
 )
 async def approve_join_request(
     ctx: CtxDep, user: UserDep, room_id: RoomId, request_id: RequestId
@@ -208,8 +209,19 @@ async def reject_join_request(
     return await join_requests.do_decide(ctx, user, room_id, request_id, approve=False)
 
 
+@router.post(
+    "/api/rooms/{room_id}/join-request/accept",
+    summary="Come in on my approved join request",
+)
+async def accept_join_request(ctx: CtxDep, user: UserDep, room_id: RoomId) -> dict[str, Any]:
+    room, member = await join_requests.do_accept(ctx, user, room_id)
+    return _joined(room, member)
+
+
 @router.delete(
-    "/api/rooms/{room_id}/join-request", status_code=204, summary="Withdraw my join request"
+    "/api/rooms/{room_id}/join-request",
+    status_code=204,
+    summary="Withdraw my join request, or decline its approval",
 )
 async def withdraw_join_request(ctx: CtxDep, user: UserDep, room_id: RoomId) -> Response:
     await join_requests.do_withdraw(ctx, user, room_id)

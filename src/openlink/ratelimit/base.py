@@ -30,6 +30,15 @@ class RateLimiter(Protocol):
         """What :meth:`hit` would answer for one hit, without counting it."""
         ...
 
+    async def refund(self, key: str, rate: Rate, cost: int = 1) -> None:
+        """Take back ``cost`` of the hits counted for ``key`` under ``rate``, the latest
+        ones: for a hit that reserved room for an attempt before its outcome was known
+        (a password or code being verified) when the outcome is not what is limited.
+        Hit first and refund after is what makes a limit on failures hold for attempts
+        made at the same time. Taking the latest hits back frees the window at most as
+        much earlier as the attempts were apart; refunding nothing is a no-op."""
+        ...
+
     async def reset(self, key: str, rate: Rate) -> None:
         """Forget the hits counted for ``key`` under ``rate``."""
         ...

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
@@ -42,10 +43,12 @@ class LimitsRateLimiter:
     ) -> None:
         scheme = url.partition("://")[0]
         self._memory: MovingWindow | None = None
+        self._memory_storage: MemoryStorage | None = None
         self._redis: AsyncMovingWindow | None = None
         self._redis_storage: RedisStorage | None = None
         if scheme == "memory":
-            self._memory = MovingWindow(MemoryStorage())
+            self._memory_storage = MemoryStorage()
+            self._memory = MovingWindow(self._memory_storage)
         elif scheme in ("redis", "rediss"):
             try:
                 self._redis_storage = RedisStorage(
@@ -111,6 +114,30 @@ class LimitsRateLimiter:
         except Exception as exc:
             self._failed_open("peek", exc)
             return None
+
+    async def refund(self, key: str, rate: Rate, cost: int = 1) -> None:
+        # The library has no way to take hits back. Its moving window is, in both
+        # storages, a list of hit times with the newest first (in memory a Python list
+        # under a per-key lock; in Redis a list the Lua script LPUSHes): dropping the
+        # first ``cost`` entries takes back the latest hits. tests/contract pins this.
+        name = self._item(rate).key_for(key)
+        if self._memory_storage is not None:
+            storage = self._memory_storage
+            if name not in storage.events:
+                return
+            with storage.locks[name]:
+                del storage.events.get(name, [])[:cost]
+            return
+        assert self._redis_storage is not None
+        if self._skip():
+            return
+        bridge = self._redis_storage.bridge
+        client: Any = getattr(bridge, "storage", None)  # redis-py's, as in ``stop``
+        try:
+            async with asyncio.timeout(self._deadline_s):
+                await client.lpop(bridge.prefixed_key(name), cost)
+        except Exception as exc:
+            self._failed_open("refund", exc)
 
     async def reset(self, key: str, rate: Rate) -> None:
         item = self._item(rate)

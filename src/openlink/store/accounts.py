@@ -59,13 +59,24 @@ async def get_user(conn: AsyncConnection, user_id: int) -> User | None:
     return None if row is None else _user(row)
 
 
-async def get_credentials(conn: AsyncConnection, username: str) -> tuple[int, str] | None:
-    row = (
-        await conn.execute(
-            select(users.c.id, users.c.password_hash).where(users.c.username == username)
-        )
-    ).one_or_none()
-    return None if row is None else (row.id, row.password_hash)
+async def get_credentials(conn: AsyncConnection, username: str) -> tuple[int, str, int] | None:
+    """The account's id, password hash and device epoch."""
+    q = select(users.c.id, users.c.password_hash, users.c.device_epoch).where(
+        users.c.username == username
+    )
+    row = (await conn.execute(q)).one_or_none()
+    return None if row is None else (row.id, row.password_hash, row.device_epoch)
+
+
+async def bump_device_epoch(conn: AsyncConnection, user_id: int) -> int:
+    """Forget every device of the account; returns the new epoch."""
+    q = (
+        update(users)
+        .where(users.c.id == user_id)
+        .values(device_epoch=users.c.device_epoch + 1)
+        .returning(users.c.device_epoch)
+    )
+    return int((await conn.execute(q)).scalar_one())
 
 
 async def set_password_hash(conn: AsyncConnection, user_id: int, password_hash: str) -> None:

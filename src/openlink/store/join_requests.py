@@ -1,4 +1,7 @@
-"""Join requests: people waiting for a host or co-host to let them into a room."""
+"""Join requests: people waiting for a host or co-host to let them into a room.
+
+A request is ``pending`` until a moderator decides; an ``approved`` one is an invitation
+the applicant may take up (``accepted``) for a while, or let lapse."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openlink.store.schema import join_requests
 
 PENDING, APPROVED, REJECTED, WITHDRAWN = "pending", "approved", "rejected", "withdrawn"
+ACCEPTED = "accepted"
 
 
 @dataclass(slots=True)
@@ -62,6 +66,22 @@ async def pending_for(conn: AsyncConnection, room_id: str, user_id: int) -> Join
     return None if row is None else _request(row)
 
 
+async def approved_for(conn: AsyncConnection, room_id: str, user_id: int) -> JoinRequest | None:
+    """The applicant's latest approved request not yet taken up, however old."""
+    q = (
+        select(join_requests)
+        .where(
+            join_requests.c.room_id == room_id,
+            join_requests.c.user_id == user_id,
+            join_requests.c.status == APPROVED,
+        )
+        .order_by(join_requests.c.decided_at.desc())
+        .limit(1)
+    )
+    row = (await conn.execute(q)).one_or_none()
+    return None if row is None else _request(row)
+
+
 async def get_request(conn: AsyncConnection, room_id: str, request_id: str) -> JoinRequest | None:
     row = (
         await conn.execute(
@@ -93,5 +113,16 @@ async def decide(
         update(join_requests)
         .where(join_requests.c.id == request_id, join_requests.c.status == PENDING)
         .values(status=status, decided_at=now, decided_by=by)
+    )
+    return bool(result.rowcount)
+
+
+async def close_approved(conn: AsyncConnection, request_id: str, status: str) -> bool:
+    """Take up (``accepted``) or decline (``withdrawn``) an approved request; False when
+    it was no longer approved. ``decided_at`` stays the moderator's."""
+    result = await conn.execute(
+        update(join_requests)
+        .where(join_requests.c.id == request_id, join_requests.c.status == APPROVED)
+        .values(status=status)
     )
     return bool(result.rowcount)

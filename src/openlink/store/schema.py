@@ -74,6 +74,9 @@ users = Table(
     #: obey (left a room, signed out, suspended, sessions revoked): a node that missed
     #: the broker's event sees the revision move at its next catch-up.
     Column("access_rev", BigInteger, nullable=False, server_default=text("0")),
+    #: Part of every device token's MAC (domain/devices.py): bumped by "sign out
+    #: everywhere" and a password change, which forgets every device of the account.
+    Column("device_epoch", Integer, nullable=False, server_default=text("0")),
 )
 
 tokens = Table(

@@ -41,17 +41,17 @@ export class JoinRequests {
     this.save();
   }
 
-  /** A host decided: approved ones go, a rejection stays to be seen and dismissed. */
+  /** A host decided. An approval is an invitation: the request stays listed until the
+   * applicant enters; a rejection stays to be seen and dismissed. */
   decided(roomId, request) {
     const entry = this.byRoom.get(roomId);
-    if (request.status === "approved") this.byRoom.delete(roomId);
-    else if (entry) entry.request = request;
+    if (entry) entry.request = request;
     this.save();
   }
 
-  /** After a ready: pending requests of rooms I am in were approved while I was away. */
+  /** After a ready: requests of rooms I am in now (entered from another tab) are done. */
   dropJoined(roomIds) {
-    for (const [id, r] of this.byRoom) if (roomIds.has(id) && r.request.status === "pending") this.byRoom.delete(id);
+    for (const [id, r] of this.byRoom) if (roomIds.has(id) && r.request.status !== "rejected") this.byRoom.delete(id);
     this.save();
   }
 

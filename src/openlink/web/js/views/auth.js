@@ -107,6 +107,7 @@ export function renderAuth(app, mode, next) {
     submit.disabled = true;
     try {
       let result;
+      const devices = storage.get(DEVICES_KEY, {}) || {};
       if (signup) {
         result = await app.api.post("/api/accounts", {
           username: username.value.trim(),
@@ -117,10 +118,9 @@ export function renderAuth(app, mode, next) {
         }, { auth: false });
       } else {
         const name = username.value.trim().toLowerCase();
-        const devices = storage.get(DEVICES_KEY, {}) || {};
         result = await app.api.post("/api/sessions", { username: name, password: password.value, device: devices[name] || null }, { auth: false });
-        if (result.device) storage.set(DEVICES_KEY, { ...devices, [name]: result.device });
       }
+      if (result.device) storage.set(DEVICES_KEY, { ...devices, [result.user.username]: result.device });
       await app.signIn(result.token, result.user, next);
     } catch (err) {
       error.textContent = errorText(err);

@@ -149,8 +149,9 @@ export function mountJoin(app, container, { roomId, code, query = "" }) {
   }
 
   function pendingBox(room, request) {
+    if (request.status === "approved") return approvedBox(room);
     const rejected = request.status === "rejected";
-    return h("div", { class: "join-box pending", role: "status", "data-testid": "join-pending" },
+    return h("div", { class: "join-box pending", role: "status", "data-testid": "join-pending", "data-status": request.status },
       h("p", null, rejected ? t("join.request_rejected") : t("join.request_sent")),
       rejected
         ? h("button", { type: "button", class: "btn btn-ghost", onclick: () => { app.state.requests.drop(room.id); load(); } }, t("common.dismiss"))
@@ -170,6 +171,32 @@ export function mountJoin(app, container, { roomId, code, query = "" }) {
             load();
           },
         }, t("join.withdraw")),
+    );
+  }
+
+  // Approved: coming in is the applicant's own step (the host sees a "joined" only then).
+  function approvedBox(room) {
+    const enter = h("button", {
+      type: "button",
+      class: "btn btn-primary",
+      onclick: async () => {
+        enter.disabled = true;
+        try {
+          const res = await app.api.post(`/api/rooms/${room.id}/join-request/accept`, {});
+          app.state.ensureRoom(res.room, res.me);
+          location.hash = `#/room/${res.room.id}`;
+        } catch (err) {
+          toast(errorText(err), "error");
+          if (err.code === "join_request_not_found" || err.code === "approval_expired") {
+            app.state.requests.drop(room.id);
+            load();
+          } else enter.disabled = false;
+        }
+      },
+    }, t("join.enter"));
+    return h("div", { class: "join-box pending", role: "status", "data-testid": "join-pending", "data-status": "approved" },
+      h("p", null, t("join.request_approved")),
+      enter,
     );
   }
 
@@ -265,10 +292,12 @@ export function mountJoin(app, container, { roomId, code, query = "" }) {
 
   load();
   const unsub = app.state.on("rooms", () => {
-    // Approved while looking at the pending state: go straight in.
-    if (shownId && app.state.rooms.has(shownId) && page.querySelector("[data-testid=join-pending]")) {
-      location.hash = `#/room/${shownId}`;
-    }
+    const box = page.querySelector("[data-testid=join-pending]");
+    if (!shownId || !box) return;
+    // In already (entered from another tab): go straight in. Decided while looking at
+    // the pending state: show the decision (approved: the way in).
+    if (app.state.rooms.has(shownId)) location.hash = `#/room/${shownId}`;
+    else if (app.state.requests.get(shownId)?.request.status !== box.dataset.status) load();
   });
   return { destroy() { destroyed = true; unsub(); } };
 }

@@ -77,7 +77,7 @@ export function createSidebar(app) {
           avatar(room.name, room.cover_url, id),
           h("div", { class: "room-item-text" },
             h("div", { class: "room-item-top" }, h("span", { class: "room-name" }, room.name)),
-            h("div", { class: "room-last" }, request.status === "rejected" ? t("join.request_rejected") : t("join.request_pending")),
+            h("div", { class: "room-last" }, { rejected: t("join.request_rejected"), approved: t("join.request_approved_short") }[request.status] || t("join.request_pending")),
           ),
         ),
       ));
