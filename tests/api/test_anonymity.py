@@ -238,6 +238,7 @@ INTERNAL_EVENTS = {
     "sessions_revoked": "an account channel event: the hub closes the revoked tokens' sockets",
     "presence.changed": "between nodes: recount presence",
     "http.response.body": "an ASGI message, not an event",
+    "websocket.disconnect": "an ASGI message, not an event",
     "rich": "the oEmbed response type",
 }
 SRC = Path(__file__).resolve().parents[2] / "src" / "openlink"
