@@ -18,6 +18,7 @@ from openlink.actions.activity import do_prune_activity
 from openlink.actions.bot import BotScheduler
 from openlink.actions.context import Context
 from openlink.actions.indexing import Indexer
+from openlink.actions.instance import IMAGE_IDS, instance_key
 from openlink.actions.interests import do_seed_interests
 from openlink.actions.translation import Translations
 from openlink.config import Settings
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             await upgrade_async(settings.effective_database_url())
         await do_seed_interests(ctx)
+        # Made (or read) now: a bad OPENLINK_SECRET_KEY_FILE stops the start, not a request.
+        await instance_key(ctx, IMAGE_IDS)
         await do_prune_activity(ctx, hour_bucket(ctx.now()))
         await ctx.presence.start()
         await hub.start()

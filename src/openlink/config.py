@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, IPvAnyNetwork, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_MEMBER_CAP = 200_000
+MIN_SECRET_KEY_CHARS = 32
 
 
 class Settings(BaseSettings):
@@ -218,12 +219,33 @@ class Settings(BaseSettings):
     #: Pictures one account may set from a URL or upload per window (0: no limit).
     images_per_account: int = Field(30, ge=0)
     images_window_s: int = Field(3_600, ge=1)
+    # -- review of issue 12: instance secret (decision 0017) ----------------------------
+    #: The instance's secret, from which keys for values outsiders must not compute are
+    #: derived (image ids). Empty: a random secret made at first use and kept in the
+    #: database, so every node shares it. Set it (or ``secret_key_file``, a file holding
+    #: it) to keep it out of the database; it must then be the same on every node.
+    secret_key: SecretStr = Field(SecretStr(""))
+    secret_key_file: Path | None = None
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:
         if self.default_member_cap > self.max_member_cap:
             raise ValueError("default_member_cap must not exceed max_member_cap")
         return self
+
+    def configured_secret_key(self) -> str | None:
+        """The secret the operator set (directly or in a file), or None to use the
+        database's. Refuses one too short to be a secret."""
+        key = self.secret_key.get_secret_value()
+        if self.secret_key_file is not None:
+            key = self.secret_key_file.read_text("utf-8").strip()
+        if not key:
+            return None
+        if len(key) < MIN_SECRET_KEY_CHARS:
+            raise ValueError(
+                f"OPENLINK_SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} characters"
+            )
+        return key
 
     def effective_database_url(self) -> str:
         if self.database_url:

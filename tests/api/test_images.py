@@ -5,6 +5,7 @@ refuses unless a test allows loopback with ``image_fetch_allow_networks``."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tracemalloc
 import zlib
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from openlink.images.normalize import normalize
 from tests.conftest import Server
 from tests.factories import auth, error_code, expect, join, make_room, make_user, picture
 from tests.fakes import FakeImageServer, fake_image_server
@@ -184,6 +186,28 @@ async def test_an_uploaded_picture_can_be_an_avatar_and_only_stored_ones_can(
     assert error_code(anonymous, 401) == "unauthenticated"
     garbage = await client.post("/api/images", content=b"GIF89a not really", headers=auth(token))
     assert error_code(garbage, 422) == "image_unsupported"
+
+
+async def test_an_image_id_cannot_be_computed_without_the_instances_key(
+    client: httpx.AsyncClient,
+) -> None:
+    """``GET /api/images/{id}`` needs no account. Were the id the plain hash of the stored
+    bytes, anyone holding a copy of a picture could normalize it with the same open code,
+    compute its id and ask whether anyone here stored it (on a saved profile shown
+    nowhere, say). The id is keyed with the instance's secret; the same picture is still
+    stored once."""
+    _, owner = await make_user(client)
+    private = picture((48, 48), color="#123456")
+    stored = expect(await client.post("/api/images", content=private, headers=auth(owner)), 201)
+    again = expect(await client.post("/api/images", content=private, headers=auth(owner)), 201)
+    assert again["id"] == stored["id"]
+
+    offline = normalize(private, key=b"a guess", max_pixels=25_000_000, max_side=1024)
+    kept = await client.get(stored["url"])
+    assert kept.content == offline.data  # the outsider has the very bytes stored here
+    for guess in (hashlib.sha256(offline.data).hexdigest(), offline.id):
+        response = await client.get(IMAGE_PATH + guess)
+        assert error_code(response, 404) == "image_not_found"
 
 
 @pytest.mark.settings(image_fetch_allow_networks=["127.0.0.1/32"], image_max_bytes=4096)

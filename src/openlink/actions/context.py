@@ -39,6 +39,8 @@ class Context:
     translation: Translations | None = None
     #: Where avatars and covers are kept (None only in tools that serve no images).
     images: ImageStore | None = None
+    #: Keys derived from the instance's secret, by purpose (``actions/instance.py``).
+    keys: dict[str, bytes] = field(default_factory=dict)
 
     @staticmethod
     def now() -> datetime:

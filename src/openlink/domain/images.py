@@ -7,6 +7,8 @@ set, and serves its own copy from :data:`IMAGE_PATH`; views carry that path.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -16,7 +18,7 @@ from openlink.errors import InvalidInput
 
 #: Where the instance serves an image; the rest of the path is the image's id.
 IMAGE_PATH = "/api/images/"
-#: An id is the SHA-256 of the stored (re-encoded) bytes, in hex.
+#: An id is the HMAC-SHA-256 of the stored (re-encoded) bytes, in hex (:func:`image_id`).
 IMAGE_ID_PATTERN = r"^[0-9a-f]{64}$"
 _IMAGE_REF = re.compile(re.escape(IMAGE_PATH) + r"([0-9a-f]{64})")
 
@@ -37,6 +39,13 @@ class Image:
     width: int
     height: int
     data: bytes
+
+
+def image_id(key: bytes, data: bytes) -> str:
+    """The id of stored bytes, keyed with the instance's image key: the same picture gets
+    the same id here (it is stored once), but nobody without the key can compute the id
+    of a picture they hold and ask whether this instance stores it."""
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
 def image_path(image_id: str) -> str:
