@@ -5,11 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_MEMBER_CAP = 200_000
 MIN_SECRET_KEY_CHARS = 32
+
+
+def split_host(entry: str) -> tuple[str, int | None]:
+    """An ``allowed_hosts`` entry as (lower-case name, port or None): ``name``,
+    ``name:port``, a bare IPv6 address, or ``[IPv6]:port``."""
+    name, port = entry.strip().lower(), ""
+    if name.startswith("["):
+        name, _, rest = name[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"allowed_hosts: {entry!r} is not a host with an optional port")
+        port = rest[1:]
+    elif name.count(":") == 1:
+        name, _, port = name.partition(":")
+    if not name or (port and not (port.isdigit() and 0 < int(port) < 65_536)):
+        raise ValueError(f"allowed_hosts: {entry!r} is not a host with an optional port")
+    return name, int(port) if port else None
 
 
 class Settings(BaseSettings):
@@ -193,7 +209,9 @@ class Settings(BaseSettings):
     #: for this long, so that writes are not held up by a timeout each.
     redis_retry_after_s: float = Field(2.0, ge=0, le=600)
     #: With ``public_url`` empty, absolute links are built from the request's Host only
-    #: when it is one of these (name, without the port); other Hosts get 400.
+    #: when it is one of these; other Hosts get 400. An entry without a port allows the
+    #: name with no port or the server's own (``port``, or the socket's); one with a
+    #: port (``chat.example.org:8443``, ``[::1]:8443``) allows that port only.
     allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "::1"])
     #: Wrong current passwords accepted per account in ``password_window_s`` before
     #: password changes are refused with 429.
@@ -227,6 +245,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(SecretStr(""))
     secret_key_file: Path | None = None
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_parse(cls, hosts: list[str]) -> list[str]:
+        for entry in hosts:
+            split_host(entry)
+        return hosts
+
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:
         if self.default_member_cap > self.max_member_cap:
@@ -259,6 +284,20 @@ class Settings(BaseSettings):
         """Create the data folder the embedded database lives in."""
         if self.is_sqlite:
             self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def allows_host(self, name: str, port: int | None, socket_port: int | None) -> bool:
+        """Whether links may be built for a request's Host (``name``, ``port``): the name
+        is listed, and so is the port. A name listed without a port allows no port (the
+        default one, behind a proxy) and the server's own (``port``, the socket's); a
+        listed port allows only itself."""
+        own = {self.port, socket_port}
+        for entry in self.allowed_hosts:
+            allowed_name, allowed_port = split_host(entry)
+            if allowed_name == name.lower() and (
+                port == allowed_port or (allowed_port is None and port in own)
+            ):
+                return True
+        return False
 
     def public_base(self, request_base: str) -> str:
         """The absolute base of public links: ``public_url``, else the request's base."""
