@@ -205,8 +205,8 @@ class Settings(BaseSettings):
     #: that: limits fail open, a lost publish is recovered by the catch-up.
     redis_connect_timeout_s: float = Field(1.0, gt=0, le=60)
     redis_socket_timeout_s: float = Field(0.5, gt=0, le=60)
-    #: After a Redis call failed, the rate limiter and the broker's publishes skip Redis
-    #: for this long, so that writes are not held up by a timeout each.
+    #: After a Redis call failed, the rate limiter, the broker's publishes and presence
+    #: skip Redis for this long, so that writes are not held up by a timeout each.
     redis_retry_after_s: float = Field(2.0, ge=0, le=600)
     #: With ``public_url`` empty, absolute links are built from the request's Host only
     #: when it is one of these; other Hosts get 400. An entry without a port allows the

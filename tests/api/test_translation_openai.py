@@ -4,13 +4,14 @@ glossary in the prompt."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.conftest import Server
-from tests.factories import auth, expect, join, make_room, make_user, open_socket
+from tests.factories import auth, expect, join, make_room, make_user, open_socket, send_message
 from tests.fakes import FakeOpenAIServer, openai_translator
 
 
@@ -81,3 +82,34 @@ async def test_an_endpoint_that_fails_leaves_the_original_and_says_so_on_demand(
     for secret in (llm.url, "127.0.0.1", "503", "model is loading"):
         assert secret not in r.text
     assert not [e for e in await ko.barrier() if e["type"] == "message.translated"]
+
+
+async def test_a_send_never_waits_for_presence(
+    server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After commit, a message's translations start from presence's answer on which
+    languages the room's readers read. With Redis presence that answer may wait out a
+    Redis timeout, and on SQLite the after-commit step runs under the write lock: so
+    asking is a task of its own, which neither the sender nor any other write awaits."""
+    _u, token = await make_user(client, language="en")
+    room_id = (await make_room(client, token))["room"]["id"]
+    never = asyncio.Event()
+    asked: list[str] = []
+    both_asked = asyncio.Event()
+
+    async def stalled(room: str) -> frozenset[str]:
+        asked.append(room)
+        if len(asked) == 2:
+            both_asked.set()
+        await never.wait()
+        return frozenset()
+
+    monkeypatch.setattr(server.app.state.ctx.presence, "reading_languages", stalled)
+    try:
+        async with asyncio.timeout(10):  # a bound: awaited, the first send never returns
+            for body in ("The meeting starts at ten", "The meeting ends at noon"):
+                await send_message(client, token, room_id, body)
+            await both_asked.wait()
+    finally:
+        never.set()
+    assert asked == [room_id, room_id]

@@ -109,12 +109,15 @@ async def on_message(ctx: Context, message: Message, *, enabled: bool, glossary_
 def translate_after_commit(
     ctx: Context, tx: Tx, message: Message, *, enabled: bool, glossary_rev: int
 ) -> None:
-    """Schedule :func:`on_message` behind the message's own event."""
-    if ctx.translation is None or not _translatable(message):
+    """Start :func:`on_message` behind the message's own event, as a task of its own.
+    Not awaited: after-commit callbacks run under SQLite's write lock, and asking
+    presence may wait on Redis, which would hold every other write of the node."""
+    t = ctx.translation
+    if t is None or not _translatable(message):
         return
 
     async def schedule() -> None:
-        await on_message(ctx, message, enabled=enabled, glossary_rev=glossary_rev)
+        t.spawn(on_message(ctx, message, enabled=enabled, glossary_rev=glossary_rev))
 
     tx.after_commit(schedule)
 
