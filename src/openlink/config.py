@@ -196,7 +196,7 @@ class Settings(BaseSettings):
     searches_per_account: int = Field(60, ge=0)
     searches_per_address: int = Field(120, ge=0)
     searches_window_s: int = Field(60, ge=1)
-    #: On-demand translations (``GET .../translation``) that reach the engine.
+    #: On-demand translation requests (``GET .../translation``), stored answer or not.
     translations_per_account: int = Field(60, ge=0)
     translations_window_s: int = Field(60, ge=1)
     # -- Redis timeouts, sessions and public links (issue 12, points 13 and 14) --------
