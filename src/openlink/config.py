@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     redis_sharded: bool = False
     #: Seconds between each node's check of its live rooms against the database, which
     #: recovers events a network broker lost. 0 turns it off (the memory broker loses
-    #: nothing, so it needs none).
+    #: nothing, so it needs none); the account recheck (``account_recheck_interval_s``)
+    #: runs regardless.
     catchup_interval_s: float = Field(2.0, ge=0)
     #: With the Redis broker, presence is shared through Redis: a node's entries live
     #: this long unless refreshed, so a dead node's sockets stop counting within it.
@@ -237,13 +238,17 @@ class Settings(BaseSettings):
     #: Pictures one account may set from a URL or upload per window (0: no limit).
     images_per_account: int = Field(30, ge=0)
     images_window_s: int = Field(3_600, ge=1)
-    # -- review of issue 12: instance secret (decision 0017) ----------------------------
+    # -- review of issue 12: instance secret (decision 0017), account recheck (0014) ---
     #: The instance's secret, from which keys for values outsiders must not compute are
     #: derived (image ids). Empty: a random secret made at first use and kept in the
     #: database, so every node shares it. Set it (or ``secret_key_file``, a file holding
     #: it) to keep it out of the database; it must then be the same on every node.
     secret_key: SecretStr = Field(SecretStr(""))
     secret_key_file: Path | None = None
+    #: With a network broker, seconds between each node's check of its connected
+    #: accounts' revisions against the database, which applies sign-outs, suspensions
+    #: and removals whose events the broker lost. Never off, unlike the room catch-up.
+    account_recheck_interval_s: float = Field(2.0, gt=0, le=3_600)
 
     @field_validator("allowed_hosts")
     @classmethod

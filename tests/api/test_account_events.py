@@ -26,7 +26,9 @@ from tests.factories import (
 )
 from tests.fakes.lossy_broker import LossyBroker, use_lossy_broker
 
-pytestmark = pytest.mark.settings(broker="lossy", catchup_interval_s=0.05)
+pytestmark = pytest.mark.settings(
+    broker="lossy", catchup_interval_s=0.05, account_recheck_interval_s=0.05
+)
 #: Waits for what the catch-up brings: a bound, never a sleep.
 CATCH_UP_S = 5.0
 
@@ -75,6 +77,18 @@ async def test_leaving_on_another_device_reaches_this_socket(
 
 
 async def test_a_signed_out_tokens_socket_closes(server: Server, client: httpx.AsyncClient) -> None:
+    user, _ = await make_user(client)
+    token = await second_session(client, user["username"])
+    sock = await open_socket(server.ws_url, token)
+    expect(await client.delete("/api/sessions/current", headers=auth(token)), 204)
+    assert dropped(server)
+    await assert_closed_by_server(sock, "signed out")
+
+
+@pytest.mark.settings(broker="lossy", catchup_interval_s=0, account_recheck_interval_s=0.05)
+async def test_turning_the_room_catch_up_off_keeps_the_account_recheck(
+    server: Server, client: httpx.AsyncClient
+) -> None:
     user, _ = await make_user(client)
     token = await second_session(client, user["username"])
     sock = await open_socket(server.ws_url, token)

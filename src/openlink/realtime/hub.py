@@ -18,6 +18,7 @@ import hmac
 import logging
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -312,9 +313,12 @@ class Hub:
         await self.ctx.broker.start(self.on_broker, self.on_gap)
         loop = asyncio.get_running_loop()
         self._presence_task = loop.create_task(self._presence_loop())
-        interval = self.ctx.settings.catchup_interval_s
-        if interval > 0 and self.ctx.broker.name != "memory":
-            self._spawn(self._catch_up_loop(interval))
+        settings = self.ctx.settings
+        if self.ctx.broker.name != "memory":
+            if settings.catchup_interval_s > 0:
+                self._spawn(self._every(settings.catchup_interval_s, self.catch_up_rooms))
+            # Never off: a lost sign-out or suspension must reach every node regardless.
+            self._spawn(self._every(settings.account_recheck_interval_s, self.recheck_accounts))
         self._gc.start()
 
     async def stop(self) -> None:
@@ -383,6 +387,12 @@ class Hub:
         self._spawn(self.catch_up_all())
 
     async def catch_up_all(self) -> None:
+        await self.catch_up_rooms()
+        await self.recheck_accounts()
+
+    async def catch_up_rooms(self) -> None:
+        """Each live room's ``last_seq`` in the database against what its feed delivered
+        (one query per 500 rooms); a feed that is behind reads what it missed."""
         ids = list(self.feeds)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -390,7 +400,6 @@ class Hub:
                 feed = self.feeds.get(room_id)
                 if feed is not None:
                     feed.request_catch_up(rev)
-        await self.recheck_accounts()
 
     async def recheck_accounts(self) -> None:
         """Account events (left, signed out, suspended, sessions revoked) may be lost like
@@ -421,16 +430,16 @@ class Hub:
                         conn.send(Frame.of({"type": "left", "room": room_id}))
                 conn.access_rev = max(conn.access_rev, rev)
 
-    async def _catch_up_loop(self, interval: float) -> None:
+    async def _every(self, interval: float, job: Callable[[], Awaitable[None]]) -> None:
         """Broker events can be lost without the broker noticing (a node's subscription
         buffer overflowing, a partition): every ``interval`` the database has the last
         word."""
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.catch_up_all()
+                await job()
             except Exception:
-                log.exception("periodic catch-up failed")
+                log.exception("periodic %s failed", job.__name__)
 
     def _on_user_event(self, user_id: int, event: dict[str, Any], data: bytes) -> None:
         for conn in list(self.users.get(user_id, ())):
