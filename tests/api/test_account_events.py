@@ -76,19 +76,23 @@ async def test_leaving_on_another_device_reaches_this_socket(
     assert left["room"] == r["room"]
 
 
-async def test_a_signed_out_tokens_socket_closes(server: Server, client: httpx.AsyncClient) -> None:
-    user, _ = await make_user(client)
-    token = await second_session(client, user["username"])
-    sock = await open_socket(server.ws_url, token)
-    expect(await client.delete("/api/sessions/current", headers=auth(token)), 204)
-    assert dropped(server)
-    await assert_closed_by_server(sock, "signed out")
+ROOM_CATCH_UP_OFF = pytest.mark.settings(
+    broker="lossy", catchup_interval_s=0, account_recheck_interval_s=0.05
+)
 
 
-@pytest.mark.settings(broker="lossy", catchup_interval_s=0, account_recheck_interval_s=0.05)
-async def test_turning_the_room_catch_up_off_keeps_the_account_recheck(
-    server: Server, client: httpx.AsyncClient
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param("default", id="with-the-room-catch-up"),
+        # Giving up the rooms' safety net must not give up revocations with it.
+        pytest.param("off", id="room-catch-up-off", marks=ROOM_CATCH_UP_OFF),
+    ],
+)
+async def test_a_signed_out_tokens_socket_closes(
+    server: Server, client: httpx.AsyncClient, settings: str
 ) -> None:
+    assert (server.settings.catchup_interval_s == 0) == (settings == "off")
     user, _ = await make_user(client)
     token = await second_session(client, user["username"])
     sock = await open_socket(server.ws_url, token)
