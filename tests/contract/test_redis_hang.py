@@ -111,7 +111,9 @@ async def test_presence_remembers_an_outage_and_skips_redis_while_it_lasts(
     from openlink.presence.redis import RedisPresence
 
     proxy = await Proxy(redis_server.port).start()
-    presence = RedisPresence(proxy.url, ttl_s=30, retry_after_s=60, **TIMEOUTS)
+    presence = RedisPresence(
+        proxy.url, ttl_s=30, retry_after_s=60, connect_timeout_s=0.2, socket_timeout_s=0.2
+    )
     try:
         await presence.start()
         for i in range(10):
