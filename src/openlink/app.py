@@ -16,6 +16,7 @@ from starlette.websockets import WebSocket
 from openlink import __version__, broker, embed, presence, ratelimit, translate
 from openlink.actions.activity import do_prune_activity
 from openlink.actions.context import Context
+from openlink.actions.instance import IMAGE_IDS, instance_key
 from openlink.actions.interests import do_seed_interests
 from openlink.config import Settings
 from openlink.domain.discovery import hour_bucket
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             await upgrade_async(settings.effective_database_url())
         await do_seed_interests(ctx)
+        # Made (or read) now: a bad OPENLINK_SECRET_KEY_FILE stops the start, not a request.
+        await instance_key(ctx, IMAGE_IDS)
         await do_prune_activity(ctx, hour_bucket(ctx.now()))
         await ctx.presence.start()
         for service in services:

@@ -5,10 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, IPvAnyNetwork, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_MEMBER_CAP = 200_000
+MIN_SECRET_KEY_CHARS = 32
+
+
+def split_host(entry: str) -> tuple[str, int | None]:
+    """An ``allowed_hosts`` entry as (lower-case name, port or None): ``name``,
+    ``name:port``, a bare IPv6 address, or ``[IPv6]:port``."""
+    name, port = entry.strip().lower(), ""
+    if name.startswith("["):
+        name, _, rest = name[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"allowed_hosts: {entry!r} is not a host with an optional port")
+        port = rest[1:]
+    elif name.count(":") == 1:
+        name, _, port = name.partition(":")
+    if not name or (port and not (port.isdigit() and 0 < int(port) < 65_536)):
+        raise ValueError(f"allowed_hosts: {entry!r} is not a host with an optional port")
+    return name, int(port) if port else None
 
 
 class Settings(BaseSettings):
@@ -29,7 +46,8 @@ class Settings(BaseSettings):
     redis_sharded: bool = False
     #: Seconds between each node's check of its live rooms against the database, which
     #: recovers events a network broker lost. 0 turns it off (the memory broker loses
-    #: nothing, so it needs none).
+    #: nothing, so it needs none); the account recheck (``account_recheck_interval_s``)
+    #: runs regardless.
     catchup_interval_s: float = Field(2.0, ge=0)
     #: With the Redis broker, presence is shared through Redis: a node's entries live
     #: this long unless refreshed, so a dead node's sockets stop counting within it.
@@ -180,7 +198,7 @@ class Settings(BaseSettings):
     searches_per_account: int = Field(60, ge=0)
     searches_per_address: int = Field(120, ge=0)
     searches_window_s: int = Field(60, ge=1)
-    #: On-demand translations (``GET .../translation``) that reach the engine.
+    #: On-demand translation requests (``GET .../translation``), stored answer or not.
     translations_per_account: int = Field(60, ge=0)
     translations_window_s: int = Field(60, ge=1)
     # -- Redis timeouts, sessions and public links (issue 12, points 13 and 14) --------
@@ -189,11 +207,13 @@ class Settings(BaseSettings):
     #: that: limits fail open, a lost publish is recovered by the catch-up.
     redis_connect_timeout_s: float = Field(1.0, gt=0, le=60)
     redis_socket_timeout_s: float = Field(0.5, gt=0, le=60)
-    #: After a Redis call failed, the rate limiter and the broker's publishes skip Redis
-    #: for this long, so that writes are not held up by a timeout each.
+    #: After a Redis call failed, the rate limiter, the broker's publishes and presence
+    #: skip Redis for this long, so that writes are not held up by a timeout each.
     redis_retry_after_s: float = Field(2.0, ge=0, le=600)
     #: With ``public_url`` empty, absolute links are built from the request's Host only
-    #: when it is one of these (name, without the port); other Hosts get 400.
+    #: when it is one of these; other Hosts get 400. An entry without a port allows the
+    #: name with no port or the server's own (``port``, or the socket's); one with a
+    #: port (``chat.example.org:8443``, ``[::1]:8443``) allows that port only.
     allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "::1"])
     #: Wrong current passwords accepted per session (token) in ``password_window_s``
     #: before that session's password changes are refused with 429.
@@ -242,11 +262,44 @@ class Settings(BaseSettings):
     #: (``POST /api/rooms/{id}/join-request/accept``); after that they ask again.
     join_approval_ttl_s: int = Field(7 * 86_400, ge=60)
 
+    # -- review of issue 12: instance secret (decision 0017), account recheck (0014) ---
+    #: The instance's secret, from which keys for values outsiders must not compute are
+    #: derived (image ids). Empty: a random secret made at first use and kept in the
+    #: database, so every node shares it. Set it (or ``secret_key_file``, a file holding
+    #: it) to keep it out of the database; it must then be the same on every node.
+    secret_key: SecretStr = Field(SecretStr(""))
+    secret_key_file: Path | None = None
+    #: With a network broker, seconds between each node's check of its connected
+    #: accounts' revisions against the database, which applies sign-outs, suspensions
+    #: and removals whose events the broker lost. Never off, unlike the room catch-up.
+    account_recheck_interval_s: float = Field(2.0, gt=0, le=3_600)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_parse(cls, hosts: list[str]) -> list[str]:
+        for entry in hosts:
+            split_host(entry)
+        return hosts
+
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:
         if self.default_member_cap > self.max_member_cap:
             raise ValueError("default_member_cap must not exceed max_member_cap")
         return self
+
+    def configured_secret_key(self) -> str | None:
+        """The secret the operator set (directly or in a file), or None to use the
+        database's. Refuses one too short to be a secret."""
+        key = self.secret_key.get_secret_value()
+        if self.secret_key_file is not None:
+            key = self.secret_key_file.read_text("utf-8").strip()
+        if not key:
+            return None
+        if len(key) < MIN_SECRET_KEY_CHARS:
+            raise ValueError(
+                f"OPENLINK_SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} characters"
+            )
+        return key
 
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -260,6 +313,20 @@ class Settings(BaseSettings):
         """Create the data folder the embedded database lives in."""
         if self.is_sqlite:
             self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def allows_host(self, name: str, port: int | None, socket_port: int | None) -> bool:
+        """Whether links may be built for a request's Host (``name``, ``port``): the name
+        is listed, and so is the port. A name listed without a port allows no port (the
+        default one, behind a proxy) and the server's own (``port``, the socket's); a
+        listed port allows only itself."""
+        own = {self.port, socket_port}
+        for entry in self.allowed_hosts:
+            allowed_name, allowed_port = split_host(entry)
+            if allowed_name == name.lower() and (
+                port == allowed_port or (allowed_port is None and port in own)
+            ):
+                return True
+        return False
 
     def public_base(self, request_base: str) -> str:
         """The absolute base of public links: ``public_url``, else the request's base."""

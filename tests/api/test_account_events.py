@@ -26,7 +26,9 @@ from tests.factories import (
 )
 from tests.fakes.lossy_broker import LossyBroker, use_lossy_broker
 
-pytestmark = pytest.mark.settings(broker="lossy", catchup_interval_s=0.05)
+pytestmark = pytest.mark.settings(
+    broker="lossy", catchup_interval_s=0.05, account_recheck_interval_s=0.05
+)
 #: Waits for what the catch-up brings: a bound, never a sleep.
 CATCH_UP_S = 5.0
 
@@ -74,7 +76,23 @@ async def test_leaving_on_another_device_reaches_this_socket(
     assert left["room"] == r["room"]
 
 
-async def test_a_signed_out_tokens_socket_closes(server: Server, client: httpx.AsyncClient) -> None:
+ROOM_CATCH_UP_OFF = pytest.mark.settings(
+    broker="lossy", catchup_interval_s=0, account_recheck_interval_s=0.05
+)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param("default", id="with-the-room-catch-up"),
+        # Giving up the rooms' safety net must not give up revocations with it.
+        pytest.param("off", id="room-catch-up-off", marks=ROOM_CATCH_UP_OFF),
+    ],
+)
+async def test_a_signed_out_tokens_socket_closes(
+    server: Server, client: httpx.AsyncClient, settings: str
+) -> None:
+    assert (server.settings.catchup_interval_s == 0) == (settings == "off")
     user, _ = await make_user(client)
     token = await second_session(client, user["username"])
     sock = await open_socket(server.ws_url, token)

@@ -1,8 +1,11 @@
 """Open profiles: nothing anyone else in a room sees names the account behind a member.
 
 The scan at the end (``test_no_view_or_event_names_an_account``) walks every GET route of
-the OpenAPI document and every WebSocket event type as each role, so a route or an event
-added later is covered, or fails the scan until it is given a value or a reason."""
+the OpenAPI document (also with each optional query parameter that changes the view),
+what every write of the scene answered, and every WebSocket event type, as each role, so
+a route or an event added later is covered, or fails the scan until it is given a value
+or a reason. Its matcher looks for an account's values also in other forms: the id as a
+string, the creation time at another precision or offset, names as slugs."""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -294,15 +298,53 @@ class Person:
         ]
 
     @property
+    def names(self) -> list[str]:
+        """The secrets that are names: also looked for as slugs (``zelda-acct``)."""
+        return [self.me["username"], self.me["display_name"], *self.me["interests"]]
+
+    @property
     def languages(self) -> set[str]:
         tag = self.me["language"]
         return {tag, tag.split("-")[0]}
 
 
-#: Keys whose integer value would be an account id. ``id`` counts only in a dict that
-#: describes a person: elsewhere it is the id of a report, a request or an audit entry.
-_ID_KEYS = re.compile(r"^(by|actor|reporter|target.*|.*_id|.*_by)$")
+#: Keys whose value (an integer, or its digits as a string) would be an account id.
+#: ``id`` counts only in a dict that describes a person: elsewhere it is the id of a
+#: report, a request or an audit entry.
+_ID_KEYS = re.compile(r"^(by|actor|author|sender|creator|member|reporter|target.*|.*_id|.*_by)$")
 _PERSON_KEYS = {"nickname", "username", "display_name", "language", "profile"}
+#: An ISO 8601 instant inside any string, to the second at least (a date alone, or a
+#: time to the minute, is shared by everything made that day or minute: no sign).
+_INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,](\d{1,9}))?(?:Z|[+-]\d{2}:?\d{2})?",
+    re.IGNORECASE,
+)
+
+
+def _compact(text: str) -> str:
+    """Lower case without separators: ``zelda_acct``, ``/u/zelda-acct`` and ``Zelda.Acct``
+    all hold ``zeldaacct``."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _same_instant(found: re.Match[str], created: datetime) -> bool:
+    """Whether an ISO rendering names the account's creation time: the same instant to
+    the rendering's own precision, in whatever offset it is written."""
+    text = found[0].replace(",", ".").replace(" ", "T")
+    digits = found[1] or ""
+    try:
+        when = datetime.fromisoformat(re.sub(r"\.\d+", "", text))
+    except ValueError:
+        return False
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if when != created.replace(microsecond=0):
+        return False
+    kept = min(len(digits), 6)
+    return int(digits[:kept] or 0) == created.microsecond // 10 ** (6 - kept)
+
+
+def _is_account_id(item: Any, account_id: int) -> bool:
+    return (type(item) is int and item == account_id) or item == str(account_id)
 
 
 def account_keys(value: Any, path: str = "$") -> list[str]:
@@ -332,7 +374,7 @@ def account_leaks(
         for key, item in value.items():
             where = f"{path}.{key}"
             is_id = _ID_KEYS.match(key) or (key == "id" and _PERSON_KEYS & set(value))
-            if is_id and type(item) is int and item == person.me["id"]:
+            if is_id and _is_account_id(item, person.me["id"]):
                 out.append(f"{where}: the account id")
             account_leaks(item, person, own=own, languages=languages, path=where, out=out)
     elif isinstance(value, list):
@@ -340,8 +382,19 @@ def account_leaks(
             where = f"{path}[{i}]"
             account_leaks(item, person, own=own, languages=languages, path=where, out=out)
     elif isinstance(value, str):
-        lowered = value.lower()
+        lowered, compact = value.lower(), _compact(value)
         out.extend(f"{path}: {s!r}" for s in person.secrets if s.lower() in lowered)
+        out.extend(
+            f"{path}: {s!r} written another way"
+            for s in person.names
+            if s.lower() not in lowered and _compact(s) in compact
+        )
+        created = datetime.fromisoformat(person.me["created_at"])
+        out.extend(
+            f"{path}: the account's creation time as {m[0]!r}"
+            for m in _INSTANT.finditer(value)
+            if m[0] != person.me["created_at"] and _same_instant(m, created)
+        )
         if (
             languages
             and lowered in {lang.lower() for lang in person.languages}
@@ -394,6 +447,22 @@ def llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
         yield fake
 
 
+#: An optional query value that is the viewer's own reading language.
+OWN_LANGUAGE = "<the viewer's language>"
+#: Optional query parameters that change only how much a view shows, not what.
+PAGING = {"limit", "cursor", "scale", "maxwidth", "maxheight", "format"}
+
+
+@dataclass
+class Written:
+    """A write the scene made over HTTP, and what it answered to whoever made it."""
+
+    method: str
+    path: str
+    token: str | None
+    response: httpx.Response
+
+
 @dataclass
 class Scene:
     """A room where every kind of thing has happened, and the values to fill routes with."""
@@ -403,6 +472,24 @@ class Scene:
     query_values: dict[str, str]
     #: Path-specific values where one name is not enough (a hidden message for review).
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Values of optional query parameters that change what a view shows (each GET
+    #: route is also read once with each of them set).
+    optional_values: dict[str, str] = field(default_factory=dict)
+    #: Every POST/PUT/PATCH/DELETE the scene made once its people existed.
+    writes: list[Written] = field(default_factory=list)
+
+
+def record_writes(client: httpx.AsyncClient, writes: list[Written]) -> None:
+    """From now on, keep each write's request and (read) answer in ``writes``."""
+
+    async def keep(response: httpx.Response) -> None:
+        request = response.request
+        if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+            await response.aread()
+            token = request.headers.get("authorization", "").removeprefix("Bearer ") or None
+            writes.append(Written(request.method, request.url.path, token, response))
+
+    client.event_hooks = {**client.event_hooks, "response": [keep]}
 
 
 async def build_scene(server: Server, client: httpx.AsyncClient) -> Scene:
@@ -417,6 +504,8 @@ async def build_scene(server: Server, client: httpx.AsyncClient) -> Scene:
         "operator": ("ocelot", "es"),
     }
     people = {role: await person(client, role, *v, server) for role, v in roles.items()}
+    writes: list[Written] = []
+    record_writes(client, writes)  # what each write answers is a view too
     host, cohost, member = people["host"], people["cohost"], people["member"]
     applicant, banned, operator = people["applicant"], people["banned"], people["operator"]
     await do_set_operator(server.app.state.ctx, operator.me["username"], True)
@@ -537,6 +626,18 @@ async def build_scene(server: Server, client: httpx.AsyncClient) -> Scene:
         },
         query_values={"q": "night owls", "url": f"{server.url}/l/{code}"},
         overrides={"/api/rooms/{room_id}/messages/{seq}/review": {"seq": str(rude["seq"])}},
+        optional_values={
+            "q": "night owls",
+            "tag": "stargazing",
+            "language": "ko",
+            "min_members": "1",
+            "max_members": "100",
+            "status": "resolved",
+            "before": str(rude["seq"]),  # history and the audit log, older pages
+            "after": "0",  # history from the start; members and requests from the first
+            "lang": OWN_LANGUAGE,  # a translation on demand, into the reader's language
+        },
+        writes=writes,
     )
 
 
@@ -549,35 +650,42 @@ def fill(template: str, values: dict[str, str]) -> str | None:
 
 
 async def get_routes(client: httpx.AsyncClient, scene: Scene) -> list[tuple[str, str, dict]]:
-    """Every GET route of the OpenAPI document: (template, path, required query)."""
+    """Every GET route of the OpenAPI document: (template, path, query), once with its
+    required query, and once more with each optional parameter that changes the view."""
     spec = expect(await client.get("/openapi.json"), 200)
     routes, unfillable = [], []
     for template, ops in sorted(spec["paths"].items()):
         if "get" not in ops:
             continue
         path = fill(template, {**scene.path_values, **scene.overrides.get(template, {})})
-        query = {
-            p["name"]: scene.query_values.get(p["name"])
-            for p in ops["get"].get("parameters", [])
-            if p["in"] == "query" and p.get("required")
-        }
+        params = [p for p in ops["get"].get("parameters", []) if p["in"] == "query"]
+        query = {p["name"]: scene.query_values.get(p["name"]) for p in params if p.get("required")}
+        optional = [p["name"] for p in params if not p.get("required")]
         if path is None or None in query.values():
             unfillable.append(template)
             continue
+        if any(name not in scene.optional_values | {n: "" for n in PAGING} for name in optional):
+            unfillable.append(template)
         routes.append((template, path, query))
+        for name in optional:
+            if name in scene.optional_values:
+                routes.append((template, path, {**query, name: scene.optional_values[name]}))
     assert unfillable == [], (
         "GET routes the anonymity scan cannot fill: give their path and query parameters "
-        "a value in build_scene (or list them in OWN_VIEWS with the reason)"
+        "(optional ones too, or list them in PAGING) a value in build_scene (or list them "
+        "in OWN_VIEWS with the reason)"
     )
     return routes
 
 
 @pytest.mark.usefixtures("llm")
 async def test_no_view_or_event_names_an_account(server: Server, client: httpx.AsyncClient) -> None:
-    """Every GET route (found in the OpenAPI document) as every role and anonymously, and
-    every event each role's socket received, hold no account id, username, display name,
-    account creation time, saved-profile id, token, interest or (outside a translation for
-    that reader) reading language of any account — the viewer's own only in its own views."""
+    """Every GET route (found in the OpenAPI document; also with each optional parameter
+    that changes the view) as every role and anonymously, every write's answer to whoever
+    made it, and every event each role's socket received, hold no account id, username,
+    display name, account creation time, saved-profile id, token, interest or (outside a
+    translation for that reader) reading language of any account — the viewer's own only
+    in its own views (and in what its own writes answered)."""
     scene = await build_scene(server, client)
     people = scene.people
     leaks: list[str] = []
@@ -587,12 +695,15 @@ async def test_no_view_or_event_names_an_account(server: Server, client: httpx.A
     for template, path, query in routes:
         for viewer in viewers:
             headers = auth(viewer.token) if viewer else {}
-            r = await client.get(path, params=query, headers=headers)
+            own_language = viewer.me["language"] if viewer else "en"
+            params = {k: own_language if v == OWN_LANGUAGE else v for k, v in query.items()}
+            r = await client.get(path, params=params, headers=headers)
             assert r.status_code < 500, (template, r.status_code, r.text)
             who = viewer.role if viewer else "anonymous"
+            label = f"{template}?{urlencode(params)}" if params else template
             is_json = r.headers.get("content-type", "").startswith("application/json")
             if is_json and template not in OWN_VIEWS:
-                leaks += [f"GET {template} as {who}: {x}" for x in account_keys(r.json())]
+                leaks += [f"GET {label} as {who}: {x}" for x in account_keys(r.json())]
             for subject in people.values():
                 own = subject is viewer
                 if own and template in OWN_VIEWS:
@@ -602,7 +713,21 @@ async def test_no_view_or_event_names_an_account(server: Server, client: httpx.A
                     found = account_leaks(r.json(), subject, own=own, languages=languages)
                 else:
                     found = text_leaks(r.content.decode("utf-8", "replace"), subject)
-                leaks += [f"GET {template} as {who}: {subject.role} {x}" for x in found]
+                leaks += [f"GET {label} as {who}: {subject.role} {x}" for x in found]
+
+    # What each write answered: to the one who made it, about everyone else.
+    tokens = {who.token: who for who in people.values()}
+    assert len(scene.writes) > 25
+    for write in scene.writes:
+        if not write.response.headers.get("content-type", "").startswith("application/json"):
+            continue
+        writer = tokens.get(write.token or "")
+        answered = write.response.json()
+        where = f"{write.method} {write.path} as {writer.role if writer else 'anonymous'}"
+        leaks += [f"{where}: {x}" for x in account_keys(answered)]
+        for subject in people.values():
+            if subject is not writer:
+                leaks += [f"{where}: {subject.role} {x}" for x in account_leaks(answered, subject)]
 
     seen_types: set[str] = set()
     changes: set[str] = set()
@@ -626,3 +751,68 @@ async def test_no_view_or_event_names_an_account(server: Server, client: httpx.A
     assert known - seen_types == set(), "event types the scan did not drive"
     assert seen_types - known == set(), "event types neither documented nor in the code"
     assert changes == known_changes()
+
+
+# --- The scan's matcher, on values that name an account in another form ---------------
+
+ZELDA = Person(
+    "member",
+    {
+        "id": 4242,
+        "username": "zelda_acct",
+        "display_name": "Zelda Realname",
+        "created_at": "2026-12-01T10:11:12.131415Z",
+        "language": "fi",
+        "interests": ["zelda spotting"],
+    },
+    "tok",
+    "savedprofileid01",
+    "/api/images/" + "0" * 64,
+)
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        {"member": "m1", "author": "4242"},
+        {"member": "m1", "sender": 4242},
+        {"member": "m1", "since": "2026-12-01T10:11:12Z"},
+        {"member": "m1", "since": "2026-12-01T19:11:12+09:00"},
+        {"member": "m1", "since": "2026-12-01 10:11:12.131"},
+        {"member": "m1", "note": "here since 2026-12-01T10:11:12.13Z"},
+        {"member": "m1", "profile_url": "/u/zelda-acct"},
+        {"member": "m1", "slug": "zelda.realname"},
+        {"member": "m1", "tag": "ZeldaSpotting"},
+    ],
+    ids=[
+        "id-as-string",
+        "id-under-sender",
+        "created-at-to-the-second",
+        "created-at-in-another-offset",
+        "created-at-to-the-millisecond",
+        "created-at-inside-text",
+        "username-slug",
+        "display-name-slug",
+        "interest-run-together",
+    ],
+)
+def test_the_scan_sees_account_values_in_another_form(view: dict[str, Any]) -> None:
+    assert account_keys(view) + account_leaks(view, ZELDA) != []
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        # A date, or a time to the minute, is shared by everything made then.
+        {"member": "m1", "member_since": "2026-12-01"},
+        {"member": "m1", "at": "2026-12-01T10:11Z"},
+        # Another instant, however close.
+        {"member": "m1", "since": "2026-12-01T10:11:13Z"},
+        {"member": "m1", "since": "2026-12-01T10:11:12.132Z"},
+        # The same number where no account id goes.
+        {"member": "m1", "seq": 4242, "count": "4242"},
+    ],
+    ids=["date", "minute", "next-second", "next-millisecond", "not-an-id-key"],
+)
+def test_the_scan_does_not_see_what_names_no_account(view: dict[str, Any]) -> None:
+    assert account_keys(view) + account_leaks(view, ZELDA) == []

@@ -5,7 +5,10 @@ refuses unless a test allows loopback with ``image_fetch_allow_networks``."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import tracemalloc
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from openlink.images.normalize import normalize
 from tests.conftest import Server
 from tests.factories import auth, error_code, expect, join, make_room, make_user, picture
 from tests.fakes import FakeImageServer, fake_image_server
@@ -184,6 +188,28 @@ async def test_an_uploaded_picture_can_be_an_avatar_and_only_stored_ones_can(
     assert error_code(garbage, 422) == "image_unsupported"
 
 
+async def test_an_image_id_cannot_be_computed_without_the_instances_key(
+    client: httpx.AsyncClient,
+) -> None:
+    """``GET /api/images/{id}`` needs no account. Were the id the plain hash of the stored
+    bytes, anyone holding a copy of a picture could normalize it with the same open code,
+    compute its id and ask whether anyone here stored it (on a saved profile shown
+    nowhere, say). The id is keyed with the instance's secret; the same picture is still
+    stored once."""
+    _, owner = await make_user(client)
+    private = picture((48, 48), color="#123456")
+    stored = expect(await client.post("/api/images", content=private, headers=auth(owner)), 201)
+    again = expect(await client.post("/api/images", content=private, headers=auth(owner)), 201)
+    assert again["id"] == stored["id"]
+
+    offline = normalize(private, key=b"a guess", max_pixels=25_000_000, max_side=1024)
+    kept = await client.get(stored["url"])
+    assert kept.content == offline.data  # the outsider has the very bytes stored here
+    for guess in (hashlib.sha256(offline.data).hexdigest(), offline.id):
+        response = await client.get(IMAGE_PATH + guess)
+        assert error_code(response, 404) == "image_not_found"
+
+
 @pytest.mark.settings(image_fetch_allow_networks=["127.0.0.1/32"], image_max_bytes=4096)
 @pytest.mark.parametrize("declared", [True, False])
 async def test_a_picture_over_the_byte_limit_is_refused_while_it_downloads(
@@ -195,6 +221,37 @@ async def test_a_picture_over_the_byte_limit_is_refused_while_it_downloads(
     assert error_code(await open_profile(client, token, url, 413), 413) == "image_too_large"
     upload = await client.post("/api/images", content=big, headers=auth(token))
     assert error_code(upload, 413) == "too_large"
+
+
+def gzip_of_zeros(size: int) -> bytes:
+    """A gzip stream that inflates to ``size`` zero bytes (about size / 1000 bytes)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1 << 20)
+    return b"".join(packer.compress(block) for _ in range(size >> 20)) + packer.flush()
+
+
+@pytest.mark.settings(image_fetch_allow_networks=["127.0.0.1/32"], image_max_bytes=1024)
+async def test_a_compressed_answer_is_refused_unread_so_it_cannot_inflate_past_the_cap(
+    client: httpx.AsyncClient, fake: FakeImageServer
+) -> None:
+    """A 64 KiB read of gzip'd zeros would inflate to 64 MiB before any cap is looked at:
+    the fetch asks for the picture as is, and refuses it in any other encoding."""
+    _, token = await make_user(client)
+    bomb = gzip_of_zeros(64 << 20)
+    assert len(bomb) < 100_000
+    headers = {"Content-Type": "image/png", "Content-Encoding": "gzip"}
+    url = fake.route("/bomb.png", bomb, headers, length=False)
+    tracemalloc.start()
+    try:
+        response = await open_profile(client, token, url, 422)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error_code(response, 422) == "image_fetch_failed"
+    assert "gzip" in response.json()["error"]["message"]
+    assert fake.headers[-1]["accept-encoding"] == "identity"
+    # The cap is 1 KiB; the server may use a few MiB for everything else meanwhile.
+    assert peak < 8 << 20, f"peak {peak >> 20} MiB while fetching a picture capped at 1 KiB"
 
 
 @pytest.mark.settings(image_fetch_allow_networks=["127.0.0.1/32"], image_max_pixels=1_000_000)
@@ -229,6 +286,53 @@ async def test_what_is_not_a_supported_picture_is_refused(
     _, token = await make_user(client)
     url = fake.serve("/thing", body, content_type=content_type)
     assert error_code(await open_profile(client, token, url, 422), 422) == "image_unsupported"
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("http://", "image_fetch_failed"),
+        ("https://", "image_fetch_failed"),
+        ("http://[::1", "image_fetch_failed"),
+        ("http://xn--/x.png", "image_fetch_failed"),  # a malformed international name
+        ("http://☃.invalid/x.png", "image_fetch_failed"),
+        ("http://a..b/x.png", "image_fetch_failed"),
+        ("http://" + "a" * 300 + ".com/x.png", "image_fetch_failed"),
+        ("http://example.com:99999/x.png", "image_fetch_failed"),
+        ("http://%zz/", "image_fetch_failed"),
+        ("http://[fe80::1%25eth0]/x", "image_fetch_failed"),
+        ("http://[::ffff:127.0.0.1]/a.png", "image_address_refused"),
+        ("http://user:pw@127.0.0.1/x", "image_address_refused"),
+        ("http://0x7f.1/x", "image_address_refused"),
+        ("ftp://example.com/x.png", "invalid_url"),
+        ("/api/images/" + "g" * 64, "invalid_url"),
+        ("/api/images/../../etc/passwd", "invalid_url"),
+        ("/api/images/" + "0" * 64, "image_not_found"),
+    ],
+)
+async def test_an_odd_picture_address_is_a_clear_error(
+    client: httpx.AsyncClient, url: str, code: str
+) -> None:
+    _, token = await make_user(client)
+    assert error_code(await open_profile(client, token, url, 422), 422) == code
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"\x00" * 10, b"GIF89a", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, b"<svg/>"]
+)
+async def test_an_odd_upload_is_a_clear_error(client: httpx.AsyncClient, body: bytes) -> None:
+    _, token = await make_user(client)
+    upload = await client.post("/api/images", content=body, headers=auth(token))
+    assert error_code(upload, 422) == "image_unsupported"
+
+
+@LOOPBACK_ALLOWED
+async def test_a_redirect_to_a_malformed_international_name_is_a_clear_error(
+    client: httpx.AsyncClient, fake: FakeImageServer
+) -> None:
+    _, token = await make_user(client)
+    hop = fake.redirect("/hop", "http://xn--/x.png")
+    assert error_code(await open_profile(client, token, hop, 422), 422) == "image_fetch_failed"
 
 
 @LOOPBACK_ALLOWED

@@ -20,6 +20,9 @@ LOOK_ALIKES = [
     "M\u043ed\u0435rator",
     "MODERATOR",
     "mod" + ZWSP + "erator",
+    "Ｍｏｄｅｒａｔｏｒ",  # fullwidth: folded by NFKC, which skeletons skip
+    "ᴍᴏᴅᴇʀᴀᴛᴏʀ",  # small capitals: no compatibility mapping, folded by name
+    "ᴹᵒᵈᵉʳᵃᵗᵒʳ",  # modifier letters
 ]
 
 

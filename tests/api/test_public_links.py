@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from openlink.config import Settings
 from tests.api.test_embed import HTML, content_room, parse
 from tests.api.test_partners import add_partner, make_operator, put_content
 from tests.conftest import Server
@@ -66,3 +67,65 @@ async def test_with_a_public_url_any_host_gets_the_public_links(
     assert page.status_code == 200
     assert parse(page.text).meta["og:url"] == f"https://chat.example.org/l/{room['code']}"
     assert "evil.example" not in page.text
+
+
+async def card(server: Server, host: str, code: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.url, headers={"Host": host}) as as_host:
+        return await as_host.get(f"/l/{code}", headers=HTML)
+
+
+@pytest.mark.settings(allowed_hosts=["chat.example.org"])
+async def test_an_allowed_name_on_a_port_the_server_does_not_serve_names_no_links(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """The card is cached publicly for minutes: ``Host: chat.example.org:1`` must not
+    leave links to port 1 in shared caches for everyone."""
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"Host": "chat.example.org"}
+    ) as named:
+        code = (await content_room(server, named))["code"]
+    odd = await card(server, "chat.example.org:1", code)
+    assert odd.status_code == 400
+    assert odd.headers["Cache-Control"] == "no-store"
+    assert ":1/" not in odd.text
+    # The server's own port (the socket's, and the configured one) is its own address.
+    port = server.url.rpartition(":")[2]
+    for host in (f"chat.example.org:{port}", f"chat.example.org:{server.settings.port}"):
+        page = await card(server, host, code)
+        assert parse(page.text).meta["og:url"] == f"http://{host}/l/{code}"
+
+
+@pytest.mark.settings(allowed_hosts=["chat.example.org:8443", "[::1]:8443"])
+async def test_a_listed_port_allows_that_port_only(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"Host": "chat.example.org:8443"}
+    ) as named:
+        code = (await content_room(server, named))["code"]
+    page = await card(server, "chat.example.org:8443", code)
+    assert parse(page.text).meta["og:url"] == f"http://chat.example.org:8443/l/{code}"
+    assert (
+        parse((await card(server, "[::1]:8443", code)).text)
+        .meta["og:url"]
+        .startswith("http://[::1]:8443/")
+    )
+    port = server.url.rpartition(":")[2]
+    for host in ("chat.example.org", f"chat.example.org:{port}", "[::1]"):
+        assert (await card(server, host, code)).status_code == 400, host
+
+
+async def test_the_default_hosts_serve_the_local_address_make_run_uses(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    code = (await content_room(server, client))["code"]
+    assert server.settings.port == 8000  # the default ``openlink serve`` binds
+    page = await card(server, "localhost:8000", code)
+    assert parse(page.text).meta["og:url"] == f"http://localhost:8000/l/{code}"
+    assert (await card(server, "localhost:8001", code)).status_code == 400
+
+
+@pytest.mark.parametrize("entry", ["chat.example.org:x", "chat.example.org:0", "[::1]x", ":80"])
+def test_an_allowed_host_that_does_not_parse_stops_the_server(entry: str) -> None:
+    with pytest.raises(ValueError, match="allowed_hosts"):
+        Settings(allowed_hosts=[entry])

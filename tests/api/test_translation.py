@@ -174,8 +174,16 @@ async def test_on_demand_translates_older_messages_nobody_read_live(
     # The sender's own language: the original, no engine.
     mine = expect(await client.get(url, headers=auth(en_token)), 200)
     assert mine["body"] == "Thank you for the recommendation." and mine["engine"] is None
-    # A language the engine lacks is a clear 422.
-    r = await client.get(url, params={"lang": "ko"}, headers=auth(pt_token))
+    # ``lang`` may only name the reader's own language; another is a clear 422.
+    same = await client.get(url, params={"lang": "pt-PT"}, headers=auth(pt_token))
+    assert expect(same, 200)["body"] == got["body"]
+    r = await client.get(url, params={"lang": "en"}, headers=auth(pt_token))
+    assert error_code(r, 422) == "translation_language_not_yours"
+    # A reader of a language the engine lacks gets a clear 422.
+    _ko, ko_token = await make_user(client, language="ko")
+    room = expect(await client.get(f"/api/rooms/{room_id}", headers=auth(en_token)), 200)
+    await join(client, ko_token, room["link"])
+    r = await client.get(url, headers=auth(ko_token))
     assert error_code(r, 422) == "unsupported_language_pair"
     stranger = (await make_user(client))[1]
     assert error_code(await client.get(url, headers=auth(stranger)), 404) == "room_not_found"

@@ -4,13 +4,23 @@ glossary in the prompt."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.conftest import Server
-from tests.factories import auth, expect, join, make_room, make_user, open_socket
+from tests.factories import (
+    auth,
+    error_code,
+    expect,
+    join,
+    make_room,
+    make_user,
+    open_socket,
+    send_message,
+)
 from tests.fakes import FakeOpenAIServer, openai_translator
 
 
@@ -81,3 +91,76 @@ async def test_an_endpoint_that_fails_leaves_the_original_and_says_so_on_demand(
     for secret in (llm.url, "127.0.0.1", "503", "model is loading"):
         assert secret not in r.text
     assert not [e for e in await ko.barrier() if e["type"] == "message.translated"]
+
+
+async def test_a_send_never_waits_for_presence(
+    server: Server, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After commit, a message's translations start from presence's answer on which
+    languages the room's readers read. With Redis presence that answer may wait out a
+    Redis timeout, and on SQLite the after-commit step runs under the write lock: so
+    asking is a task of its own, which neither the sender nor any other write awaits."""
+    _u, token = await make_user(client, language="en")
+    room_id = (await make_room(client, token))["room"]["id"]
+    never = asyncio.Event()
+    asked: list[str] = []
+    both_asked = asyncio.Event()
+
+    async def stalled(room: str) -> frozenset[str]:
+        asked.append(room)
+        if len(asked) == 2:
+            both_asked.set()
+        await never.wait()
+        return frozenset()
+
+    monkeypatch.setattr(server.app.state.ctx.presence, "reading_languages", stalled)
+    try:
+        async with asyncio.timeout(10):  # a bound: awaited, the first send never returns
+            for body in ("The meeting starts at ten", "The meeting ends at noon"):
+                await send_message(client, token, room_id, body)
+            await both_asked.wait()
+    finally:
+        never.set()
+    assert asked == [room_id, room_id]
+
+
+@pytest.mark.settings(translations_per_account=2)
+async def test_on_demand_translations_tell_nobody_which_languages_members_read(
+    server: Server, client: httpx.AsyncClient, llm: FakeOpenAIServer
+) -> None:
+    """Live translations are made (and stored) for the languages of the readers online
+    when a message comes. If a stored one were free and an engine call were counted, or
+    anyone could ask for any language, a curious host could tell which languages the
+    members read, and when a reader of a rare one was online. So a reader asks only for
+    their own language, and every request counts."""
+    _, host = await make_user(client, language="en")
+    room = (await make_room(client, host, language="en"))["room"]
+    rid = room["id"]
+    _, quiet = await make_user(client, language="ko")
+    _, curious = await make_user(client, language="ko")
+    for token in (quiet, curious):
+        await join(client, token, room["link"])
+    quiet_sock = await open_socket(server.ws_url, quiet)
+    host_sock = await open_socket(server.ws_url, host)
+    while_online = await host_sock.send_and_ack(rid, "Good morning everyone, the meeting starts")
+    await quiet_sock.next_event(
+        "message.translated", where=lambda e: e["seq"] == while_online["seq"]
+    )
+    await quiet_sock.close()
+    await host_sock.barrier()
+    after_leaving = await host_sock.send_and_ack(rid, "Good evening everyone, the meeting ended")
+    assert len(llm.bodies) == 1  # the live translation into ko, stored
+
+    def path(seq: int) -> str:
+        return f"/api/rooms/{rid}/messages/{seq}/translation"
+
+    # Another language than one's own is refused the same way, stored or not.
+    for message in (while_online, after_leaving):
+        asked = await client.get(path(message["seq"]), params={"lang": "ko"}, headers=auth(host))
+        assert error_code(asked, 422) == "translation_language_not_yours"
+    # In one's own language, the stored translation costs as much as a new one.
+    for _ in range(2):
+        expect(await client.get(path(while_online["seq"]), headers=auth(curious)), 200)
+    spent = await client.get(path(after_leaving["seq"]), headers=auth(curious))
+    assert error_code(spent, 429) == "translation_rate_limited"
+    assert len(llm.bodies) == 1

@@ -34,9 +34,10 @@ NODES = 3
 #: Everything a node needs beyond PostgreSQL and Redis (node_env sets those, the cheap
 #: argon2, OPENLINK_EMBEDDER=none and OPENLINK_SIGNUPS_PER_ADDRESS=0).
 NODE_SETTINGS = {
-    # Every node checks its live rooms against the database this often: the safety net
-    # for events Redis lost.
+    # Every node checks its live rooms and its accounts against the database this often:
+    # the safety net for events Redis lost.
     "OPENLINK_CATCHUP_INTERVAL_S": "0.5",
+    "OPENLINK_ACCOUNT_RECHECK_INTERVAL_S": "0.5",
     # Tests send bursts from members who have just joined.
     "OPENLINK_FLOOD_MEMBER_MESSAGES": "0",
     "OPENLINK_FLOOD_ROOM_MESSAGES": "0",

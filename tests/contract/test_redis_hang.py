@@ -101,3 +101,34 @@ async def test_presence_answers_from_this_node_when_redis_hangs(redis_server: Ow
         async with asyncio.timeout(BOUND_S):
             await presence.stop()
         await proxy.stop()
+
+
+@needs_redis_server
+async def test_presence_remembers_an_outage_and_skips_redis_while_it_lasts(
+    redis_server: OwnRedis,
+) -> None:
+    """Like the limiter and the broker: while Redis hangs, only the first read in each
+    period waits out the timeout, not one read per room."""
+    from openlink.presence.redis import RedisPresence
+
+    proxy = await Proxy(redis_server.port).start()
+    presence = RedisPresence(
+        proxy.url, ttl_s=30, retry_after_s=60, connect_timeout_s=0.2, socket_timeout_s=0.2
+    )
+    try:
+        await presence.start()
+        for i in range(10):
+            presence.joined(f"room-{i}", 1, "ko")
+        proxy.hang()
+        async with asyncio.timeout(BOUND_S):
+            assert await presence.reading_languages("room-0") == {"ko"}  # the one timeout
+        assert presence.errors == 1
+        async with asyncio.timeout(0.1):  # the outage is remembered: no call to Redis
+            for i in range(1, 10):
+                assert await presence.reading_languages(f"room-{i}") == {"ko"}
+                assert await presence.online(f"room-{i}") == 1
+        assert presence.errors == 1 + 18
+    finally:
+        async with asyncio.timeout(BOUND_S):
+            await presence.stop()
+        await proxy.stop()

@@ -36,6 +36,9 @@ from openlink.errors import InvalidInput
         "2002:a00:1::",  # 6to4 around 10.0.0.1
         "64:ff9b::a00:1",  # NAT64 around 10.0.0.1
         "2001:db8::1",  # documentation
+        "fec0::1",  # site-local, deprecated but still routed on some networks
+        "feff::1",
+        "4000::1",  # unassigned: only 2000::/3 is global unicast
     ],
 )
 def test_non_public_addresses_are_refused(address: str) -> None:

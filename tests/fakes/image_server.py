@@ -8,7 +8,8 @@
         assert fake.requests == [("/moon.png", "127.0.0.1:PORT")]
 
 ``length=False`` sends the body with no Content-Length (the client reads to the close).
-Unknown paths are 404. ``requests`` lists each request's path and Host header.
+Unknown paths are 404. ``requests`` lists each request's path and Host header, and
+``headers`` each request's headers (names in lower case).
 """
 
 from __future__ import annotations
@@ -33,11 +34,17 @@ class FakeImageServer:
     url: str
     routes: dict[str, _Route] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
 
     def serve(
         self, path: str, body: bytes, *, content_type: str = "image/png", length: bool = True
     ) -> str:
         self.routes[path] = _Route(200, {"Content-Type": content_type}, body, length)
+        return self.url + path
+
+    def route(self, path: str, body: bytes, headers: dict[str, str], *, length: bool = True) -> str:
+        """Any 200 answer: ``headers`` as given (a Content-Encoding, say)."""
+        self.routes[path] = _Route(200, headers, body, length)
         return self.url + path
 
     def redirect(self, path: str, location: str, status: int = 302) -> str:
@@ -52,6 +59,7 @@ def fake_image_server() -> Iterator[FakeImageServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             fake.requests.append((self.path, self.headers.get("Host", "")))
+            fake.headers.append({k.lower(): v for k, v in self.headers.items()})
             route = fake.routes.get(self.path) or _Route(404, {}, b"not found")
             self.send_response(route.status)
             for name, value in route.headers.items():

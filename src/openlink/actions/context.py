@@ -96,6 +96,8 @@ class Context:
     #: The owner of background tasks.
     tasks: Spawner
     passwords: PasswordHasher = field(default_factory=PasswordHasher)
+    #: Keys derived from the instance's secret, by purpose (``actions/instance.py``).
+    keys: dict[str, bytes] = field(default_factory=dict)
 
     @staticmethod
     def now() -> datetime:

@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 from openlink.actions.context import Context
+from openlink.actions.instance import IMAGE_IDS, instance_key
 from openlink.config import Settings
 from openlink.domain.accounts import User
 from openlink.domain.images import Image, image_id_of, image_path
@@ -90,8 +91,9 @@ async def do_store_image(ctx: Context, data: bytes) -> Image:
     """Normalize ``data`` off the event loop and keep it; the same picture twice is kept
     once. A picture nothing uses any more stays stored (no collection yet)."""
     s = ctx.settings
+    key = await instance_key(ctx, IMAGE_IDS)
     image = await asyncio.to_thread(
-        normalize, data, max_pixels=s.image_max_pixels, max_side=s.image_max_side
+        normalize, data, key=key, max_pixels=s.image_max_pixels, max_side=s.image_max_side
     )
     await _store(ctx).put(image)
     return image

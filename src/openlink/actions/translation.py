@@ -95,10 +95,22 @@ def stats(ctx: Context) -> dict[str, Any]:
 async def do_translate(
     ctx: Context, user: User, room_id: str, seq: int, lang: str | None = None
 ) -> dict[str, Any]:
-    """A message in the reader's language (``lang``, else the account's), stored once."""
-    target = base_language(lang or user.language)
+    """A message in the reader's own reading language, stored once.
+
+    Only that language: whether a translation into another one was stored (by the live
+    path, for the readers online when the message came) would tell the caller which
+    languages the room's members read, and when. For the same reason every request is
+    counted against the account's allowance, stored or not."""
+    target = base_language(user.language)
     if target is None:
         raise InvalidInput("Say which language to translate into.", code="invalid_language")
+    if lang is not None and base_language(lang) != target:
+        raise InvalidInput(
+            "Translations on demand are into your own reading language only; change it in "
+            "your account to read in another.",
+            code="translation_language_not_yours",
+        )
+    await limits.spend(ctx, limits.TRANSLATIONS, user.id)
     async with ctx.db.read() as conn:
         member = await access_member_for(conn, user, room_id, Action.READ)
         message = await messages_store.get_message(conn, room_id, seq)
@@ -123,8 +135,6 @@ async def do_translate(
             f"This server cannot translate from {message.lang} to {target}.",
             code="unsupported_language_pair",
         )
-    # Only what reaches the engine counts: stored translations cost nothing to serve.
-    await limits.spend(ctx, limits.TRANSLATIONS, user.id)
     try:
         result = await asyncio.wait_for(
             ctx.translation.translate(message, target, glossary_rev),

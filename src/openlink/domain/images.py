@@ -7,6 +7,8 @@ set, and serves its own copy from :data:`IMAGE_PATH`; views carry that path.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -16,7 +18,7 @@ from openlink.errors import InvalidInput
 
 #: Where the instance serves an image; the rest of the path is the image's id.
 IMAGE_PATH = "/api/images/"
-#: An id is the SHA-256 of the stored (re-encoded) bytes, in hex.
+#: An id is the HMAC-SHA-256 of the stored (re-encoded) bytes, in hex (:func:`image_id`).
 IMAGE_ID_PATTERN = r"^[0-9a-f]{64}$"
 _IMAGE_REF = re.compile(re.escape(IMAGE_PATH) + r"([0-9a-f]{64})")
 
@@ -24,6 +26,10 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 #: NAT64 (RFC 6052): a gateway on the server's network would connect to the IPv4 inside.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+#: The only IPv6 block assigned for global unicast (RFC 4291). Everything outside it is
+#: local, deprecated or reserved, including blocks that Python's flags let through
+#: (the site-local fec0::/10).
+_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +39,13 @@ class Image:
     width: int
     height: int
     data: bytes
+
+
+def image_id(key: bytes, data: bytes) -> str:
+    """The id of stored bytes, keyed with the instance's image key: the same picture gets
+    the same id here (it is stored once), but nobody without the key can compute the id
+    of a picture they hold and ask whether this instance stores it."""
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
 def image_path(image_id: str) -> str:
@@ -60,8 +73,9 @@ def check_image_ref(raw: str | None, what: str) -> str | None:
 def address_refused(address: IPAddress, allowed: Iterable[IPNetwork] = ()) -> bool:
     """Whether the server must not connect to ``address`` to fetch an image: anything
     but a public unicast address (loopback, private, link-local, shared, multicast,
-    reserved, unspecified, documentation), also when written as IPv4 inside IPv6.
-    ``allowed`` networks are exceptions an operator (or a test) opted into."""
+    reserved, unspecified, documentation, any IPv6 outside global unicast), also when
+    written as IPv4 inside IPv6. ``allowed`` networks are exceptions an operator (or a
+    test) opted into."""
     if any(address in network for network in allowed):
         return False
     if isinstance(address, ipaddress.IPv6Address):
@@ -72,6 +86,8 @@ def address_refused(address: IPAddress, allowed: Iterable[IPNetwork] = ()) -> bo
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             return address_refused(embedded, allowed)
+        if address not in _GLOBAL_UNICAST:
+            return True
     return (
         not address.is_global
         or address.is_multicast

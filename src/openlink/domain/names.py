@@ -4,8 +4,10 @@ and not a look-alike of a room's host or co-hosts.
 Look-alikes are found with Unicode's confusable skeletons (UTS #39, section 4), computed
 by ICU's spoof checker: two names are confusable when their skeletons are equal, so
 ``Ηost`` (with a Greek capital eta), ``Host`` with a zero-width space inside, ``HOST``
-and ``Host`` are the same name, and so are ``rnodern`` and ``modern``.
-See docs/decisions/0016-confusable-nicknames.md.
+and ``Host`` are the same name, and so are ``rnodern`` and ``modern``. Skeletons do not
+fold compatibility forms, so names are NFKC-normalized first (fullwidth ``Ｈｏｓｔ``),
+and small capitals (``ʜᴏꜱᴛ``), which have no compatibility mapping, are folded to
+their letters. See docs/decisions/0016-confusable-nicknames.md.
 """
 
 from __future__ import annotations
@@ -24,6 +26,27 @@ _BIDI_FORMATTING = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Blank, but neither white space nor default-ignorable for Unicode.
 _BLANK = frozenset("\u2800")
 _checker = icu.SpoofChecker()
+# "LATIN LETTER SMALL CAPITAL R" (and its Greek, Cyrillic and capital forms) -> the
+# small letter of the same name: derived from the character names, not typed by hand.
+_SMALL_CAPITAL = re.compile(
+    r"(\w+) (?:CAPITAL )?(?:LETTER SMALL CAPITAL|SMALL CAPITAL LETTER) (.+)"
+)
+
+
+def _small_capitals() -> dict[int, str]:
+    fold: dict[int, str] = {}
+    for char in icu.UnicodeSet("[[:Ll:][:Lu:]]"):  # cased letters: a few thousand
+        named = _SMALL_CAPITAL.fullmatch(unicodedata.name(char, ""))
+        if named is None:
+            continue
+        try:
+            fold[ord(char)] = unicodedata.lookup(f"{named[1]} SMALL LETTER {named[2]}")
+        except KeyError:  # no such letter (a small capital of a ligature, say)
+            continue
+    return fold
+
+
+_SMALL_CAPITALS = _small_capitals()
 
 
 def _invisible(char: str) -> bool:
@@ -48,9 +71,12 @@ def check_visible(name: str, what: str, code: str) -> str:
 
 
 def skeleton(name: str) -> str:
-    """The name's confusable skeleton, case-insensitive: the skeleton again after case
-    folding, so that ``HOST`` and ``Ηοst`` meet ``host``."""
-    return str(_checker.getSkeleton(0, str(_checker.getSkeleton(0, name)).casefold()))
+    """The name's confusable skeleton, case-insensitive: compatibility forms and small
+    capitals folded first, then the skeleton again after case folding, so that ``HOST``,
+    ``Ηοst``, ``Ｈｏｓｔ`` and ``ʜᴏꜱᴛ`` meet ``host``."""
+    folded = unicodedata.normalize("NFKC", name).translate(_SMALL_CAPITALS)
+    once = str(_checker.getSkeleton(0, folded)).casefold().translate(_SMALL_CAPITALS)
+    return str(_checker.getSkeleton(0, once))
 
 
 def confusable_with(name: str, others: Iterable[tuple[str, str]]) -> list[str]:

@@ -16,7 +16,7 @@ UPLOAD_PATH = "/api/images"
 router = APIRouter(prefix=UPLOAD_PATH, tags=["images"])
 
 ImageId = Annotated[str, Path(pattern=IMAGE_ID_PATTERN, description="An image id.")]
-#: Stored bytes never change under an id (it is their hash): any cache may keep them.
+#: Stored bytes never change under an id (it is their keyed hash): any cache may keep them.
 IMMUTABLE = "public, max-age=31536000, immutable"
 #: Opened on its own, an image runs nothing and loads nothing.
 IMAGE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"

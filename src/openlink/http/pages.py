@@ -61,17 +61,19 @@ def render(template: str, **values: Any) -> str:
 def public_base(ctx: Context, request: Request) -> str:
     """The base of the absolute links the server hands out: ``public_url``, else the
     request's own base, but only for a Host in ``allowed_hosts``. The Host header is the
-    client's to choose: a link card or QR code built from ``Host: evil.example`` would
-    send people there, and shared caches keep such pages for minutes."""
+    client's to choose: a link card or QR code built from ``Host: evil.example`` (or an
+    allowed name on a port the server does not serve) would send people there, and
+    shared caches keep such pages for minutes."""
     settings = ctx.settings
-    if not settings.public_url:
-        host = (request.url.hostname or "").lower()
-        if host not in {h.lower() for h in settings.allowed_hosts}:
-            raise OpenLinkError(
-                "This server does not serve links for that host name. Its operator sets "
-                "OPENLINK_PUBLIC_URL or lists the name in OPENLINK_ALLOWED_HOSTS.",
-                code="host_not_allowed",
-            )
+    socket = request.scope.get("server") or (None, None)
+    if not settings.public_url and not settings.allows_host(
+        request.url.hostname or "", request.url.port, socket[1]
+    ):
+        raise OpenLinkError(
+            "This server does not serve links for that host name and port. Its operator "
+            "sets OPENLINK_PUBLIC_URL or lists the host in OPENLINK_ALLOWED_HOSTS.",
+            code="host_not_allowed",
+        )
     return settings.public_base(str(request.base_url))
 
 

@@ -42,7 +42,8 @@ async def engine_info(ctx: CtxDep) -> dict[str, Any]:
 
 @router.get(
     "/api/rooms/{room_id}/messages/{seq}/translation",
-    summary="A message in my reading language (or ?lang=), translated once and stored",
+    summary="A message in my reading language (?lang= may only name it), translated once "
+    "and stored",
 )
 async def translate_message(
     ctx: CtxDep,

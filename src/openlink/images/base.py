@@ -11,8 +11,8 @@ class ImageStore(Protocol):
     name: str
 
     async def put(self, image: Image) -> None:
-        """Keep ``image`` under its id. Idempotent: the id is the hash of the bytes, so
-        putting it again changes nothing. Once this returns, every process gets it."""
+        """Keep ``image`` under its id. Idempotent: the id is a keyed hash of the bytes,
+        so putting it again changes nothing. Once this returns, every process gets it."""
         ...
 
     async def get(self, image_id: str) -> Image | None:

@@ -5,8 +5,9 @@ its private network (SSRF). The host is resolved here and every address it resol
 checked (``domain.images.address_refused``); the connection then goes to the checked
 address itself, with the name kept for the Host header and TLS (SNI and certificate), so
 a second resolution cannot swap in another address. Redirects are followed by hand, each
-hop checked the same way. The whole fetch has one deadline and a byte cap, counted while
-the body streams in.
+hop checked the same way. The whole fetch has one deadline and a byte cap, counted on the
+bytes as they arrive: the body is asked for and accepted only unencoded (``identity``), so
+a small compressed answer cannot inflate into a large one in the server's memory.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ async def fetch_image(url: str, limits: FetchLimits) -> bytes:
             return await _follow(client, httpx.URL(url), limits)
     except TimeoutError:
         raise fetch_failed(f"no answer within {limits.timeout_s:g} s") from None
-    except httpx.InvalidURL:
+    except (httpx.InvalidURL, UnicodeError):
+        # A malformed international name (``xn--``) fails only when the host is read.
         raise fetch_failed("the address is not a valid URL") from None
     except httpx.HTTPError as exc:
         raise fetch_failed(type(exc).__name__) from None
@@ -74,7 +76,11 @@ async def _follow(client: httpx.AsyncClient, url: httpx.URL, limits: FetchLimits
         request = client.build_request(
             "GET",
             url.copy_with(host=str(address)),
-            headers={"Host": url.netloc.decode("ascii"), "Accept": "image/*"},
+            headers={
+                "Host": url.netloc.decode("ascii"),
+                "Accept": "image/*",
+                "Accept-Encoding": "identity",
+            },
             extensions={"sni_hostname": url.host},
         )
         response = await client.send(request, stream=True)
@@ -91,6 +97,9 @@ async def _follow(client: httpx.AsyncClient, url: httpx.URL, limits: FetchLimits
                     f"The address does not serve an image (it serves {kind or 'no type'}).",
                     code="image_unsupported",
                 )
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding not in ("", "identity"):
+                raise fetch_failed(f"the server sent it encoded ({encoding[:20]}), not as is")
             return await _read_capped(response, limits.max_bytes)
         finally:
             await response.aclose()
@@ -117,7 +126,8 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     if length.isdigit() and int(length) > max_bytes:
         raise too_many_bytes(max_bytes)
     body = bytearray()
-    async for chunk in response.aiter_bytes():
+    # Raw: what came over the wire, never inflated by a decoder.
+    async for chunk in response.aiter_raw():
         body += chunk
         if len(body) > max_bytes:
             raise too_many_bytes(max_bytes)

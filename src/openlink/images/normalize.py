@@ -8,7 +8,6 @@ most two at a time, with the size checked before the pixels are.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import threading
 import warnings
@@ -16,7 +15,7 @@ import warnings
 from PIL import Image as Pil
 from PIL import ImageOps, UnidentifiedImageError
 
-from openlink.domain.images import Image
+from openlink.domain.images import Image, image_id
 from openlink.errors import InvalidInput, PayloadTooLarge
 
 #: What members' pictures come as; anything else (SVG, TIFF, BMP, ...) is refused.
@@ -42,8 +41,9 @@ def unsupported() -> InvalidInput:
     )
 
 
-def normalize(data: bytes, *, max_pixels: int, max_side: int) -> Image:
-    """``data`` as a WebP of at most ``max_side`` pixels a side, upright, with no metadata.
+def normalize(data: bytes, *, key: bytes, max_pixels: int, max_side: int) -> Image:
+    """``data`` as a WebP of at most ``max_side`` pixels a side, upright, with no metadata,
+    under its id keyed with ``key`` (the instance's image key).
 
     Refuses (``image_unsupported``) anything Pillow cannot decode as one of
     :data:`ACCEPTED_FORMATS`, and (``image_too_large``) more than ``max_pixels``."""
@@ -62,7 +62,7 @@ def normalize(data: bytes, *, max_pixels: int, max_side: int) -> Image:
             raise unsupported() from None
     encoded = buffer.getvalue()
     return Image(
-        id=hashlib.sha256(encoded).hexdigest(),
+        id=image_id(key, encoded),
         content_type=OUTPUT_TYPE,
         width=out.width,
         height=out.height,

@@ -23,6 +23,7 @@ def create(settings: Settings) -> Presence:
             ttl_s=settings.presence_ttl_s,
             connect_timeout_s=settings.redis_connect_timeout_s,
             socket_timeout_s=settings.redis_socket_timeout_s,
+            retry_after_s=settings.redis_retry_after_s,
         )
     return MemoryPresence()
 

@@ -7,7 +7,10 @@ counts change, and every ``ttl/3`` to keep them alive. Readers count the unexpir
 A node that dies is forgotten after ``ttl`` seconds, without anyone cleaning up.
 
 Reads are cached for ``cache_s``: a send asks for the room's reading languages, and a
-second-old answer is good enough to choose what to translate into.
+second-old answer is good enough to choose what to translate into. After a Redis call
+failed, reads and writes skip Redis for ``retry_after_s`` (this node's own counts stand
+in), as the rate limiter and the broker do: a Redis that hangs costs one timeout per
+period, not one per room.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from openlink.presence.memory import LocalCounts
-from openlink.redis_client import connect
+from openlink.redis_client import Outage, connect
 
 log = logging.getLogger("openlink.presence")
 
@@ -38,6 +41,7 @@ class RedisPresence:
         node: str | None = None,
         connect_timeout_s: float = 1.0,
         socket_timeout_s: float = 0.5,
+        retry_after_s: float = 2.0,
     ) -> None:
         self.url = url
         self.connect_timeout_s = connect_timeout_s
@@ -54,6 +58,9 @@ class RedisPresence:
         #: What this node last wrote per room, to remove what it no longer has.
         self._written: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._listener: Callable[[str], None] | None = None
+        self._outage = Outage(retry_after_s)
+        #: Redis calls that failed, and reads answered from local counts meanwhile.
+        self.errors = 0
 
     def set_listener(self, listener: Callable[[str], None] | None) -> None:
         self._listener = listener
@@ -110,17 +117,26 @@ class RedisPresence:
         cached = self._cache.get(key)
         if cached is not None and now - cached[0] < self.cache_s:
             return cached[1]
-        try:
-            raw = await self._client.zrangebyscore(
-                f"presence:{room_id}:{kind}", time.time(), "+inf"
-            )
-            value = frozenset(r.decode() for r in raw)
-        except Exception as exc:  # Redis down: this node's own view is the best left
-            log.warning("presence read failed: %s", exc)
-            local = self.local.users(room_id) if kind == "users" else self.local.languages(room_id)
-            value = frozenset(f"{x}|{self.node}" for x in local)
+        if self._outage.active:
+            self.errors += 1
+            value = self._local(room_id, kind)
+        else:
+            try:
+                raw = await self._client.zrangebyscore(
+                    f"presence:{room_id}:{kind}", time.time(), "+inf"
+                )
+                value = frozenset(r.decode() for r in raw)
+            except Exception as exc:  # Redis down: this node's own view is the best left
+                self.errors += 1
+                self._outage.failed()
+                log.warning("presence read failed: %s", exc)
+                value = self._local(room_id, kind)
         self._cache[key] = (now, value)
         return value
+
+    def _local(self, room_id: str, kind: str) -> frozenset[str]:
+        local = self.local.users(room_id) if kind == "users" else self.local.languages(room_id)
+        return frozenset(f"{x}|{self.node}" for x in local)
 
     async def _writer(self) -> None:
         refresh = self.ttl_s / 3
@@ -138,12 +154,17 @@ class RedisPresence:
                 rooms = set(self._dirty)
             self._dirty.clear()
             for room_id in rooms:
+                if self._outage.active:
+                    self._dirty.add(room_id)  # try again at the next refresh
+                    continue
                 users = frozenset(str(u) for u in self.local.users(room_id))
                 try:
                     await self._write(room_id, users, self.local.languages(room_id))
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
+                    self.errors += 1
+                    self._outage.failed()
                     log.warning("presence write failed: %s", exc)
                     self._dirty.add(room_id)  # try again at the next refresh
 

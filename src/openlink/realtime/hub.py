@@ -15,7 +15,7 @@ import hmac
 import logging
 import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ log = logging.getLogger("openlink.hub")
 _RELAYED_USER_EVENTS = frozenset({"report", "join_request", "join_request_decided"})
 PRESENCE_LOOP = "hub.presence"
 CATCH_UP_LOOP = "hub.catch-up"
+ACCOUNT_RECHECK_LOOP = "hub.account-recheck"
 GC_LOOP = "hub.gc"
 
 
@@ -74,9 +75,16 @@ class Hub:
         self.ctx.presence.set_listener(self._on_presence_written)
         await self.ctx.broker.start(self.on_broker, self.on_gap)
         self.supervisor.run(PRESENCE_LOOP, self._presence_loop)
-        interval = self.ctx.settings.catchup_interval_s
-        if interval > 0 and self.ctx.broker.name != "memory":
-            self.supervisor.run(CATCH_UP_LOOP, lambda: self._catch_up_loop(interval))
+        settings = self.ctx.settings
+        if self.ctx.broker.name != "memory":
+            if settings.catchup_interval_s > 0:
+                every = settings.catchup_interval_s
+                self.supervisor.run(CATCH_UP_LOOP, lambda: self._every(every, self.catch_up_rooms))
+            # Never off: a lost sign-out or suspension must reach every node regardless.
+            recheck = settings.account_recheck_interval_s
+            self.supervisor.run(
+                ACCOUNT_RECHECK_LOOP, lambda: self._every(recheck, self.recheck_accounts)
+            )
         self.supervisor.run(GC_LOOP, self._gc.run)
 
     async def stop(self) -> None:
@@ -146,6 +154,12 @@ class Hub:
         self._spawn(self.catch_up_all(), "hub.catch-up-gap")
 
     async def catch_up_all(self) -> None:
+        await self.catch_up_rooms()
+        await self.recheck_accounts()
+
+    async def catch_up_rooms(self) -> None:
+        """Each live room's ``last_seq`` in the database against what its feed delivered
+        (one query per 500 rooms); a feed that is behind reads what it missed."""
         ids = list(self.feeds)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -153,7 +167,6 @@ class Hub:
                 feed = self.feeds.get(room_id)
                 if feed is not None:
                     feed.request_catch_up(rev)
-        await self.recheck_accounts()
 
     async def recheck_accounts(self) -> None:
         """Account events (left, signed out, suspended, sessions revoked) may be lost like
@@ -184,13 +197,13 @@ class Hub:
                         conn.send(Frame.of({"type": "left", "room": room_id}))
                 conn.access_rev = max(conn.access_rev, rev)
 
-    async def _catch_up_loop(self, interval: float) -> None:
+    async def _every(self, interval: float, job: Callable[[], Awaitable[None]]) -> None:
         """Broker events can be lost without the broker noticing (a node's subscription
         buffer overflowing, a partition): every ``interval`` the database has the last
         word. A failed round propagates: the supervisor logs it and starts the loop again."""
         while True:
             await asyncio.sleep(interval)
-            await self.catch_up_all()
+            await job()
 
     def _on_user_event(self, user_id: int, event: dict[str, Any], data: bytes) -> None:
         for conn in list(self.users.get(user_id, ())):

@@ -1,4 +1,4 @@
-"""Stored images (avatars and covers): normalized bytes under their content hash."""
+"""Stored images (avatars and covers): normalized bytes under their keyed hash."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from openlink.store.schema import images
 
 
 async def put_image(conn: AsyncConnection, image: Image, *, now: datetime) -> None:
-    """Insert unless stored: the id is the hash of the bytes, so a second copy is the same."""
+    """Insert unless stored: the id is a keyed hash of the bytes, so a second copy is the
+    same."""
     statement = insert_or_ignore(images).values(
         id=image.id,
         content_type=image.content_type,

@@ -486,11 +486,21 @@ room_glossary = Table(
 images = Table(
     "images",
     metadata,
-    #: SHA-256 of ``data``, in hex.
+    #: HMAC-SHA-256 of ``data`` keyed with the instance's image key, in hex.
     Column("id", String(64), primary_key=True),
     Column("content_type", String(32), nullable=False),
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+)
+
+#: Secrets the instance makes for itself, once, shared by every node (the image id key's
+#: source). An operator's ``OPENLINK_SECRET_KEY`` takes the place of the row.
+instance_secrets = Table(
+    "instance_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
     Column("created_at", UTC_TS, nullable=False),
 )
