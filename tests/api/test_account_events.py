@@ -134,6 +134,6 @@ async def test_a_password_change_closes_the_other_sessions_sockets(
     user, this = await make_user(client)
     elsewhere = await open_socket(server.ws_url, await second_session(client, user["username"]))
     here = await open_socket(server.ws_url, this)
-    expect(await change_password(client, this, PASSWORD), 204)
+    expect(await change_password(client, this, PASSWORD), 200)
     await assert_closed_by_server(elsewhere, "signed out")
     assert (await here.barrier()) == []

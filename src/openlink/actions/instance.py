@@ -37,6 +37,5 @@ async def _stored_secret(ctx: Context) -> str:
             tx.conn,
             SECRET_NAME,
             secrets.token_urlsafe(48),
-            is_sqlite=ctx.settings.is_sqlite,
             now=ctx.now(),
         )
