@@ -218,6 +218,11 @@ class Settings(BaseSettings):
     #: Pictures one account may set from a URL or upload per window (0: no limit).
     images_per_account: int = Field(30, ge=0)
     images_window_s: int = Field(3_600, ge=1)
+    # -- one Redis shared by several instances (issue 13: CI) ----------------------
+    #: Put before every Redis key and pub/sub channel name (broker, presence, rate
+    #: limits), so that several instances, or parallel test runs, can share one Redis:
+    #: pub/sub channels are not separated by Redis's database number.
+    redis_prefix: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")
 
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:

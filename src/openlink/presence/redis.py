@@ -5,6 +5,7 @@ Per room, two sorted sets hold this instance's entries, each scored by its expir
 ``<language>|<node>``. Each node writes its own entries: at once (debounced) when its
 counts change, and every ``ttl/3`` to keep them alive. Readers count the unexpired ones.
 A node that dies is forgotten after ``ttl`` seconds, without anyone cleaning up.
+With a ``prefix``, the keys are ``{prefix}presence:…``.
 
 Reads are cached for ``cache_s``: a send asks for the room's reading languages, and a
 second-old answer is good enough to choose what to translate into.
@@ -36,6 +37,7 @@ class RedisPresence:
         ttl_s: float = 30.0,
         cache_s: float = 1.0,
         node: str | None = None,
+        prefix: str = "",
         connect_timeout_s: float = 1.0,
         socket_timeout_s: float = 0.5,
     ) -> None:
@@ -45,6 +47,7 @@ class RedisPresence:
         self.ttl_s = ttl_s
         self.cache_s = cache_s
         self.node = node or secrets.token_hex(6)
+        self.prefix = prefix
         self.local = LocalCounts()
         self._client: Any = None
         self._dirty: set[str] = set()
@@ -112,7 +115,7 @@ class RedisPresence:
             return cached[1]
         try:
             raw = await self._client.zrangebyscore(
-                f"presence:{room_id}:{kind}", time.time(), "+inf"
+                f"{self.prefix}presence:{room_id}:{kind}", time.time(), "+inf"
             )
             value = frozenset(r.decode() for r in raw)
         except Exception as exc:  # Redis down: this node's own view is the best left
@@ -152,7 +155,7 @@ class RedisPresence:
         old_users, old_langs = self._written.get(room_id, (frozenset(), frozenset()))
         pipe = self._client.pipeline(transaction=False)
         for kind, now_set, old_set in (("users", users, old_users), ("langs", langs, old_langs)):
-            key = f"presence:{room_id}:{kind}"
+            key = f"{self.prefix}presence:{room_id}:{kind}"
             gone = [f"{x}|{self.node}" for x in old_set - now_set]
             if gone:
                 pipe.zrem(key, *gone)
