@@ -203,9 +203,6 @@ async def test_typing_is_not_relayed_in_a_large_room(
     assert [e for e in await host_sock.barrier() if e["type"] == "typing"] == []
 
 
-# Exact counts at once are one node's presence; Redis presence (the PostgreSQL pass) is
-# eventually consistent, as tests/contract/test_presence.py checks.
-@pytest.mark.settings(broker="memory")
 async def test_presence_counts_accounts_online(server: Server, client: httpx.AsyncClient) -> None:
     _, host = await make_user(client)
     _, member = await make_user(client)

@@ -3,7 +3,9 @@
 Per room, two sorted sets hold this instance's entries, each scored by its expiry time:
 ``presence:{room}:users`` holds ``<user>|<node>`` and ``presence:{room}:langs`` holds
 ``<language>|<node>``. Each node writes its own entries: at once (debounced) when its
-counts change, and every ``ttl/3`` to keep them alive. Readers count the unexpired ones.
+counts change, and every ``ttl/3`` to keep them alive. Readers count the other nodes'
+unexpired entries and their own node's sockets from memory, which is current at once: a
+reader who just connected is counted (and translated for) before the write lands.
 A node that dies is forgotten after ``ttl`` seconds, without anyone cleaning up.
 With a ``prefix``, the keys are ``{prefix}presence:…``.
 
@@ -95,11 +97,17 @@ class RedisPresence:
         self._wake.set()
 
     async def online(self, room_id: str) -> int:
-        users = await self._read(room_id, "users")
-        return len({entry.split("|", 1)[0] for entry in users})
+        others = await self._others(room_id, "users")
+        return len(others | {str(u) for u in self.local.users(room_id)})
 
     async def reading_languages(self, room_id: str) -> frozenset[str]:
-        return frozenset(e.split("|", 1)[0] for e in await self._read(room_id, "langs"))
+        return await self._others(room_id, "langs") | self.local.languages(room_id)
+
+    async def _others(self, room_id: str, kind: str) -> frozenset[str]:
+        """The other nodes' entries: this node's own are in ``local``, never stale."""
+        mine = f"|{self.node}"
+        entries = await self._read(room_id, kind)
+        return frozenset(e.split("|", 1)[0] for e in entries if not e.endswith(mine))
 
     def invalidate(self, room_id: str) -> None:
         self._cache.pop((room_id, "users"), None)
