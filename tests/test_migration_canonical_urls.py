@@ -18,7 +18,6 @@ from openlink.app import build_context
 from openlink.config import Settings
 from openlink.domain.rooms import ProfilePolicy, RoomKind, Visibility
 from openlink.store.migrate import alembic_config, upgrade
-from tests.conftest import TEST_DATABASE_URL, empty_database
 
 #: (work id, canonical as the code before 0011 stored it, partner's content id)
 OLD = [
@@ -29,10 +28,10 @@ OLD = [
 ]
 
 
-async def test_old_url_works_are_folded_to_the_new_form(tmp_path: Path) -> None:
-    url = TEST_DATABASE_URL or f"sqlite+aiosqlite:///{tmp_path / 'openlink.db'}"
-    if TEST_DATABASE_URL:
-        await empty_database(url)
+async def test_old_url_works_are_folded_to_the_new_form(
+    tmp_path: Path, fresh_database_url: str
+) -> None:
+    url = fresh_database_url
     # The rooms are made by today's code on today's schema; the works are written in the
     # form the code before 0011 stored, then the schema goes back to 0010 and up again.
     await asyncio.to_thread(upgrade, url)

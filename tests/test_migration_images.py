@@ -21,15 +21,14 @@ from openlink.config import Settings
 from openlink.domain.accounts import User
 from openlink.domain.rooms import ProfilePolicy, RoomKind, Visibility
 from openlink.store.migrate import alembic_config, upgrade
-from tests.conftest import TEST_DATABASE_URL, empty_database
 
 EXTERNAL = "https://tracker.example/pixel.png"
 
 
-async def test_external_pictures_are_dropped_by_the_upgrade(tmp_path: Path) -> None:
-    url = TEST_DATABASE_URL or f"sqlite+aiosqlite:///{tmp_path / 'openlink.db'}"
-    if TEST_DATABASE_URL:
-        await empty_database(url)
+async def test_external_pictures_are_dropped_by_the_upgrade(
+    tmp_path: Path, fresh_database_url: str
+) -> None:
+    url = fresh_database_url
     # Today's code writes the data, on today's schema (it cannot run on an older one),
     # then the database goes back to 0009, where the pictures become outside links.
     await asyncio.to_thread(upgrade, url)

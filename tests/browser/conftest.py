@@ -1,15 +1,23 @@
 """Browser tests: the real server from ``tests/conftest.py`` (uvicorn in the test's loop)
 and Debian's Chromium driven by Playwright's async API.
 
-Every test gets a fresh server and a fresh browser. Pages open with
+Every test gets a fresh server; Chromium starts once per session (a second or more saved
+per test), and each tab is a new browser context (its own storage, like another person's
+browser), closed when the test ends. So the browser tests share one event loop, the
+session's: Playwright's objects belong to the loop that made them. Pages open with
 ``window.__OPENLINK_TEST__`` set, which makes the app expose a few hooks
 (``window.__openlinkTest``) to cut its socket. Screenshots of the main screens go to
 ``$OPENLINK_SCREENSHOTS`` or ``<repo>/test-artifacts/screenshots``; the run's summary
 prints the folder.
+
+Playwright is part of the ``dev`` extra, so a missing one is an error. Without
+``/usr/bin/chromium`` the tests are skipped, except under ``.ci/run`` (which installs it):
+there they fail, as a skip would hide that nothing was tested.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,14 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
-from tests.conftest import Server
-
-try:
-    from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
-except ImportError:  # pragma: no cover - the dev extra installs it
-    async_playwright = None  # type: ignore[assignment]
+from tests.conftest import STRICT, Server, TestDatabase, http_client, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -38,22 +44,20 @@ WAIT_MS = 15_000
 _shots_taken: list[Path] = []
 
 
-def _skip_reason() -> str | None:
-    if async_playwright is None:
-        return "playwright is not installed (pip install -e '.[dev]')"
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-    return None
+HAVE_CHROMIUM = CHROMIUM.exists()
+MISSING = f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    reason = _skip_reason()
-    if reason is None:
-        return
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.path)).parents:
-            item.add_marker(pytest.mark.skip(reason=reason))
+        if here not in item.path.parents:
+            continue
+        if inspect.iscoroutinefunction(getattr(item, "obj", None)):
+            # Before the marker pytest-asyncio's auto mode added: the closest one counts.
+            item.add_marker(pytest.mark.asyncio(loop_scope="session"), append=False)
+        if not HAVE_CHROMIUM and not STRICT:
+            item.add_marker(pytest.mark.skip(reason=MISSING))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -62,8 +66,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"{len(_shots_taken)} screenshots in {SHOTS_DIR}")
 
 
-if async_playwright is not None:
-    expect.set_options(timeout=WAIT_MS)
+expect.set_options(timeout=WAIT_MS)
 
 
 @dataclass
@@ -76,8 +79,10 @@ class Tab:
     errors: list[str] = field(default_factory=list)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
+    if not HAVE_CHROMIUM:
+        pytest.fail(MISSING)
     async with async_playwright() as pw:
         b = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -86,13 +91,29 @@ async def browser() -> AsyncIterator[Browser]:
             await b.close()
 
 
+# The server and client of tests/conftest.py, in the session's loop.
+@pytest_asyncio.fixture(loop_scope="session")
+async def server(
+    request: pytest.FixtureRequest, tmp_path: Path, test_database: TestDatabase
+) -> AsyncIterator[Server]:
+    async with running_server(request, tmp_path, test_database) as started:
+        yield started
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
+    async with http_client(server) as c:
+        yield c
+
+
 OpenTab = Callable[..., Awaitable[Tab]]
 
 
-@pytest.fixture
-def open_tab(browser: Browser, server: Server) -> OpenTab:
+@pytest_asyncio.fixture(loop_scope="session")
+async def open_tab(browser: Browser, server: Server) -> AsyncIterator[OpenTab]:
     """``await open_tab(path, token=..., locale=..., viewport=...)``: a new browser context
     (its own storage, like another person's browser) showing ``server.url + path``."""
+    contexts: list[BrowserContext] = []
 
     async def open_(
         path: str = "/",
@@ -109,6 +130,7 @@ def open_tab(browser: Browser, server: Server) -> OpenTab:
             is_mobile=phone,
             device_scale_factor=2 if phone else 1,
         )
+        contexts.append(context)
         script = "window.__OPENLINK_TEST__ = true;"
         if token is not None:
             # What the app stores after signing in: the page opens signed in.
@@ -133,7 +155,9 @@ def open_tab(browser: Browser, server: Server) -> OpenTab:
         await page.goto(server.url + path)
         return tab
 
-    return open_
+    yield open_
+    for context in contexts:
+        await context.close()
 
 
 Shot = Callable[[Page, str], Awaitable[None]]

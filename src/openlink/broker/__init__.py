@@ -25,6 +25,7 @@ def _redis(settings: Settings) -> Broker:
     return RedisBroker(
         settings.redis_url,
         sharded=settings.redis_sharded,
+        prefix=settings.redis_prefix,
         connect_timeout_s=settings.redis_connect_timeout_s,
         socket_timeout_s=settings.redis_socket_timeout_s,
         retry_after_s=settings.redis_retry_after_s,

@@ -10,6 +10,9 @@ reads what it missed from the database.
 ``sharded=True`` uses Redis 7's sharded pub/sub (SPUBLISH/SSUBSCRIBE), which a Redis
 Cluster routes to the shard owning the channel instead of broadcasting every event to
 every shard.
+
+``prefix`` namespaces the channels on the wire (``{prefix}room:…``), so that several
+instances can share one Redis; subscribers see the names without it.
 """
 
 from __future__ import annotations
@@ -36,12 +39,14 @@ class RedisBroker:
         url: str,
         *,
         sharded: bool = False,
+        prefix: str = "",
         connect_timeout_s: float = 1.0,
         socket_timeout_s: float = 0.5,
         retry_after_s: float = 2.0,
     ) -> None:
         self.url = url
         self.sharded = sharded
+        self.prefix = prefix
         self.connect_timeout_s = connect_timeout_s
         self.socket_timeout_s = socket_timeout_s
         #: Publishes run after commit, under SQLite's writer lock: while Redis hangs,
@@ -55,6 +60,7 @@ class RedisBroker:
         self._sub_client: Any = None
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
+        #: Channels as named on the wire, with the prefix.
         self._channels: set[str] = set()
         self._confirm: dict[str, asyncio.Future[None]] = {}
         self._connected = asyncio.Event()
@@ -109,9 +115,9 @@ class RedisBroker:
         try:
             async with asyncio.timeout(self.connect_timeout_s + self.socket_timeout_s * 2):
                 if self.sharded:
-                    await self._client.spublish(channel, data)
+                    await self._client.spublish(self.prefix + channel, data)
                 else:
-                    await self._client.publish(channel, data)
+                    await self._client.publish(self.prefix + channel, data)
         except (OSError, ConnectionError, TimeoutError, _redis_errors()) as exc:
             # At most once: the change is committed; subscribers recover it from the
             # database (gap fill, periodic catch-up, resume).
@@ -120,6 +126,7 @@ class RedisBroker:
             log.warning("publish to %s failed: %r", channel, exc)
 
     async def subscribe(self, channel: str) -> None:
+        channel = self.prefix + channel
         if channel in self._channels:
             return
         self._channels.add(channel)
@@ -127,6 +134,7 @@ class RedisBroker:
             await self._subscribe([channel])
 
     async def unsubscribe(self, channel: str) -> None:
+        channel = self.prefix + channel
         if channel not in self._channels:
             return
         self._channels.discard(channel)
@@ -239,7 +247,7 @@ class RedisBroker:
         if kind in ("message", "smessage"):
             self.received += 1
             if self._handler is not None and name in self._channels:
-                self._handler(name, bytes(message["data"]))
+                self._handler(name.removeprefix(self.prefix), bytes(message["data"]))
         elif kind in ("subscribe", "ssubscribe"):
             future = self._confirm.pop(name, None)
             if future is not None and not future.done():

@@ -21,6 +21,7 @@ def create(settings: Settings) -> Presence:
         return RedisPresence(
             settings.redis_url,
             ttl_s=settings.presence_ttl_s,
+            prefix=settings.redis_prefix,
             connect_timeout_s=settings.redis_connect_timeout_s,
             socket_timeout_s=settings.redis_socket_timeout_s,
             retry_after_s=settings.redis_retry_after_s,

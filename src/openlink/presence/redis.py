@@ -3,8 +3,11 @@
 Per room, two sorted sets hold this instance's entries, each scored by its expiry time:
 ``presence:{room}:users`` holds ``<user>|<node>`` and ``presence:{room}:langs`` holds
 ``<language>|<node>``. Each node writes its own entries: at once (debounced) when its
-counts change, and every ``ttl/3`` to keep them alive. Readers count the unexpired ones.
+counts change, and every ``ttl/3`` to keep them alive. Readers count the other nodes'
+unexpired entries and their own node's sockets from memory, which is current at once: a
+reader who just connected is counted (and translated for) before the write lands.
 A node that dies is forgotten after ``ttl`` seconds, without anyone cleaning up.
+With a ``prefix``, the keys are ``{prefix}presence:…``.
 
 Reads are cached for ``cache_s``: a send asks for the room's reading languages, and a
 second-old answer is good enough to choose what to translate into. After a Redis call
@@ -39,6 +42,7 @@ class RedisPresence:
         ttl_s: float = 30.0,
         cache_s: float = 1.0,
         node: str | None = None,
+        prefix: str = "",
         connect_timeout_s: float = 1.0,
         socket_timeout_s: float = 0.5,
         retry_after_s: float = 2.0,
@@ -49,6 +53,7 @@ class RedisPresence:
         self.ttl_s = ttl_s
         self.cache_s = cache_s
         self.node = node or secrets.token_hex(6)
+        self.prefix = prefix
         self.local = LocalCounts()
         self._client: Any = None
         self._dirty: set[str] = set()
@@ -99,11 +104,17 @@ class RedisPresence:
         self._wake.set()
 
     async def online(self, room_id: str) -> int:
-        users = await self._read(room_id, "users")
-        return len({entry.split("|", 1)[0] for entry in users})
+        others = await self._others(room_id, "users")
+        return len(others | {str(u) for u in self.local.users(room_id)})
 
     async def reading_languages(self, room_id: str) -> frozenset[str]:
-        return frozenset(e.split("|", 1)[0] for e in await self._read(room_id, "langs"))
+        return await self._others(room_id, "langs") | self.local.languages(room_id)
+
+    async def _others(self, room_id: str, kind: str) -> frozenset[str]:
+        """The other nodes' entries: this node's own are in ``local``, never stale."""
+        mine = f"|{self.node}"
+        entries = await self._read(room_id, kind)
+        return frozenset(e.split("|", 1)[0] for e in entries if not e.endswith(mine))
 
     def invalidate(self, room_id: str) -> None:
         self._cache.pop((room_id, "users"), None)
@@ -123,7 +134,7 @@ class RedisPresence:
         else:
             try:
                 raw = await self._client.zrangebyscore(
-                    f"presence:{room_id}:{kind}", time.time(), "+inf"
+                    f"{self.prefix}presence:{room_id}:{kind}", time.time(), "+inf"
                 )
                 value = frozenset(r.decode() for r in raw)
             except Exception as exc:  # Redis down: this node's own view is the best left
@@ -173,7 +184,7 @@ class RedisPresence:
         old_users, old_langs = self._written.get(room_id, (frozenset(), frozenset()))
         pipe = self._client.pipeline(transaction=False)
         for kind, now_set, old_set in (("users", users, old_users), ("langs", langs, old_langs)):
-            key = f"presence:{room_id}:{kind}"
+            key = f"{self.prefix}presence:{room_id}:{kind}"
             gone = [f"{x}|{self.node}" for x in old_set - now_set]
             if gone:
                 pipe.zrem(key, *gone)

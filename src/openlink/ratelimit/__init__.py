@@ -16,14 +16,17 @@ def create(
     connect_timeout_s: float = 1.0,
     socket_timeout_s: float = 0.5,
     retry_after_s: float = 2.0,
+    prefix: str = "",
 ) -> RateLimiter:
     """The limiter for ``url``: ``memory://`` or ``redis://host:port/db``; the timeouts
-    bound each Redis call (see :class:`LimitsRateLimiter`)."""
+    bound each Redis call (see :class:`LimitsRateLimiter`); ``prefix`` namespaces the
+    Redis keys."""
     return LimitsRateLimiter(
         url,
         connect_timeout_s=connect_timeout_s,
         socket_timeout_s=socket_timeout_s,
         retry_after_s=retry_after_s,
+        prefix=prefix,
     )
 
 

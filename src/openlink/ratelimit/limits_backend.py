@@ -31,7 +31,8 @@ log = logging.getLogger("openlink.ratelimit")
 
 class LimitsRateLimiter:
     """``connect_timeout_s`` and ``socket_timeout_s`` bound each Redis call; after one
-    fails, Redis is skipped (allowed) for ``retry_after_s``."""
+    fails, Redis is skipped (allowed) for ``retry_after_s``. Redis keys start with
+    ``{prefix}openlink-limits``."""
 
     def __init__(
         self,
@@ -40,6 +41,7 @@ class LimitsRateLimiter:
         connect_timeout_s: float = 1.0,
         socket_timeout_s: float = 0.5,
         retry_after_s: float = 2.0,
+        prefix: str = "",
     ) -> None:
         scheme = url.partition("://")[0]
         self._memory: MovingWindow | None = None
@@ -54,7 +56,7 @@ class LimitsRateLimiter:
                 self._redis_storage = RedisStorage(
                     f"async+{url}",
                     implementation="redispy",
-                    key_prefix="openlink-limits",
+                    key_prefix=f"{prefix}openlink-limits",
                     **client_options(connect_timeout_s, socket_timeout_s),
                 )
             except ConfigurationError as exc:
