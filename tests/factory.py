@@ -1,0 +1,395 @@
+"""One way to set a test up: accounts, a room with its members, their sockets.
+
+``tests/factories.py`` holds the small functions that drive one route each; this module
+builds the people a test is about on top of them::
+
+    r = await room(client, members=["host", "mod", "guest"], roles={"mod": ["hide"]})
+    sent = await r.guest.send("hi")
+    await r.mod.hide(sent["seq"])
+    assert await r.guest.hide(sent["seq"], status=403) == "not_permitted"
+
+Every action asserts the status it expects (the usual success by default) and returns the
+parsed body; given a 4xx or 5xx ``status`` it checks the error's shape and returns its
+code instead. ``call`` is the raw request for what a test reads off the response itself
+(headers, the exact body). A new feature adds methods to :class:`Account` (what any
+signed-in person does) or :class:`Member` (what one does in a room), not new setup.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from tests.factories import (
+    Socket,
+    all_messages,
+    auth,
+    error_code,
+    expect,
+    make_room,
+    make_user,
+    open_socket,
+)
+
+__all__ = ["Account", "Member", "Room", "room", "user"]
+
+
+def _ws_url(client: httpx.AsyncClient) -> str:
+    base = str(client.base_url).rstrip("/")
+    return base.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + "/ws"
+
+
+def _checked(response: httpx.Response, status: int) -> Any:
+    """The body of a response with ``status``; for an error status, its error code."""
+    if status >= 400:
+        return error_code(response, status)
+    return expect(response, status)
+
+
+def _id(member: Member | str) -> str:
+    return member if isinstance(member, str) else member.id
+
+
+class Account:
+    """A signed-in account: its token, what ``/api/me`` showed at sign-up, its socket."""
+
+    def __init__(self, client: httpx.AsyncClient, user: dict[str, Any], token: str) -> None:
+        self.client = client
+        self.user = user
+        self.token = token
+        #: The socket opened by :meth:`connect` (or by ``room(..., sockets=True)``).
+        self._socket: Socket | None = None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.user['username']}>"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return auth(self.token)
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The raw request as this account (``path`` from the server root)."""
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def api(self, method: str, path: str, *, status: int = 200, **kwargs: Any) -> Any:
+        """A request that must answer ``status``: the body, or the error code."""
+        return _checked(await self.call(method, path, **kwargs), status)
+
+    async def me(self) -> dict[str, Any]:
+        return dict(await self.api("GET", "/api/me"))
+
+    async def rooms(self) -> dict[str, dict[str, Any]]:
+        """``GET /api/rooms`` by room id."""
+        return {r["id"]: r for r in (await self.api("GET", "/api/rooms"))["rooms"]}
+
+    async def create_room(self, **fields: Any) -> Room:
+        """A room this account hosts (``fields`` as ``POST /api/rooms`` takes them)."""
+        created = await make_room(self.client, self.token, **fields)
+        made = Room(self.client, created["room"])
+        made._add("host", Member(self, made, created["me"]))
+        return made
+
+    async def join(
+        self,
+        target: Room | str,
+        *,
+        nickname: str | None = None,
+        profile: dict[str, Any] | None = None,
+        code: str | None = None,
+        status: int = 200,
+        **extra: Any,
+    ) -> Any:
+        """Join ``target`` through its link (a :class:`Room`, a ``/l/<code>`` link, or a
+        room id, which joins from discovery). Returns the :class:`Member` on 200, else
+        what :meth:`api` returns for ``status`` (the body of a 202, an error code)."""
+        link = target.link if isinstance(target, Room) else target
+        if nickname is not None:
+            profile = {"kind": "open", "nickname": nickname}
+        body: dict[str, Any] = dict(extra)
+        if profile is not None:
+            body["profile"] = profile
+        if code is not None:
+            body["code"] = code
+        if link.startswith("/l/"):
+            path = f"/api/links/{quote(link.removeprefix('/l/'), safe='')}/join"
+        else:
+            path = f"/api/rooms/{link}/join"
+        answer = await self.api("POST", path, json=body, status=status)
+        if status != 200 or not isinstance(target, Room):
+            return answer
+        return Member(self, target, answer["me"])
+
+    # -- the socket --------------------------------------------------------------------
+
+    async def connect(self, since: dict[str, int] | None = None) -> Socket:
+        """Open a WebSocket as this account (kept as :attr:`socket`)."""
+        self._socket = await open_socket(_ws_url(self.client), self.token, since)
+        return self._socket
+
+    @property
+    def socket(self) -> Socket:
+        assert self._socket is not None, f"{self!r} has no socket: connect() first"
+        return self._socket
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every event the socket received so far, ``ready`` first."""
+        return self.socket.events
+
+    async def next_event(self, type: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        return await self.socket.next_event(type, **kwargs)
+
+    async def next_message(self, **fields: Any) -> dict[str, Any]:
+        return await self.socket.next_message(**fields)
+
+    async def barrier(self) -> list[dict[str, Any]]:
+        """The events that arrived before a ping's pong (see :meth:`Socket.barrier`)."""
+        return await self.socket.barrier()
+
+
+class Member(Account):
+    """An account as a member of one room: its member id and nickname, and what a member
+    (or a host, or a co-host with the right) does there."""
+
+    def __init__(self, account: Account, room: Room, me: dict[str, Any]) -> None:
+        super().__init__(account.client, account.user, account.token)
+        self._socket = account._socket
+        self.room = room
+        #: The member as the join (or the room's creation) showed it.
+        self.data = me
+        self.id: str = me["id"]
+
+    def __repr__(self) -> str:
+        return f"<Member {self.nickname!r} of {self.room.id}>"
+
+    @property
+    def nickname(self) -> str:
+        return str(self.data["nickname"])
+
+    def path(self, rest: str = "") -> str:
+        return f"/api/rooms/{self.room.id}{rest}"
+
+    async def room_call(self, method: str, rest: str = "", **kwargs: Any) -> httpx.Response:
+        """The raw request under ``/api/rooms/<id>``."""
+        return await self.call(method, self.path(rest), **kwargs)
+
+    async def room_api(self, method: str, rest: str = "", *, status: int = 200, **kw: Any) -> Any:
+        return _checked(await self.room_call(method, rest, **kw), status)
+
+    # -- messages ----------------------------------------------------------------------
+
+    async def send(
+        self, body: str = "hello", *, client_id: str | None = None, status: int = 201, **extra: Any
+    ) -> Any:
+        payload = {"client_id": client_id or uuid.uuid4().hex, "body": body, **extra}
+        return await self.room_api("POST", "/messages", json=payload, status=status)
+
+    async def edit(self, seq: int, body: str, *, status: int = 200, **extra: Any) -> Any:
+        payload = {"body": body, **extra}
+        return await self.room_api("PATCH", f"/messages/{seq}", json=payload, status=status)
+
+    async def delete(self, seq: int, *, status: int = 200) -> Any:
+        return await self.room_api("DELETE", f"/messages/{seq}", status=status)
+
+    async def react(self, seq: int, emoji: str, *, status: int = 200) -> Any:
+        return await self.room_api("PUT", f"/messages/{seq}/reactions/{emoji}", status=status)
+
+    async def unreact(self, seq: int, emoji: str, *, status: int = 200) -> Any:
+        return await self.room_api("DELETE", f"/messages/{seq}/reactions/{emoji}", status=status)
+
+    async def history(self, *, status: int = 200, **params: Any) -> Any:
+        """One page of ``GET /messages`` (``params`` as the route takes them)."""
+        return await self.room_api("GET", "/messages", params=params, status=status)
+
+    async def messages(self) -> list[dict[str, Any]]:
+        """Every message this member can read, oldest first."""
+        return await all_messages(self.client, self.token, self.room.id)
+
+    async def read(self, seq: int, *, status: int = 200) -> Any:
+        return await self.room_api("POST", "/read", json={"seq": seq}, status=status)
+
+    # -- the room ----------------------------------------------------------------------
+
+    async def view(self, *, status: int = 200) -> Any:
+        """``GET /api/rooms/<id>`` as this member."""
+        return await self.room_api("GET", status=status)
+
+    async def update(self, *, status: int = 200, **fields: Any) -> Any:
+        """``PATCH`` the room's settings."""
+        return await self.room_api("PATCH", json=fields, status=status)
+
+    async def members(self) -> dict[str, dict[str, Any]]:
+        """The room's members by member id."""
+        return {m["id"]: m for m in (await self.room_api("GET", "/members"))["members"]}
+
+    async def leave(self, *, status: int = 204) -> Any:
+        return await self.room_api("POST", "/leave", status=status)
+
+    # -- hosting and co-hosting --------------------------------------------------------
+
+    async def appoint(
+        self, member: Member | str, rights: Sequence[str] = (), *, status: int = 200
+    ) -> Any:
+        """Make ``member`` a co-host with ``rights`` (or change them)."""
+        rest = f"/cohosts/{_id(member)}"
+        return await self.room_api("PUT", rest, json={"rights": list(rights)}, status=status)
+
+    async def dismiss(self, member: Member | str, *, status: int = 200) -> Any:
+        return await self.room_api("DELETE", f"/cohosts/{_id(member)}", status=status)
+
+    async def notice(self, body: str, *, pin: bool = True, status: int = 201) -> Any:
+        payload = {"body": body, "pin": pin}
+        return await self.room_api("POST", "/notices", json=payload, status=status)
+
+    async def unpin(self, *, status: int = 204) -> Any:
+        return await self.room_api("DELETE", "/notice", status=status)
+
+    async def hide(self, seq: int, *, reason: str | None = None, status: int = 200) -> Any:
+        body = {} if reason is None else {"reason": reason}
+        return await self.room_api("POST", f"/messages/{seq}/hide", json=body, status=status)
+
+    async def unhide(self, seq: int, *, status: int = 200) -> Any:
+        return await self.room_api("DELETE", f"/messages/{seq}/hide", status=status)
+
+    async def review(self, seq: int, *, status: int = 200) -> Any:
+        return await self.room_api("GET", f"/messages/{seq}/review", status=status)
+
+    async def kick(self, member: Member | str, *, status: int = 204, **body: Any) -> Any:
+        """Remove ``member``; ``ban=True`` (with ``ban_s``, ``reason``) bans as well."""
+        rest = f"/members/{_id(member)}/kick"
+        return await self.room_api("POST", rest, json=body, status=status)
+
+    async def ban(self, member: Member | str, *, status: int = 201, **body: Any) -> Any:
+        """Ban someone who already left (``POST /bans``)."""
+        payload = {"member_id": _id(member), **body}
+        return await self.room_api("POST", "/bans", json=payload, status=status)
+
+    async def bans(self) -> list[dict[str, Any]]:
+        return list((await self.room_api("GET", "/bans"))["bans"])
+
+    async def lift_ban(self, member: Member | str, *, status: int = 204) -> Any:
+        return await self.room_api("DELETE", f"/bans/{_id(member)}", status=status)
+
+    async def time_out(self, member: Member | str, duration_s: int, *, status: int = 200) -> Any:
+        rest = f"/members/{_id(member)}/timeout"
+        return await self.room_api("POST", rest, json={"duration_s": duration_s}, status=status)
+
+    async def end_time_out(self, member: Member | str, *, status: int = 200) -> Any:
+        return await self.room_api("DELETE", f"/members/{_id(member)}/timeout", status=status)
+
+    async def audit(self, **params: Any) -> list[dict[str, Any]]:
+        """The moderation log, newest first."""
+        return list((await self.room_api("GET", "/audit", params=params))["entries"])
+
+
+class Room:
+    """A room as its members see it: ``r.host``, ``r.guest`` / ``r["guest"]``, ``r[2]``."""
+
+    def __init__(self, client: httpx.AsyncClient, data: dict[str, Any]) -> None:
+        self.client = client
+        #: The room as ``POST /api/rooms`` answered.
+        self.data = data
+        self.id: str = data["id"]
+        self.link: str = data["link"]
+        self.members: list[Member] = []
+        self._names: dict[str, Member] = {}
+
+    def __repr__(self) -> str:
+        return f"<Room {self.id} {list(self._names)}>"
+
+    def _add(self, name: str, member: Member) -> Member:
+        assert name not in self._names, f"two members named {name!r}"
+        self.members.append(member)
+        self._names[name] = member
+        return member
+
+    @property
+    def host(self) -> Member:
+        return self.members[0]
+
+    def __getattr__(self, name: str) -> Member:
+        names = self.__dict__.get("_names", {})
+        if name in names:
+            return names[name]  # type: ignore[no-any-return]
+        raise AttributeError(name)
+
+    def __getitem__(self, key: str | int) -> Member:
+        return self.members[key] if isinstance(key, int) else self._names[key]
+
+    def __iter__(self) -> Iterator[Member]:
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    @property
+    def link_code(self) -> str:
+        return self.link.removeprefix("/l/")
+
+    async def add(
+        self,
+        name: str | None = None,
+        *,
+        nickname: str | None = None,
+        socket: bool = False,
+        **join: Any,
+    ) -> Member:
+        """A new account that joins through the link (named ``name`` in this room)."""
+        account = await user(self.client)
+        if socket:
+            await account.connect()
+        member: Member = await account.join(self, nickname=nickname, **join)
+        return self._add(name or f"member{len(self.members)}", member)
+
+
+async def user(
+    client: httpx.AsyncClient, name: str | None = None, *, socket: bool = False, **fields: Any
+) -> Account:
+    """A new signed-in account (``fields`` as :func:`make_user` takes them)."""
+    made, token = await make_user(client, name, **fields)
+    account = Account(client, made, token)
+    if socket:
+        await account.connect()
+    return account
+
+
+async def room(
+    client: httpx.AsyncClient,
+    members: int | Sequence[str] = ("host",),
+    *,
+    sockets: bool = False,
+    roles: dict[str, Sequence[str]] | None = None,
+    nicknames: dict[str, str] | None = None,
+    **room_fields: Any,
+) -> Room:
+    """A room with ``members``: names (the first hosts) or a count (``"host"``, then
+    ``"member1"``, …). ``roles`` appoints co-hosts by name with their rights;
+    ``nicknames`` gives those members an open profile of that nickname; ``sockets`` opens
+    a WebSocket per member once all that is done, so they start from a quiet room;
+    ``room_fields`` go to ``POST /api/rooms``."""
+    names = (
+        ["host", *(f"member{i}" for i in range(1, members))]
+        if isinstance(members, int)
+        else list(members)
+    )
+    assert names, "a room has at least its host"
+    nicknames = nicknames or {}
+    if names[0] in nicknames:
+        room_fields.setdefault("profile", {"kind": "open", "nickname": nicknames[names[0]]})
+    host = await user(client)
+    made = await host.create_room(**room_fields)
+    if names[0] != "host":
+        made._names[names[0]] = made._names.pop("host")
+    for name in names[1:]:
+        await made.add(name, nickname=nicknames.get(name))
+    for name, rights in (roles or {}).items():
+        await made.host.appoint(made[name], rights)
+    if sockets:
+        for member in made:
+            await member.connect()
+    return made
