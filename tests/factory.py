@@ -35,7 +35,7 @@ from tests.factories import (
     open_socket,
 )
 
-__all__ = ["Account", "Member", "Room", "room", "user"]
+__all__ = ["Account", "InRoom", "Member", "Room", "room", "user"]
 
 
 def _ws_url(client: httpx.AsyncClient) -> str:
@@ -86,6 +86,10 @@ class Account:
     async def rooms(self) -> dict[str, dict[str, Any]]:
         """``GET /api/rooms`` by room id."""
         return {r["id"]: r for r in (await self.api("GET", "/api/rooms"))["rooms"]}
+
+    def at(self, room: Room) -> InRoom:
+        """This account acting on ``room`` without being in it."""
+        return InRoom(self, room)
 
     async def create_room(self, **fields: Any) -> Room:
         """A room this account hosts (``fields`` as ``POST /api/rooms`` takes them)."""
@@ -152,24 +156,14 @@ class Account:
         return await self.socket.barrier()
 
 
-class Member(Account):
-    """An account as a member of one room: its member id and nickname, and what a member
-    (or a host, or a co-host with the right) does there."""
+class InRoom(Account):
+    """An account acting on one room, member or not: what a member (or a host, or a
+    co-host with the right) does there. An outsider gets the room's 404s."""
 
-    def __init__(self, account: Account, room: Room, me: dict[str, Any]) -> None:
+    def __init__(self, account: Account, room: Room) -> None:
         super().__init__(account.client, account.user, account.token)
         self._socket = account._socket
         self.room = room
-        #: The member as the join (or the room's creation) showed it.
-        self.data = me
-        self.id: str = me["id"]
-
-    def __repr__(self) -> str:
-        return f"<Member {self.nickname!r} of {self.room.id}>"
-
-    @property
-    def nickname(self) -> str:
-        return str(self.data["nickname"])
 
     def path(self, rest: str = "") -> str:
         return f"/api/rooms/{self.room.id}{rest}"
@@ -283,8 +277,31 @@ class Member(Account):
         return await self.room_api("DELETE", f"/members/{_id(member)}/timeout", status=status)
 
     async def audit(self, **params: Any) -> list[dict[str, Any]]:
-        """The moderation log, newest first."""
+        """The moderation log's entries, newest first (``params``: ``limit``, ``before``)."""
         return list((await self.room_api("GET", "/audit", params=params))["entries"])
+
+    async def last_system(self) -> dict[str, Any]:
+        """What the room's last message, which must be a system message, says."""
+        message = (await self.history(limit=1))["messages"][-1]
+        assert message["kind"] == "system", message
+        return dict(message["system"])
+
+
+class Member(InRoom):
+    """A member of the room: its member id and nickname as the room shows them."""
+
+    def __init__(self, account: Account, room: Room, me: dict[str, Any]) -> None:
+        super().__init__(account, room)
+        #: The member as the join (or the room's creation) showed it.
+        self.data = me
+        self.id: str = me["id"]
+
+    def __repr__(self) -> str:
+        return f"<Member {self.nickname!r} of {self.room.id}>"
+
+    @property
+    def nickname(self) -> str:
+        return str(self.data["nickname"])
 
 
 class Room:
@@ -330,6 +347,10 @@ class Room:
     @property
     def link_code(self) -> str:
         return self.link.removeprefix("/l/")
+
+    async def outsider(self) -> InRoom:
+        """A new account that is not in the room, acting on it."""
+        return (await user(self.client)).at(self)
 
     async def add(
         self,
