@@ -98,23 +98,23 @@ class Account:
         made._add("host", Member(self, made, created["me"]))
         return made
 
-    async def join(
+    async def join_call(
         self,
         target: Room | str,
         *,
         nickname: str | None = None,
         profile: dict[str, Any] | None = None,
         code: str | None = None,
-        status: int = 200,
-        **extra: Any,
-    ) -> Any:
-        """Join ``target`` through its link (a :class:`Room`, a ``/l/<code>`` link, or a
-        room id, which joins from discovery). Returns the :class:`Member` on 200, else
-        what :meth:`api` returns for ``status`` (the body of a 202, an error code)."""
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """The raw join of ``target``: a :class:`Room` or a ``/l/<code>`` link joins through
+        the link, a room id from discovery. ``nickname`` is an open profile's; ``kwargs``
+        are more of the body, or ``headers``."""
         link = target.link if isinstance(target, Room) else target
         if nickname is not None:
             profile = {"kind": "open", "nickname": nickname}
-        body: dict[str, Any] = dict(extra)
+        headers = kwargs.pop("headers", {})
+        body: dict[str, Any] = dict(kwargs)
         if profile is not None:
             body["profile"] = profile
         if code is not None:
@@ -123,7 +123,13 @@ class Account:
             path = f"/api/links/{quote(link.removeprefix('/l/'), safe='')}/join"
         else:
             path = f"/api/rooms/{link}/join"
-        answer = await self.api("POST", path, json=body, status=status)
+        return await self.call("POST", path, json=body, headers=headers)
+
+    async def join(self, target: Room | str, *, status: int = 200, **kwargs: Any) -> Any:
+        """Join (as :meth:`join_call`). Joining a :class:`Room` with a 200 returns the new
+        :class:`Member`; otherwise what :meth:`api` returns for ``status`` (the body of a
+        202 with the join request, an error code)."""
+        answer = _checked(await self.join_call(target, **kwargs), status)
         if status != 200 or not isinstance(target, Room):
             return answer
         return Member(self, target, answer["me"])
@@ -216,6 +222,10 @@ class InRoom(Account):
     async def update(self, *, status: int = 200, **fields: Any) -> Any:
         """``PATCH`` the room's settings."""
         return await self.room_api("PATCH", json=fields, status=status)
+
+    async def code_state(self, *, status: int = 200) -> Any:
+        """The participation code's state (``GET /code``)."""
+        return await self.room_api("GET", "/code", status=status)
 
     async def members(self) -> dict[str, dict[str, Any]]:
         """The room's members by member id."""
