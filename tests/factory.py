@@ -234,6 +234,26 @@ class InRoom(Account):
     async def leave(self, *, status: int = 204) -> Any:
         return await self.room_api("POST", "/leave", status=status)
 
+    # -- join requests -----------------------------------------------------------------
+
+    async def join_requests(self, *, status: int = 200, **params: Any) -> Any:
+        """The pending requests (approvers): ``{"requests": [...], "next": ...}``."""
+        return await self.room_api("GET", "/join-requests", params=params, status=status)
+
+    async def approve(self, request_id: str, *, status: int = 200) -> Any:
+        return await self.room_api("POST", f"/join-requests/{request_id}/approve", status=status)
+
+    async def reject(self, request_id: str, *, status: int = 200) -> Any:
+        return await self.room_api("POST", f"/join-requests/{request_id}/reject", status=status)
+
+    async def come_in(self, *, status: int = 200) -> Any:
+        """Come in on my approved request: the new :class:`Member` on 200."""
+        answer = await self.room_api("POST", "/join-request/accept", status=status)
+        return Member(self, self.room, answer["me"]) if status == 200 else answer
+
+    async def withdraw(self, *, status: int = 204) -> Any:
+        return await self.room_api("DELETE", "/join-request", status=status)
+
     # -- hosting and co-hosting --------------------------------------------------------
 
     async def appoint(

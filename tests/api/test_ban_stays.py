@@ -5,131 +5,87 @@ tells that the two entries are one account."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
 
 from openlink.actions.context import Context, utcnow
 from tests.conftest import Server
-from tests.factories import auth, error_code, expect, join, make_room, make_user, open_socket
+from tests.factories import error_code
+from tests.factory import Account, Member, Room, room, user
 
 
-class Room:
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    async def setup(self, **fields: Any) -> Room:
-        _, self.host = await make_user(self.client)
-        created = await make_room(self.client, self.host, **fields)
-        self.id, self.link = created["room"]["id"], created["room"]["link"]
-        return self
-
-    def path(self, rest: str) -> str:
-        return f"/api/rooms/{self.id}{rest}"
-
-    async def stay(self, token: str, nickname: str) -> str:
-        """Join as ``nickname`` and leave again; returns that stay's member id."""
-        member_id = await self.enter(token, nickname)
-        expect(await self.client.post(self.path("/leave"), headers=auth(token)), 204)
-        return member_id
-
-    async def enter(self, token: str, nickname: str) -> str:
-        profile = {"kind": "open", "nickname": nickname}
-        return str((await join(self.client, token, self.link, profile=profile))["me"]["id"])
-
-    async def ban_former(self, member_id: str, **body: Any) -> dict[str, Any]:
-        response = await self.client.post(
-            self.path("/bans"), json={"member_id": member_id, **body}, headers=auth(self.host)
-        )
-        return dict(expect(response, 201))
-
-    async def kick_ban(self, member_id: str, **body: Any) -> None:
-        response = await self.client.post(
-            self.path(f"/members/{member_id}/kick"),
-            json={"ban": True, **body},
-            headers=auth(self.host),
-        )
-        expect(response, 204)
-
-    async def bans(self) -> list[dict[str, Any]]:
-        response = await self.client.get(self.path("/bans"), headers=auth(self.host))
-        return list(expect(response, 200)["bans"])
-
-    async def lift(self, member_id: str) -> None:
-        expect(
-            await self.client.delete(self.path(f"/bans/{member_id}"), headers=auth(self.host)), 204
-        )
-
-    async def try_join(self, token: str) -> httpx.Response:
-        code = self.link.removeprefix("/l/")
-        return await self.client.post(f"/api/links/{code}/join", json={}, headers=auth(token))
+async def stay(person: Account, r: Room, nickname: str) -> Member:
+    """Join ``r`` as ``nickname`` and leave again; returns that stay."""
+    member: Member = await person.join(r, nickname=nickname)
+    await member.leave()
+    return member
 
 
 async def test_two_stays_of_one_account_are_two_bans_lifted_one_by_one(
     client: httpx.AsyncClient,
 ) -> None:
-    room = await Room(client).setup()
-    _, person = await make_user(client)
-    alice = await room.stay(person, "alice")
-    bob = await room.enter(person, "bob")
+    r = await room(client)
+    person = await user(client)
+    alice = await stay(person, r, "alice")
+    bob = await person.join(r, nickname="bob")
 
-    banned_alice = await room.ban_former(alice, reason="raid")
-    await room.kick_ban(bob, ban_s=86_400, reason="spam")
-    listed = {b["member_id"]: b for b in await room.bans()}
+    banned_alice = await r.host.ban(alice, reason="raid")
+    await r.host.kick(bob, ban=True, ban_s=86_400, reason="spam")
+    listed = {b["member_id"]: b for b in await r.host.bans()}
     # The second ban did not swallow the first: each stay keeps its own entry.
-    assert set(listed) == {alice, bob}
-    assert (listed[alice]["nickname"], listed[alice]["until"]) == ("alice", None)
-    assert listed[alice] == banned_alice
-    assert listed[bob]["nickname"] == "bob" and listed[bob]["until"] is not None
-    assert (listed[alice]["reason"], listed[bob]["reason"]) == ("raid", "spam")
+    assert set(listed) == {alice.id, bob.id}
+    assert (listed[alice.id]["nickname"], listed[alice.id]["until"]) == ("alice", None)
+    assert listed[alice.id] == banned_alice
+    assert listed[bob.id]["nickname"] == "bob" and listed[bob.id]["until"] is not None
+    assert (listed[alice.id]["reason"], listed[bob.id]["reason"]) == ("raid", "spam")
 
     # Lifting one entry leaves the account banned by the other.
-    await room.lift(alice)
-    assert [b["member_id"] for b in await room.bans()] == [bob]
-    assert error_code(await room.try_join(person), 403) == "banned"
-    await room.lift(bob)
-    assert await room.bans() == []
-    expect(await room.try_join(person), 200)
+    await r.host.lift_ban(alice)
+    assert [b["member_id"] for b in await r.host.bans()] == [bob.id]
+    assert await person.join(r, status=403) == "banned"
+    await r.host.lift_ban(bob)
+    assert await r.host.bans() == []
+    await person.join(r)
 
 
 async def test_banning_a_former_stay_answers_with_that_stays_own_entry(
     client: httpx.AsyncClient,
 ) -> None:
-    room = await Room(client).setup()
-    _, person = await make_user(client)
-    first = await room.stay(person, "first")
-    second = await room.stay(person, "second")
-    await room.ban_former(second, ban_s=3_600, reason="later stay")
-    answer = await room.ban_former(first, reason="earlier stay")
+    r = await room(client)
+    person = await user(client)
+    first = await stay(person, r, "first")
+    second = await stay(person, r, "second")
+    await r.host.ban(second, ban_s=3_600, reason="later stay")
+    answer = await r.host.ban(first, reason="earlier stay")
     # Not the account's other entry: nothing in the answer points at the second stay.
-    assert (answer["member_id"], answer["nickname"], answer["until"]) == (first, "first", None)
+    assert (answer["member_id"], answer["nickname"], answer["until"]) == (first.id, "first", None)
     assert answer["reason"] == "earlier stay"
 
 
 async def test_each_entry_expires_on_its_own(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    room = await Room(client).setup()
-    _, person = await make_user(client)
-    short = await room.stay(person, "short")
-    long = await room.stay(person, "long")
+    r = await room(client)
+    person = await user(client)
+    short = await stay(person, r, "short")
+    long = await stay(person, r, "long")
     # The longer ban first: a later, shorter one must not cut it short.
-    await room.ban_former(long, ban_s=3 * 3_600)
-    await room.ban_former(short, ban_s=3_600)
+    await r.host.ban(long, ban_s=3 * 3_600)
+    await r.host.ban(short, ban_s=3_600)
 
     later = utcnow() + timedelta(hours=2)
     monkeypatch.setattr(Context, "now", staticmethod(lambda: later))
-    assert [b["member_id"] for b in await room.bans()] == [long]
-    refused = await room.try_join(person)
+    assert [b["member_id"] for b in await r.host.bans()] == [long.id]
+    refused = await person.join_call(r)
     assert error_code(refused, 403) == "banned"
     # The joiner is told when the entry that still holds them ends.
-    assert refused.json()["error"]["details"]["until"] == (await room.bans())[0]["until"]
+    assert refused.json()["error"]["details"]["until"] == (await r.host.bans())[0]["until"]
 
     much_later = utcnow() + timedelta(hours=4)
     monkeypatch.setattr(Context, "now", staticmethod(lambda: much_later))
-    assert await room.bans() == []
-    expect(await room.try_join(person), 200)
+    assert await r.host.bans() == []
+    await person.join(r)
 
 
 async def test_approving_a_request_answers_and_looks_the_same_when_the_account_was_banned_since(
@@ -138,31 +94,20 @@ async def test_approving_a_request_answers_and_looks_the_same_when_the_account_w
     """A host who suspects an applicant is a former member bans that former stay and
     approves every pending request: whatever they then see (answers, events, members)
     must not pick out the request filed by the banned account."""
-    room = await Room(client).setup()
-    _, person = await make_user(client)
-    _, stranger = await make_user(client)
-    earlier = await room.stay(person, "alice")
-    expect(
-        await client.patch(room.path(""), json={"join_approval": True}, headers=auth(room.host)),
-        200,
-    )
-    socks = [await open_socket(server.ws_url, token) for token in (person, stranger)]
-    code = room.link.removeprefix("/l/")
+    r = await room(client)
+    person = await user(client)
+    stranger = await user(client)
+    earlier = await stay(person, r, "alice")
+    await r.host.update(join_approval=True)
+    socks = [await account.connect() for account in (person, stranger)]
     requests = []
-    for token, nickname in ((person, "bob"), (stranger, "carol")):
-        profile = {"profile": {"kind": "open", "nickname": nickname}}
-        response = await client.post(f"/api/links/{code}/join", json=profile, headers=auth(token))
-        requests.append(expect(response, 202)["request"])
+    for account, nickname in ((person, "bob"), (stranger, "carol")):
+        requests.append((await account.join(r, nickname=nickname, status=202))["request"])
     # The ban lands on the earlier stay after the account filed its request.
-    await room.ban_former(earlier)
-    count = expect(await client.get(room.path(""), headers=auth(room.host)), 200)["member_count"]
+    await r.host.ban(earlier)
+    count = (await r.host.view())["member_count"]
 
-    answers = []
-    for request in requests:
-        response = await client.post(
-            room.path(f"/join-requests/{request['id']}/approve"), headers=auth(room.host)
-        )
-        answers.append(expect(response, 200))
+    answers = [await r.host.approve(request["id"]) for request in requests]
     # The host's answer for the banned account looks like the one for anyone else,
     assert [a["status"] for a in answers] == ["approved", "approved"]
     assert {frozenset(a) for a in answers} == {frozenset(answers[1])}
@@ -171,15 +116,12 @@ async def test_approving_a_request_answers_and_looks_the_same_when_the_account_w
         decided = await sock.next_event("join_request_decided")
         assert decided["request"]["status"] == "approved"
     # and the room: nobody is let in by the approval itself.
-    members = await client.get(room.path("/members"), headers=auth(room.host))
-    present = {m["nickname"] for m in expect(members, 200)["members"]}
+    present = {m["nickname"] for m in (await r.host.members()).values()}
     assert not present & {"bob", "carol"}
-    after = expect(await client.get(room.path(""), headers=auth(room.host)), 200)
-    assert after["member_count"] == count
+    assert (await r.host.view())["member_count"] == count
 
     # Coming in is the applicant's step, and the ban refuses it to that applicant only.
-    refused = await client.post(room.path("/join-request/accept"), headers=auth(person))
-    assert error_code(refused, 403) == "banned"
-    expect(await client.post(room.path("/join-request/accept"), headers=auth(stranger)), 200)
+    assert await person.at(r).come_in(status=403) == "banned"
+    await stranger.at(r).come_in()
     assert not [e for e in await socks[0].barrier() if e["type"] == "joined"]
-    assert error_code(await room.try_join(person), 403) == "banned"
+    assert await person.join(r, status=403) == "banned"
