@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -25,7 +24,7 @@ import pytest
 from openlink.actions.operator import do_set_operator
 from openlink.domain.permissions import Right
 from tests.conftest import Server
-from tests.factories import auth, expect, join, make_room, make_user, send_message
+from tests.factory import InRoom, Member, Room, room, user
 
 OUTSIDER, MEMBER, COHOST, HOST, OPERATOR = "outsider", "member", "cohost", "host", "operator"
 RIGHTS = [r.value for r in Right]
@@ -40,172 +39,143 @@ def with_right(right: str) -> set[str]:
     return {HOST, f"cohost:{right}"}
 
 
-@dataclass
-class Room:
-    client: httpx.AsyncClient
-    id: str
-    link: str
-    tokens: dict[str, str]
-    member_ids: dict[str, str]
-    host_token: str
-    extra: dict[str, Any] = field(default_factory=dict)
+async def make_room_with_every_role(server: Server, client: httpx.AsyncClient) -> Actors:
+    """One room, and who acts on it in each role."""
+    cohosts = [role for role in ROLES if role.startswith(COHOST)]
+    rights = {role: [role.partition(":")[2]] if ":" in role else [] for role in cohosts}
+    r = await room(client, [HOST, MEMBER, *cohosts], roles=rights)
+    actors: dict[str, InRoom] = {member_role: r[member_role] for member_role in MEMBERS}
+    actors[OUTSIDER] = await r.outsider()
+    operator = await user(client)
+    await do_set_operator(server.app.state.ctx, operator.user["username"], True)
+    actors[OPERATOR] = operator.at(r)
+    return Actors(r, actors)
 
-    async def victim(self) -> tuple[str, str]:
-        """A fresh plain member: (token, member id)."""
-        _, token = await make_user(self.client)
-        me = (await join(self.client, token, self.link))["me"]
-        return token, me["id"]
+
+@dataclass
+class Actors:
+    room: Room
+    by_role: dict[str, InRoom]
+
+    async def victim(self) -> Member:
+        """A fresh plain member."""
+        return await self.room.add()
 
     async def message(self) -> int:
         """A fresh message by a fresh member."""
-        token, _ = await self.victim()
-        return (await send_message(self.client, token, self.id, "a message"))["seq"]
-
-    async def call(self, role: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.client.request(method, path, headers=auth(self.tokens[role]), **kwargs)
+        return int((await (await self.victim()).send("a message"))["seq"])
 
 
-async def make_room_with_every_role(server: Server, client: httpx.AsyncClient) -> Room:
-    _, host = await make_user(client)
-    created = await make_room(client, host)
-    room = created["room"]
-    tokens = {HOST: host}
-    member_ids = {HOST: created["me"]["id"]}
-    for role in ROLES:
-        if role in (HOST,):
-            continue
-        user, token = await make_user(client)
-        tokens[role] = token
-        if role == OPERATOR:
-            await do_set_operator(server.app.state.ctx, user["username"], True)
-        if role in MEMBERS:
-            member_ids[role] = (await join(client, token, room["link"]))["me"]["id"]
-        if role.startswith(COHOST):
-            rights = [role.partition(":")[2]] if ":" in role else []
-            expect(
-                await client.put(
-                    f"/api/rooms/{room['id']}/cohosts/{member_ids[role]}",
-                    json={"rights": rights},
-                    headers=auth(host),
-                ),
-                200,
-            )
-    return Room(client, room["id"], room["link"], tokens, member_ids, host)
+Attempt = Callable[[Actors, InRoom], Awaitable[httpx.Response]]
 
 
-Attempt = Callable[[Room, str], Awaitable[httpx.Response]]
+async def read_history(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("GET", "/messages")
 
 
-async def read_history(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "GET", f"/api/rooms/{r.id}/messages")
-
-
-async def post_message(r: Room, role: str) -> httpx.Response:
+async def post_message(r: Actors, actor: InRoom) -> httpx.Response:
     body = {"client_id": uuid.uuid4().hex, "body": "hi"}
-    return await r.call(role, "POST", f"/api/rooms/{r.id}/messages", json=body)
+    return await actor.room_call("POST", "/messages", json=body)
 
 
-async def react(r: Room, role: str) -> httpx.Response:
+async def react(r: Actors, actor: InRoom) -> httpx.Response:
     seq = await r.message()
-    return await r.call(role, "PUT", f"/api/rooms/{r.id}/messages/{seq}/reactions/👍")
+    return await actor.room_call("PUT", f"/messages/{seq}/reactions/👍")
 
 
-async def report(r: Room, role: str) -> httpx.Response:
+async def report(r: Actors, actor: InRoom) -> httpx.Response:
     seq = await r.message()
-    body = {"seq": seq, "reason": "spam"}
-    return await r.call(role, "POST", f"/api/rooms/{r.id}/reports", json=body)
+    return await actor.room_call("POST", "/reports", json={"seq": seq, "reason": "spam"})
 
 
-async def post_notice(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "POST", f"/api/rooms/{r.id}/notices", json={"body": "rules"})
+async def post_notice(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("POST", "/notices", json={"body": "rules"})
 
 
-async def hide(r: Room, role: str) -> httpx.Response:
+async def hide(r: Actors, actor: InRoom) -> httpx.Response:
     seq = await r.message()
-    return await r.call(role, "POST", f"/api/rooms/{r.id}/messages/{seq}/hide", json={})
+    return await actor.room_call("POST", f"/messages/{seq}/hide", json={})
 
 
-async def review(r: Room, role: str) -> httpx.Response:
+async def review(r: Actors, actor: InRoom) -> httpx.Response:
     seq = await r.message()
-    return await r.call(role, "GET", f"/api/rooms/{r.id}/messages/{seq}/review")
+    return await actor.room_call("GET", f"/messages/{seq}/review")
 
 
-async def kick(r: Room, role: str) -> httpx.Response:
-    _, victim = await r.victim()
-    return await r.call(role, "POST", f"/api/rooms/{r.id}/members/{victim}/kick", json={})
+async def kick(r: Actors, actor: InRoom) -> httpx.Response:
+    victim = await r.victim()
+    return await actor.room_call("POST", f"/members/{victim.id}/kick", json={})
 
 
-async def list_bans(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "GET", f"/api/rooms/{r.id}/bans")
+async def list_bans(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("GET", "/bans")
 
 
-async def time_out(r: Room, role: str) -> httpx.Response:
-    _, victim = await r.victim()
-    path = f"/api/rooms/{r.id}/members/{victim}/timeout"
-    return await r.call(role, "POST", path, json={"duration_s": 60})
+async def time_out(r: Actors, actor: InRoom) -> httpx.Response:
+    victim = await r.victim()
+    return await actor.room_call("POST", f"/members/{victim.id}/timeout", json={"duration_s": 60})
 
 
-async def list_join_requests(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "GET", f"/api/rooms/{r.id}/join-requests")
+async def list_join_requests(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("GET", "/join-requests")
 
 
-async def edit_settings(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "PATCH", f"/api/rooms/{r.id}", json={"slow_mode_s": 0})
+async def edit_settings(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("PATCH", json={"slow_mode_s": 0})
 
 
-async def regenerate_link(r: Room, role: str) -> httpx.Response:
-    response = await r.call(role, "POST", f"/api/rooms/{r.id}/link")
+async def regenerate_link(r: Actors, actor: InRoom) -> httpx.Response:
+    response = await actor.room_call("POST", "/link")
     if response.status_code == 200:
-        r.link = response.json()["link"]
+        r.room.link = response.json()["link"]
     return response
 
 
-async def set_link_options(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "PATCH", f"/api/rooms/{r.id}/link", json={"max_uses": 99_999})
+async def set_link_options(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("PATCH", "/link", json={"max_uses": 99_999})
 
 
-async def add_automod_rule(r: Room, role: str) -> httpx.Response:
+async def add_automod_rule(r: Actors, actor: InRoom) -> httpx.Response:
     rule = {"name": "r", "kind": "keyword", "patterns": ["zzzq"], "action": "block"}
-    return await r.call(role, "POST", f"/api/rooms/{r.id}/automod/rules", json=rule)
+    return await actor.room_call("POST", "/automod/rules", json=rule)
 
 
-async def set_bot(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "PUT", f"/api/rooms/{r.id}/bot", json={"welcome": "hello"})
+async def set_bot(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("PUT", "/bot", json={"welcome": "hello"})
 
 
-async def read_bot(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "GET", f"/api/rooms/{r.id}/bot")
+async def read_bot(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("GET", "/bot")
 
 
-async def read_audit(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "GET", f"/api/rooms/{r.id}/audit")
+async def read_audit(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("GET", "/audit")
 
 
-async def read_reports(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "GET", f"/api/rooms/{r.id}/reports")
+async def read_reports(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("GET", "/reports")
 
 
-async def appoint_cohost(r: Room, role: str) -> httpx.Response:
-    _, victim = await r.victim()
-    path = f"/api/rooms/{r.id}/cohosts/{victim}"
-    return await r.call(role, "PUT", path, json={"rights": []})
+async def appoint_cohost(r: Actors, actor: InRoom) -> httpx.Response:
+    victim = await r.victim()
+    return await actor.room_call("PUT", f"/cohosts/{victim.id}", json={"rights": []})
 
 
-async def hand_over(r: Room, role: str) -> httpx.Response:
-    _, victim = await r.victim()
-    return await r.call(role, "POST", f"/api/rooms/{r.id}/host", json={"member_id": victim})
+async def hand_over(r: Actors, actor: InRoom) -> httpx.Response:
+    victim = await r.victim()
+    return await actor.room_call("POST", "/host", json={"member_id": victim.id})
 
 
-async def close_room(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "POST", f"/api/rooms/{r.id}/close")
+async def close_room(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.room_call("POST", "/close")
 
 
-async def admin_reports(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "GET", "/api/admin/reports")
+async def admin_reports(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.call("GET", "/api/admin/reports")
 
 
-async def admin_close(r: Room, role: str) -> httpx.Response:
-    return await r.call(role, "POST", f"/api/admin/rooms/{r.id}/close")
+async def admin_close(r: Actors, actor: InRoom) -> httpx.Response:
+    return await actor.call("POST", f"/api/admin/rooms/{r.room.id}/close")
 
 
 #: action -> (the attempt, the roles allowed). Written out from the rules in
@@ -250,10 +220,10 @@ async def test_every_role_can_or_cannot(
     server: Server, client: httpx.AsyncClient, action: str
 ) -> None:
     attempt, allowed = MATRIX[action]
-    room = await make_room_with_every_role(server, client)
+    actors = await make_room_with_every_role(server, client)
     outcomes = {}
     for role in ROLES:
-        response = await attempt(room, role)
+        response = await attempt(actors, actors.by_role[role])
         body = response.json() if response.content else {}
         code = body.get("error", {}).get("code") if isinstance(body, dict) else None
         outcomes[role] = (response.status_code, code)
