@@ -234,6 +234,26 @@ class InRoom(Account):
     async def leave(self, *, status: int = 204) -> Any:
         return await self.room_api("POST", "/leave", status=status)
 
+    async def regenerate_link(self, *, status: int = 200, **options: Any) -> Any:
+        """A new link for the room (``options``: ``max_uses``, ``expires_at``); on 200 the
+        :class:`Room` follows it."""
+        kwargs: dict[str, Any] = {"json": options} if options else {}
+        answer = await self.room_api("POST", "/link", status=status, **kwargs)
+        if status == 200:
+            self.room.link = answer["link"]
+        return answer
+
+    async def link_options(self, *, status: int = 200, **options: Any) -> Any:
+        """Change the link's ``max_uses`` / ``expires_at`` (None removes one)."""
+        return await self.room_api("PATCH", "/link", json=options, status=status)
+
+    async def is_member(self) -> bool:
+        """Whether ``GET /api/rooms/<id>`` shows this account as a member."""
+        response = await self.room_call("GET")
+        if response.status_code == 404:
+            return False
+        return "me" in expect(response, 200)
+
     # -- join requests -----------------------------------------------------------------
 
     async def join_requests(self, *, status: int = 200, **params: Any) -> Any:
