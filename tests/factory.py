@@ -183,11 +183,18 @@ class InRoom(Account):
 
     # -- messages ----------------------------------------------------------------------
 
+    async def send_call(
+        self, body: str = "hello", *, client_id: str | None = None, **extra: Any
+    ) -> httpx.Response:
+        """The raw send, for what a test reads off the response (``Retry-After``)."""
+        payload = {"client_id": client_id or uuid.uuid4().hex, "body": body, **extra}
+        return await self.room_call("POST", "/messages", json=payload)
+
     async def send(
         self, body: str = "hello", *, client_id: str | None = None, status: int = 201, **extra: Any
     ) -> Any:
-        payload = {"client_id": client_id or uuid.uuid4().hex, "body": body, **extra}
-        return await self.room_api("POST", "/messages", json=payload, status=status)
+        """Send ``body`` (``extra``: ``mentions``, ``reply_to``, …); 201 new, 200 a retry."""
+        return _checked(await self.send_call(body, client_id=client_id, **extra), status)
 
     async def edit(self, seq: int, body: str, *, status: int = 200, **extra: Any) -> Any:
         payload = {"body": body, **extra}
