@@ -83,6 +83,16 @@ class Account:
     async def me(self) -> dict[str, Any]:
         return dict(await self.api("GET", "/api/me"))
 
+    async def update_me(self, *, status: int = 200, **fields: Any) -> Any:
+        """``PATCH /api/me``: display name, reading language, interests."""
+        return await self.api("PATCH", "/api/me", json=fields, status=status)
+
+    async def save_profile(self, nickname: str, *, status: int = 201, **fields: Any) -> Any:
+        """Save an open profile to join rooms with (``{"kind": "open",
+        "open_profile_id": ...}``)."""
+        body = {"nickname": nickname, **fields}
+        return await self.api("POST", "/api/me/open-profiles", json=body, status=status)
+
     async def rooms(self) -> dict[str, dict[str, Any]]:
         """``GET /api/rooms`` by room id."""
         return {r["id"]: r for r in (await self.api("GET", "/api/rooms"))["rooms"]}
@@ -289,6 +299,10 @@ class InRoom(Account):
         """Make ``member`` a co-host with ``rights`` (or change them)."""
         rest = f"/cohosts/{_id(member)}"
         return await self.room_api("PUT", rest, json={"rights": list(rights)}, status=status)
+
+    async def hand_over(self, member: Member | str, *, status: int = 200) -> Any:
+        """Make ``member`` the host."""
+        return await self.room_api("POST", "/host", json={"member_id": _id(member)}, status=status)
 
     async def dismiss(self, member: Member | str, *, status: int = 200) -> Any:
         return await self.room_api("DELETE", f"/cohosts/{_id(member)}", status=status)

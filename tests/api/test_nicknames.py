@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from tests.api.test_flow import details
-from tests.factories import auth, error_code, expect, join, make_room, make_user
+from tests.factories import error_code
+from tests.factory import Room, user
 
 ZWSP, ZWJ, RLO, HANGUL_FILLER, BRAILLE_BLANK = "\u200b", "\u200d", "\u202e", "\u3164", "\u2800"
 # "Moderator" with a Greek omicron, and with a Cyrillic "о" and "е".
@@ -26,14 +27,9 @@ LOOK_ALIKES = [
 ]
 
 
-async def room_with_host(client: httpx.AsyncClient, **fields: Any) -> tuple[dict[str, Any], str]:
-    _, host = await make_user(client, display_name="Moderator")
-    room = (await make_room(client, host, **fields))["room"]
-    return room, host
-
-
-def open_profile(nickname: str) -> dict[str, Any]:
-    return {"kind": "open", "nickname": nickname}
+async def hosted_by_moderator(client: httpx.AsyncClient, **fields: Any) -> Room:
+    """A room whose host's display name is "Moderator"."""
+    return await (await user(client, display_name="Moderator")).create_room(**fields)
 
 
 @pytest.mark.parametrize(
@@ -43,107 +39,66 @@ def open_profile(nickname: str) -> dict[str, Any]:
 async def test_invisible_or_reordering_nicknames_are_refused(
     client: httpx.AsyncClient, nickname: str
 ) -> None:
-    room, _ = await room_with_host(client)
-    _, guest = await make_user(client)
-    response = await client.post(
-        f"/api/links/{room['link'].removeprefix('/l/')}/join",
-        json={"profile": open_profile(nickname)},
-        headers=auth(guest),
-    )
-    assert error_code(response, 422) == "invalid_nickname"
-    saved = await client.post(
-        "/api/me/open-profiles", json={"nickname": nickname}, headers=auth(guest)
-    )
-    assert error_code(saved, 422) == "invalid_nickname"
-    renamed = await client.patch("/api/me", json={"display_name": nickname}, headers=auth(guest))
-    assert error_code(renamed, 422) == "invalid_display_name"
+    r = await hosted_by_moderator(client)
+    guest = await user(client)
+    assert await guest.join(r, nickname=nickname, status=422) == "invalid_nickname"
+    assert await guest.save_profile(nickname, status=422) == "invalid_nickname"
+    assert await guest.update_me(display_name=nickname, status=422) == "invalid_display_name"
 
 
 async def test_names_with_joiners_and_marks_stay_welcome(client: httpx.AsyncClient) -> None:
-    room, _ = await room_with_host(client)
+    r = await hosted_by_moderator(client)
     for nickname in ("👩\u200d💻 coder", "میلاد\u200cی", "عليّ \u200fx"):
-        _, guest = await make_user(client)
-        me = (await join(client, guest, room["link"], profile=open_profile(nickname)))["me"]
-        assert me["nickname"] == nickname
+        assert (await r.add(nickname=nickname)).nickname == nickname
 
 
 @pytest.mark.parametrize("nickname", LOOK_ALIKES)
 async def test_a_newcomer_cannot_look_like_the_host(
     client: httpx.AsyncClient, nickname: str
 ) -> None:
-    room, _ = await room_with_host(client)
-    _, guest = await make_user(client)
-    refused = await join(client, guest, room["link"], profile=open_profile(nickname), status=409)
-    assert refused["error"]["code"] == "nickname_confusable"
+    r = await hosted_by_moderator(client)
+    guest = await user(client)
+    assert await guest.join(r, nickname=nickname, status=409) == "nickname_confusable"
 
 
 async def test_every_way_into_a_room_is_checked(client: httpx.AsyncClient) -> None:
-    room, _ = await room_with_host(client)
+    r = await hosted_by_moderator(client)
     # The main profile: the account's display name.
-    _, twin = await make_user(client, display_name="M\u03bfderator")
-    refused = await join(client, twin, room["link"], status=409)
-    assert refused["error"]["code"] == "nickname_confusable"
+    twin = await user(client, display_name="M\u03bfderator")
+    assert await twin.join(r, status=409) == "nickname_confusable"
     # A saved open profile.
-    saved = expect(
-        await client.post(
-            "/api/me/open-profiles", json={"nickname": "MODERATOR"}, headers=auth(twin)
-        ),
-        201,
-    )
-    refused = await join(
-        client,
-        twin,
-        room["link"],
-        profile={"kind": "open", "open_profile_id": saved["id"]},
-        status=409,
-    )
-    assert refused["error"]["code"] == "nickname_confusable"
+    saved = await twin.save_profile("MODERATOR")
+    profile = {"kind": "open", "open_profile_id": saved["id"]}
+    assert await twin.join(r, profile=profile, status=409) == "nickname_confusable"
     # A room that asks for approval refuses the request itself.
-    gated, _ = await room_with_host(client, join_approval=True)
-    refused = await join(client, twin, gated["link"], profile=open_profile("moderator"), status=409)
-    assert refused["error"]["code"] == "nickname_confusable"
+    gated = await hosted_by_moderator(client, join_approval=True)
+    assert await twin.join(gated, nickname="moderator", status=409) == "nickname_confusable"
     # Someone else's name is fine.
-    await join(client, twin, room["link"], profile=open_profile("Visitor"))
+    await twin.join(r, nickname="Visitor")
 
 
 async def test_a_newcomer_cannot_look_like_a_cohost(client: httpx.AsyncClient) -> None:
-    room, host = await room_with_host(client)
-    _, helper = await make_user(client)
-    helper_id = (await join(client, helper, room["link"], profile=open_profile("Helper")))["me"][
-        "id"
-    ]
-    path = f"/api/rooms/{room['id']}/cohosts/{helper_id}"
-    expect(await client.put(path, json={"rights": []}, headers=auth(host)), 200)
-    _, guest = await make_user(client)
-    refused = await join(client, guest, room["link"], profile=open_profile("HeIper"), status=409)
-    assert refused["error"]["code"] == "nickname_confusable"
+    r = await hosted_by_moderator(client)
+    helper = await r.add("helper", nickname="Helper")
+    await r.host.appoint(helper, [])
+    guest = await user(client)
+    assert await guest.join(r, nickname="HeIper", status=409) == "nickname_confusable"
     # Plain members may share names: only moderators' are protected.
-    _, other = await make_user(client)
-    await join(client, other, room["link"], profile=open_profile("Visitor"))
-    _, again = await make_user(client)
-    await join(client, again, room["link"], profile=open_profile("VlSITOR"))
+    await r.add(nickname="Visitor")
+    await r.add(nickname="VlSITOR")
 
 
 async def test_a_promotion_with_a_look_alike_in_the_room_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
-    room, host = await room_with_host(client)
-    ids = {}
-    tokens = {}
-    for nickname in ("Sam", SAM_CYRILLIC):
-        _, tokens[nickname] = await make_user(client)
-        me = await join(client, tokens[nickname], room["link"], profile=open_profile(nickname))
-        ids[nickname] = me["me"]["id"]
+    r = await hosted_by_moderator(client)
+    sam = await r.add("sam", nickname="Sam")
+    twin = await r.add("twin", nickname=SAM_CYRILLIC)
 
-    path = f"/api/rooms/{room['id']}/cohosts/{ids['Sam']}"
-    refused = await client.put(path, json={"rights": []}, headers=auth(host))
+    refused = await r.host.room_call("PUT", f"/cohosts/{sam.id}", json={"rights": []})
     assert error_code(refused, 409) == "nickname_confusable"
-    assert details(refused) == {"members": [ids[SAM_CYRILLIC]]}
-    handover = await client.post(
-        f"/api/rooms/{room['id']}/host", json={"member_id": ids["Sam"]}, headers=auth(host)
-    )
-    assert error_code(handover, 409) == "nickname_confusable"
+    assert details(refused) == {"members": [twin.id]}
+    assert await r.host.hand_over(sam, status=409) == "nickname_confusable"
 
-    kick = f"/api/rooms/{room['id']}/members/{ids[SAM_CYRILLIC]}/kick"
-    expect(await client.post(kick, json={}, headers=auth(host)), 204)
-    expect(await client.put(path, json={"rights": []}, headers=auth(host)), 200)
+    await r.host.kick(twin)
+    await r.host.appoint(sam, [])
