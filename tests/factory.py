@@ -271,6 +271,25 @@ class InRoom(Account):
             return False
         return "me" in expect(response, 200)
 
+    # -- the host bot ------------------------------------------------------------------
+
+    async def bot(self, *, status: int = 200) -> Any:
+        return await self.room_api("GET", "/bot", status=status)
+
+    async def set_bot(self, *, status: int = 200, **body: Any) -> Any:
+        """``PUT /bot``: ``welcome`` and ``answers``."""
+        return await self.room_api("PUT", "/bot", json=body, status=status)
+
+    async def add_schedule(self, *, status: int = 201, **body: Any) -> Any:
+        """A scheduled notice: ``body``, ``interval_s``, ``first_at``."""
+        return await self.room_api("POST", "/bot/schedules", json=body, status=status)
+
+    async def schedules(self) -> list[dict[str, Any]]:
+        return list((await self.room_api("GET", "/bot/schedules"))["schedules"])
+
+    async def delete_schedule(self, schedule_id: str, *, status: int = 204) -> Any:
+        return await self.room_api("DELETE", f"/bot/schedules/{schedule_id}", status=status)
+
     # -- join requests -----------------------------------------------------------------
 
     async def join_requests(self, *, status: int = 200, **params: Any) -> Any:
