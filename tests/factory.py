@@ -271,6 +271,23 @@ class InRoom(Account):
             return False
         return "me" in expect(response, 200)
 
+    # -- automod -----------------------------------------------------------------------
+
+    async def rules(self, *, status: int = 200) -> Any:
+        """The room's automod rules, oldest first (the list; for an error, its code)."""
+        answer = await self.room_api("GET", "/automod/rules", status=status)
+        return answer["rules"] if status == 200 else answer
+
+    async def add_rule(self, *, status: int = 201, **fields: Any) -> Any:
+        """``fields``: ``name``, ``kind``, ``patterns``, ``action``, ``timeout_s``, …"""
+        return await self.room_api("POST", "/automod/rules", json=fields, status=status)
+
+    async def change_rule(self, rule_id: str, *, status: int = 200, **fields: Any) -> Any:
+        return await self.room_api("PATCH", f"/automod/rules/{rule_id}", json=fields, status=status)
+
+    async def delete_rule(self, rule_id: str, *, status: int = 204) -> Any:
+        return await self.room_api("DELETE", f"/automod/rules/{rule_id}", status=status)
+
     # -- the host bot ------------------------------------------------------------------
 
     async def bot(self, *, status: int = 200) -> Any:
