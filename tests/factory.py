@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 
+from openlink.actions.operator import do_set_operator
 from tests.factories import (
     Socket,
     all_messages,
@@ -35,7 +36,10 @@ from tests.factories import (
     open_socket,
 )
 
-__all__ = ["Account", "InRoom", "Member", "Room", "room", "user"]
+if TYPE_CHECKING:
+    from tests.conftest import Server
+
+__all__ = ["Account", "InRoom", "Member", "Room", "operator", "room", "user"]
 
 
 def _ws_url(client: httpx.AsyncClient) -> str:
@@ -96,6 +100,43 @@ class Account:
     async def rooms(self) -> dict[str, dict[str, Any]]:
         """``GET /api/rooms`` by room id."""
         return {r["id"]: r for r in (await self.api("GET", "/api/rooms"))["rooms"]}
+
+    # -- the operator (refused with 403 ``operator_only`` to anyone else) -----------------
+
+    async def admin_reports(self, state: str | None = None, *, status: int = 200) -> Any:
+        """Every room's reports (in ``state``: "open", …), newest first (the list; for an
+        error, its code)."""
+        params = {} if state is None else {"status": state}
+        answer = await self.api("GET", "/api/admin/reports", params=params, status=status)
+        return answer["reports"] if status == 200 else answer
+
+    async def resolve_any_report(
+        self, report_id: str, outcome: str = "", *, status: int = 200
+    ) -> Any:
+        path = f"/api/admin/reports/{report_id}/resolve"
+        return await self.api("POST", path, json={"outcome": outcome}, status=status)
+
+    async def suspend(
+        self,
+        member: Member | str,
+        duration_s: int | None = None,
+        reason: str = "spam from many rooms",
+        *,
+        status: int = 200,
+    ) -> Any:
+        """Suspend the account behind ``member`` (for ``duration_s``, None for good)."""
+        body = {"member_id": _id(member), "duration_s": duration_s, "reason": reason}
+        return await self.api("POST", "/api/admin/suspensions", json=body, status=status)
+
+    async def lift_suspension(self, member: Member | str, *, status: int = 204) -> Any:
+        return await self.api("DELETE", f"/api/admin/suspensions/{_id(member)}", status=status)
+
+    async def set_verified(self, username: str, verified: bool = True, *, status: int = 200) -> Any:
+        method = "PUT" if verified else "DELETE"
+        return await self.api(method, f"/api/admin/users/{username}/verified", status=status)
+
+    async def close_any_room(self, room_id: str, *, status: int = 200) -> Any:
+        return await self.api("POST", f"/api/admin/rooms/{room_id}/close", status=status)
 
     def at(self, room: Room) -> InRoom:
         """This account acting on ``room`` without being in it."""
@@ -307,6 +348,21 @@ class InRoom(Account):
     async def delete_schedule(self, schedule_id: str, *, status: int = 204) -> Any:
         return await self.room_api("DELETE", f"/bot/schedules/{schedule_id}", status=status)
 
+    # -- reports and closing -----------------------------------------------------------
+
+    async def report(self, *, status: int = 201, **body: Any) -> Any:
+        """Report a message (``seq``) or a member (``member_id``) with a ``reason``."""
+        return await self.room_api("POST", "/reports", json=body, status=status)
+
+    async def reports(self, state: str | None = None, *, status: int = 200) -> Any:
+        params = {} if state is None else {"status": state}
+        answer = await self.room_api("GET", "/reports", params=params, status=status)
+        return answer["reports"] if status == 200 else answer
+
+    async def close(self, *, status: int = 200) -> Any:
+        """Close the room for good (host)."""
+        return await self.room_api("POST", "/close", status=status)
+
     # -- join requests -----------------------------------------------------------------
 
     async def join_requests(self, *, status: int = 200, **params: Any) -> Any:
@@ -483,6 +539,13 @@ async def user(
     account = Account(client, made, token)
     if socket:
         await account.connect()
+    return account
+
+
+async def operator(client: httpx.AsyncClient, server: Server) -> Account:
+    """A new account made an operator by the action behind ``openlink admin operator``."""
+    account = await user(client)
+    await do_set_operator(server.app.state.ctx, account.user["username"], True)
     return account
 
 
