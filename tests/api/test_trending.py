@@ -12,7 +12,8 @@ from sqlalchemy import event, func, select
 from openlink.domain.discovery import hour_bucket
 from openlink.store.schema import room_activity
 from tests.conftest import Server
-from tests.factories import auth, error_code, expect, join, make_room, make_user, send_message
+from tests.factories import error_code, expect
+from tests.factory import Room, room, user
 
 
 async def trending(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
@@ -21,18 +22,6 @@ async def trending(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
 
 def ranked(body: dict[str, Any]) -> list[str]:
     return [r["id"] for r in body["rooms"]]
-
-
-async def room_with_members(client: httpx.AsyncClient, n: int, **fields: Any) -> dict[str, Any]:
-    """A room, its host's token and ``n - 1`` joiners' tokens (joined by its link)."""
-    _, host = await make_user(client)
-    room = (await make_room(client, host, **fields))["room"]
-    tokens = [host]
-    for _ in range(n - 1):
-        _, token = await make_user(client)
-        await join(client, token, room["link"])
-        tokens.append(token)
-    return {"id": room["id"], "tokens": tokens}
 
 
 async def add_activity(server: Server, rows: list[tuple[str, int, str, str]]) -> None:
@@ -51,17 +40,17 @@ async def add_activity(server: Server, rows: list[tuple[str, int, str, str]]) ->
 async def test_five_people_outrank_one_member_with_fifty_messages(
     client: httpx.AsyncClient,
 ) -> None:
-    spam = await room_with_members(client, 5)
-    chat = await room_with_members(client, 5)
+    spam = await room(client, 5)
+    chat = await room(client, 5)
     for i in range(50):
-        await send_message(client, spam["tokens"][0], spam["id"], f"buy now {i}")
-    for token in chat["tokens"]:
-        await send_message(client, token, chat["id"], "hello all")
+        await spam.host.send(f"buy now {i}")
+    for member in chat:
+        await member.send("hello all")
     body = await trending(client)
-    assert ranked(body)[:2] == [chat["id"], spam["id"]]
+    assert ranked(body)[:2] == [chat.id, spam.id]
     scores = {r["id"]: r["score"] for r in body["rooms"]}
     # Both had four joins; the chat had five writers, the flood one.
-    assert scores[chat["id"]] - scores[spam["id"]] == pytest_approx(4.0)
+    assert scores[chat.id] - scores[spam.id] == pytest_approx(4.0)
     view = body["rooms"][0]
     assert view["name"] and view["link"].startswith("/l/") and "member_count" in view
 
@@ -75,8 +64,8 @@ def pytest_approx(value: float) -> Any:
 async def test_joins_count_double_and_old_hours_fade(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    _, host = await make_user(client)
-    ids = [(await make_room(client, host, name=f"room {i}"))["room"]["id"] for i in range(4)]
+    host = await user(client)
+    ids = [(await host.create_room(name=f"room {i}")).id for i in range(4)]
     now_poster, now_joiner, crowd_yesterday, too_old = ids
     await add_activity(
         server,
@@ -103,43 +92,36 @@ async def test_joins_count_double_and_old_hours_fade(
 async def test_unlisted_closed_and_one_to_one_rooms_never_trend(
     client: httpx.AsyncClient,
 ) -> None:
-    public = await room_with_members(client, 2)
-    unlisted = await room_with_members(client, 2, visibility="unlisted")
-    closed = await room_with_members(client, 2)
-    _, host = await make_user(client)
-    link = (await make_room(client, host, kind="direct_link"))["room"]
-    _, guest = await make_user(client)
-    direct = (await join(client, guest, link["link"]))["room"]
+    public = await room(client, 2)
+    unlisted = await room(client, 2, visibility="unlisted")
+    closed = await room(client, 2)
+    link = await room(client, kind="direct_link")
+    guest = await user(client)
+    direct = Room(client, (await guest.join(link.link))["room"])
     for r in (public, unlisted, closed):
-        for token in r["tokens"]:
-            await send_message(client, token, r["id"])
-    await send_message(client, guest, direct["id"])
-    await send_message(client, host, direct["id"])
-    expect(
-        await client.post(f"/api/rooms/{closed['id']}/close", headers=auth(closed["tokens"][0])),
-        200,
-    )
-    assert ranked(await trending(client)) == [public["id"]]
+        for member in r:
+            await member.send()
+    await guest.at(direct).send()
+    await link.host.at(direct).send()
+    await closed.host.close()
+    assert ranked(await trending(client)) == [public.id]
 
 
 async def test_a_language_filter_and_pages(client: httpx.AsyncClient) -> None:
-    _, ko_host = await make_user(client, language="ko")
-    _, en_host = await make_user(client, language="en")
-    ko = (await make_room(client, ko_host))["room"]
-    en = (await make_room(client, en_host))["room"]
-    await send_message(client, ko_host, ko["id"])
-    await send_message(client, en_host, en["id"])
-    _, token = await make_user(client)
-    await join(client, token, en["id"])
-    assert ranked(await trending(client, language="ko")) == [ko["id"]]
-    assert ranked(await trending(client, language="ko-KR")) == [ko["id"]]
+    ko = await (await user(client, language="ko")).create_room()
+    en = await (await user(client, language="en")).create_room()
+    await ko.host.send()
+    await en.host.send()
+    await (await user(client)).join(en.id)
+    assert ranked(await trending(client, language="ko")) == [ko.id]
+    assert ranked(await trending(client, language="ko-KR")) == [ko.id]
     assert ranked(await trending(client, language="ja")) == []
     bad = await client.get("/api/discover/trending", params={"language": "not a tag"})
     assert error_code(bad, 422) == "invalid_language"
     first = await trending(client, limit=1)
-    assert ranked(first) == [en["id"]] and first["next"]
+    assert ranked(first) == [en.id] and first["next"]
     second = await trending(client, limit=1, cursor=first["next"])
-    assert ranked(second) == [ko["id"]]
+    assert ranked(second) == [ko.id]
     third = await trending(client, limit=1, cursor=second["next"])
     assert third == {"rooms": [], "next": None}
     wrong = await client.get("/api/discover/trending", params={"cursor": "12.0"})
@@ -149,7 +131,7 @@ async def test_a_language_filter_and_pages(client: httpx.AsyncClient) -> None:
 async def test_a_members_later_messages_in_the_hour_cost_no_database_write(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    r = await room_with_members(client, 2)
+    r = await room(client, 2)
     inserts: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -161,15 +143,15 @@ async def test_a_members_later_messages_in_the_hour_cost_no_database_write(
     event.listen(sync_engine, "before_cursor_execute", count)
     try:
         for _ in range(5):
-            await send_message(client, r["tokens"][0], r["id"])
-        await send_message(client, r["tokens"][1], r["id"])
+            await r.host.send()
+        await r[1].send()
     finally:
         event.remove(sync_engine, "before_cursor_execute", count)
     assert len(inserts) == 2  # one per member, not one per message
     async with server.app.state.ctx.db.read() as conn:
         rows = await conn.execute(
             select(room_activity.c.kind, func.count())
-            .where(room_activity.c.room_id == r["id"])
+            .where(room_activity.c.room_id == r.id)
             .group_by(room_activity.c.kind)
         )
         assert {k: n for k, n in rows} == {"join": 1, "post": 2}
