@@ -521,13 +521,15 @@ class Room:
         *,
         nickname: str | None = None,
         socket: bool = False,
+        account: dict[str, Any] | None = None,
         **join: Any,
     ) -> Member:
-        """A new account that joins through the link (named ``name`` in this room)."""
-        account = await user(self.client)
+        """A new account (signed up with ``account`` fields) that joins through the link,
+        named ``name`` in this room; ``join`` as :meth:`Account.join_call` takes it."""
+        account_ = await user(self.client, **(account or {}))
         if socket:
-            await account.connect()
-        member: Member = await account.join(self, nickname=nickname, **join)
+            await account_.connect()
+        member: Member = await account_.join(self, nickname=nickname, **join)
         return self._add(name or f"member{len(self.members)}", member)
 
 
@@ -556,11 +558,14 @@ async def room(
     sockets: bool = False,
     roles: dict[str, Sequence[str]] | None = None,
     nicknames: dict[str, str] | None = None,
+    accounts: dict[str, dict[str, Any]] | None = None,
     **room_fields: Any,
 ) -> Room:
     """A room with ``members``: names (the first hosts) or a count (``"host"``, then
     ``"member1"``, …). ``roles`` appoints co-hosts by name with their rights;
-    ``nicknames`` gives those members an open profile of that nickname; ``sockets`` opens
+    ``nicknames`` gives those members an open profile of that nickname; ``accounts``
+    signs those members up with those fields (``name``, ``display_name``, ``language``,
+    as :func:`make_user` takes them); ``sockets`` opens
     a WebSocket per member once all that is done, so they start from a quiet room;
     ``room_fields`` go to ``POST /api/rooms``."""
     names = (
@@ -570,14 +575,15 @@ async def room(
     )
     assert names, "a room has at least its host"
     nicknames = nicknames or {}
+    accounts = accounts or {}
     if names[0] in nicknames:
         room_fields.setdefault("profile", {"kind": "open", "nickname": nicknames[names[0]]})
-    host = await user(client)
+    host = await user(client, **accounts.get(names[0], {}))
     made = await host.create_room(**room_fields)
     if names[0] != "host":
         made._names[names[0]] = made._names.pop("host")
     for name in names[1:]:
-        await made.add(name, nickname=nicknames.get(name))
+        await made.add(name, nickname=nicknames.get(name), account=accounts.get(name))
     for name, rights in (roles or {}).items():
         await made.host.appoint(made[name], rights)
     if sockets:

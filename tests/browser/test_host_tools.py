@@ -14,7 +14,7 @@ from playwright.async_api import Locator, expect
 from tests.browser.conftest import OpenTab, Shot, Tab
 from tests.browser.helpers import message, send, wait_online
 from tests.conftest import Server
-from tests.factories import auth, join, make_room, make_user, send_message
+from tests.factory import InRoom, Room, room, user
 
 pytestmark = pytest.mark.browser
 
@@ -22,9 +22,9 @@ pytestmark = pytest.mark.browser
 # -- steps -----------------------------------------------------------------------------
 
 
-async def open_room(open_tab: OpenTab, token: str, room_id: str, **kwargs: Any) -> Tab:
+async def open_room(open_tab: OpenTab, who: InRoom, **kwargs: Any) -> Tab:
     """A person's browser, signed in, showing the room."""
-    tab = await open_tab(f"/#/room/{room_id}", token=token, **kwargs)
+    tab = await open_tab(f"/#/room/{who.room.id}", token=who.token, **kwargs)
     await wait_online(tab)
     await expect(tab.page.get_by_test_id("composer")).to_be_visible()
     return tab
@@ -53,36 +53,31 @@ async def open_message_menu(tab: Tab, text: str) -> None:
     await bubble.get_by_role("button", name="More actions").click()
 
 
-async def room_with_member(
-    client: httpx.AsyncClient, **room_fields: Any
-) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
-    """A host's room with one member (open profile "Mallory"): host token, member token,
-    the room and the member's Member view."""
-    _host, host_token = await make_user(client, "hana", display_name="Hana")
-    created = await make_room(client, host_token, name="Night owls", **room_fields)
-    _user, member_token = await make_user(client, "mallory", display_name="Mallory M")
-    joined = await join(
+async def room_with_member(client: httpx.AsyncClient, **room_fields: Any) -> Room:
+    """Hana's room "Night owls" with one member, ``r.mallory`` (open profile "Mallory")."""
+    return await room(
         client,
-        member_token,
-        created["room"]["link"],
-        profile={"kind": "open", "nickname": "Mallory"},
+        ["host", "mallory"],
+        accounts={
+            "host": {"name": "hana", "display_name": "Hana"},
+            "mallory": {"name": "mallory", "display_name": "Mallory M"},
+        },
+        nicknames={"mallory": "Mallory"},
+        name="Night owls",
+        **room_fields,
     )
-    return host_token, member_token, created["room"], joined["me"]
 
 
-async def ask_to_join(client: httpx.AsyncClient, room: dict[str, Any], nickname: str) -> str:
-    """Someone new asks to join a room that wants approval; returns their token."""
-    _user, token = await make_user(client, nickname.lower())
-    await join(
-        client, token, room["link"], profile={"kind": "open", "nickname": nickname}, status=202
-    )
-    return token
+async def hanas_room(client: httpx.AsyncClient, name: str, **room_fields: Any) -> Room:
+    """A room of hana's, with nobody else in it."""
+    return await (await user(client, "hana")).create_room(name=name, **room_fields)
 
 
-async def get_room(client: httpx.AsyncClient, token: str, room_id: str) -> dict[str, Any]:
-    response = await client.get(f"/api/rooms/{room_id}", headers=auth(token))
-    assert response.status_code == 200, response.text
-    return response.json()
+async def ask_to_join(r: Room, nickname: str) -> InRoom:
+    """Someone new asks to join a room that wants approval."""
+    applicant = (await user(r.client, nickname.lower())).at(r)
+    await applicant.join(r, nickname=nickname, status=202)
+    return applicant
 
 
 # -- tests -----------------------------------------------------------------------------
@@ -91,10 +86,10 @@ async def get_room(client: httpx.AsyncClient, token: str, room_id: str) -> dict[
 async def test_a_hidden_message_disappears_from_a_members_browser(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    host_token, member_token, room, _member = await room_with_member(client)
-    spam = await send_message(client, member_token, room["id"], "Cheap watches at watches.example")
-    host = await open_room(open_tab, host_token, room["id"])
-    member = await open_room(open_tab, member_token, room["id"])
+    r = await room_with_member(client)
+    spam = await r.mallory.send("Cheap watches at watches.example")
+    host = await open_room(open_tab, r.host)
+    member = await open_room(open_tab, r.mallory)
     await expect(message(member.page, "Cheap watches")).to_be_visible()
 
     # From the message's own menu (messageActions, shown by the chat view).
@@ -131,16 +126,16 @@ async def test_a_hidden_message_disappears_from_a_members_browser(
 async def test_slow_mode_set_in_the_panel_refuses_a_members_quick_second_message(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    host_token, member_token, room, _member = await room_with_member(client)
-    host = await open_room(open_tab, host_token, room["id"])
-    member = await open_room(open_tab, member_token, room["id"])
+    r = await room_with_member(client)
+    host = await open_room(open_tab, r.host)
+    member = await open_room(open_tab, r.mallory)
 
     panel = await open_host_tools(host)
     pane = await open_section(panel, "Settings")
     await pane.get_by_label("Slow mode").select_option("30")
     await pane.get_by_role("button", name="Save").click()
     await expect(pane.get_by_role("status")).to_have_text("Saved.")
-    assert (await get_room(client, host_token, room["id"]))["slow_mode_s"] == 30
+    assert (await r.host.view())["slow_mode_s"] == 30
 
     await send(member, "first, in time")
     await expect(message(member.page, "first, in time")).to_be_visible()
@@ -159,10 +154,9 @@ async def test_slow_mode_set_in_the_panel_refuses_a_members_quick_second_message
 async def test_a_new_link_shows_its_qr_code_and_the_old_one_stops(
     server: Server, client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    _user, host_token = await make_user(client, "hana")
-    room = (await make_room(client, host_token, name="Book club"))["room"]
-    old_code = room["link"].removeprefix("/l/")
-    host = await open_room(open_tab, host_token, room["id"])
+    r = await hanas_room(client, "Book club")
+    old_code = r.link_code
+    host = await open_room(open_tab, r.host)
     await host.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
 
     panel = await open_host_tools(host)
@@ -179,7 +173,7 @@ async def test_a_new_link_shows_its_qr_code_and_the_old_one_stops(
     await expect(dialog).to_be_hidden()
     await expect(url).not_to_have_value(f"{server.url}/l/{old_code}")
 
-    fresh = await get_room(client, host_token, room["id"])
+    fresh = await r.host.view()
     new_code = fresh["link"].removeprefix("/l/")
     assert new_code != old_code and fresh["link_max_uses"] == 30
     await expect(url).to_have_value(f"{server.url}/l/{new_code}")
@@ -199,9 +193,8 @@ async def test_a_new_link_shows_its_qr_code_and_the_old_one_stops(
 async def test_the_glossary_editor_saves_terms_with_renderings(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    _user, host_token = await make_user(client, "hana")
-    room = (await make_room(client, host_token, name="Solo leveling readers"))["room"]
-    host = await open_room(open_tab, host_token, room["id"])
+    r = await hanas_room(client, "Solo leveling readers")
+    host = await open_room(open_tab, r.host)
 
     panel = await open_host_tools(host)
     pane = await open_section(panel, "Glossary")
@@ -217,8 +210,7 @@ async def test_the_glossary_editor_saves_terms_with_renderings(
     await pane.get_by_role("button", name="Save").click()
     await expect(pane.get_by_role("status")).to_have_text("Glossary saved (2 terms).")
 
-    response = await client.get(f"/api/rooms/{room['id']}/glossary", headers=auth(host_token))
-    assert response.json() == {
+    assert await r.host.room_api("GET", "/glossary") == {
         "terms": [
             {"term": "Jinwoo", "translations": {}},
             {"term": "Shadow Monarch", "translations": {"ko": "그림자 군주"}},
@@ -247,14 +239,13 @@ async def test_the_glossary_editor_saves_terms_with_renderings(
 async def test_join_requests_arrive_live_and_are_approved(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    _user, host_token = await make_user(client, "hana")
-    room = (await make_room(client, host_token, name="Invite only", join_approval=True))["room"]
-    host = await open_room(open_tab, host_token, room["id"])
+    r = await hanas_room(client, "Invite only", join_approval=True)
+    host = await open_room(open_tab, r.host)
     panel = await open_host_tools(host)
     pane = await open_section(panel, "Join requests")
     await expect(pane).to_contain_text("No one is waiting")
 
-    applicant_token = await ask_to_join(client, room, "June")
+    applicant = await ask_to_join(r, "June")
     request = pane.get_by_role("list", name="Pending join requests").get_by_role("listitem")
     await expect(request).to_contain_text("June")  # live, over the WebSocket
     await expect(panel.get_by_role("tab", name="Join requests")).to_contain_text("1")
@@ -262,32 +253,29 @@ async def test_join_requests_arrive_live_and_are_approved(
     await expect(pane.get_by_role("status")).to_contain_text("June is approved")
     await expect(request).to_contain_text("No one is waiting")
     # Coming in is June's own step.
-    accepted = await client.post(
-        f"/api/rooms/{room['id']}/join-request/accept", headers=auth(applicant_token)
-    )
-    assert accepted.status_code == 200, accepted.text
-    assert (await get_room(client, applicant_token, room["id"]))["me"]["nickname"] == "June"
+    june = await applicant.come_in()
+    assert (await june.view())["me"]["nickname"] == "June"
     assert not host.errors
 
 
 async def test_a_cohost_gets_only_the_tools_of_their_rights(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    host_token, member_token, room, member = await room_with_member(client)
-    host = await open_room(open_tab, host_token, room["id"])
+    r = await room_with_member(client)
+    host = await open_room(open_tab, r.host)
     panel = await open_host_tools(host)
     pane = await open_section(panel, "Co-hosts")
-    await pane.get_by_label("Member", exact=True).select_option(member["id"])
+    await pane.get_by_label("Member", exact=True).select_option(r.mallory.id)
     rights = pane.get_by_role("group", name="Rights")
     await rights.get_by_label("Hide messages").uncheck()
     await rights.get_by_label("Time-outs").uncheck()
     await rights.get_by_label("Notices").check()
     await pane.get_by_role("button", name="Appoint").click()
     await expect(pane.get_by_role("status")).to_contain_text("Mallory is a co-host.")
-    me = (await get_room(client, member_token, room["id"]))["me"]
+    me = (await r.mallory.view())["me"]
     assert me["role"] == "cohost" and me["rights"] == ["notice"]
 
-    cohost = await open_room(open_tab, member_token, room["id"])
+    cohost = await open_room(open_tab, r.mallory)
     cohost_panel = await open_host_tools(cohost)
     tabs = await cohost_panel.get_by_role("tab").all_inner_texts()
     assert [t.strip() for t in tabs] == ["Notice", "Reports", "Log"]
@@ -296,7 +284,7 @@ async def test_a_cohost_gets_only_the_tools_of_their_rights(
     await notice.get_by_role("button", name="Post notice").click()
     await expect(notice).to_contain_text("is pinned")
     await expect(notice.locator("blockquote")).to_have_text("Quiet hours after midnight.")
-    assert (await get_room(client, host_token, room["id"]))["pinned_seq"] is not None
+    assert (await r.host.view())["pinned_seq"] is not None
 
     # The host's log names who did it.
     log = await open_section(panel, "Log")
@@ -307,11 +295,11 @@ async def test_a_cohost_gets_only_the_tools_of_their_rights(
 async def test_the_message_menu_times_out_its_sender(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    host_token, member_token, room, _member = await room_with_member(client)
-    await send_message(client, member_token, room["id"], "shouting AGAIN")
-    await send_message(client, host_token, room["id"], "calm down please")
-    host = await open_room(open_tab, host_token, room["id"])
-    member = await open_room(open_tab, member_token, room["id"])
+    r = await room_with_member(client)
+    await r.mallory.send("shouting AGAIN")
+    await r.host.send("calm down please")
+    host = await open_room(open_tab, r.host)
+    member = await open_room(open_tab, r.mallory)
 
     # A member's menu on the host's message has no moderation in it.
     await open_message_menu(member, "calm down please")
@@ -331,7 +319,7 @@ async def test_the_message_menu_times_out_its_sender(
     await dialog.get_by_role("button", name="Time out").click()
     await expect(dialog).to_be_hidden()
 
-    me = (await get_room(client, member_token, room["id"]))["me"]
+    me = (await r.mallory.view())["me"]
     assert "timed_out_until" in me
     # The member's app learns it live: read-only until the time-out ends.
     await expect(member.page.get_by_test_id("composer")).to_be_disabled()
@@ -348,9 +336,9 @@ def png(color: tuple[int, int, int]) -> bytes:
 async def test_room_info_is_edited_in_the_panel_and_members_see_it(
     client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot
 ) -> None:
-    host_token, member_token, room, _member = await room_with_member(client)
-    host = await open_room(open_tab, host_token, room["id"])
-    member = await open_room(open_tab, member_token, room["id"])
+    r = await room_with_member(client)
+    host = await open_room(open_tab, r.host)
+    member = await open_room(open_tab, r.mallory)
 
     # Nothing waits for the host: the panel opens on the room's own info.
     panel = await open_host_tools(host)
@@ -373,7 +361,7 @@ async def test_room_info_is_edited_in_the_panel_and_members_see_it(
     await expect(pane.get_by_test_id("code-state")).to_contain_text("need the participation code")
     await shot(host.page, "host-tools-room-info-desktop")
 
-    saved = await get_room(client, host_token, room["id"])
+    saved = await r.host.view()
     assert saved["name"] == "Night owls club"
     assert saved["description"] == "For people awake at 3 a.m."
     assert sorted(saved["tags"], key=lambda tag: tag["name"]) == [
@@ -391,7 +379,7 @@ async def test_room_info_is_edited_in_the_panel_and_members_see_it(
     await pane.get_by_label("Remove the cover").check()
     await pane.get_by_role("button", name="Save").click()
     await expect(pane.get_by_test_id("code-state")).to_contain_text("anyone may join")
-    saved = await get_room(client, host_token, room["id"])
+    saved = await r.host.view()
     assert saved["has_code"] is False and saved["cover_url"] is None
     assert not host.errors and not member.errors
 
@@ -399,10 +387,9 @@ async def test_room_info_is_edited_in_the_panel_and_members_see_it(
 async def test_the_panel_opens_on_join_requests_when_someone_waits(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    _user, host_token = await make_user(client, "hana")
-    room = (await make_room(client, host_token, name="Invite only", join_approval=True))["room"]
-    await ask_to_join(client, room, "June")
-    host = await open_room(open_tab, host_token, room["id"])
+    r = await hanas_room(client, "Invite only", join_approval=True)
+    await ask_to_join(r, "June")
+    host = await open_room(open_tab, r.host)
     panel = await open_host_tools(host)
     await expect(panel.get_by_role("tab", name="Join requests")).to_have_attribute(
         "aria-selected", "true"
@@ -414,25 +401,12 @@ async def test_the_panel_opens_on_join_requests_when_someone_waits(
 async def test_host_panel_screenshots_at_desktop_and_phone_width(
     client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot
 ) -> None:
-    host_token, member_token, room, _member = await room_with_member(client)
-    sent = await send_message(client, member_token, room["id"], "Join my other chat: t.me/spam")
-    await client.post(
-        f"/api/rooms/{room['id']}/reports",
-        json={"seq": sent["seq"], "reason": "spam", "note": "Advertising in every room"},
-        headers=auth(host_token),
-    )
-    await client.post(
-        f"/api/rooms/{room['id']}/automod/rules",
-        json={
-            "name": "Invites",
-            "kind": "regex",
-            "patterns": ["(?i)t\\.me/\\w+"],
-            "action": "hide",
-        },
-        headers=auth(host_token),
-    )
+    r = await room_with_member(client)
+    sent = await r.mallory.send("Join my other chat: t.me/spam")
+    await r.host.report(seq=sent["seq"], reason="spam", note="Advertising in every room")
+    await r.host.add_rule(name="Invites", kind="regex", patterns=["(?i)t\\.me/\\w+"], action="hide")
 
-    desktop = await open_room(open_tab, host_token, room["id"])
+    desktop = await open_room(open_tab, r.host)
     panel = await open_host_tools(desktop)
     await expect(panel.get_by_role("tab", name="Reports")).to_contain_text("1")
     await open_section(panel, "Members")
@@ -448,7 +422,7 @@ async def test_host_panel_screenshots_at_desktop_and_phone_width(
     await expect(panel.get_by_role("tab", name="Log")).to_be_focused()
     await expect(panel.get_by_role("tab", name="Log")).to_have_attribute("aria-selected", "true")
 
-    phone = await open_room(open_tab, host_token, room["id"], phone=True)
+    phone = await open_room(open_tab, r.host, phone=True)
     panel = await open_host_tools(phone)
     await open_section(panel, "Automod")
     await expect(panel.get_by_role("list", name="Automod rules")).to_contain_text("Invites")
@@ -473,9 +447,9 @@ async def test_host_panel_screenshots_at_desktop_and_phone_width(
 async def test_an_automod_rule_added_in_the_panel_blocks_a_members_message(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    host_token, member_token, room, _member = await room_with_member(client)
-    host = await open_room(open_tab, host_token, room["id"])
-    member = await open_room(open_tab, member_token, room["id"])
+    r = await room_with_member(client)
+    host = await open_room(open_tab, r.host)
+    member = await open_room(open_tab, r.mallory)
 
     panel = await open_host_tools(host)
     pane = await open_section(panel, "Automod")
@@ -511,9 +485,8 @@ async def test_an_automod_rule_added_in_the_panel_blocks_a_members_message(
 async def test_the_host_bot_is_set_up_in_the_panel(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    _user, host_token = await make_user(client, "hana")
-    room = (await make_room(client, host_token, name="Help desk"))["room"]
-    host = await open_room(open_tab, host_token, room["id"])
+    r = await hanas_room(client, "Help desk")
+    host = await open_room(open_tab, r.host)
     panel = await open_host_tools(host)
     pane = await open_section(panel, "Host bot")
 
@@ -531,21 +504,20 @@ async def test_the_host_bot_is_set_up_in_the_panel(
     schedules = pane.get_by_role("list", name="Scheduled notices").get_by_role("listitem")
     await expect(schedules).to_contain_text("Weekly meetup on Friday!")
 
-    bot = (await client.get(f"/api/rooms/{room['id']}/bot", headers=auth(host_token))).json()
+    bot = await r.host.bot()
     assert bot["welcome"] == "Welcome, {nickname}! Read the notice."
     assert bot["answers"] == [
         {"keywords": ["rules", "규칙"], "answer": "The rules are in the pinned notice."}
     ]
-    listed = await client.get(f"/api/rooms/{room['id']}/bot/schedules", headers=auth(host_token))
-    assert [s["interval_s"] for s in listed.json()["schedules"]] == [604800]
+    assert [s["interval_s"] for s in await r.host.schedules()] == [604800]
     assert not host.errors
 
 
 async def test_a_ban_from_the_members_list_keeps_them_out_until_lifted(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    host_token, member_token, room, _member = await room_with_member(client)
-    host = await open_room(open_tab, host_token, room["id"])
+    r = await room_with_member(client)
+    host = await open_room(open_tab, r.host)
     panel = await open_host_tools(host)
     pane = await open_section(panel, "Members")
     mallory = (
@@ -564,40 +536,37 @@ async def test_a_ban_from_the_members_list_keeps_them_out_until_lifted(
     bans = pane.get_by_role("list", name="Banned members").get_by_role("listitem")
     await expect(bans).to_contain_text("Mallory")
     await expect(bans).to_contain_text("spam links")
-    again = await client.post(
-        f"/api/links/{room['link'][3:]}/join", json={}, headers=auth(member_token)
-    )
-    assert again.status_code == 403 and again.json()["error"]["code"] == "banned"
+    assert await r.mallory.join(r, status=403) == "banned"
 
     await bans.get_by_role("button", name="Lift ban").click()
     await expect(bans).to_have_text("Nobody is banned.")
-    await join(client, member_token, room["link"])
+    await r.mallory.join(r)
     assert not host.errors
 
 
 async def test_handing_the_room_over_leaves_the_old_host_without_tools(
     client: httpx.AsyncClient, open_tab: OpenTab
 ) -> None:
-    host_token, member_token, room, member = await room_with_member(client)
-    host = await open_room(open_tab, host_token, room["id"])
+    r = await room_with_member(client)
+    host = await open_room(open_tab, r.host)
     panel = await open_host_tools(host)
     pane = await open_section(panel, "Co-hosts")
-    await pane.get_by_label("New host").select_option(member["id"])
+    await pane.get_by_label("New host").select_option(r.mallory.id)
     await pane.get_by_role("button", name="Hand over").click()
     dialog = host.page.get_by_role("dialog", name="Hand over")
     await expect(dialog).to_contain_text("Make Mallory the host")
     await dialog.get_by_role("button", name="Hand over").click()
     await expect(panel).to_contain_text("You have no host tools in this room.")
-    assert (await get_room(client, member_token, room["id"]))["me"]["role"] == "host"
+    assert (await r.mallory.view())["me"]["role"] == "host"
     assert not host.errors
 
 
 async def test_the_panel_speaks_the_hosts_language(
     client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot
 ) -> None:
-    _user, host_token = await make_user(client, "minji", language="ko", display_name="민지")
-    room = (await make_room(client, host_token, name="주말 등산 모임", slow_mode_s=30))["room"]
-    host = await open_room(open_tab, host_token, room["id"], locale="ko-KR", phone=True)
+    minji = await user(client, "minji", language="ko", display_name="민지")
+    r = await minji.create_room(name="주말 등산 모임", slow_mode_s=30)
+    host = await open_room(open_tab, r.host, locale="ko-KR", phone=True)
     panel = await open_host_tools(host, "방장 도구")
     await expect(panel.get_by_role("tab", name="참여 신청")).to_be_visible()
     pane = await open_section(panel, "설정")
