@@ -1,5 +1,7 @@
 """Small helpers that drive the public API: accounts, rooms, joins, messages, sockets.
 
+A test sets its people up with ``tests/factory.py`` (``room()``, ``user()``), built on these.
+
 They assert the status they expect and return the parsed JSON body, so a test reads as the
 story it tells. Every WebSocket event is parsed from the JSON text the server sent.
 """
