@@ -18,7 +18,7 @@ signed-in person does) or :class:`Member` (what one does in a room), not new set
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -495,7 +495,8 @@ class Room:
     def __getattr__(self, name: str) -> Member:
         names = self.__dict__.get("_names", {})
         if name in names:
-            return names[name]  # type: ignore[no-any-return]
+            member: Member = names[name]
+            return member
         raise AttributeError(name)
 
     def __getitem__(self, key: str | int) -> Member:
@@ -521,7 +522,7 @@ class Room:
         *,
         nickname: str | None = None,
         socket: bool = False,
-        account: dict[str, Any] | None = None,
+        account: Mapping[str, Any] | None = None,
         **join: Any,
     ) -> Member:
         """A new account (signed up with ``account`` fields) that joins through the link,
@@ -556,9 +557,9 @@ async def room(
     members: int | Sequence[str] = ("host",),
     *,
     sockets: bool = False,
-    roles: dict[str, Sequence[str]] | None = None,
-    nicknames: dict[str, str] | None = None,
-    accounts: dict[str, dict[str, Any]] | None = None,
+    roles: Mapping[str, Sequence[str]] | None = None,
+    nicknames: Mapping[str, str] | None = None,
+    accounts: Mapping[str, Mapping[str, Any]] | None = None,
     **room_fields: Any,
 ) -> Room:
     """A room with ``members``: names (the first hosts) or a count (``"host"``, then
