@@ -82,6 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "settings(**values): Settings overrides for this test's server"
     )
+    config.addinivalue_line(
+        "markers", "long: a test of many seconds, started first so that the workers end together"
+    )
 
 
 def pytest_report_header() -> str:
@@ -91,6 +94,9 @@ def pytest_report_header() -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # pytest-xdist hands tests out in this order: a long test left for the end would run
+    # alone on one worker while the other waits.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
     here = Path(__file__).parent
     once = [here / name for name in RUN_ONCE]
     for item in items:

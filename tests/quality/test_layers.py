@@ -5,6 +5,7 @@ packages import each other, and the rules that keep the layers honest hold."""
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,9 +82,13 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _sources() -> Iterator[tuple[str, ast.Module]]:
-    for path in sorted(ROOT.rglob("*.py")):
-        yield _module_name(path), ast.parse(path.read_text(), str(path))
+@functools.cache
+def _sources() -> tuple[tuple[str, ast.Module], ...]:
+    """Every module of ours, parsed once for all the checks here."""
+    return tuple(
+        (_module_name(path), ast.parse(path.read_text(), str(path)))
+        for path in sorted(ROOT.rglob("*.py"))
+    )
 
 
 def _imports() -> Iterator[Import]:
@@ -107,7 +112,8 @@ def _unit(module: str) -> str:
     return parts[1] if len(parts) > 1 else "openlink"
 
 
-def _ours() -> list[Import]:
+@functools.cache
+def _ours() -> tuple[Import, ...]:
     found = []
     for imp in _imports():
         if not imp.target.startswith("openlink."):
@@ -117,7 +123,7 @@ def _ours() -> list[Import]:
         if target.count(".") == 1 and not any((ROOT / n).exists() for n in (name, f"{name}.py")):
             target = "openlink"  # a name from the package itself (__version__)
         found.append(Import(imp.module, target, imp.line))
-    return found
+    return tuple(found)
 
 
 def test_every_import_goes_down_the_layer_table() -> None:
