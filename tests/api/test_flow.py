@@ -7,7 +7,6 @@ tests here turn on exactly the limits they check.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,7 @@ from tests.factories import (
     open_socket,
     texts,
 )
+from tests.fakes.clock import OffsetClock
 
 
 class Room:
@@ -227,14 +227,14 @@ async def test_a_message_refused_by_slow_mode_does_not_use_up_the_flood_allowanc
 
 @pytest.mark.settings(flood_room_messages=1, flood_room_window_s=1)
 async def test_a_message_refused_by_the_room_limit_does_not_start_slow_mode(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, clock: OffsetClock
 ) -> None:
     room = await make(client)
     expect(await room.patch(slow_mode_s=30), 200)  # writes a system message, not counted
     guest, _ = await room.member()
     expect(await room.send(room.host, "fills the room's allowance"), 201)
     assert error_code(await room.send(guest, "refused"), 429) == "room_rate_limited"
-    await asyncio.sleep(1.1)
+    clock.advance(1.1)
     # Had the refused send counted against slow mode, this would be slow_mode.
     expect(await room.send(guest, "now"), 201)
     assert error_code(await room.send(guest, "again"), 429) == "slow_mode"

@@ -2,12 +2,11 @@
 
 Redis runs when ``OPENLINK_TEST_REDIS_URL`` is set (``.ci/run`` sets it to this machine's
 Redis); a shared storage must also make two limiter instances (two server processes) see
-one counter.
+one counter. Windows are measured on the clock the limiter is given: the tests move it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -15,6 +14,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from openlink.ratelimit import LimitsRateLimiter, Rate, RateLimiter
+from tests.fakes.clock import OffsetClock
 
 REDIS_URL = os.environ.get("OPENLINK_TEST_REDIS_URL", "")
 CASES = [
@@ -33,8 +33,13 @@ async def url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def limiter(url: str) -> AsyncIterator[RateLimiter]:
-    made = LimitsRateLimiter(url)
+def clock() -> OffsetClock:
+    return OffsetClock()
+
+
+@pytest.fixture
+async def limiter(url: str, clock: OffsetClock) -> AsyncIterator[RateLimiter]:
+    made = LimitsRateLimiter(url, clock=clock)
     yield made
     await made.stop()
 
@@ -50,13 +55,28 @@ async def test_hits_fit_until_the_window_is_full(limiter: RateLimiter) -> None:
     assert wait is not None and 0 < wait <= 60
 
 
-async def test_a_refused_hit_is_not_counted(limiter: RateLimiter) -> None:
+async def test_a_refused_hit_is_not_counted(limiter: RateLimiter, clock: OffsetClock) -> None:
     k, rate = key(), Rate(1, 1)
     assert await limiter.hit(k, rate) is None
     assert await limiter.hit(k, rate) is not None
-    await asyncio.sleep(1.05)
+    clock.advance(1.05)
     # Had the refused hit counted, the window would still be full now.
     assert await limiter.hit(k, rate) is None
+
+
+async def test_the_window_moves_with_the_clock(limiter: RateLimiter, clock: OffsetClock) -> None:
+    k, rate = key(), Rate(2, 60)
+    assert [await limiter.hit(k, rate) for _ in range(2)] == [None, None]
+    clock.advance(30)
+    wait = await limiter.hit(k, rate)
+    assert wait is not None and 29 < wait <= 30
+    clock.advance(29)
+    wait = await limiter.peek(k, rate)
+    assert wait is not None and 0 < wait <= 1
+    clock.advance(1.5)
+    # Both hits left the window, and the refused ones were never in it.
+    assert [await limiter.hit(k, rate) for _ in range(2)] == [None, None]
+    assert await limiter.hit(k, rate) is not None
 
 
 async def test_peek_counts_nothing(limiter: RateLimiter) -> None:
