@@ -115,7 +115,8 @@ def create_app(
     translator = ctx.translation
     assert isinstance(translator, TranslationService)
     # Started in this order, stopped in reverse; then the supervisor drains what is left.
-    services = (hub, BotScheduler(ctx, supervisor), indexer, translator)
+    scheduler = BotScheduler(ctx, supervisor)
+    services = (hub, scheduler, indexer, translator)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -158,6 +159,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.hub = hub
     app.state.indexer = indexer
+    app.state.bot = scheduler
     app.state.supervisor = supervisor
     app.state.metrics = registry_for(hub)
     errors.install(app)

@@ -376,13 +376,13 @@ class Hub:
         while True:
             await self.ctx.clock.sleep(interval)
             tick += 1
-            self.presence_ticks = tick
             recount = shared and tick % recount_every == 0
             for room_id, feed in list(self.feeds.items()):
                 try:
                     await self._presence_tick(room_id, feed, recount)
                 except Exception:
                     log.exception("presence update failed for room %s", room_id)
+            self.presence_ticks = tick
 
     async def _presence_tick(self, room_id: str, feed: Feed, recount: bool) -> None:
         if not (feed.presence_changed or recount):
