@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from openlink.ratelimit import LimitsRateLimiter, Rate, RateLimiter
+from openlink.ratelimit.windows import SWEEP_EVERY_S, MemoryWindows
 from tests.fakes.clock import OffsetClock
 
 REDIS_URL = os.environ.get("OPENLINK_TEST_REDIS_URL", "")
@@ -150,3 +151,13 @@ async def test_a_shared_storage_holds_one_limit_across_processes(url: str) -> No
 def test_an_unknown_storage_is_refused_plainly() -> None:
     with pytest.raises(ValueError, match="memory:// or redis://"):
         LimitsRateLimiter("memcached://127.0.0.1")
+
+
+def test_memory_forgets_the_keys_whose_window_passed() -> None:
+    clock = OffsetClock()
+    windows = MemoryWindows(lambda: clock.now().timestamp())
+    assert windows.acquire("short", 1, 10) and windows.acquire("long", 1, 3600)
+    clock.advance(SWEEP_EVERY_S)
+    assert windows.acquire("new", 1, 10)
+    assert len(windows) == 2  # "short" went; "long" and "new" still count
+    assert not windows.acquire("long", 1, 3600)

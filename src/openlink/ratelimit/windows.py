@@ -47,6 +47,10 @@ class MemoryWindows:
         if entry is not None:
             del entry[1][:cost]
 
+    def __len__(self) -> int:
+        """How many keys are kept."""
+        return len(self._hits)
+
     def clear(self, key: str) -> None:
         self._hits.pop(key, None)
 
