@@ -509,3 +509,25 @@ def test_the_shipped_defaults_are_protective(monkeypatch: pytest.MonkeyPatch) ->
     assert s.flood_member_window_s > 0 and s.flood_room_window_s > 0
     assert s.default_probation_s > 0
     assert 0 < s.max_mentions <= 50
+
+
+async def test_a_time_out_and_probation_end_by_themselves(
+    client: httpx.AsyncClient, clock: OffsetClock
+) -> None:
+    room = await make(client, probation_s=600)
+    guest, guest_id = await room.member()
+    expect(
+        await client.post(
+            room.path(f"/members/{guest_id}/timeout"),
+            json={"duration_s": 60},
+            headers=auth(room.host),
+        ),
+        200,
+    )
+    clock.advance(55)
+    assert error_code(await room.send(guest, "still quiet?"), 403) == "timed_out"
+    clock.advance(6)
+    expect(await room.send(guest, "back"), 201)
+    assert error_code(await room.send(guest, "www.example.com"), 403) == "probation_no_links"
+    clock.advance(600 - 61)
+    expect(await room.send(guest, "www.example.com"), 201)
