@@ -8,11 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 
-from openlink.actions.context import Context, utcnow
 from tests.conftest import Server
 from tests.factories import auth, error_code, expect, join, make_room, make_user, open_socket
+from tests.fakes.clock import OffsetClock
 
 
 class Room:
@@ -107,9 +106,7 @@ async def test_banning_a_former_stay_answers_with_that_stays_own_entry(
     assert answer["reason"] == "earlier stay"
 
 
-async def test_each_entry_expires_on_its_own(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_each_entry_expires_on_its_own(client: httpx.AsyncClient, clock: OffsetClock) -> None:
     room = await Room(client).setup()
     _, person = await make_user(client)
     short = await room.stay(person, "short")
@@ -118,16 +115,14 @@ async def test_each_entry_expires_on_its_own(
     await room.ban_former(long, ban_s=3 * 3_600)
     await room.ban_former(short, ban_s=3_600)
 
-    later = utcnow() + timedelta(hours=2)
-    monkeypatch.setattr(Context, "now", staticmethod(lambda: later))
+    clock.advance(timedelta(hours=2).total_seconds())
     assert [b["member_id"] for b in await room.bans()] == [long]
     refused = await room.try_join(person)
     assert error_code(refused, 403) == "banned"
     # The joiner is told when the entry that still holds them ends.
     assert refused.json()["error"]["details"]["until"] == (await room.bans())[0]["until"]
 
-    much_later = utcnow() + timedelta(hours=4)
-    monkeypatch.setattr(Context, "now", staticmethod(lambda: much_later))
+    clock.advance(timedelta(hours=2).total_seconds())  # 4 hours after the bans
     assert await room.bans() == []
     expect(await room.try_join(person), 200)
 

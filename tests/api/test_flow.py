@@ -7,7 +7,6 @@ tests here turn on exactly the limits they check.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,7 @@ from tests.factories import (
     open_socket,
     texts,
 )
+from tests.fakes.clock import OffsetClock
 
 
 class Room:
@@ -227,14 +227,14 @@ async def test_a_message_refused_by_slow_mode_does_not_use_up_the_flood_allowanc
 
 @pytest.mark.settings(flood_room_messages=1, flood_room_window_s=1)
 async def test_a_message_refused_by_the_room_limit_does_not_start_slow_mode(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, clock: OffsetClock
 ) -> None:
     room = await make(client)
     expect(await room.patch(slow_mode_s=30), 200)  # writes a system message, not counted
     guest, _ = await room.member()
     expect(await room.send(room.host, "fills the room's allowance"), 201)
     assert error_code(await room.send(guest, "refused"), 429) == "room_rate_limited"
-    await asyncio.sleep(1.1)
+    clock.advance(1.1)
     # Had the refused send counted against slow mode, this would be slow_mode.
     expect(await room.send(guest, "now"), 201)
     assert error_code(await room.send(guest, "again"), 429) == "slow_mode"
@@ -509,3 +509,25 @@ def test_the_shipped_defaults_are_protective(monkeypatch: pytest.MonkeyPatch) ->
     assert s.flood_member_window_s > 0 and s.flood_room_window_s > 0
     assert s.default_probation_s > 0
     assert 0 < s.max_mentions <= 50
+
+
+async def test_a_time_out_and_probation_end_by_themselves(
+    client: httpx.AsyncClient, clock: OffsetClock
+) -> None:
+    room = await make(client, probation_s=600)
+    guest, guest_id = await room.member()
+    expect(
+        await client.post(
+            room.path(f"/members/{guest_id}/timeout"),
+            json={"duration_s": 60},
+            headers=auth(room.host),
+        ),
+        200,
+    )
+    clock.advance(55)
+    assert error_code(await room.send(guest, "still quiet?"), 403) == "timed_out"
+    clock.advance(6)
+    expect(await room.send(guest, "back"), 201)
+    assert error_code(await room.send(guest, "www.example.com"), 403) == "probation_no_links"
+    clock.advance(600 - 61)
+    expect(await room.send(guest, "www.example.com"), 201)

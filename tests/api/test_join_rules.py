@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import update
 
-from openlink.actions.context import Context, utcnow
 from openlink.actions.operator import do_set_operator
 from openlink.store.schema import rooms, users
 from tests.conftest import Server
@@ -25,6 +22,7 @@ from tests.factories import (
     open_socket,
     send_message,
 )
+from tests.fakes.clock import OffsetClock
 
 
 class Room:
@@ -294,14 +292,16 @@ async def test_a_link_admits_only_so_many_newcomers(client: httpx.AsyncClient) -
     expect(await room.join_raw(c, via=fresh["link"]), 200)
 
 
-async def test_a_link_stops_working_when_it_expires(client: httpx.AsyncClient) -> None:
+async def test_a_link_stops_working_when_it_expires(
+    client: httpx.AsyncClient, clock: OffsetClock
+) -> None:
     room = await make(client)
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     assert error_code(await room.regenerate({"expires_at": past}), 422) == "invalid_expiry"
     assert error_code(await room.patch_link({"expires_at": past}), 422) == "invalid_expiry"
     assert expect(await room.get(), 200)["link_expires_at"] is None
 
-    soon = datetime.now(UTC) + timedelta(seconds=1)
+    soon = clock.now() + timedelta(hours=1)
     set_ = expect(await room.patch_link({"expires_at": soon.isoformat()}), 200)
     assert set_["link"] == room.link
     assert datetime.fromisoformat(set_["link_expires_at"]) == soon
@@ -310,7 +310,7 @@ async def test_a_link_stops_working_when_it_expires(client: httpx.AsyncClient) -
     _, late = await make_user(client)
     member, _ = await room.newcomer()
 
-    await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
+    clock.advance_to(soon)
     assert error_code(await client.get(f"/api/links/{code}"), 410) == "link_expired"
     assert error_code(await room.join_raw(late), 410) == "link_expired"
     # Members already in are not locked out by the expiry.
@@ -323,12 +323,12 @@ async def test_a_link_stops_working_when_it_expires(client: httpx.AsyncClient) -
 
 
 async def test_regenerating_an_expired_link_gives_a_link_that_works(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, clock: OffsetClock
 ) -> None:
     room = await make(client)
-    soon = datetime.now(UTC) + timedelta(seconds=0.5)
+    soon = clock.now() + timedelta(hours=1)
     expect(await room.patch_link({"expires_at": soon.isoformat()}), 200)
-    await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
+    clock.advance_to(soon)
     old = room.link.removeprefix("/l/")
     assert error_code(await client.get(f"/api/links/{old}"), 410) == "link_expired"
 
@@ -489,7 +489,7 @@ async def test_an_approved_applicant_comes_in_by_accepting_live(
 
 
 async def test_accepting_needs_an_approval_that_is_still_valid(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, clock: OffsetClock
 ) -> None:
     room = await make(client, join_approval=True)
     _, applicant = await make_user(client)
@@ -500,8 +500,7 @@ async def test_accepting_needs_an_approval_that_is_still_valid(
     assert error_code(pending, 404) == "join_request_not_found"
     expect(await room.post(f"/join-requests/{request['id']}/approve"), 200)
 
-    later = utcnow() + timedelta(days=7, seconds=1)  # OPENLINK_JOIN_APPROVAL_TTL_S: 7 days
-    monkeypatch.setattr(Context, "now", staticmethod(lambda: later))
+    clock.advance(timedelta(days=7, seconds=1).total_seconds())  # OPENLINK_JOIN_APPROVAL_TTL_S
     expired = await room.post("/join-request/accept", token=applicant)
     assert error_code(expired, 410) == "approval_expired"
     assert not is_member(await room.get(applicant))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,6 +27,7 @@ from tests.factories import (
     open_socket,
     send_message,
 )
+from tests.fakes.clock import OffsetClock
 
 
 async def make_operator(server: Server, client: httpx.AsyncClient) -> tuple[dict[str, Any], str]:
@@ -209,18 +210,24 @@ async def open_socket_refused(server: Server, token: str) -> int:
         await ws.close()
 
 
-async def test_a_suspension_ends_by_itself(server: Server, client: httpx.AsyncClient) -> None:
+async def test_a_suspension_ends_by_itself(
+    server: Server, client: httpx.AsyncClient, clock: OffsetClock
+) -> None:
     _, op = await make_operator(server, client)
     r = await room_with_member(client)
 
-    response = expect(await suspend(client, op, r["guest_member"], duration_s=2), 200)
+    response = expect(await suspend(client, op, r["guest_member"], duration_s=3600), 200)
 
     assert response["suspended_until"] is not None
     refused = await client.get("/api/me", headers=auth(r["guest"]))
     assert error_code(refused, 403) == "account_suspended"
     assert refused.json()["error"]["details"]["until"] == response["suspended_until"]
     until = datetime.fromisoformat(response["suspended_until"])
-    await asyncio.sleep((until - datetime.now(UTC)).total_seconds() + 0.05)
+    clock.advance_to(until - timedelta(seconds=5))
+    assert error_code(await client.get("/api/me", headers=auth(r["guest"])), 403) == (
+        "account_suspended"
+    )
+    clock.advance_to(until + timedelta(seconds=0.05))
     expect(await client.get("/api/me", headers=auth(r["guest"])), 200)
 
 

@@ -17,13 +17,15 @@ ROOT = Path(openlink.__file__).parent
 
 #: What each package (or top-level module) may import of ours, besides itself and the
 #: ``openlink`` package's own ``__init__`` (the version). Mirrors docs/architecture.md.
-BASE = {"errors", "config"}
+BASE = {"errors", "config", "clock"}
 BACKENDS = {"store", "broker", "presence", "ratelimit", "translate", "embed", "images"}
 USE_CASES = {"actions", "queries"}
 BELOW_APP = {"domain", *BASE, *BACKENDS, *USE_CASES, "services", "realtime", "http", "metrics"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "config": set(),
+    # The app's time (``Clock``): asked by every layer that decides by time.
+    "clock": set(),
     "logs": set(),
     "metrics": set(),
     # Shared by the Redis implementations of the backends: connection options only.
