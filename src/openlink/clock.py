@@ -5,7 +5,7 @@ that ends, a link that expires, a rate limit's window, a scheduled notice, the l
 check the database every so often) reads :class:`Clock`. What measures the machine and
 the network (I/O timeouts, the liveness of sockets and nodes in presence, a Redis outage's
 hold, batching delays, garbage-collector pacing) stays on asyncio's loop: a clock moved
-by a test must not make a peer look dead. See docs/decisions/00XA-an-injected-clock.md.
+by a test must not make a peer look dead. See docs/decisions/0024-an-injected-clock.md.
 
 ``SystemClock`` is the real one. Tests move time with ``tests/fakes/clock.py``.
 """
