@@ -182,9 +182,7 @@ def _check_answer(response: httpx.Response, want: Want) -> None:
         raise fetch_failed(want.noun, f"the server sent it encoded ({encoding[:20]}), not as is")
 
 
-async def _resolve(
-    host: str, port: int, allowed: tuple[IPNetwork, ...], noun: str
-) -> IPAddress:
+async def _resolve(host: str, port: int, allowed: tuple[IPNetwork, ...], noun: str) -> IPAddress:
     """One address to connect to; refused if any address of the name is not public."""
     try:
         found = await lookup(host, port)
@@ -196,9 +194,7 @@ async def _resolve(
     return addresses[0]
 
 
-async def _read_capped(
-    response: httpx.Response, max_bytes: int, want: Want
-) -> tuple[bytes, bool]:
+async def _read_capped(response: httpx.Response, max_bytes: int, want: Want) -> tuple[bytes, bool]:
     length = response.headers.get("content-length", "")
     if not want.truncate and length.isdigit() and int(length) > max_bytes:
         raise too_many_bytes(want.noun, max_bytes)
