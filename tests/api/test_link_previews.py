@@ -343,3 +343,36 @@ async def test_previews_can_be_turned_off(
     await settle(server)
     assert "preview" not in await message(client, host, room_id, sent["seq"])
     assert fake.requests == []
+
+
+@LOOPBACK_ALLOWED
+async def test_the_sender_or_a_moderator_removes_a_card_for_good(
+    server: Server, client: httpx.AsyncClient, fake: FakeImageServer
+) -> None:
+    room_id, host, guest = await room_with_reader(client)
+    url = serve_page(fake, "/article", page(image=None))
+    mine = await send_message(client, guest, room_id, url)
+    theirs = await send_message(client, host, room_id, f"also {url}")
+    await settle(server)
+    sock = await open_socket(server.ws_url, host)
+
+    def remove(seq: int, token: str) -> Any:
+        return client.delete(f"/api/rooms/{room_id}/messages/{seq}/preview", headers=auth(token))
+
+    refused = await remove(theirs["seq"], guest)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_permitted"
+    removed = expect(await remove(mine["seq"], guest), 200)
+    assert "preview" not in removed and removed["body"] == url
+    event = await sock.next_event("message", where=lambda e: e["change"] == "preview")
+    assert event["message"]["seq"] == mine["seq"] and "preview" not in event["message"]
+    assert expect(await remove(mine["seq"], guest), 200)["rev"] == removed["rev"]  # no change
+    assert "preview" not in expect(await remove(theirs["seq"], host), 200)
+
+    # An edit that keeps the link keeps it without a card; the cache is not even asked.
+    path = f"/api/rooms/{room_id}/messages/{mine['seq']}"
+    expect(await client.patch(path, json={"body": f"{url} !"}, headers=auth(guest)), 200)
+    await settle(server)
+    assert "preview" not in await message(client, host, room_id, mine["seq"])
+    no_link = await send_message(client, guest, room_id, "plain words")
+    gone = await remove(no_link["seq"], guest)
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "preview_not_found"

@@ -19,12 +19,15 @@ from openlink.actions import images
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain import previews as rules
+from openlink.domain.accounts import User
 from openlink.domain.images import image_path
 from openlink.domain.messages import Message, MessageKind
+from openlink.domain.permissions import Action
 from openlink.domain.previews import LinkPreview, PageMeta
-from openlink.errors import OpenLinkError
+from openlink.errors import NotFound, OpenLinkError
 from openlink.images.fetch import fetch_image
 from openlink.net.fetch import FetchLimits, Want, fetch
+from openlink.queries.access import access_room_as_member, check_can
 from openlink.ratelimit import Rate
 from openlink.store import messages as messages_store
 from openlink.store import previews as store
@@ -56,6 +59,12 @@ _ROBOTS_MAX_BYTES = 64 << 10
 _OEMBED_MAX_BYTES = 64 << 10
 #: What "nothing allowed" reads like: robots.txt unreachable or failing (RFC 9309, 2.3.1.4).
 _DISALLOW_ALL = "User-agent: *\nDisallow: /\n"
+
+
+#: What a removed card is stored as: the link it was for, so the same link is not
+#: previewed again for this message (an edit to another link is).
+def removed_card(url: str) -> dict[str, Any]:
+    return {"url": url, "removed": True}
 
 
 class _Unchanged(Exception):
@@ -104,7 +113,7 @@ async def attach_preview(ctx: Context, user_id: int, room_id: str, seq: int, url
             # link has its own task; a delete or a hide wants no card.
             if message is None or wanted_url(ctx, message) != url:
                 raise _Unchanged
-            if message.preview == preview.view():
+            if message.preview in (preview.view(), removed_card(url)):
                 raise _Unchanged
             updated = await messages_store.update_message(
                 tx.conn, room_id, seq, preview=preview.view(), rev=rev
@@ -112,6 +121,30 @@ async def attach_preview(ctx: Context, user_id: int, room_id: str, seq: int, url
             notify_message(ctx, tx, updated, "preview")
     except _Unchanged:
         return
+
+
+async def do_remove_preview(ctx: Context, user: User, room_id: str, seq: int) -> Message:
+    """Take a message's card away for everyone: its sender may, and whoever may hide
+    messages. The link stays in the text and gets no card again (an edit to another link
+    does). Repeating it changes nothing."""
+    async with ctx.db.write() as tx:
+        room, member = await access_room_as_member(tx.conn, user, room_id, for_update=True)
+        message = await messages_store.get_message(tx.conn, room_id, seq)
+        if message is None or message.kind is not MessageKind.TEXT or message.deleted:
+            raise NotFound("No such message in this room.", code="message_not_found")
+        if message.member_id != member.id:
+            check_can(room, member, Action.HIDE_MESSAGE)
+        url = rules.first_url(message.body)
+        if url is None:
+            raise NotFound("This message has no link to preview.", code="preview_not_found")
+        if message.preview == removed_card(url):
+            return message
+        rev = await rooms_store.next_seq(tx.conn, room_id)
+        updated = await messages_store.update_message(
+            tx.conn, room_id, seq, preview=removed_card(url), rev=rev
+        )
+        notify_message(ctx, tx, updated, "preview")
+        return updated
 
 
 async def find_preview(ctx: Context, user_id: int, url: str) -> LinkPreview | None:

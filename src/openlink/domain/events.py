@@ -105,7 +105,7 @@ def message_view(m: Message) -> dict[str, Any]:
         view["link_warning"] = True
     if m.lang is not None:
         view["lang"] = m.lang
-    if m.preview is not None:
+    if m.preview is not None and not m.preview.get("removed"):
         view["preview"] = m.preview
     return view
 
