@@ -376,3 +376,18 @@ async def test_the_sender_or_a_moderator_removes_a_card_for_good(
     no_link = await send_message(client, guest, room_id, "plain words")
     gone = await remove(no_link["seq"], guest)
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "preview_not_found"
+
+
+@LOOPBACK_ALLOWED
+async def test_a_host_turns_previews_off_for_the_room(
+    server: Server, client: httpx.AsyncClient, fake: FakeImageServer
+) -> None:
+    room_id, host, guest = await room_with_reader(client)
+    patched = await client.patch(
+        f"/api/rooms/{room_id}", json={"link_previews": False}, headers=auth(host)
+    )
+    assert expect(patched, 200)["link_previews"] is False
+    sent = await send_message(client, guest, room_id, serve_page(fake, "/article", page()))
+    await settle(server)
+    assert "preview" not in await message(client, host, room_id, sent["seq"])
+    assert fake.requests == []

@@ -102,6 +102,10 @@ def wanted_url(ctx: Context, message: Message) -> str | None:
 
 
 async def attach_preview(ctx: Context, user_id: int, room_id: str, seq: int, url: str) -> None:
+    # Read here, off the send path, which reads nothing for previews.
+    async with ctx.db.read() as conn:
+        if not await rooms_store.link_previews_on(conn, room_id):
+            return
     preview = await find_preview(ctx, user_id, url)
     if preview is None:
         return

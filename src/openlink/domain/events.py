@@ -65,6 +65,7 @@ def room_view(r: Room) -> dict[str, Any]:
         "language": r.language,
         "preview_enabled": r.preview_enabled,
         "translation_enabled": r.translation_enabled,
+        "link_previews": r.link_previews,
     }
 
 

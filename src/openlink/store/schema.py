@@ -142,6 +142,8 @@ rooms = Table(
     Column("preview_enabled", Boolean, nullable=False, server_default=text("true")),
     # Translation (docs/translation.md).
     Column("translation_enabled", Boolean, nullable=False, server_default=text("true")),
+    #: Whether messages' links get a preview card (``actions/previews.py``).
+    Column("link_previews", Boolean, nullable=False, server_default=text("true")),
     #: Bumped on every glossary change: the cache key for each node's copy.
     Column("glossary_rev", Integer, nullable=False, server_default=text("0")),
     Index("ix_rooms_parent_id", "parent_id"),

@@ -18,8 +18,13 @@ UTC_TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("messages") as batch_op:
-        batch_op.add_column(sa.Column("preview", sa.JSON(), nullable=True))
+    # Plain ADD COLUMN (SQLite has it): a batch copy of ``rooms`` would break the search
+    # triggers that name it.
+    op.add_column("messages", sa.Column("preview", sa.JSON(), nullable=True))
+    op.add_column(
+        "rooms",
+        sa.Column("link_previews", sa.Boolean(), server_default=sa.text("true"), nullable=False),
+    )
     op.create_table(
         "link_previews",
         sa.Column("key", sa.String(length=64), nullable=False),
@@ -44,5 +49,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("link_robots")
     op.drop_table("link_previews")
-    with op.batch_alter_table("messages") as batch_op:
-        batch_op.drop_column("preview")
+    # SQLite 3.35+ drops a column in place.
+    op.drop_column("rooms", "link_previews")
+    op.drop_column("messages", "preview")
