@@ -129,6 +129,20 @@ async def test_one_fetch_serves_every_message_with_the_same_link(
     assert paths(fake).count("/robots.txt") == 1
 
 
+@LOOPBACK_ALLOWED
+async def test_the_same_new_link_sent_twice_at_once_is_fetched_once(
+    server: Server, client: httpx.AsyncClient, fake: FakeImageServer
+) -> None:
+    room_id, host, guest = await room_with_reader(client)
+    url = serve_page(fake, "/article", page(image=None))
+    sock = await open_socket(server.ws_url, host)
+    seqs = await sock.send_many(room_id, [url, f"same: {url}", f"{url}#again"])
+    await settle(server)
+    for seq in seqs:
+        assert (await message(client, guest, room_id, seq))["preview"]["title"] == "Moon landing"
+    assert paths(fake) == ["/robots.txt", "/article"]
+
+
 async def test_loopback_is_refused_by_default_and_nothing_is_fetched(
     server: Server, client: httpx.AsyncClient, fake: FakeImageServer
 ) -> None:

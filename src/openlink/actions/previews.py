@@ -158,14 +158,33 @@ async def find_preview(ctx: Context, user_id: int, url: str) -> LinkPreview | No
     key = rules.cache_key(url)
     if key is None:
         return None
-    now = ctx.now()
-    async with ctx.db.read() as conn:
-        cached = await store.get_preview(conn, key, now=now)
+    cached = await _cached(ctx, key)
     if cached is not None:
         return cached.preview(url)
-    if not await _fetch_allowed(ctx, user_id):
-        return None
+    # One fetch per URL at a time in this process: the same link sent twice at once
+    # waits for the first fetch and finds its result in the cache.
+    flight = ctx.preview_flights.setdefault(key, asyncio.Lock())
+    try:
+        async with flight:
+            cached = await _cached(ctx, key)
+            if cached is not None:
+                return cached.preview(url)
+            if not await _fetch_allowed(ctx, user_id):
+                return None
+            return await _fetch_and_cache(ctx, key, url)
+    finally:
+        if not flight.locked():
+            ctx.preview_flights.pop(key, None)
+
+
+async def _cached(ctx: Context, key: str) -> store.Cached | None:
+    async with ctx.db.read() as conn:
+        return await store.get_preview(conn, key, now=ctx.now())
+
+
+async def _fetch_and_cache(ctx: Context, key: str, url: str) -> LinkPreview | None:
     s = ctx.settings
+    now = ctx.now()
     try:
         preview = await fetch_preview(ctx, url)
     except OpenLinkError as exc:
