@@ -61,9 +61,9 @@ _OEMBED_MAX_BYTES = 64 << 10
 _DISALLOW_ALL = "User-agent: *\nDisallow: /\n"
 
 
-#: What a removed card is stored as: the link it was for, so the same link is not
-#: previewed again for this message (an edit to another link is).
 def removed_card(url: str) -> dict[str, Any]:
+    """What a removed card is stored as: the link it was for, so the same link is not
+    previewed again for this message (an edit to another link is)."""
     return {"url": url, "removed": True}
 
 
