@@ -239,6 +239,25 @@ class Settings(BaseSettings):
     #: Pictures one account may set from a URL or upload per window (0: no limit).
     images_per_account: int = Field(30, ge=0)
     images_window_s: int = Field(3_600, ge=1)
+    # -- link previews: a card under a message with a URL (docs/operations.md) ---------
+    #: Fetch previews at all. Off: no page is ever fetched for a message.
+    link_previews: bool = True
+    #: Most bytes of a page read; past this the page is cut (its head is what counts).
+    link_preview_max_bytes: int = Field(512 << 10, ge=16 << 10, le=8 << 20)
+    #: One deadline for each request of a preview (robots.txt, page, oEmbed, picture).
+    link_preview_timeout_s: float = Field(5.0, gt=0, le=60)
+    link_preview_max_redirects: int = Field(3, ge=0, le=10)
+    #: How long a fetched preview is reused for the same URL.
+    link_preview_ttl_s: int = Field(86_400, ge=60, le=30 * 86_400)
+    #: How long a URL that gave no preview (down, refused, not a page) is not tried again.
+    link_preview_failure_ttl_s: int = Field(900, ge=10, le=86_400)
+    #: How long a site's robots.txt is kept.
+    link_preview_robots_ttl_s: int = Field(86_400, ge=60, le=7 * 86_400)
+    #: Page fetches (cache misses) one account's messages may cause per window, and the
+    #: whole server's (0: no limit). The network allow-list is ``image_fetch_allow_networks``.
+    link_previews_per_account: int = Field(30, ge=0)
+    link_previews_global: int = Field(600, ge=0)
+    link_previews_window_s: int = Field(3_600, ge=1)
     # -- first run: visitors and the demo (issue 13, section 5) ------------------------
     #: Discovery reads (trending, recommendations, room previews) per client address in
     #: ``browse_window_s``, for visitors without an account (0 turns the limit off).

@@ -18,7 +18,7 @@ ROOT = Path(openlink.__file__).parent
 #: What each package (or top-level module) may import of ours, besides itself and the
 #: ``openlink`` package's own ``__init__`` (the version). Mirrors docs/architecture.md.
 BASE = {"errors", "config", "clock"}
-BACKENDS = {"store", "broker", "presence", "ratelimit", "translate", "embed", "images"}
+BACKENDS = {"store", "broker", "presence", "ratelimit", "translate", "embed", "images", "net"}
 USE_CASES = {"actions", "queries"}
 BELOW_APP = {"domain", *BASE, *BACKENDS, *USE_CASES, "services", "realtime", "http", "metrics"}
 ALLOWED: dict[str, set[str]] = {
@@ -38,7 +38,9 @@ ALLOWED: dict[str, set[str]] = {
     "translate": {"domain", *BASE},
     "embed": {"domain", *BASE},
     # The database image store is a backend written over the store.
-    "images": {"domain", "store", *BASE},
+    "images": {"domain", "store", "net", *BASE},
+    # The guarded outbound fetcher: address rules from the domain, nothing else.
+    "net": {"domain", *BASE},
     "actions": {"domain", *BASE, *BACKENDS, "queries"},
     "queries": {"domain", *BASE, *BACKENDS, "actions"},
     "services": {"domain", *BASE, *BACKENDS, *USE_CASES},

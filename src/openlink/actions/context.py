@@ -97,6 +97,8 @@ class Context:
     passwords: PasswordHasher = field(default_factory=PasswordHasher)
     #: Keys derived from the instance's secret, by purpose (``actions/instance.py``).
     keys: dict[str, bytes] = field(default_factory=dict)
+    #: Link-preview fetches under way in this process, by URL key (``actions/previews``).
+    preview_flights: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def now(self) -> datetime:
         """The wall time on the app's clock, timezone-aware UTC."""
