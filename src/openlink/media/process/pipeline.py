@@ -48,7 +48,11 @@ async def process(
     if kind == "file":
         return as_file(src_path, sniffed, size)
     result = await (pool or default_pool(limits)).run((kind, sniffed, src_path, workdir, limits))
-    return result if result is not None else as_file(src_path, sniffed, size, no_video=True)
+    if result is not None:
+        return result
+    if kind_hint == "video":
+        raise MediaRefused("media_type_mismatch", "The file holds no video.", expected="video")
+    return as_file(src_path, sniffed, size, no_video=True)
 
 
 def plan(
