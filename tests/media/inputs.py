@@ -78,6 +78,8 @@ def video(
         vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
         if codec == "libx264":
             vs.options = {"preset": "ultrafast"}
+        elif codec == "libvpx":
+            vs.options = {"deadline": "realtime", "cpu-used": "8"}
         if rotation:
             vs.set_display_rotation(rotation)
         a = out.add_stream("aac" if container == "mp4" else "libopus", rate=48_000) if audio else None

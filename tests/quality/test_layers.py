@@ -17,7 +17,7 @@ ROOT = Path(openlink.__file__).parent
 #: What each package (or top-level module) may import of ours, besides itself and the
 #: ``openlink`` package's own ``__init__`` (the version). Mirrors docs/architecture.md.
 BASE = {"errors", "config"}
-BACKENDS = {"store", "broker", "presence", "ratelimit", "translate", "embed", "images"}
+BACKENDS = {"store", "broker", "presence", "ratelimit", "translate", "embed", "images", "media"}
 USE_CASES = {"actions", "queries"}
 BELOW_APP = {"domain", *BASE, *BACKENDS, *USE_CASES, "services", "realtime", "http", "metrics"}
 ALLOWED: dict[str, set[str]] = {
@@ -34,8 +34,11 @@ ALLOWED: dict[str, set[str]] = {
     "ratelimit": {*BASE, "redis_client"},
     "translate": {"domain", *BASE},
     "embed": {"domain", *BASE},
-    # The database image store is a backend written over the store.
-    "images": {"domain", "store", *BASE},
+    # The database image store is a backend written over the store; avatars share the
+    # media pipeline's Pillow checks.
+    "images": {"domain", "store", "media", *BASE},
+    # Media processing: pure work in worker processes, below everything that uses it.
+    "media": {*BASE},
     "actions": {"domain", *BASE, *BACKENDS, "queries"},
     "queries": {"domain", *BASE, *BACKENDS, "actions"},
     "services": {"domain", *BASE, *BACKENDS, *USE_CASES},
