@@ -30,9 +30,7 @@ def camera_jpeg(path: Path, width: int, height: int, *, orientation: int = 1) ->
     exif = Image.Exif()
     exif[ORIENTATION] = orientation
     exif[0x0110] = "OpenLink Test Phone"  # Model
-    exif.get_ifd(GPS_IFD).update(
-        {1: "N", 2: (37.0, 33.0, 59.0), 3: "E", 4: (126.0, 58.0, 41.0)}
-    )
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (37.0, 33.0, 59.0), 3: "E", 4: (126.0, 58.0, 41.0)})
     photo(width, height).save(path, "JPEG", quality=90, exif=exif)
     return path
 
@@ -54,7 +52,8 @@ def png_header_only(path: Path, width: int, height: int) -> Path:
 
 def animated_gif(path: Path, frames: int = 4, side: int = 64) -> Path:
     images = [
-        Image.new("RGB", (side, side), (i * 60 % 256, 80, 255 - i * 60 % 256)) for i in range(frames)
+        Image.new("RGB", (side, side), (i * 60 % 256, 80, 255 - i * 60 % 256))
+        for i in range(frames)
     ]
     images[0].save(path, save_all=True, append_images=images[1:], duration=80, loop=0)
     return path
@@ -82,7 +81,11 @@ def video(
             vs.options = {"deadline": "realtime", "cpu-used": "8"}
         if rotation:
             vs.set_display_rotation(rotation)
-        a = out.add_stream("aac" if container == "mp4" else "libopus", rate=48_000) if audio else None
+        a = (
+            out.add_stream("aac" if container == "mp4" else "libopus", rate=48_000)
+            if audio
+            else None
+        )
         frames = round(seconds * rate)
         x = np.arange(width)
         for i in range(frames):
@@ -98,14 +101,22 @@ def video(
     return path
 
 
-def audio(path: Path, *, seconds: float = 1.0, container: str, codec: str, silent: bool = False) -> Path:
+def audio(
+    path: Path, *, seconds: float = 1.0, container: str, codec: str, silent: bool = False
+) -> Path:
     with av.open(str(path), "w", format=container) as out:
         stream = out.add_stream(codec, rate=48_000, layout="mono")
         _tone(out, stream, seconds, silent=silent)
     return path
 
 
-def _tone(out: av.container.OutputContainer, stream: av.AudioStream, seconds: float, *, silent: bool = False) -> None:
+def _tone(
+    out: av.container.OutputContainer,
+    stream: av.AudioStream,
+    seconds: float,
+    *,
+    silent: bool = False,
+) -> None:
     rate = 48_000
     t = np.arange(round(seconds * rate)) / rate
     # A tone that swells: the waveform has a shape to check.

@@ -126,7 +126,11 @@ async def test_webp_avif_and_heic_are_read(tmp_path: Path, media_pool: MediaPool
     picture.save(tmp_path / "p.webp", quality=80)
     picture.save(tmp_path / "p.avif", quality=60)
     picture.save(tmp_path / "p.heic", quality=60)
-    for name, mime in [("p.webp", "image/webp"), ("p.avif", "image/avif"), ("p.heic", "image/heic")]:
+    for name, mime in [
+        ("p.webp", "image/webp"),
+        ("p.avif", "image/avif"),
+        ("p.heic", "image/heic"),
+    ]:
         done = await run(tmp_path / name, media_pool)
         assert (done.mime, done.width, done.height) == (mime, 400, 300), name
 

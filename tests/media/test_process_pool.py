@@ -35,9 +35,9 @@ async def until(condition: Callable[[], bool], deadline_s: float = 20.0) -> None
         await asyncio.sleep(0.01)
 
 
-@pytest.fixture
-def big_photo(tmp_path: Path) -> Path:
-    return camera_jpeg(tmp_path / "big.jpg", 4000, 3000)
+@pytest.fixture(scope="module")
+def big_photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return camera_jpeg(tmp_path_factory.mktemp("photo") / "big.jpg", 4000, 3000)
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def small_photo(tmp_path: Path) -> Path:
 
 
 async def image(src: Path, pool: MediaPool) -> Processed:
-    work = src.parent / "work"
+    work = src.parent / f"work-{src.stem}"
     work.mkdir(exist_ok=True)
     return await process("image", src, work, LIMITS, pool=pool)
 

@@ -48,8 +48,9 @@ async def test_a_clip_becomes_a_seekable_h264_aac_mp4_with_a_poster(
 async def test_large_videos_are_scaled_to_the_transcode_height(
     tmp_path: Path, media_pool: MediaPool
 ) -> None:
-    src = video(tmp_path / "wide.webm", seconds=0.4, width=640, height=360, container="webm",
-                codec="libvpx")
+    src = video(
+        tmp_path / "wide.webm", seconds=0.4, width=640, height=360, container="webm", codec="libvpx"
+    )
     done = await run(src, media_pool, MediaLimits(transcode_height=180))
     assert (done.mime, done.width, done.height) == ("video/webm", 320, 180)
 

@@ -22,7 +22,7 @@ from typing import Any
 import av
 import numpy as np
 import orjson
-import psutil
+import psutil  # type: ignore[import-untyped]
 from PIL import Image
 from rich.console import Console
 
@@ -52,9 +52,7 @@ def make_clip(path: Path, seconds: float, height: int) -> Path:
     gradient and a moving block, so the encoder has motion to follow."""
     width = round(height * 16 / 9 / 2) * 2
     y, x = np.mgrid[0:height, 0:width]
-    base = np.stack([(x * 255 // width), (y * 255 // height), ((x + y) % 256)], -1).astype(
-        np.uint8
-    )
+    base = np.stack([(x * 255 // width), (y * 255 // height), ((x + y) % 256)], -1).astype(np.uint8)
     with av.open(str(path), "w", format="mp4") as out:
         vs = out.add_stream("libx264", rate=CLIP_RATE)
         vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
@@ -72,9 +70,9 @@ def make_clip(path: Path, seconds: float, height: int) -> Path:
         pcm = (np.sin(2 * np.pi * 220 * t) * 0.3).astype(np.float32)
         for start in range(0, len(pcm), 1024):
             chunk = np.ascontiguousarray(np.stack([pcm[start : start + 1024]] * 2))
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
-            frame.sample_rate, frame.pts, frame.time_base = 48_000, start, Fraction(1, 48_000)
-            out.mux(aus.encode(frame))
+            sound = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+            sound.sample_rate, sound.pts, sound.time_base = 48_000, start, Fraction(1, 48_000)
+            out.mux(aus.encode(sound))
         out.mux(aus.encode(None))
     return path
 

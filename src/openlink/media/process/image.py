@@ -17,6 +17,13 @@ from openlink.media.process.detect import Sniffed
 from openlink.media.process.model import MediaLimits, MediaRefused, Processed, Variant
 from openlink.media.process.pixels import TooManyPixels, bomb_guard, check_pixels, upright
 
+try:  # HEIC/HEIF photos (iPhones' default); AVIF is Pillow's own
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - a dependency; detect.py then refuses HEIC
+    pass
+
 THUMB_NAMES = ("small", "medium", "large")
 THUMB_QUALITY = 80
 FULL_QUALITY = 88

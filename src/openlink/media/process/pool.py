@@ -18,7 +18,6 @@ import contextlib
 import logging
 import multiprocessing
 from collections import deque
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -43,7 +42,7 @@ class _Worker:
         ready: asyncio.Future[None] = loop.create_future()
         fd = self.conn.fileno()
         self.conn.send(job)
-        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+        loop.add_reader(fd, _wake, ready)
         try:
             await asyncio.wait_for(ready, timeout_s)
         except TimeoutError:
@@ -77,6 +76,11 @@ class _Worker:
             self.proc.kill()
             self.proc.join(5)
         self.conn.close()
+
+
+def _wake(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
 
 
 def _failed() -> MediaRefused:

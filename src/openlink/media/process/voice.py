@@ -97,7 +97,7 @@ def waveform(blocks: np.ndarray, bars: int = WAVEFORM_BARS) -> list[int]:
     loudest = levels.max()
     if loudest < _FULL_SCALE / 1000:  # below -60 dBFS: silence
         return [0] * bars
-    return [int(round(v)) for v in levels / loudest * 255]
+    return [int(v) for v in np.rint(levels / loudest * 255)]
 
 
 def _stretch(blocks: np.ndarray, bars: int) -> list[np.ndarray]:

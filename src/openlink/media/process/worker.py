@@ -17,9 +17,9 @@ log = logging.getLogger("openlink.media")
 Job = tuple[Kind, Sniffed, Path, Path, MediaLimits]
 
 
-def run_job(kind: Kind, sniffed: Sniffed, src: Path, workdir: Path, limits: MediaLimits) -> (
-    Processed | None
-):
+def run_job(
+    kind: Kind, sniffed: Sniffed, src: Path, workdir: Path, limits: MediaLimits
+) -> Processed | None:
     """Process one file whose type is known. None: a container taken for a video holds
     no video after all (it is then a plain file)."""
     if kind == "image":
@@ -43,13 +43,10 @@ def run_job(kind: Kind, sniffed: Sniffed, src: Path, workdir: Path, limits: Medi
 def _warm_up() -> None:
     # Imported once at start, so the first job does not pay for them.
     import av  # noqa: F401
-    import pillow_heif
 
     import openlink.media.process.image
     import openlink.media.process.video
     import openlink.media.process.voice  # noqa: F401
-
-    pillow_heif.register_heif_opener()
 
 
 def worker_main(conn: Connection, nice: int) -> None:
