@@ -243,8 +243,8 @@ class Settings(BaseSettings):
     #: Largest file accepted, of any kind, in bytes.
     media_max_bytes: int = Field(100 << 20, ge=1 << 10, le=4 << 30)
     #: Most pixels (width x height) a photo may have; checked from the header, before
-    #: any pixel is decoded. Pillow's own bomb guard stops at twice its 89.5 M default.
-    media_image_max_pixels: int = Field(50_000_000, ge=1, le=178_000_000)
+    #: any pixel is decoded. Pillow's own bomb guard, kept as a backstop, stops at 89.5 M.
+    media_image_max_pixels: int = Field(50_000_000, ge=1, le=89_000_000)
     #: The served photo ("full") is scaled down to at most this many pixels a side.
     media_image_max_side: int = Field(4_096, ge=256, le=16_383)
     #: Frames an animated GIF, WebP or PNG may have.

@@ -100,3 +100,17 @@ async def test_sound_in_an_mp4_box_without_a_kind_is_a_file(
     with pytest.raises(MediaRefused) as refused:
         await run(src, media_pool, hint="video")
     assert refused.value.code == "media_type_mismatch"
+
+
+async def test_a_cut_short_or_garbled_video_is_refused(
+    tmp_path: Path, media_pool: MediaPool
+) -> None:
+    whole = video(tmp_path / "whole.mp4", seconds=0.5, audio=False).read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[: len(whole) // 2])  # the index (written last) is gone
+    garbled = tmp_path / "garbled.mp4"
+    garbled.write_bytes(whole[:32] + bytes(range(256)) * 40)
+    for src in (cut, garbled):
+        with pytest.raises(MediaRefused) as refused:
+            await run(src, media_pool)
+        assert (refused.value.code, refused.value.status) == ("media_unreadable", 422)

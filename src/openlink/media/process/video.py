@@ -5,6 +5,7 @@ Runs inside a worker process."""
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,11 @@ class _Transcode:
                 raise decode_error("video")
             self._flush()
         finally:
-            self.out.close()
+            if self.ov is None:  # nothing was written: closing may fail, and need not work
+                with contextlib.suppress(av.error.FFmpegError):
+                    self.out.close()
+            else:
+                self.out.close()
 
     def _frame(self, frame: Any) -> None:
         if frame.time is not None:
