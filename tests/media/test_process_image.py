@@ -104,6 +104,16 @@ async def test_too_many_frames_are_refused(tmp_path: Path, media_pool: MediaPool
     assert refused.value.code == "media_too_many_frames"
 
 
+async def test_an_animation_over_its_pixel_budget_is_refused(
+    tmp_path: Path, media_pool: MediaPool
+) -> None:
+    # 6 frames of 64 x 64 = 24 576 pixels decoded: over ten times a 2 000-pixel photo.
+    src = animated_gif(tmp_path / "heavy.gif", frames=6)
+    with pytest.raises(MediaRefused) as refused:
+        await run(src, media_pool, MediaLimits(image_max_pixels=2_000))
+    assert refused.value.code == "media_too_large_pixels"
+
+
 async def test_transparency_and_lossless_are_kept(tmp_path: Path, media_pool: MediaPool) -> None:
     im = Image.new("RGBA", (300, 200), (255, 0, 0, 0))
     im.paste((0, 0, 255, 255), (100, 50, 200, 150))

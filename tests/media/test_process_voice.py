@@ -24,7 +24,7 @@ async def run(src: Path, pool: MediaPool, limits: MediaLimits = LIMITS) -> Proce
 @pytest.mark.parametrize(
     ("name", "container", "codec", "mime"),
     [
-        ("browser.webm", "webm", "libopus", "video/webm"),
+        ("browser.webm", "webm", "libopus", "audio/webm"),
         ("note.ogg", "ogg", "libopus", "audio/ogg"),
         ("memo.m4a", "ipod", "aac", "audio/mp4"),
         ("take.wav", "wav", "pcm_s16le", "audio/wav"),

@@ -29,6 +29,8 @@ THUMB_QUALITY = 80
 FULL_QUALITY = 88
 #: libwebp's effort, 0-6: 3 writes as small a file as 4 (the default) in a third less time.
 WEBP_METHOD = 3
+#: An animation may decode this many times the pixels a photo may have, in all its frames.
+ANIMATION_BUDGET = 10
 #: Blurhash components along the longer and the shorter side.
 BLURHASH_COMPONENTS = (4, 3)
 _LANCZOS = Pil.Resampling.LANCZOS
@@ -128,6 +130,8 @@ def _animated(im: Pil.Image, workdir: Path, limits: MediaLimits, sniffed: Sniffe
             max_frames=limits.animation_max_frames,
         )
     width, height = im.size
+    if frames_total * width * height > limits.image_max_pixels * ANIMATION_BUDGET:
+        raise TooManyPixels  # each frame is within the limit, all of them are not
     side = limits.animation_max_side
     frames: list[Pil.Image] = []
     durations: list[int] = []

@@ -35,7 +35,7 @@ async def process(
     pool: MediaPool | None = None,
 ) -> Processed:
     """Check and process the upload at ``src_path``, writing its variants into
-    ``workdir`` (which the caller owns, and empties after a refusal).
+    ``workdir`` (made if missing; the caller owns it, and empties it after a refusal).
 
     ``kind_hint`` is what the client sends the file as: ``image``, ``video`` or
     ``voice`` must be that (``media_type_mismatch`` otherwise), ``file`` is kept as it
@@ -47,6 +47,7 @@ async def process(
     kind, sniffed = plan(kind_hint, head, tail, size, limits)
     if kind == "file":
         return as_file(src_path, sniffed, size)
+    await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
     result = await (pool or default_pool(limits)).run((kind, sniffed, src_path, workdir, limits))
     if result is not None:
         return result

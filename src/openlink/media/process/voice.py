@@ -49,7 +49,7 @@ def process_voice(src: Path, workdir: Path, limits: MediaLimits, sniffed: Sniffe
     duration_ms = round(samples * 1000 / RATE)
     return Processed(
         kind="voice",
-        mime=sniffed.mime,
+        mime=sniffed.mime.replace("video/", "audio/"),  # a WebM or MP4 box of sound only
         duration_ms=duration_ms,
         variants=[Variant("voice", path, "audio/webm", None, None, path.stat().st_size)],
         waveform=waveform(blocks),
