@@ -5,6 +5,7 @@ animated, as animated WebP. Runs inside a worker process."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import blurhash
@@ -50,6 +51,9 @@ def process_image(src: Path, workdir: Path, limits: MediaLimits, sniffed: Sniffe
             max_pixels=limits.image_max_pixels,
         ) from None
     except UnidentifiedImageError:
+        raise MediaRefused("media_unreadable", "The picture could not be read.") from None
+    except (IndexError, KeyError, TypeError, struct.error):
+        # Pillow's parsers fail on damaged headers with these too.
         raise MediaRefused("media_unreadable", "The picture could not be read.") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         if "truncated" in str(exc) or isinstance(exc, EOFError):
