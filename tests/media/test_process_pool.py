@@ -92,6 +92,18 @@ async def test_a_worker_that_dies_fails_its_job_and_is_replaced(
         assert (await image(small_photo, pool)).width == 200
 
 
+async def test_a_worker_that_died_while_idle_is_replaced_before_the_next_job(
+    small_photo: Path,
+) -> None:
+    with MediaPool(workers=1, nice=0) as pool:
+        await pool.start()
+        (pid,) = pool.pids()
+        os.kill(pid, signal.SIGKILL)
+        await until(lambda: not pool._idle[0].proc.is_alive())
+        assert (await image(small_photo, pool)).width == 200
+        assert pool.pids() != [pid]
+
+
 async def test_a_full_queue_refuses_with_busy_and_the_rest_complete(small_photo: Path) -> None:
     with MediaPool(workers=1, nice=0, queue_max=2) as pool:
         jobs = [asyncio.ensure_future(image(small_photo, pool)) for _ in range(4)]

@@ -41,7 +41,10 @@ class _Worker:
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
         fd = self.conn.fileno()
-        self.conn.send(job)
+        try:
+            self.conn.send(job)
+        except OSError:  # it died between the check and the send
+            raise _failed() from None
         loop.add_reader(fd, _wake, ready)
         try:
             await asyncio.wait_for(ready, timeout_s)
@@ -111,7 +114,7 @@ class MediaPool:
             raise RuntimeError("the media pool is stopped")
         await self._acquire()
         try:
-            worker = self._idle.pop() if self._idle else await asyncio.to_thread(_Worker, self.nice)
+            worker = await self._worker()
             try:
                 result = await worker.call(job, self.timeout_s)
             except MediaRefused as exc:
@@ -129,6 +132,15 @@ class MediaPool:
             return result
         finally:
             self._release()
+
+    async def _worker(self) -> _Worker:
+        """An idle worker that is alive (one may have died while it waited), or a new one."""
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.proc.is_alive():
+                return worker
+            self._replace(worker)
+        return await asyncio.to_thread(_Worker, self.nice)
 
     def _put_back(self, worker: _Worker) -> None:
         if self._closed:
