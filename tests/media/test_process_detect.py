@@ -142,3 +142,17 @@ def test_the_signature_table() -> None:
     assert sniff(b"RIFF\x00\x00\x00\x00WAVEfmt ").format == "wav"
     assert sniff(b"ID3\x04\x00").format == "mp3"
     assert sniff(b"<svg>").family == "other"
+
+
+async def test_a_zip_bomb_sent_as_a_file_is_kept_unopened(
+    tmp_path: Path, media_pool: MediaPool
+) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("zeros.bin", b"\x00" * (64 << 20))  # 64 MiB in about 64 KiB
+    jobs = media_pool.stats["jobs"]
+    for hint in (None, "file"):
+        done = await run(tmp_path, archive.getvalue(), hint, media_pool, name="photos.zip")
+        assert (done.kind, done.mime) == ("file", "application/zip")  # type: ignore[attr-defined]
+        assert done.variants[0].size == len(archive.getvalue())  # type: ignore[attr-defined]
+    assert media_pool.stats["jobs"] == jobs  # no worker touched it

@@ -9,7 +9,15 @@ import imagehash
 import pytest
 from PIL import Image
 
-from openlink.media.process import MediaLimits, MediaPool, MediaRefused, Processed, process
+from openlink.media.process import (
+    PHASH_SAME_PICTURE,
+    MediaLimits,
+    MediaPool,
+    MediaRefused,
+    Processed,
+    phash_distance,
+    process,
+)
 from tests.media.inputs import GPS_IFD, animated_gif, camera_jpeg, photo, png_header_only
 
 LIMITS = MediaLimits()
@@ -58,6 +66,8 @@ async def test_the_perceptual_hash_survives_recompression_and_tells_pictures_apa
     ha, hb, hc = (imagehash.hex_to_hash(x.phash) for x in (a, b, c))
     assert ha - hb <= 6  # the same picture, smaller and recompressed: a ban still matches
     assert ha - hc > 16
+    assert phash_distance(a.phash, b.phash) == ha - hb <= PHASH_SAME_PICTURE
+    assert phash_distance(a.phash, c.phash) == ha - hc > PHASH_SAME_PICTURE
 
 
 async def test_a_pixel_bomb_is_refused_from_its_header(

@@ -6,6 +6,7 @@ point (``pipeline.py``). Pure processing: nothing here stores or serves a file."
 from __future__ import annotations
 
 from openlink.media.process.model import (
+    PHASH_SAME_PICTURE,
     REFUSAL_STATUS,
     Kind,
     MediaBusy,
@@ -13,11 +14,13 @@ from openlink.media.process.model import (
     MediaRefused,
     Processed,
     Variant,
+    phash_distance,
 )
 from openlink.media.process.pipeline import default_pool, process, stop_default_pool
 from openlink.media.process.pool import MediaPool
 
 __all__ = [
+    "PHASH_SAME_PICTURE",
     "REFUSAL_STATUS",
     "Kind",
     "MediaBusy",
@@ -27,6 +30,7 @@ __all__ = [
     "Processed",
     "Variant",
     "default_pool",
+    "phash_distance",
     "process",
     "stop_default_pool",
 ]

@@ -137,6 +137,17 @@ class MediaLimits:
         )
 
 
+#: Perceptual hashes this close (differing bits of 64) are taken for the same picture: a
+#: recompressed, resized or lightly edited copy stays within it, another picture does not.
+PHASH_SAME_PICTURE = 8
+
+
+def phash_distance(a: str, b: str) -> int:
+    """Differing bits between two :attr:`Processed.phash` values (as ``imagehash`` counts
+    them), for matching uploads against banned pictures without importing it."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
 def default_workers() -> int:
     """Half the cores, at least one: on a 2-core machine one worker, so chat keeps a core."""
     return max(1, (os.cpu_count() or 2) // 2)
