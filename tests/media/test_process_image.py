@@ -18,7 +18,7 @@ from openlink.media.process import (
     phash_distance,
     process,
 )
-from tests.media.inputs import GPS_IFD, animated_gif, camera_jpeg, photo, png_header_only
+from tests.media.inputs import GPS_IFD, animated_gif, photo, png_header_only
 
 LIMITS = MediaLimits()
 
@@ -29,9 +29,9 @@ async def run(src: Path, pool: MediaPool, limits: MediaLimits = LIMITS) -> Proce
     return await process("image", src, work, limits, pool=pool)
 
 
-async def test_a_12_megapixel_phone_photo(tmp_path: Path, media_pool: MediaPool) -> None:
+async def test_a_12_megapixel_phone_photo(media_pool: MediaPool, phone_photo: Path) -> None:
     # 4000 x 3000 as stored, "rotate 90" in EXIF: shown as 3000 x 4000.
-    src = camera_jpeg(tmp_path / "IMG_0001.jpg", 4000, 3000, orientation=6)
+    src = phone_photo
     done = await run(src, media_pool)
 
     assert (done.kind, done.mime, done.width, done.height) == ("image", "image/jpeg", 3000, 4000)

@@ -23,7 +23,7 @@ from openlink.media.process import (
     process,
 )
 from openlink.media.process.model import default_workers
-from tests.media.inputs import camera_jpeg, photo
+from tests.media.inputs import photo
 
 LIMITS = MediaLimits()
 
@@ -35,9 +35,9 @@ async def until(condition: Callable[[], bool], deadline_s: float = 20.0) -> None
         await asyncio.sleep(0.01)
 
 
-@pytest.fixture(scope="module")
-def big_photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return camera_jpeg(tmp_path_factory.mktemp("photo") / "big.jpg", 4000, 3000)
+@pytest.fixture
+def big_photo(phone_photo: Path) -> Path:
+    return phone_photo
 
 
 @pytest.fixture
