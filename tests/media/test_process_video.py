@@ -68,6 +68,17 @@ async def test_a_portrait_phone_video_is_turned_upright(
         assert not frame.rotation
 
 
+async def test_a_slow_motion_clip_is_served_at_60_frames_a_second(
+    tmp_path: Path, media_pool: MediaPool
+) -> None:
+    src = video(tmp_path / "slowmo.mp4", seconds=0.5, rate=240, width=160, height=120, audio=False)
+    done = await run(src, media_pool)
+    with av.open(str(done.variants[0].path)) as c:
+        frames = [f.time for f in c.decode(video=0)]
+    assert 29 <= len(frames) <= 31  # 120 frames in, half a second at 60 out
+    assert done.duration_ms is not None and 450 <= done.duration_ms <= 550
+
+
 async def test_too_long_is_refused_from_the_header(tmp_path: Path, media_pool: MediaPool) -> None:
     src = video(tmp_path / "long.mp4", seconds=3.0, rate=5, audio=False)
     with pytest.raises(MediaRefused) as refused:

@@ -31,6 +31,11 @@ AUDIO_BIT_RATE = 128_000
 #: The poster is the first frame at or after this time (many videos open on black).
 POSTER_AT_S = 1.0
 _FALLBACK_RATE = Fraction(30)
+#: Frames per second served at most: slow-motion clips (120, 240) play at their real
+#: speed with frames dropped, instead of costing four or eight times the encoding.
+MAX_RATE = Fraction(60)
+#: A little under 1/60 s, so that a steady 60 fps clip whose timestamps round keeps all.
+MIN_FRAME_GAP_S = 1 / 60 - 0.002
 
 
 class NotAVideo(Exception):
@@ -83,6 +88,7 @@ class _Transcode:
         self.poster_at = min(POSTER_AT_S, (header_s or 0) / 3)
         self.pending_audio: list[Any] = []
         self.end_s = 0.0
+        self.last_frame_s: float | None = None
 
     def run(self) -> None:
         streams = [s for s in (self.v, self.a) if s is not None]
@@ -116,6 +122,9 @@ class _Transcode:
             for pending in self.pending_audio:
                 self._mux(self.oa, pending)
             self.pending_audio.clear()
+        elif self._too_soon(frame.time):
+            return  # over MAX_RATE (a slow-motion clip): the frame is dropped
+        self.last_frame_s = frame.time
         self.graph.vpush(frame)
         while True:
             try:
@@ -125,13 +134,17 @@ class _Transcode:
             self._take_poster(scaled)
             self._mux(self.ov, scaled)
 
+    def _too_soon(self, at: float | None) -> bool:
+        last = self.last_frame_s
+        return at is not None and last is not None and at < last + MIN_FRAME_GAP_S
+
     def _open_output(self, frame: Any) -> None:
         rotation = round(frame.rotation or 0) % 360
         turned = rotation in (90, 270)
         shown_w, shown_h = (frame.height, frame.width) if turned else (frame.width, frame.height)
         self.size = out_w, out_h = scaled_size(shown_w, shown_h, self.limits.transcode_height)
         self.graph = _filter_graph(self.v, rotation, out_w, out_h)
-        rate = self.v.average_rate or self.v.guessed_rate or _FALLBACK_RATE
+        rate = min(self.v.average_rate or self.v.guessed_rate or _FALLBACK_RATE, MAX_RATE)
         self.ov = self.out.add_stream("libx264", rate=rate)
         self.ov.width, self.ov.height, self.ov.pix_fmt = out_w, out_h, "yuv420p"
         self.ov.codec_context.time_base = self.v.time_base
