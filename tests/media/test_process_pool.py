@@ -52,11 +52,13 @@ async def image(src: Path, pool: MediaPool) -> Processed:
     return await process("image", src, work, LIMITS, pool=pool)
 
 
-async def test_workers_run_at_a_lower_priority(small_photo: Path) -> None:
+async def test_workers_run_at_a_lower_priority_once_started(small_photo: Path) -> None:
     with MediaPool(workers=1, nice=7) as pool:
-        await image(small_photo, pool)
+        await pool.start()  # returns once the worker is ready, reniced first
         (pid,) = pool.pids()
         assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+        await image(small_photo, pool)
+        assert pool.pids() == [pid]  # the same worker took the job
 
 
 async def test_a_job_past_its_deadline_kills_its_worker_and_the_next_job_runs(

@@ -26,6 +26,8 @@ from openlink.media.process.worker import Job, worker_main
 
 log = logging.getLogger("openlink.media")
 _CONTEXT = multiprocessing.get_context("spawn")
+#: Seconds a new worker may take to import the codecs (seconds on a busy machine).
+STARTUP_TIMEOUT_S = 120.0
 
 
 class _Worker:
@@ -36,30 +38,33 @@ class _Worker:
         )
         self.proc.start()
         child.close()
+        self.ready = False
+
+    async def start_up(self) -> None:
+        """Wait until the worker has imported the codecs and said so."""
+        if self.ready:
+            return
+        try:
+            status, _ = await self._recv(STARTUP_TIMEOUT_S)
+        except TimeoutError:
+            raise _failed() from None
+        if status != "ready":
+            raise _failed()
+        self.ready = True
 
     async def call(self, job: Job, timeout_s: float) -> Processed | None:
-        loop = asyncio.get_running_loop()
-        ready: asyncio.Future[None] = loop.create_future()
-        fd = self.conn.fileno()
+        await self.start_up()
         try:
             self.conn.send(job)
         except OSError:  # it died between the check and the send
             raise _failed() from None
-        loop.add_reader(fd, _wake, ready)
         try:
-            await asyncio.wait_for(ready, timeout_s)
+            status, payload = await self._recv(timeout_s)
         except TimeoutError:
             raise MediaRefused(
                 "media_processing_timeout",
                 f"The file took longer than {timeout_s:g} seconds to process.",
             ) from None
-        finally:
-            loop.remove_reader(fd)
-        try:
-            status, payload = self.conn.recv()
-        except (EOFError, OSError):
-            log.warning("a media worker died (exit code %s)", self.proc.exitcode)
-            raise _failed() from None
         if status == "ok":
             assert payload is None or isinstance(payload, Processed)
             return payload
@@ -67,6 +72,23 @@ class _Worker:
             raise payload
         log.warning("a media job failed: %s", payload)
         raise _failed()
+
+    async def _recv(self, timeout_s: float) -> tuple[str, Any]:
+        """The worker's next message, waited for on the event loop (no thread waits)."""
+        loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = loop.create_future()
+        fd = self.conn.fileno()
+        loop.add_reader(fd, _wake, ready)
+        try:
+            await asyncio.wait_for(ready, timeout_s)
+        finally:
+            loop.remove_reader(fd)
+        try:
+            message: tuple[str, Any] = self.conn.recv()
+        except (EOFError, OSError):
+            log.warning("a media worker died (exit code %s)", self.proc.exitcode)
+            raise _failed() from None
+        return message
 
     def stop(self, *, kill: bool) -> None:
         if kill:
@@ -105,9 +127,12 @@ class MediaPool:
         self.stats: dict[str, int] = {"jobs": 0, "refused": 0, "failed": 0, "restarts": 0}
 
     async def start(self) -> None:
-        """Start the workers now (otherwise the first jobs start them)."""
+        """Start the workers now and wait until they are ready (otherwise the first jobs
+        start them, and wait for that)."""
         while len(self._idle) < self.workers:
             self._idle.append(await asyncio.to_thread(_Worker, self.nice))
+        for worker in list(self._idle):
+            await worker.start_up()
 
     async def run(self, job: Job) -> Processed | None:
         if self._closed:

@@ -54,6 +54,7 @@ def worker_main(conn: Connection, nice: int) -> None:
         with contextlib.suppress(OSError):
             os.nice(nice)
     _warm_up()
+    conn.send(("ready", None))
     while True:
         try:
             job: Job | None = conn.recv()
