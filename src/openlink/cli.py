@@ -374,5 +374,20 @@ def bench_discovery(
     run_discovery(json_only=json_only)
 
 
+@bench_app.command("media")
+def bench_media(
+    thumbs: Annotated[int, typer.Option(help="Timed runs of the 12-megapixel photo.")] = 20,
+    seconds: Annotated[float, typer.Option(help="Length of the clip to transcode.")] = 30.0,
+    height: Annotated[int, typer.Option(help="Lines of the clip (1080: 1920x1080).")] = 1080,
+    nice: Annotated[int, typer.Option(help="The worker's nice increment (the server's: 10).")] = 0,
+) -> None:
+    """Photo processing p50/p99 and video transcode speed; prints one JSON line last."""
+    from openlink.bench.media import run_media_bench
+
+    if thumbs < 1 or seconds <= 0 or not 144 <= height <= 2160:
+        raise typer.BadParameter("--thumbs >= 1, --seconds > 0, 144 <= --height <= 2160")
+    run_media_bench(thumbs=thumbs, seconds=seconds, height=height, nice=nice)
+
+
 def main() -> None:
     app()

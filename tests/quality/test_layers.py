@@ -18,7 +18,9 @@ ROOT = Path(openlink.__file__).parent
 #: What each package (or top-level module) may import of ours, besides itself and the
 #: ``openlink`` package's own ``__init__`` (the version). Mirrors docs/architecture.md.
 BASE = {"errors", "config", "clock"}
-BACKENDS = {"store", "broker", "presence", "ratelimit", "translate", "embed", "images", "net"}
+BACKENDS = {
+    *("store", "broker", "presence", "ratelimit", "translate", "embed", "images", "net", "media"),
+}
 USE_CASES = {"actions", "queries"}
 BELOW_APP = {"domain", *BASE, *BACKENDS, *USE_CASES, "services", "realtime", "http", "metrics"}
 ALLOWED: dict[str, set[str]] = {
@@ -37,10 +39,13 @@ ALLOWED: dict[str, set[str]] = {
     "ratelimit": {*BASE, "redis_client"},
     "translate": {"domain", *BASE},
     "embed": {"domain", *BASE},
-    # The database image store is a backend written over the store.
-    "images": {"domain", "store", "net", *BASE},
+    # The database image store is a backend written over the store; avatars share the
+    # media pipeline's Pillow checks.
+    "images": {"domain", "store", "net", "media", *BASE},
     # The guarded outbound fetcher: address rules from the domain, nothing else.
     "net": {"domain", *BASE},
+    # Media processing: pure work in worker processes, below everything that uses it.
+    "media": {*BASE},
     "actions": {"domain", *BASE, *BACKENDS, "queries"},
     "queries": {"domain", *BASE, *BACKENDS, "actions"},
     "services": {"domain", *BASE, *BACKENDS, *USE_CASES},
