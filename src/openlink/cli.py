@@ -394,7 +394,7 @@ def assets_fetch(
 
     try:
         webvendor.fetch(cache=Path(cache) if cache else None, say=typer.echo)
-    except webvendor.AssetsError as exc:
+    except (webvendor.AssetsError, OSError) as exc:  # OSError: the folder is not writable
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
 

@@ -10,12 +10,14 @@ the files and downloads nothing. No node, no npm, no CDN: the browser only ever 
 server. See docs/decisions/00XF-npm-assets.md.
 
 Standard library only, so it runs before anything else is installed:
-``python src/openlink/webvendor.py fetch`` does what ``openlink assets fetch`` does.
+``python -m openlink.webvendor fetch`` (``PYTHONPATH=src`` in a checkout) does what
+``openlink assets fetch`` does.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import hmac
 import io
@@ -28,6 +30,7 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -89,9 +92,10 @@ def _safe_relative(path: str) -> bool:
     )
 
 
-def read_lock(path: Path = LOCK_FILE) -> list[Package]:
+def read_lock(path: Path | None = None) -> list[Package]:
     """The packages of a lock file, each checked: a lock is reviewed code, but a typo in
     it must not write outside the vendor folder or skip the integrity check."""
+    path = path or LOCK_FILE
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         entries = raw["packages"]
@@ -180,39 +184,43 @@ def extract(pkg: Package, data: bytes, dest: Path) -> dict[str, str]:
     file, whose bytes are written by us. Links are never followed nor created.
     """
     try:
-        tar = tarfile.open(fileobj=io.BytesIO(data), mode="r:gz")
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise AssetsError(f"{pkg.label}: not a gzipped tarball ({exc})") from None
-    with tar:
-        by_name: dict[str, tarfile.TarInfo] = {}
-        for member in tar.getmembers():
-            if not _safe_relative(member.name.removeprefix("./")):
-                raise AssetsError(f"{pkg.label}: refused, unsafe entry {member.name!r}")
-            # npm tarballs put everything under one folder, usually "package/".
-            _, _, inner = member.name.removeprefix("./").partition("/")
-            by_name[inner] = member
-        digests = {}
-        for name in pkg.files:
-            member = by_name.get(name)
-            if member is None:
-                raise AssetsError(f"{pkg.label}: the tarball has no file {name!r}")
-            if not member.isreg():
-                raise AssetsError(f"{pkg.label}: refused, {name!r} is not a regular file")
-            if member.size > MAX_FILE_BYTES:
-                raise AssetsError(f"{pkg.label}: {name!r} is larger than {MAX_FILE_BYTES} bytes")
-            handle = tar.extractfile(member)
-            if handle is None:
-                raise AssetsError(f"{pkg.label}: {name!r} cannot be read")
-            content = handle.read()
-            target = dest.joinpath(*name.split("/"))
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-            digests[name] = hashlib.sha256(content).hexdigest()
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            return _extract_listed(pkg, tar, dest)
+    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise AssetsError(f"{pkg.label}: not a usable gzipped tarball ({exc})") from None
+
+
+def _extract_listed(pkg: Package, tar: tarfile.TarFile, dest: Path) -> dict[str, str]:
+    by_name: dict[str, tarfile.TarInfo] = {}
+    for member in tar.getmembers():
+        if not _safe_relative(member.name.removeprefix("./")):
+            raise AssetsError(f"{pkg.label}: refused, unsafe entry {member.name!r}")
+        # npm tarballs put everything under one folder, usually "package/".
+        _, _, inner = member.name.removeprefix("./").partition("/")
+        by_name[inner] = member
+    digests = {}
+    for name in pkg.files:
+        member = by_name.get(name)
+        if member is None:
+            raise AssetsError(f"{pkg.label}: the tarball has no file {name!r}")
+        if not member.isreg():
+            raise AssetsError(f"{pkg.label}: refused, {name!r} is not a regular file")
+        if member.size > MAX_FILE_BYTES:
+            raise AssetsError(f"{pkg.label}: {name!r} is larger than {MAX_FILE_BYTES} bytes")
+        handle = tar.extractfile(member)
+        if handle is None:
+            raise AssetsError(f"{pkg.label}: {name!r} cannot be read")
+        content = handle.read()
+        target = dest.joinpath(*name.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        digests[name] = hashlib.sha256(content).hexdigest()
     return digests
 
 
-def read_manifest(vendor: Path = VENDOR_DIR) -> dict[str, Any]:
+def read_manifest(vendor: Path | None = None) -> dict[str, Any]:
     """What the last fetch installed (empty if nothing, or if the file is unreadable)."""
+    vendor = vendor or VENDOR_DIR
     try:
         manifest = json.loads((vendor / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -260,14 +268,14 @@ def _prune(packages: list[Package], vendor: Path) -> None:
     are kept: their scope folder may hold several)."""
     keep = {pkg.folder.split("/")[0] for pkg in packages}
     for entry in vendor.iterdir():
-        if entry.is_dir() and not entry.is_symlink() and "@" in entry.name[1:]:
-            if entry.name not in keep and not entry.name.startswith("@"):
-                shutil.rmtree(entry)
+        stale = "@" in entry.name[1:] and entry.name not in keep and entry.name[0] != "@"
+        if stale and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
 
 
 def fetch(
-    lock: Path = LOCK_FILE,
-    vendor: Path = VENDOR_DIR,
+    lock: Path | None = None,
+    vendor: Path | None = None,
     cache: Path | None = None,
     say: Callable[[str], None] = print,
 ) -> int:
@@ -277,7 +285,8 @@ def fetch(
     without any network access. Raises :class:`AssetsError` (and leaves what was there)
     when a tarball cannot be had or fails its integrity check.
     """
-    packages = read_lock(lock)
+    vendor = vendor or VENDOR_DIR
+    packages = read_lock(lock or LOCK_FILE)
     vendor.mkdir(parents=True, exist_ok=True)
     old = read_manifest(vendor)
     entries: dict[str, Any] = {}
@@ -304,9 +313,10 @@ def fetch(
     return fetched
 
 
-def missing(lock: Path = LOCK_FILE, vendor: Path = VENDOR_DIR) -> list[str]:
+def missing(lock: Path | None = None, vendor: Path | None = None) -> list[str]:
     """The locked packages that are not in ``vendor`` at their locked version (cheap: the
     manifest and the files' presence, no hashing); what the server warns about."""
+    vendor = vendor or VENDOR_DIR
     installed = read_manifest(vendor)
     out = []
     for pkg in read_lock(lock):
@@ -319,14 +329,19 @@ def missing(lock: Path = LOCK_FILE, vendor: Path = VENDOR_DIR) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python webvendor.py fetch [--cache DIR]``: the CLI's command without the CLI."""
+    """``python -m openlink.webvendor fetch [--cache DIR]``: the command without the CLI."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] != "fetch" or len(args) not in (1, 3) or args[1:2] not in ([], ["--cache"]):
-        print("usage: webvendor.py fetch [--cache DIR]", file=sys.stderr)
+    if (
+        not args
+        or args[0] != "fetch"
+        or len(args) not in (1, 3)
+        or args[1:2] not in ([], ["--cache"])
+    ):
+        print("usage: python -m openlink.webvendor fetch [--cache DIR]", file=sys.stderr)
         return 2
     try:
         fetch(cache=Path(args[2]) if len(args) == 3 else None)
-    except AssetsError as exc:
+    except (AssetsError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from openlink import webvendor
 from tests.browser.conftest import OpenTab, Shot, Tab
@@ -44,7 +44,7 @@ def record_hosts(tab: Tab) -> list[str]:
     return away
 
 
-def panel(page: Page):  # noqa: ANN201 - a Locator
+def panel(page: Page) -> Locator:
     return page.get_by_test_id("emoji-panel")
 
 
