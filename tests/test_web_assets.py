@@ -12,6 +12,7 @@ import hashlib
 import http.server
 import io
 import json
+import logging
 import socket
 import tarfile
 import threading
@@ -25,8 +26,9 @@ from typer.testing import CliRunner
 
 from openlink import webvendor
 from openlink.cli import app
-from openlink.http.web import WEB_CSP
+from openlink.http.web import WEB_CSP, warn_if_vendor_missing
 from openlink.webvendor import AssetsError, fetch
+from tests.conftest import STRICT
 
 PICKER = b"export const Picker = 1;\n"
 DATA = b'[{"emoji": "\\ud83d\\ude00"}]'
@@ -258,6 +260,22 @@ def test_offline_is_a_clear_error_and_a_cache_folder_installs_without_network(
     assert written(tmp_path / "third") == []
 
 
+def test_the_server_says_at_startup_which_assets_are_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = good_tarball()
+    monkeypatch.setattr(webvendor, "LOCK_FILE", lock_for(tmp_path, "https://x.invalid/p", data))
+    monkeypatch.setattr(webvendor, "VENDOR_DIR", tmp_path / "vendor")
+    with caplog.at_level(logging.WARNING, logger="openlink.http.web"):
+        warn_if_vendor_missing()
+    assert "web assets missing: picker@1.0.0" in caplog.text
+    assert "emoji picker is unavailable" in caplog.text
+
+
+@pytest.mark.skipif(
+    bool(webvendor.missing()) and not STRICT,
+    reason="npm assets missing: run `openlink assets fetch` (make test does)",
+)
 async def test_the_server_serves_the_fetched_assets_with_a_years_cache(
     client: httpx.AsyncClient,
 ) -> None:
