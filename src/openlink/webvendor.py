@@ -200,14 +200,14 @@ def _extract_listed(pkg: Package, tar: tarfile.TarFile, dest: Path) -> dict[str,
         by_name[inner] = member
     digests = {}
     for name in pkg.files:
-        member = by_name.get(name)
-        if member is None:
+        found = by_name.get(name)
+        if found is None:
             raise AssetsError(f"{pkg.label}: the tarball has no file {name!r}")
-        if not member.isreg():
+        if not found.isreg():
             raise AssetsError(f"{pkg.label}: refused, {name!r} is not a regular file")
-        if member.size > MAX_FILE_BYTES:
+        if found.size > MAX_FILE_BYTES:
             raise AssetsError(f"{pkg.label}: {name!r} is larger than {MAX_FILE_BYTES} bytes")
-        handle = tar.extractfile(member)
+        handle = tar.extractfile(found)
         if handle is None:
             raise AssetsError(f"{pkg.label}: {name!r} cannot be read")
         content = handle.read()
