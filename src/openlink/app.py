@@ -188,6 +188,7 @@ def create_app(
     app.mount(apidocs.ASSETS_PATH, apidocs.assets(), name="docs-assets")
     app.include_router(web.router)
     app.mount("/app", web.static_files(), name="web")
+    web.warn_if_vendor_missing()
 
     return app
 
