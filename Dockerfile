@@ -27,6 +27,11 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
 
+# The web app's npm packages (docs/decisions/0027-npm-assets.md): the locked tarballs,
+# integrity-checked, their listed files written into the package before it is built, so
+# the wheel carries them (package-data `web/**/*`). Standard library only.
+RUN PYTHONPATH=src python -m openlink.webvendor fetch
+
 RUN pip wheel --wheel-dir /wheels ".[postgres,redis,fxtranslate]"
 
 # --- runtime: the slim base, the wheels installed, no compilers, no pip cache -------------

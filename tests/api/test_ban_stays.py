@@ -7,12 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-import pytest
 
-from openlink.actions.context import Context, utcnow
 from tests.conftest import Server
 from tests.factories import error_code
 from tests.factory import Account, Member, Room, room, user
+from tests.fakes.clock import OffsetClock
 
 
 async def stay(person: Account, r: Room, nickname: str) -> Member:
@@ -63,9 +62,7 @@ async def test_banning_a_former_stay_answers_with_that_stays_own_entry(
     assert answer["reason"] == "earlier stay"
 
 
-async def test_each_entry_expires_on_its_own(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_each_entry_expires_on_its_own(client: httpx.AsyncClient, clock: OffsetClock) -> None:
     r = await room(client)
     person = await user(client)
     short = await stay(person, r, "short")
@@ -74,16 +71,14 @@ async def test_each_entry_expires_on_its_own(
     await r.host.ban(long, ban_s=3 * 3_600)
     await r.host.ban(short, ban_s=3_600)
 
-    later = utcnow() + timedelta(hours=2)
-    monkeypatch.setattr(Context, "now", staticmethod(lambda: later))
+    clock.advance(timedelta(hours=2).total_seconds())
     assert [b["member_id"] for b in await r.host.bans()] == [long.id]
     refused = await person.join_call(r)
     assert error_code(refused, 403) == "banned"
     # The joiner is told when the entry that still holds them ends.
     assert refused.json()["error"]["details"]["until"] == (await r.host.bans())[0]["until"]
 
-    much_later = utcnow() + timedelta(hours=4)
-    monkeypatch.setattr(Context, "now", staticmethod(lambda: much_later))
+    clock.advance(timedelta(hours=2).total_seconds())  # 4 hours after the bans
     assert await r.host.bans() == []
     await person.join(r)
 

@@ -13,6 +13,7 @@ from openlink.actions import bot
 from openlink.app import build_context
 from tests.conftest import Server
 from tests.factory import room, user
+from tests.fakes.clock import OffsetClock, until
 
 
 def bots(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -205,9 +206,18 @@ async def test_a_room_has_at_most_ten_schedules_and_deletes_them(
 # -- scheduled notices ---------------------------------------------------------------
 
 
-@pytest.mark.settings(bot_tick_s=0.05)
+async def next_ticks(server: Server, clock: OffsetClock, n: int) -> None:
+    """Move the clock a tick at a time and wait for the scheduler to finish ``n`` ticks."""
+    scheduler = server.app.state.bot
+    for _ in range(n):
+        done = scheduler.ticks
+        clock.advance(server.settings.bot_tick_s)
+        await until(lambda done=done: scheduler.ticks > done)
+
+
+@pytest.mark.settings(bot_tick_s=1)
 async def test_a_due_schedule_posts_once_and_skips_missed_intervals(
-    client: httpx.AsyncClient,
+    server: Server, client: httpx.AsyncClient, clock: OffsetClock
 ) -> None:
     r = await room(client, ["host", "member"])
     sock = await r.member.connect()
@@ -217,14 +227,34 @@ async def test_a_due_schedule_posts_once_and_skips_missed_intervals(
         body="정기 공지", interval_s=300, first_at=first_at.isoformat()
     )
 
+    await next_ticks(server, clock, 1)
     posted = (await sock.next_message(kind="bot"))["message"]
     assert (posted["body"], posted["member"]) == ("정기 공지", None)
-    await asyncio.sleep(0.3)  # several more ticks
+    await next_ticks(server, clock, 3)
     assert [m["body"] for m in bots(await r.member.messages())] == ["정기 공지"]
     listed = await r.member.schedules()
     assert listed[0]["id"] == made["id"]
     next_at = datetime.fromisoformat(listed[0]["next_at"])
     assert next_at == first_at + timedelta(seconds=1200)
+
+
+@pytest.mark.settings(bot_tick_s=60)
+async def test_a_schedule_posts_at_each_due_time_and_not_before(
+    server: Server, client: httpx.AsyncClient, clock: OffsetClock
+) -> None:
+    r = await room(client, ["host", "member"])
+    first_at = clock.now() + timedelta(minutes=5)
+    await r.host.add_schedule(body="hourly", interval_s=3600, first_at=first_at.isoformat())
+
+    async def posted_after(moment: datetime) -> list[str]:
+        clock.advance_to(moment)
+        await next_ticks(server, clock, 1)
+        return [m["body"] for m in bots(await r.member.messages())]
+
+    assert await posted_after(first_at - timedelta(minutes=2)) == []
+    assert await posted_after(first_at) == ["hourly"]
+    assert await posted_after(first_at + timedelta(minutes=58)) == ["hourly"]
+    assert await posted_after(first_at + timedelta(hours=1)) == ["hourly", "hourly"]
 
 
 @pytest.mark.settings(bot_tick_s=3600)

@@ -153,6 +153,7 @@ async def test_checkpoints_run_beside_the_writer(server: Server, client: httpx.A
         assert (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar() == 0
 
 
+@pytest.mark.long
 async def test_every_acknowledged_send_survives_a_kill(tmp_path: Path) -> None:
     """kill -9 while six clients send: every send that was acknowledged is stored."""
     acked: set[str] = set()

@@ -7,7 +7,6 @@ tests here turn on exactly the limits they check.
 
 from __future__ import annotations
 
-import asyncio
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from openlink.actions.flow import in_words
 from openlink.config import Settings
 from tests.factories import error_code, texts
 from tests.factory import Member, room
+from tests.fakes.clock import OffsetClock
 
 
 def details(response: httpx.Response) -> dict[str, Any]:
@@ -162,13 +162,13 @@ async def test_a_message_refused_by_slow_mode_does_not_use_up_the_flood_allowanc
 
 @pytest.mark.settings(flood_room_messages=1, flood_room_window_s=1)
 async def test_a_message_refused_by_the_room_limit_does_not_start_slow_mode(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, clock: OffsetClock
 ) -> None:
     r = await room(client, ["host", "guest"])
     await r.host.update(slow_mode_s=30)  # writes a system message, not counted
     await r.host.send("fills the room's allowance")
     assert await r.guest.send("refused", status=429) == "room_rate_limited"
-    await asyncio.sleep(1.1)
+    clock.advance(1.1)
     # Had the refused send counted against slow mode, this would be slow_mode.
     await r.guest.send("now")
     assert await r.guest.send("again", status=429) == "slow_mode"
@@ -397,3 +397,17 @@ def test_the_shipped_defaults_are_protective(monkeypatch: pytest.MonkeyPatch) ->
     assert s.flood_member_window_s > 0 and s.flood_room_window_s > 0
     assert s.default_probation_s > 0
     assert 0 < s.max_mentions <= 50
+
+
+async def test_a_time_out_and_probation_end_by_themselves(
+    client: httpx.AsyncClient, clock: OffsetClock
+) -> None:
+    r = await room(client, ["host", "guest"], probation_s=600)
+    await r.host.time_out(r.guest, 60)
+    clock.advance(55)
+    assert await r.guest.send("still quiet?", status=403) == "timed_out"
+    clock.advance(6)
+    await r.guest.send("back")
+    assert await r.guest.send("www.example.com", status=403) == "probation_no_links"
+    clock.advance(600 - 61)
+    await r.guest.send("www.example.com")

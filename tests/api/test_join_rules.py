@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import update
 
-from openlink.actions.context import Context, utcnow
 from openlink.actions.operator import do_set_operator
 from openlink.store.schema import rooms, users
 from tests.conftest import Server
 from tests.factories import error_code, expect
 from tests.factory import InRoom, Room, room, user
+from tests.fakes.clock import OffsetClock
 
 
 async def applicants(r: Room, n: int, approved: int) -> tuple[list[InRoom], list[dict[str, Any]]]:
@@ -199,14 +197,16 @@ async def test_a_link_admits_only_so_many_newcomers(client: httpx.AsyncClient) -
     await c.join(fresh["link"])
 
 
-async def test_a_link_stops_working_when_it_expires(client: httpx.AsyncClient) -> None:
+async def test_a_link_stops_working_when_it_expires(
+    client: httpx.AsyncClient, clock: OffsetClock
+) -> None:
     r = await room(client)
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     assert await r.host.regenerate_link(expires_at=past, status=422) == "invalid_expiry"
     assert await r.host.link_options(expires_at=past, status=422) == "invalid_expiry"
     assert (await r.host.view())["link_expires_at"] is None
 
-    soon = datetime.now(UTC) + timedelta(seconds=1)
+    soon = clock.now() + timedelta(hours=1)
     set_ = await r.host.link_options(expires_at=soon.isoformat())
     assert set_["link"] == r.link
     assert datetime.fromisoformat(set_["link_expires_at"]) == soon
@@ -215,7 +215,7 @@ async def test_a_link_stops_working_when_it_expires(client: httpx.AsyncClient) -
     late = await user(client)
     member = await r.add()
 
-    await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
+    clock.advance_to(soon)
     assert error_code(await client.get(f"/api/links/{code}"), 410) == "link_expired"
     assert await late.join(r, status=410) == "link_expired"
     # Members already in are not locked out by the expiry.
@@ -228,12 +228,12 @@ async def test_a_link_stops_working_when_it_expires(client: httpx.AsyncClient) -
 
 
 async def test_regenerating_an_expired_link_gives_a_link_that_works(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, clock: OffsetClock
 ) -> None:
     r = await room(client)
-    soon = datetime.now(UTC) + timedelta(seconds=0.5)
+    soon = clock.now() + timedelta(hours=1)
     await r.host.link_options(expires_at=soon.isoformat())
-    await asyncio.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
+    clock.advance_to(soon)
     old = r.link_code
     assert error_code(await client.get(f"/api/links/{old}"), 410) == "link_expired"
 
@@ -385,7 +385,7 @@ async def test_an_approved_applicant_comes_in_by_accepting_live(
 
 
 async def test_accepting_needs_an_approval_that_is_still_valid(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, clock: OffsetClock
 ) -> None:
     r = await room(client, join_approval=True)
     applicant = (await user(client)).at(r)
@@ -394,8 +394,7 @@ async def test_accepting_needs_an_approval_that_is_still_valid(
     assert await applicant.come_in(status=404) == "join_request_not_found"
     await r.host.approve(request["id"])
 
-    later = utcnow() + timedelta(days=7, seconds=1)  # OPENLINK_JOIN_APPROVAL_TTL_S: 7 days
-    monkeypatch.setattr(Context, "now", staticmethod(lambda: later))
+    clock.advance(timedelta(days=7, seconds=1).total_seconds())  # OPENLINK_JOIN_APPROVAL_TTL_S
     assert await applicant.come_in(status=410) == "approval_expired"
     assert not await applicant.is_member()
     # Asking again files a new request for the moderators.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 import httpx
 from typer.testing import CliRunner
@@ -15,6 +15,7 @@ from openlink.store import audit as audit_store
 from tests.conftest import Server
 from tests.factories import PASSWORD, error_code
 from tests.factory import Room, operator, room, user
+from tests.fakes.clock import OffsetClock
 
 
 async def room_with_guest(client: httpx.AsyncClient) -> Room:
@@ -152,18 +153,22 @@ async def open_socket_refused(server: Server, token: str) -> int:
         await ws.close()
 
 
-async def test_a_suspension_ends_by_itself(server: Server, client: httpx.AsyncClient) -> None:
+async def test_a_suspension_ends_by_itself(
+    server: Server, client: httpx.AsyncClient, clock: OffsetClock
+) -> None:
     op = await operator(client, server)
     r = await room_with_guest(client)
 
-    response = await op.suspend(r.guest, duration_s=2)
+    response = await op.suspend(r.guest, duration_s=3600)
 
     assert response["suspended_until"] is not None
     refused = await r.guest.call("GET", "/api/me")
     assert error_code(refused, 403) == "account_suspended"
     assert refused.json()["error"]["details"]["until"] == response["suspended_until"]
     until = datetime.fromisoformat(response["suspended_until"])
-    await asyncio.sleep((until - datetime.now(UTC)).total_seconds() + 0.05)
+    clock.advance_to(until - timedelta(seconds=5))
+    assert error_code(await r.guest.call("GET", "/api/me"), 403) == "account_suspended"
+    clock.advance_to(until + timedelta(seconds=0.05))
     await r.guest.me()
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import Server
 from tests.factories import PASSWORD, Socket, auth, error_code, expect, make_user, open_socket
+from tests.fakes.clock import OffsetClock
 
 NEW_PASSWORD = "a new long passphrase"
 
@@ -195,12 +196,14 @@ async def test_a_password_change_hands_this_browser_a_new_device_and_forgets_the
     assert expect(again, 200)["device"] == changed["device"]
 
 
-# Three seconds: long enough to say hello with a fresh token, short enough to wait out.
-@pytest.mark.settings(token_ttl_days=3 / 86_400)
 async def test_a_socket_closes_when_its_token_expires(
-    server: Server, client: httpx.AsyncClient
+    server: Server, client: httpx.AsyncClient, clock: OffsetClock
 ) -> None:
     _user, token = await make_user(client)
     sock = await open_socket(server.ws_url, token)
-    assert await closed_with(sock, timeout=15) == (4001, "token_expired")
+    clock.advance(server.settings.token_ttl_days * 86_400 - 60)
+    await sock.barrier()  # still open a minute before
+    expect(await client.get("/api/me", headers=auth(token)), 200)
+    clock.advance(60)
+    assert await closed_with(sock) == (4001, "token_expired")
     assert error_code(await client.get("/api/me", headers=auth(token)), 401) == "bad_token"

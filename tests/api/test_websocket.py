@@ -23,6 +23,7 @@ from tests.factories import (
     open_socket,
     send_message,
 )
+from tests.fakes.clock import OffsetClock, until
 
 
 async def close_code_after(ws_url: str, *frames: str | bytes) -> tuple[list[dict], int]:
@@ -203,7 +204,9 @@ async def test_typing_is_not_relayed_in_a_large_room(
     assert [e for e in await host_sock.barrier() if e["type"] == "typing"] == []
 
 
-async def test_presence_counts_accounts_online(server: Server, client: httpx.AsyncClient) -> None:
+async def test_presence_counts_accounts_online(
+    server: Server, client: httpx.AsyncClient, clock: OffsetClock
+) -> None:
     _, host = await make_user(client)
     _, member = await make_user(client)
     room = (await make_room(client, host))["room"]
@@ -221,7 +224,11 @@ async def test_presence_counts_accounts_online(server: Server, client: httpx.Asy
     # A second socket of the same account is not another person.
     extra = await open_socket(server.ws_url, member)
     assert (await extra.next_event("presence"))["online"] == 2
-    await asyncio.sleep(server.settings.presence_interval_s * 3)  # a few presence ticks
+    hub = server.app.state.hub
+    for _ in range(3):  # a few presence ticks
+        done = hub.presence_ticks
+        clock.advance(server.settings.presence_interval_s)
+        await until(lambda done=done: hub.presence_ticks > done)
     assert all(e["online"] == 2 for e in await host_sock.barrier() if e["type"] == "presence")
     await extra.close()
     await member_sock.close()

@@ -28,6 +28,7 @@ def test_histograms_merged_from_several_processes_equal_one_fed_everything() -> 
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.long
 def test_members_over_two_processes_in_several_rooms_get_every_message_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -163,11 +163,14 @@ async def test_an_empty_search_offers_to_create_that_room(
     await shot(page, "search-empty-desktop")
     await empty.get_by_role("link", name="Create a room about “axolotl”").click()
     await expect(page.locator(".create-form input").first).to_have_value("axolotl")
+    # The room's language is asked, starting from the creator's reading language.
+    await expect(page.get_by_test_id("room-language")).to_have_value("en")
+    await page.get_by_test_id("room-language").select_option("pt")
     await page.locator(".create-form button[type=submit]").click()
     await expect(page.get_by_test_id("composer")).to_be_visible()
     rooms = expect_status(await client.get("/api/rooms", headers=auth(token)), 200)["rooms"]
-    assert [(r["name"], [t["name"] for t in r["tags"]]) for r in rooms] == [
-        ("axolotl", ["axolotl"])
+    assert [(r["name"], [t["name"] for t in r["tags"]], r["language"]) for r in rooms] == [
+        ("axolotl", ["axolotl"], "pt")
     ]
 
     # A visitor is asked to sign in first, and comes back to the same prefilled form.

@@ -37,6 +37,7 @@ def translating_server(bergamot: Path, server: Server) -> Server:
     return server
 
 
+@pytest.mark.long
 async def test_portuguese_and_english_readers_see_each_other_translated(
     translating_server: Server, client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot
 ) -> None:

@@ -21,7 +21,7 @@ from tests.cluster.client import Member, until
 from tests.cluster.conftest import Cluster
 from tests.factories import all_messages, auth, expect, join, make_room, make_user
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.long]
 
 MEMBERS = 30
 SENDERS = 6  # members 0..5: two on each node

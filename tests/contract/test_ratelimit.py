@@ -2,12 +2,11 @@
 
 Redis runs when ``OPENLINK_TEST_REDIS_URL`` is set (``.ci/run`` sets it to this machine's
 Redis); a shared storage must also make two limiter instances (two server processes) see
-one counter.
+one counter. Windows are measured on the clock the limiter is given: the tests move it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -15,6 +14,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from openlink.ratelimit import LimitsRateLimiter, Rate, RateLimiter
+from openlink.ratelimit.windows import SWEEP_EVERY_S, MemoryWindows
+from tests.fakes.clock import OffsetClock
 
 REDIS_URL = os.environ.get("OPENLINK_TEST_REDIS_URL", "")
 CASES = [
@@ -33,8 +34,13 @@ async def url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def limiter(url: str) -> AsyncIterator[RateLimiter]:
-    made = LimitsRateLimiter(url)
+def clock() -> OffsetClock:
+    return OffsetClock()
+
+
+@pytest.fixture
+async def limiter(url: str, clock: OffsetClock) -> AsyncIterator[RateLimiter]:
+    made = LimitsRateLimiter(url, clock=clock)
     yield made
     await made.stop()
 
@@ -50,13 +56,28 @@ async def test_hits_fit_until_the_window_is_full(limiter: RateLimiter) -> None:
     assert wait is not None and 0 < wait <= 60
 
 
-async def test_a_refused_hit_is_not_counted(limiter: RateLimiter) -> None:
+async def test_a_refused_hit_is_not_counted(limiter: RateLimiter, clock: OffsetClock) -> None:
     k, rate = key(), Rate(1, 1)
     assert await limiter.hit(k, rate) is None
     assert await limiter.hit(k, rate) is not None
-    await asyncio.sleep(1.05)
+    clock.advance(1.05)
     # Had the refused hit counted, the window would still be full now.
     assert await limiter.hit(k, rate) is None
+
+
+async def test_the_window_moves_with_the_clock(limiter: RateLimiter, clock: OffsetClock) -> None:
+    k, rate = key(), Rate(2, 60)
+    assert [await limiter.hit(k, rate) for _ in range(2)] == [None, None]
+    clock.advance(30)
+    wait = await limiter.hit(k, rate)
+    assert wait is not None and 29 < wait <= 30
+    clock.advance(29)
+    wait = await limiter.peek(k, rate)
+    assert wait is not None and 0 < wait <= 1
+    clock.advance(1.5)
+    # Both hits left the window, and the refused ones were never in it.
+    assert [await limiter.hit(k, rate) for _ in range(2)] == [None, None]
+    assert await limiter.hit(k, rate) is not None
 
 
 async def test_peek_counts_nothing(limiter: RateLimiter) -> None:
@@ -130,3 +151,13 @@ async def test_a_shared_storage_holds_one_limit_across_processes(url: str) -> No
 def test_an_unknown_storage_is_refused_plainly() -> None:
     with pytest.raises(ValueError, match="memory:// or redis://"):
         LimitsRateLimiter("memcached://127.0.0.1")
+
+
+def test_memory_forgets_the_keys_whose_window_passed() -> None:
+    clock = OffsetClock()
+    windows = MemoryWindows(lambda: clock.now().timestamp())
+    assert windows.acquire("short", 1, 10) and windows.acquire("long", 1, 3600)
+    clock.advance(SWEEP_EVERY_S)
+    assert windows.acquire("new", 1, 10)
+    assert len(windows) == 2  # "short" went; "long" and "new" still count
+    assert not windows.acquire("long", 1, 3600)

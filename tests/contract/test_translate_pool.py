@@ -17,6 +17,7 @@ from openlink.domain.glossary import Glossary, GlossaryEntry, protect, restore
 from openlink.translate.base import EngineError, Execution, Pair
 from openlink.translate.pool import Shed, TranslationPool, Unreachable
 from tests.conftest import installed_by_make
+from tests.fakes.clock import until
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,13 +80,12 @@ async def test_a_full_queue_sheds_instead_of_waiting() -> None:
         first = [
             asyncio.create_task(pool.translate(f"m{i}", "en", "ko", Glossary())) for i in (1, 2)
         ]
-        await asyncio.sleep(0.05)
-        assert pool.queue_depths() == {"en-ko": 2}
+        await until(lambda: pool.queue_depths() == {"en-ko": 2})
         with pytest.raises(Shed):
             await pool.translate("m3", "en", "ko", Glossary())
         # Another pair has its own queue.
         other = asyncio.create_task(pool.translate("m4", "en", "ja", Glossary()))
-        await asyncio.sleep(0.05)
+        await until(lambda: pool.queue_depths() == {"en-ko": 2, "en-ja": 1})
         engine.gate.set()
         assert [t.text for t in await asyncio.gather(*first, other)] == [
             "[ko] m1",

@@ -6,6 +6,7 @@ guards the ranking's behaviour (a change that loses the right room fails here), 
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from openlink.bench.discovery import TARGET_MRR, TARGET_TOP1, evaluate, load_fixture
 
@@ -20,6 +21,7 @@ def test_the_fixture_is_what_the_check_promises() -> None:
     assert len(pairs) == 20  # every direction between the five languages
 
 
+@pytest.mark.long
 async def test_cross_language_search_finds_the_right_room(client: httpx.AsyncClient) -> None:
     report = await evaluate(client)
 

@@ -5,6 +5,7 @@ packages import each other, and the rules that keep the layers honest hold."""
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,13 +17,19 @@ ROOT = Path(openlink.__file__).parent
 
 #: What each package (or top-level module) may import of ours, besides itself and the
 #: ``openlink`` package's own ``__init__`` (the version). Mirrors docs/architecture.md.
-BASE = {"errors", "config"}
-BACKENDS = {"store", "broker", "presence", "ratelimit", "translate", "embed", "images"}
+BASE = {"errors", "config", "clock"}
+BACKENDS = {
+    *("store", "broker", "presence", "ratelimit", "translate", "embed", "images", "net", "media"),
+}
 USE_CASES = {"actions", "queries"}
 BELOW_APP = {"domain", *BASE, *BACKENDS, *USE_CASES, "services", "realtime", "http", "metrics"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    # The npm assets' fetcher runs before anything is installed: the standard library only.
+    "webvendor": set(),
     "config": set(),
+    # The app's time (``Clock``): asked by every layer that decides by time.
+    "clock": set(),
     "logs": set(),
     "metrics": set(),
     # Shared by the Redis implementations of the backends: connection options only.
@@ -34,18 +41,24 @@ ALLOWED: dict[str, set[str]] = {
     "ratelimit": {*BASE, "redis_client"},
     "translate": {"domain", *BASE},
     "embed": {"domain", *BASE},
-    # The database image store is a backend written over the store.
-    "images": {"domain", "store", *BASE},
+    # The database image store is a backend written over the store; avatars share the
+    # media pipeline's Pillow checks.
+    "images": {"domain", "store", "net", "media", *BASE},
+    # The guarded outbound fetcher: address rules from the domain, nothing else.
+    "net": {"domain", *BASE},
+    # Media processing: pure work in worker processes, below everything that uses it.
+    "media": {*BASE},
     "actions": {"domain", *BASE, *BACKENDS, "queries"},
     "queries": {"domain", *BASE, *BACKENDS, "actions"},
     "services": {"domain", *BASE, *BACKENDS, *USE_CASES},
     "realtime": {"domain", *BASE, *USE_CASES, "services", "metrics"},
-    "http": {"domain", *BASE, *USE_CASES, "metrics"},
+    # The web app's routes warn when the npm assets they serve are missing (``webvendor``).
+    "http": {"domain", *BASE, *USE_CASES, "metrics", "webvendor"},
     "app": {"domain", *BASE, *BACKENDS, *USE_CASES, "services", "realtime", "http", "metrics"},
     # Entry points: what they start is theirs to import, ``app`` included.
     "demo": {"domain", *BASE, *USE_CASES},
     "cli_models": {*BASE, "translate"},
-    "cli": {"app", "bench", "cli_models", "demo", "logs", *BELOW_APP},
+    "cli": {"app", "bench", "cli_models", "demo", "logs", "webvendor", *BELOW_APP},
     "bench": {"app", "cli", *BELOW_APP},
 }
 #: The one documented two-way pair: the use cases share their foundation. Queries use the
@@ -81,9 +94,13 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _sources() -> Iterator[tuple[str, ast.Module]]:
-    for path in sorted(ROOT.rglob("*.py")):
-        yield _module_name(path), ast.parse(path.read_text(), str(path))
+@functools.cache
+def _sources() -> tuple[tuple[str, ast.Module], ...]:
+    """Every module of ours, parsed once for all the checks here."""
+    return tuple(
+        (_module_name(path), ast.parse(path.read_text(), str(path)))
+        for path in sorted(ROOT.rglob("*.py"))
+    )
 
 
 def _imports() -> Iterator[Import]:
@@ -107,7 +124,8 @@ def _unit(module: str) -> str:
     return parts[1] if len(parts) > 1 else "openlink"
 
 
-def _ours() -> list[Import]:
+@functools.cache
+def _ours() -> tuple[Import, ...]:
     found = []
     for imp in _imports():
         if not imp.target.startswith("openlink."):
@@ -117,7 +135,7 @@ def _ours() -> list[Import]:
         if target.count(".") == 1 and not any((ROOT / n).exists() for n in (name, f"{name}.py")):
             target = "openlink"  # a name from the package itself (__version__)
         found.append(Import(imp.module, target, imp.line))
-    return found
+    return tuple(found)
 
 
 def test_every_import_goes_down_the_layer_table() -> None:

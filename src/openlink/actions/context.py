@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 
 from openlink.broker.base import Broker
+from openlink.clock import Clock, SystemClock
 from openlink.config import Settings
 from openlink.domain.glossary import Glossary
 from openlink.domain.messages import Message
@@ -26,10 +27,6 @@ from openlink.presence import Presence
 from openlink.ratelimit import RateLimiter
 from openlink.store.db import Database
 from openlink.store.translations import StoredTranslation
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Spawner(Protocol):
@@ -95,10 +92,14 @@ class Context:
     images: ImageStore
     #: The owner of background tasks.
     tasks: Spawner
+    #: The app's time: wall time, elapsed time, sleeps and timers (``openlink/clock.py``).
+    clock: Clock = field(default_factory=SystemClock)
     passwords: PasswordHasher = field(default_factory=PasswordHasher)
     #: Keys derived from the instance's secret, by purpose (``actions/instance.py``).
     keys: dict[str, bytes] = field(default_factory=dict)
+    #: Link-preview fetches under way in this process, by URL key (``actions/previews``).
+    preview_flights: dict[str, asyncio.Lock] = field(default_factory=dict)
 
-    @staticmethod
-    def now() -> datetime:
-        return utcnow()
+    def now(self) -> datetime:
+        """The wall time on the app's clock, timezone-aware UTC."""
+        return self.clock.now()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from openlink.actions import activity, automod, bot, flow, limits, translation
+from openlink.actions import activity, automod, bot, flow, limits, previews, translation
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain import messages as rules
@@ -102,6 +102,7 @@ async def do_send_message(
                 enabled=policy.translation_enabled,
                 glossary_rev=policy.glossary_rev,
             )
+            previews.previews_after_commit(ctx, tx, user.id, message)
     except _AlreadySent as dup:
         return Sent(dup.message, created=False)
     except _Blocked as blocked:
@@ -203,12 +204,15 @@ async def do_edit_message(ctx: Context, user: User, room_id: str, seq: int, body
             )
             if verdict is not None:
                 values.update(hidden_at=now, hidden_by="automod")
+            if previews.card_outdated(message.preview, body):
+                values.update(preview=None)
             edited = await store.update_message(tx.conn, room_id, seq, **values)
             if verdict is not None:
                 await automod.on_hidden(ctx, tx, edited, verdict, now)
             change = "edited" if verdict is None else "hidden"
             notify_message(ctx, tx, edited, change)
             await translation.on_change(ctx, tx, edited)
+            previews.previews_after_commit(ctx, tx, user.id, edited)
             return edited
     except _AlreadySent as unchanged:
         return unchanged.message
@@ -241,6 +245,7 @@ async def do_delete_message(ctx: Context, user: User, room_id: str, seq: int) ->
             body=None,
             mentions=None,
             reactions=None,
+            preview=None,
             rev=rev,
             deleted_at=ctx.now(),
         )

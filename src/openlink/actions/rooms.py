@@ -229,7 +229,13 @@ def check_room_rules(changes: dict[str, Any]) -> dict[str, Any]:
         )
     if changes.get("language") is not None:
         values["language"] = check_language(changes["language"])
-    for flag in ("join_approval", "verified_only", "preview_enabled", "translation_enabled"):
+    for flag in (
+        "join_approval",
+        "verified_only",
+        "preview_enabled",
+        "translation_enabled",
+        "link_previews",
+    ):
         if changes.get(flag) is not None:
             values[flag] = bool(changes[flag])
     return values

@@ -65,6 +65,7 @@ def room_view(r: Room) -> dict[str, Any]:
         "language": r.language,
         "preview_enabled": r.preview_enabled,
         "translation_enabled": r.translation_enabled,
+        "link_previews": r.link_previews,
     }
 
 
@@ -105,13 +106,15 @@ def message_view(m: Message) -> dict[str, Any]:
         view["link_warning"] = True
     if m.lang is not None:
         view["lang"] = m.lang
+    if m.preview is not None and not m.preview.get("removed"):
+        view["preview"] = m.preview
     return view
 
 
 def message_event(m: Message, change: str) -> dict[str, Any]:
     """The one durable room event: a message's state after ``change``.
 
-    ``change`` is ``new``, ``edited``, ``deleted`` or ``reactions`` live, and ``new``,
+    ``change`` is ``new``, ``edited``, ``deleted``, ``reactions`` or ``preview`` live, and ``new``,
     ``updated`` or ``deleted`` when replayed from the database (resume, gap fill). Clients
     upsert by ``seq`` and remember the highest ``rev`` per room as their resume point.
     The sender's ``client_id`` is not part of it: the sender learns its seq from the ack,

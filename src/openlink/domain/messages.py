@@ -61,6 +61,8 @@ class Message:
     lang: str | None = None
     #: How often its sender edited it.
     edits: int = 0
+    #: The card of its first link (``domain.previews.LinkPreview.view``), once fetched.
+    preview: dict[str, Any] | None = None
 
     @property
     def deleted(self) -> bool:

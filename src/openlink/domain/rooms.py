@@ -123,6 +123,7 @@ class Room:
     language: str | None = None
     preview_enabled: bool = True
     translation_enabled: bool = True
+    link_previews: bool = True
     glossary_rev: int = 0
 
     @property

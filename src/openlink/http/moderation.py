@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
 
-from openlink.actions import cohosts, moderation
+from openlink.actions import cohosts, moderation, previews
 from openlink.domain.events import member_view, message_view
 from openlink.domain.messages import MAX_SEQ
 from openlink.domain.text import ID_PATTERN
@@ -100,6 +100,11 @@ async def hide(
 @router.delete("/messages/{seq}/hide", summary="Show a hidden message again")
 async def unhide(ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq) -> dict[str, Any]:
     return message_view(await moderation.do_set_hidden(ctx, user, room_id, seq, hidden=False))
+
+
+@router.delete("/messages/{seq}/preview", summary="Remove a message's link preview")
+async def remove_preview(ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq) -> dict[str, Any]:
+    return message_view(await previews.do_remove_preview(ctx, user, room_id, seq))
 
 
 @router.get("/messages/{seq}/review", summary="A message with its text, hidden or not")

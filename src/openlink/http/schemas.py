@@ -86,6 +86,8 @@ class RoomRules(Body):
     preview_enabled: bool | None = None
     #: Automatic translation of this room's messages (on by default).
     translation_enabled: bool | None = None
+    #: Cards under messages with links (on by default).
+    link_previews: bool | None = None
 
 
 class RoomCreate(RoomRules):

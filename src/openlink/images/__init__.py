@@ -5,6 +5,7 @@ how it is decoded, checked and re-encoded (``normalize.py``)."""
 
 from __future__ import annotations
 
+from openlink.clock import Clock
 from openlink.images.base import ImageStore
 from openlink.images.database import DatabaseImageStore
 from openlink.store.db import Database
@@ -12,7 +13,7 @@ from openlink.store.db import Database
 __all__ = ["DatabaseImageStore", "ImageStore", "create"]
 
 
-def create(db: Database) -> ImageStore:
+def create(db: Database, clock: Clock) -> ImageStore:
     """The image store. Only the database keeps images today; object storage would slot
     in here, chosen by a setting."""
-    return DatabaseImageStore(db)
+    return DatabaseImageStore(db, clock)

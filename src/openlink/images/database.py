@@ -3,8 +3,7 @@ filesystem. Avatars and covers are small once normalized (tens of kilobytes)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from openlink.clock import Clock
 from openlink.domain.images import Image
 from openlink.store import images as store
 from openlink.store.db import Database
@@ -13,12 +12,13 @@ from openlink.store.db import Database
 class DatabaseImageStore:
     name = "database"
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
+        self.clock = clock
 
     async def put(self, image: Image) -> None:
         async with self.db.write() as tx:
-            await store.put_image(tx.conn, image, now=datetime.now(UTC))
+            await store.put_image(tx.conn, image, now=self.clock.now())
 
     async def get(self, image_id: str) -> Image | None:
         async with self.db.read() as conn:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import io
 import threading
-import warnings
 
 from PIL import Image as Pil
-from PIL import ImageOps, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 
 from openlink.domain.images import Image, image_id
 from openlink.errors import InvalidInput, PayloadTooLarge
+from openlink.media.process.pixels import TooManyPixels, bomb_guard, check_pixels, upright
 
 #: What members' pictures come as; anything else (SVG, TIFF, BMP, ...) is refused.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
@@ -49,13 +49,11 @@ def normalize(data: bytes, *, key: bytes, max_pixels: int, max_side: int) -> Ima
     :data:`ACCEPTED_FORMATS`, and (``image_too_large``) more than ``max_pixels``."""
     with _DECODERS:
         try:
-            with warnings.catch_warnings():
-                # Pillow's own guard against decompression bombs, as an error.
-                warnings.simplefilter("error", Pil.DecompressionBombWarning)
+            with bomb_guard():
                 out = _decode(data, max_pixels=max_pixels, max_side=max_side)
                 buffer = io.BytesIO()
                 out.save(buffer, "WEBP", quality=OUTPUT_QUALITY)
-        except (Pil.DecompressionBombError, Pil.DecompressionBombWarning):
+        except TooManyPixels:
             raise too_many_pixels(max_pixels) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
             # Truncated or corrupt files surface as any of these.
@@ -73,19 +71,9 @@ def normalize(data: bytes, *, key: bytes, max_pixels: int, max_side: int) -> Ima
 def _decode(data: bytes, *, max_pixels: int, max_side: int) -> Pil.Image:
     with Pil.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as im:
         # Opening reads the header only: refuse before a single pixel is decoded.
-        if im.width * im.height > max_pixels:
-            raise too_many_pixels(max_pixels)
+        check_pixels(im, max_pixels)
         im.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale
         im.load()
-        upright = ImageOps.exif_transpose(im)
-        mode = "RGBA" if _has_alpha(upright) else "RGB"
-        out = upright.convert(mode)
+        out = upright(im)  # nothing but the pixels is written back
     out.thumbnail((max_side, max_side), Pil.Resampling.LANCZOS)
-    out.info = {}  # nothing but the pixels is written back
     return out
-
-
-def _has_alpha(im: Pil.Image) -> bool:
-    return im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        im.mode == "P" and "transparency" in im.info
-    )

@@ -1,12 +1,14 @@
-"""The limiter on the ``limits`` library: its moving-window strategy over memory or Redis.
+"""The limiter: moving windows on the app's clock, in memory or in Redis.
 
 A moving window of N hits per W seconds admits a burst of N and then one hit per
-W/N seconds on average, the guarantee a token bucket of size N gives, and the library
-implements it identically in memory and in Redis (atomically, with a Lua script).
+W/N seconds on average, the guarantee a token bucket of size N gives.
 
-In memory the library's synchronous storage is used, called right on the event loop: a
-hit is a few microseconds of dictionary work. (Its asyncio memory storage hops to a
-thread for every key on each expiry pass, and races with ``clear``.)
+In memory the windows are ours (``windows.py``), called right on the event loop: a hit is
+a few microseconds of list work. In Redis they are the ``limits`` library's moving
+window (atomic Lua scripts over a list of hit times), with the hit times taken from the
+app's clock rather than the library's ``time.time()``: the storage's two moving-window
+methods are overridden to pass them (``_ClockedRedisStorage``), so a test that moves the
+clock moves every window, and tests/contract pins it on both storages.
 """
 
 from __future__ import annotations
@@ -20,13 +22,38 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
 from limits.errors import ConfigurationError
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter as MovingWindow
 
+from openlink.clock import Clock, SystemClock
 from openlink.ratelimit.base import Rate
+from openlink.ratelimit.windows import MemoryWindows
 from openlink.redis_client import Outage, client_options
 
 log = logging.getLogger("openlink.ratelimit")
+
+
+class _ClockedRedisStorage(RedisStorage):
+    """The library's Redis storage with the hit times from ``clock``: the same Lua
+    scripts its own methods call, given our timestamp instead of ``time.time()``."""
+
+    def __init__(self, uri: str, clock: Clock, **options: Any) -> None:
+        super().__init__(uri, **options)
+        self._clock = clock
+
+    async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        bridge: Any = self.bridge
+        now = self._clock.now().timestamp()
+        acquired = await bridge.lua_acquire_moving_window(
+            [bridge.prefixed_key(key)], [now, limit, expiry, amount]
+        )
+        return bool(acquired)
+
+    async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        bridge: Any = self.bridge
+        now = self._clock.now().timestamp()
+        window = await bridge.lua_moving_window([bridge.prefixed_key(key)], [now - expiry, limit])
+        if window:
+            return float(window[0]), int(window[1])
+        return now, 0
 
 
 class LimitsRateLimiter:
@@ -42,19 +69,20 @@ class LimitsRateLimiter:
         socket_timeout_s: float = 0.5,
         retry_after_s: float = 2.0,
         prefix: str = "",
+        clock: Clock | None = None,
     ) -> None:
         scheme = url.partition("://")[0]
-        self._memory: MovingWindow | None = None
-        self._memory_storage: MemoryStorage | None = None
+        self.clock = clock or SystemClock()
+        self._memory: MemoryWindows | None = None
         self._redis: AsyncMovingWindow | None = None
         self._redis_storage: RedisStorage | None = None
         if scheme == "memory":
-            self._memory_storage = MemoryStorage()
-            self._memory = MovingWindow(self._memory_storage)
+            self._memory = MemoryWindows(lambda: self.clock.now().timestamp())
         elif scheme in ("redis", "rediss"):
             try:
-                self._redis_storage = RedisStorage(
+                self._redis_storage = _ClockedRedisStorage(
                     f"async+{url}",
+                    self.clock,
                     implementation="redispy",
                     key_prefix=f"{prefix}openlink-limits",
                     **client_options(connect_timeout_s, socket_timeout_s),
@@ -86,7 +114,7 @@ class LimitsRateLimiter:
     async def hit(self, key: str, rate: Rate, cost: int = 1) -> float | None:
         item = self._item(rate)
         if self._memory is not None:
-            allowed = self._memory.hit(item, key, cost=cost)
+            allowed = self._memory.acquire(item.key_for(key), rate.amount, rate.per_s, cost)
             return None if allowed else await self._retry_after(item, key)
         assert self._redis is not None
         redis = self._redis
@@ -103,8 +131,8 @@ class LimitsRateLimiter:
     async def peek(self, key: str, rate: Rate) -> float | None:
         item = self._item(rate)
         if self._memory is not None:
-            allowed = self._memory.test(item, key)
-            return None if allowed else await self._retry_after(item, key)
+            held = self._memory.window(item.key_for(key), rate.per_s)[1]
+            return None if held < rate.amount else await self._retry_after(item, key)
         assert self._redis is not None
         redis = self._redis
         if self._skip():
@@ -123,12 +151,8 @@ class LimitsRateLimiter:
         # under a per-key lock; in Redis a list the Lua script LPUSHes): dropping the
         # first ``cost`` entries takes back the latest hits. tests/contract pins this.
         name = self._item(rate).key_for(key)
-        if self._memory_storage is not None:
-            storage = self._memory_storage
-            if name not in storage.events:
-                return
-            with storage.locks[name]:
-                del storage.events.get(name, [])[:cost]
+        if self._memory is not None:
+            self._memory.take_back(name, cost)
             return
         assert self._redis_storage is not None
         if self._skip():
@@ -144,7 +168,7 @@ class LimitsRateLimiter:
     async def reset(self, key: str, rate: Rate) -> None:
         item = self._item(rate)
         if self._memory is not None:
-            self._memory.clear(item, key)
+            self._memory.clear(item.key_for(key))
             return
         assert self._redis is not None
         if self._skip():
@@ -174,11 +198,12 @@ class LimitsRateLimiter:
 
     async def _retry_after(self, item: RateLimitItemPerSecond, key: str) -> float:
         if self._memory is not None:
-            stats = self._memory.get_window_stats(item, key)
+            oldest = self._memory.window(item.key_for(key), item.get_expiry())[0]
+            reset_time = oldest + item.get_expiry()
         else:
             assert self._redis is not None
-            stats = await self._redis.get_window_stats(item, key)
-        return max(stats.reset_time - time.time(), 0.001)
+            reset_time = (await self._redis.get_window_stats(item, key)).reset_time
+        return max(reset_time - self.clock.now().timestamp(), 0.001)
 
     async def stop(self) -> None:
         if self._redis_storage is not None:

@@ -17,6 +17,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from openlink.clock import Timer
 from openlink.realtime.frames import Frame
 
 #: Close codes the protocol defines (docs/protocol.md).
@@ -63,7 +64,7 @@ class Conn:
         #: The account's ``access_rev`` this socket's token and rooms are known to match.
         self.access_rev = 0
         #: Closes the socket when its token expires.
-        self.expiry: asyncio.TimerHandle | None = None
+        self.expiry: Timer | None = None
 
     def send(self, frame: Frame) -> None:
         raise NotImplementedError

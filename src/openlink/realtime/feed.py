@@ -133,7 +133,7 @@ class Feed:
     async def _fill(self) -> None:
         """Wait briefly for late events, then read what is still missing from the database."""
         try:
-            await asyncio.sleep(GAP_GRACE_S)
+            await self._hub.ctx.clock.sleep(GAP_GRACE_S)
             while self.last_rev is not None and (self.pending or self._target > self.last_rev):
                 upto = min(self.pending) - 1 if self.pending else self._target
                 if upto > self.last_rev:

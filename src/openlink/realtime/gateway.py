@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any
 
 import orjson
@@ -218,13 +217,13 @@ async def _handle(hub: Hub, conn: Conn, user: User, op: Send | Typing | Read | P
         marker = await messages.do_mark_read(ctx, user, op.room, op.seq)
         conn.send(Frame.of({"type": "read", "room": op.room, "seq": marker}))
     else:
-        conn.send(Frame.of({"type": "pong", "ref": op.ref, "t": time.time()}))
+        conn.send(Frame.of({"type": "pong", "ref": op.ref, "t": ctx.now().timestamp()}))
 
 
 async def _typing(hub: Hub, conn: Conn, user: User, room_id: str) -> None:
     if room_id not in conn.rooms:
         raise room_not_found()
-    now = time.monotonic()
+    now = hub.ctx.clock.monotonic()
     if now - conn.typing_at.get(room_id, 0.0) < TYPING_EVERY_S:
         return  # at most one typing event per socket and room every few seconds
     conn.typing_at[room_id] = now

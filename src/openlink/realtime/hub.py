@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
@@ -67,6 +66,8 @@ class Hub:
         #: Rooms whose feed could not be opened (subscribe or baseline read failed).
         self.feed_failures = 0
         self.lag = lag_histogram()
+        #: Rounds of the presence loop since start (tests wait on it after moving the clock).
+        self.presence_ticks = 0
         #: This process's name in shared presence (and its own presence events).
         self.node = getattr(ctx.presence, "node", "local")
         self._gc = GcPacer(ctx.settings.gc_freeze_interval_s, ctx.settings.gc_full_interval_s)
@@ -136,7 +137,7 @@ class Hub:
         if created_at:
             with contextlib.suppress(ValueError):
                 sent = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
-                self.lag.observe(max(0.0, time.time() - sent.timestamp()))
+                self.lag.observe(max(0.0, self.ctx.now().timestamp() - sent.timestamp()))
 
     def _on_presence_written(self, room_id: str) -> None:
         """This node's presence change to ``room_id`` is visible everywhere now: recount
@@ -202,7 +203,7 @@ class Hub:
         buffer overflowing, a partition): every ``interval`` the database has the last
         word. A failed round propagates: the supervisor logs it and starts the loop again."""
         while True:
-            await asyncio.sleep(interval)
+            await self.ctx.clock.sleep(interval)
             await job()
 
     def _on_user_event(self, user_id: int, event: dict[str, Any], data: bytes) -> None:
@@ -246,9 +247,8 @@ class Hub:
     async def connect(self, conn: Conn, expires_at: datetime | None = None) -> None:
         if expires_at is not None:
             # The app's clock, not the loop's: the token expires when the server says so.
-            delay = max(0.0, (expires_at - self.ctx.now()).total_seconds())
-            conn.expiry = asyncio.get_running_loop().call_later(
-                delay, conn.kill, CLOSE_AUTH, "token_expired"
+            conn.expiry = self.ctx.clock.call_at(
+                expires_at, lambda: conn.kill(CLOSE_AUTH, "token_expired")
             )
         conns = self.users.setdefault(conn.user_id, set())
         conns.add(conn)
@@ -374,7 +374,7 @@ class Hub:
         recount_every = max(1, round(self.ctx.settings.presence_ttl_s / interval))
         tick = 0
         while True:
-            await asyncio.sleep(interval)
+            await self.ctx.clock.sleep(interval)
             tick += 1
             recount = shared and tick % recount_every == 0
             for room_id, feed in list(self.feeds.items()):
@@ -382,6 +382,7 @@ class Hub:
                     await self._presence_tick(room_id, feed, recount)
                 except Exception:
                     log.exception("presence update failed for room %s", room_id)
+            self.presence_ticks = tick
 
     async def _presence_tick(self, room_id: str, feed: Feed, recount: bool) -> None:
         if not (feed.presence_changed or recount):

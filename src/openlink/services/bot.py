@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from openlink.actions import bot
 from openlink.actions.context import Context
 from openlink.services.supervisor import Supervisor
@@ -19,6 +17,8 @@ class BotScheduler:
     def __init__(self, ctx: Context, supervisor: Supervisor) -> None:
         self.ctx = ctx
         self.supervisor = supervisor
+        #: Ticks completed since start (tests wait on it after moving the clock).
+        self.ticks = 0
 
     async def start(self) -> None:
         self.supervisor.run(LOOP, self._run)
@@ -31,5 +31,6 @@ class BotScheduler:
     async def _run(self) -> None:
         # A failing tick propagates: the supervisor logs it and starts the loop again.
         while True:
-            await asyncio.sleep(self.ctx.settings.bot_tick_s)
+            await self.ctx.clock.sleep(self.ctx.settings.bot_tick_s)
             await bot.tick(self.ctx)
+            self.ticks += 1

@@ -102,7 +102,7 @@ class Indexer:
             except Exception:
                 log.exception("search: indexing %d rooms failed; retrying later", len(batch))
                 self.index.pending.update(batch)
-                await asyncio.sleep(1.0)
+                await self.ctx.clock.sleep(1.0)
         self.index.wake.clear()
 
     async def index_rooms(self, room_ids: list[str]) -> None:

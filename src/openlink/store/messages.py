@@ -36,6 +36,7 @@ def _message(row: Any) -> Message:
         link_warning=row.link_warning,
         lang=row.lang,
         edits=row.edits,
+        preview=row.preview,
     )
 
 

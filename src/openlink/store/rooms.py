@@ -53,6 +53,7 @@ def _room(row: Any, tags: list[Tag]) -> Room:
         language=row.language,
         preview_enabled=row.preview_enabled,
         translation_enabled=row.translation_enabled,
+        link_previews=row.link_previews,
         glossary_rev=row.glossary_rev,
     )
 
@@ -223,3 +224,9 @@ async def count_link_use(conn: AsyncConnection, room_id: str) -> None:
     await conn.execute(
         update(rooms).where(rooms.c.id == room_id).values(link_uses=rooms.c.link_uses + 1)
     )
+
+
+async def link_previews_on(conn: AsyncConnection, room_id: str) -> bool:
+    """Whether the room's messages get link previews (false for a room that is gone)."""
+    q = select(rooms.c.link_previews).where(rooms.c.id == room_id)
+    return bool((await conn.execute(q)).scalar_one_or_none())

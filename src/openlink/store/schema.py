@@ -142,6 +142,8 @@ rooms = Table(
     Column("preview_enabled", Boolean, nullable=False, server_default=text("true")),
     # Translation (docs/translation.md).
     Column("translation_enabled", Boolean, nullable=False, server_default=text("true")),
+    #: Whether messages' links get a preview card (``actions/previews.py``).
+    Column("link_previews", Boolean, nullable=False, server_default=text("true")),
     #: Bumped on every glossary change: the cache key for each node's copy.
     Column("glossary_rev", Integer, nullable=False, server_default=text("0")),
     Index("ix_rooms_parent_id", "parent_id"),
@@ -219,6 +221,8 @@ messages = Table(
     Column("lang", String(12)),
     #: How often the sender edited it (``OPENLINK_MAX_EDITS_PER_MESSAGE`` caps it).
     Column("edits", Integer, nullable=False, server_default=text("0")),
+    #: The card of its first link (``domain.previews.LinkPreview.view``), once fetched.
+    Column("preview", JSON),
     UniqueConstraint("room_id", "rev"),
     UniqueConstraint("room_id", "member_id", "client_id"),
 )
@@ -493,6 +497,31 @@ images = Table(
     Column("height", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("created_at", UTC_TS, nullable=False),
+)
+
+#: Link previews by URL (``domain.previews.cache_key``), shared by every room: what the
+#: page said, or that it gave none (``ok`` false), until ``expires_at``. Nothing here
+#: says who posted the link, or where.
+link_previews = Table(
+    "link_previews",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("ok", Boolean, nullable=False),
+    Column("title", Text),
+    Column("description", Text),
+    Column("site_name", Text),
+    Column("image", String(128)),
+    Column("fetched_at", UTC_TS, nullable=False),
+    Column("expires_at", UTC_TS, nullable=False),
+)
+
+#: robots.txt of the sites previews were fetched from, by origin.
+link_robots = Table(
+    "link_robots",
+    metadata,
+    Column("origin", String(300), primary_key=True),
+    Column("rules", Text, nullable=False),
+    Column("expires_at", UTC_TS, nullable=False),
 )
 
 #: Secrets the instance makes for itself, once, shared by every node (the image id key's

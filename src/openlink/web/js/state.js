@@ -181,6 +181,9 @@ export class ChatState extends Emitter {
     if (msg.seq < rs.lo) return false;
     const old = rs.msgs.get(msg.seq);
     if (old && old.rev >= msg.rev) return false;
+    // The rev its text has had since: a reaction or a link preview takes a new rev but
+    // leaves the text, so a translation made before it still belongs to the message.
+    msg.textRev = old && old.body === msg.body && !old.deleted && !old.hidden ? (old.textRev ?? old.rev) : msg.rev;
     rs.msgs.set(msg.seq, msg);
     if (!old) rs.insertSeq(msg.seq);
     if (msg.deleted || msg.hidden) rs.translations.delete(msg.seq);
@@ -232,8 +235,8 @@ export class ChatState extends Emitter {
     if (old && old.rev >= e.rev) return;
     const msg = rs.msgs.get(e.seq);
     let forBody;
-    if (msg && msg.rev === e.rev) forBody = msg.body;
-    else if (msg && msg.rev > e.rev) return; // the message changed since: a newer one follows
+    if (msg && msg.rev >= e.rev && e.rev >= msg.textRev) forBody = msg.body;
+    else if (msg && msg.rev > e.rev) return; // the text changed since: a newer one follows
     rs.translations.set(e.seq, { rev: e.rev, lang: e.lang, body: e.body, source_lang: e.source_lang, forBody });
     this.emit("translation", { rs, seq: e.seq });
   }

@@ -1,7 +1,9 @@
 // The message box: Enter sends (Shift+Enter: new line; never while an IME is composing),
-// @ opens member suggestions, a reply or edit shows above it, typing is signalled.
+// @ opens member suggestions, a reply or edit shows above it, typing is signalled; the
+// emoji button opens the picker, which puts its emoji at the caret.
 
 import { h, icon, replaceChildren } from "../dom.js";
+import { toggleEmojiPicker } from "../emoji.js";
 import { t } from "../i18n.js";
 import { avatar } from "../ui.js";
 import { memberName } from "./message.js";
@@ -29,10 +31,19 @@ export function createComposer({ app, rs, onSend, onEdit }) {
     "data-testid": "composer",
   });
   const sendBtn = h("button", { type: "submit", class: "send-btn", "aria-label": t("chat.send") }, icon("send"));
+  const emojiBtn = h("button", {
+    type: "button",
+    class: "icon-btn emoji-toggle",
+    "aria-label": t("emoji.button"),
+    "aria-haspopup": "dialog",
+    "aria-expanded": "false",
+    "data-testid": "emoji-button",
+    onclick: () => toggleEmojiPicker(emojiBtn, insertAtCaret),
+  }, icon("smile"));
   const status = h("p", { class: "composer-status", hidden: true });
   const form = h("form", { class: "composer", "aria-label": t("chat.composer") },
     contextBar, suggest, status,
-    h("div", { class: "composer-row" }, input, sendBtn),
+    h("div", { class: "composer-row" }, input, emojiBtn, sendBtn),
   );
 
   function showContext() {
@@ -124,6 +135,16 @@ export function createComposer({ app, rs, onSend, onEdit }) {
     const v = input.value;
     input.value = v && !v.endsWith(" ") ? `${v} ${tag}` : v + tag;
     input.focus();
+  }
+
+  /** Put text where the caret was (replacing a selection), as if it had been typed. */
+  function insertAtCaret(text) {
+    if (input.disabled) return;
+    const start = input.selectionStart ?? input.value.length;
+    const end = input.selectionEnd ?? start;
+    input.setRangeText(text, start, end, "end");
+    input.focus();
+    input.dispatchEvent(new Event("input"));
   }
 
   async function submit() {
@@ -219,6 +240,7 @@ export function createComposer({ app, rs, onSend, onEdit }) {
   function setDisabled(reason) {
     input.disabled = Boolean(reason);
     sendBtn.disabled = Boolean(reason);
+    emojiBtn.disabled = Boolean(reason);
     status.hidden = !reason;
     status.textContent = reason || "";
   }

@@ -3,8 +3,8 @@
 // nothing).
 
 import { h, icon, replaceChildren } from "../dom.js";
-import { t } from "../i18n.js";
-import { errorText, field } from "../ui.js";
+import { languageName, t } from "../i18n.js";
+import { READING_LANGUAGES, errorText, field } from "../ui.js";
 
 export function mountCreate(app, container, query = "") {
   const given = new URLSearchParams(query);
@@ -18,6 +18,11 @@ export function mountCreate(app, container, query = "") {
   const visibility = h("select", null,
     h("option", { value: "public" }, t("create.public")),
     h("option", { value: "unlisted" }, t("create.unlisted")));
+  // The language the room speaks: readers of others get its messages translated.
+  const mine = app.state.user.language;
+  const languages = READING_LANGUAGES.includes(mine) ? READING_LANGUAGES : [mine, ...READING_LANGUAGES];
+  const language = h("select", { "data-testid": "room-language" }, languages.map((c) =>
+    h("option", { value: c, selected: c === mine }, `${languageName(c)} (${c})`)));
   const code = h("input", { maxlength: "32", autocomplete: "off" });
   const approval = h("input", { type: "checkbox" });
   const nickname = h("input", { maxlength: "40", placeholder: t("join.nickname_placeholder") });
@@ -29,6 +34,7 @@ export function mountCreate(app, container, query = "") {
     field(t("create.tags"), tags, t("create.tags_hint")),
     field(t("create.category"), category),
     field(t("create.visibility"), visibility),
+    field(t("create.language"), language, t("create.language_hint")),
     field(t("join.code"), code, t("create.code_hint")),
     h("label", { class: "check" }, approval, t("create.approval")),
     field(t("create.your_nickname"), nickname, t("create.nickname_hint")),
@@ -45,6 +51,7 @@ export function mountCreate(app, container, query = "") {
         description: description.value.trim(),
         tags: tags.value.split(/[,，、]/).map((s) => s.trim()).filter(Boolean).map((n) => ({ name: n, category: category.value })),
         visibility: visibility.value,
+        language: language.value,
         code: code.value.trim() || null,
         join_approval: approval.checked,
         profile: nick ? { kind: "open", nickname: nick } : { kind: "main" },

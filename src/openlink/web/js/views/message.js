@@ -142,6 +142,31 @@ function translationParts(ctx, msg) {
   return { note: null };
 }
 
+/** The card of the message's first link, as the server fetched it: texts as text nodes,
+ * the picture only from this server (/api/images/…), never the site's own address. */
+function previewCard(msg) {
+  const p = msg.preview;
+  if (!p || msg.deleted || msg.hidden || !(p.title || p.description)) return null;
+  const url = /^https?:\/\//i.test(p.url || "") ? p.url : null;
+  const image = typeof p.image === "string" && p.image.startsWith("/api/images/")
+    ? h("img", { class: "preview-img", src: p.image, alt: "", loading: "lazy", decoding: "async" })
+    : null;
+  const text = h("span", { class: "preview-text" },
+    p.site_name ? h("span", { class: "preview-site" }, p.site_name) : null,
+    p.title ? h("strong", { class: "preview-title" }, p.title) : null,
+    p.description ? h("span", { class: "preview-desc" }, p.description) : null,
+  );
+  // A newcomer's first links are not made clickable (link_warning); neither is their card.
+  const clickable = url && !msg.link_warning;
+  return h(clickable ? "a" : "div", {
+    class: "link-preview",
+    "data-testid": "link-preview",
+    href: clickable ? url : null,
+    target: clickable ? "_blank" : null,
+    rel: clickable ? "noopener noreferrer nofollow ugc" : null,
+  }, image, text);
+}
+
 export function renderMessage(ctx, msg) {
   const rs = ctx.rs;
   if (msg.kind === "system") {
@@ -205,6 +230,7 @@ export function renderMessage(ctx, msg) {
           msg.kind === "notice" ? h("div", { class: "notice-label" }, icon("pin"), t("chat.notice")) : null,
           quote(ctx, msg),
           content,
+          previewCard(msg),
           msg.link_warning && !msg.deleted && !msg.hidden ? h("p", { class: "link-warning", role: "note" }, t("chat.link_warning")) : null,
           trLine,
         ),

@@ -3,6 +3,7 @@
 
 import { h } from "../../dom.js";
 import { t } from "../../i18n.js";
+import { toggleEmojiPicker } from "../../emoji.js";
 import { closeMenu, confirmDialog, errorText, openDialog, popupMenu, toast } from "../../ui.js";
 import { primaryLang } from "../../util.js";
 import { hostMessageActions } from "../hostpanel.js";
@@ -61,6 +62,18 @@ export class MessageActions {
           this.react(msg, emoji);
         },
       }, emoji)),
+      // Any other emoji: the full picker, beside the same button.
+      h("button", {
+        type: "button",
+        role: "menuitem",
+        class: "emoji-btn more",
+        "aria-label": t("emoji.more"),
+        "aria-haspopup": "dialog",
+        onclick: () => {
+          closeMenu();
+          toggleEmojiPicker(anchor, (emoji) => this.react(msg, emoji), { label: t("chat.react") });
+        },
+      }, "+"),
     );
     popupMenu(anchor, [row], { label: t("chat.react"), className: "emoji-menu" });
   }

@@ -1,0 +1,178 @@
+"""Media processing speed (``openlink bench media``): how long a 12-megapixel phone photo
+takes to become its served copies (decode, orientation, metadata stripped, full-size JPEG,
+three WebP thumbnails, blurhash, perceptual hash), and how fast a 30 s 1080p clip made
+here is transcoded to 720p H.264/AAC, as a multiple of real time. Both through the worker
+pool the server uses, one worker. Progress on stderr, one JSON line last on stdout.
+
+``fanout_ratio`` (chat fan-out with media work running, over the same run without) needs
+the server and the upload routes; it is null here until they exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import orjson
+import psutil  # type: ignore[import-untyped]
+from PIL import Image
+from rich.console import Console
+
+from openlink.bench.stats import percentile_ms
+from openlink.media.process import MediaLimits, MediaPool, process
+
+PHOTO_SIZE = (4_000, 3_000)
+CLIP_RATE = 30
+
+
+def make_photo(path: Path, width: int = PHOTO_SIZE[0], height: int = PHOTO_SIZE[1]) -> Path:
+    """A JPEG with a photo's texture (smooth fields and sensor noise) and EXIF to strip."""
+    rng = np.random.default_rng(7)
+    coarse = rng.integers(0, 255, (height // 100, width // 100, 3), np.uint8)
+    base = Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC)
+    noisy = np.asarray(base).astype(np.int16) + rng.integers(-10, 10, (height, width, 3), np.int16)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways, as phones do
+    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(
+        path, "JPEG", quality=90, exif=exif
+    )
+    return path
+
+
+def make_clip(path: Path, seconds: float, height: int) -> Path:
+    """A clip of ``seconds`` at ``height`` lines (16:9), 30 fps, with a tone: a drifting
+    gradient and a moving block, so the encoder has motion to follow."""
+    width = round(height * 16 / 9 / 2) * 2
+    y, x = np.mgrid[0:height, 0:width]
+    base = np.stack([(x * 255 // width), (y * 255 // height), ((x + y) % 256)], -1).astype(np.uint8)
+    with av.open(str(path), "w", format="mp4") as out:
+        vs = out.add_stream("libx264", rate=CLIP_RATE)
+        vs.width, vs.height, vs.pix_fmt = width, height, "yuv420p"
+        vs.options = {"preset": "ultrafast", "crf": "18"}
+        aus = out.add_stream("aac", rate=48_000, layout="stereo")
+        for i in range(round(seconds * CLIP_RATE)):
+            rgb = np.roll(base, i * 4, axis=1)
+            top, left = (i * 7) % (height - height // 4), (i * 11) % (width - width // 4)
+            rgb[top : top + height // 4, left : left + width // 4] = (240, 40, 40)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, CLIP_RATE)
+            out.mux(vs.encode(frame))
+        out.mux(vs.encode(None))
+        t = np.arange(round(seconds * 48_000)) / 48_000
+        pcm = (np.sin(2 * np.pi * 220 * t) * 0.3).astype(np.float32)
+        for start in range(0, len(pcm), 1024):
+            chunk = np.ascontiguousarray(np.stack([pcm[start : start + 1024]] * 2))
+            sound = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+            sound.sample_rate, sound.pts, sound.time_base = 48_000, start, Fraction(1, 48_000)
+            out.mux(aus.encode(sound))
+        out.mux(aus.encode(None))
+    return path
+
+
+def _cpu_s(pool: MediaPool) -> float:
+    """CPU seconds the (one, idle) worker has used: on a shared machine a steadier figure
+    than the time on the clock."""
+    (pid,) = pool.pids()
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+async def _thumbs(
+    pool: MediaPool, photo: Path, work: Path, n: int, limits: MediaLimits
+) -> tuple[list[float], list[float]]:
+    await process("image", photo, work, limits, pool=pool)  # warm the worker
+    times, cpu = [], []
+    for _ in range(n):
+        cpu_before, start = _cpu_s(pool), time.perf_counter()
+        await process("image", photo, work, limits, pool=pool)
+        times.append(time.perf_counter() - start)
+        cpu.append(_cpu_s(pool) - cpu_before)
+    return times, cpu
+
+
+def bench_thumb(n: int = 20, *, limits: MediaLimits | None = None) -> dict[str, Any]:
+    """Process a 12-megapixel JPEG ``n`` times; p50/p99 of one photo, in ms."""
+    limits = limits or MediaLimits(worker_nice=0)
+    with tempfile.TemporaryDirectory(prefix="openlink-bench-media-") as tmp:
+        photo = make_photo(Path(tmp) / "photo.jpg")
+        work = Path(tmp) / "work"
+        work.mkdir()
+        with MediaPool(workers=1, nice=limits.worker_nice, timeout_s=600) as pool:
+            times, cpu = asyncio.run(_thumbs(pool, photo, work, n, limits))
+    times.sort()
+    cpu.sort()
+    return {
+        "thumb_p50_ms": percentile_ms(times, 50, 1),
+        "thumb_p99_ms": percentile_ms(times, 99, 1),
+        "thumb_cpu_p50_ms": percentile_ms(cpu, 50, 1),
+        "thumbs": n,
+        "photo_pixels": PHOTO_SIZE[0] * PHOTO_SIZE[1],
+    }
+
+
+def bench_transcode(
+    seconds: float = 30.0, height: int = 1080, *, limits: MediaLimits | None = None
+) -> dict[str, Any]:
+    """Make a ``seconds`` clip at ``height`` lines, transcode it as an upload is; the
+    speed as a multiple of real time (2.0: a 30 s clip takes 15 s)."""
+    limits = limits or MediaLimits(worker_nice=0)
+    limits = replace(limits, video_max_duration_s=max(limits.video_max_duration_s, seconds))
+    with tempfile.TemporaryDirectory(prefix="openlink-bench-media-") as tmp:
+        made = time.perf_counter()
+        clip = make_clip(Path(tmp) / "clip.mp4", seconds, height)
+        made = time.perf_counter() - made
+        work = Path(tmp) / "work"
+        work.mkdir()
+        with MediaPool(workers=1, nice=limits.worker_nice, timeout_s=3_600) as pool:
+            asyncio.run(pool.start())
+            cpu_before, start = _cpu_s(pool), time.perf_counter()
+            done = asyncio.run(process("video", clip, work, limits, pool=pool))
+            took = time.perf_counter() - start
+            cpu = _cpu_s(pool) - cpu_before
+    return {
+        "transcode_x_realtime": round(seconds / took, 2),
+        "transcode_x_realtime_per_cpu": round(seconds / cpu, 2),
+        "transcode_s": round(took, 2),
+        "transcode_source": f"{round(height * 16 / 9 / 2) * 2}x{height}@{CLIP_RATE}",
+        "transcode_output": f"{done.width}x{done.height}",
+        "clip_seconds": seconds,
+        "clip_made_s": round(made, 2),
+        "ffmpeg_threads": limits.ffmpeg_threads,
+    }
+
+
+def run_media_bench(
+    *, thumbs: int = 20, seconds: float = 30.0, height: int = 1080, nice: int = 0
+) -> dict[str, Any]:
+    console = Console(stderr=True)
+    limits = MediaLimits(worker_nice=nice)
+    console.print(f"photos: a {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG, {thumbs} times ...")
+    result: dict[str, Any] = {"bench": "media", **bench_thumb(thumbs, limits=limits)}
+    console.print(
+        f"  p50 {result['thumb_p50_ms']} ms, p99 {result['thumb_p99_ms']} ms "
+        f"(CPU p50 {result['thumb_cpu_p50_ms']} ms)"
+    )
+    console.print(f"video: a {seconds:g} s clip at {height} lines, made then transcoded ...")
+    result.update(bench_transcode(seconds, height, limits=limits))
+    console.print(
+        f"  {result['transcode_x_realtime']}x real time ({result['transcode_s']} s; "
+        f"{result['transcode_x_realtime_per_cpu']}x per CPU second) "
+        f"{result['transcode_source']} -> {result['transcode_output']}"
+    )
+    result["worker_nice"] = nice
+    result["fanout_ratio"] = None
+    result["fanout_ratio_note"] = (
+        "needs the upload routes: chat fan-out with uploads and a transcode running over "
+        "the same run without"
+    )
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    sys.stdout.flush()
+    return result

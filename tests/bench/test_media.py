@@ -1,0 +1,22 @@
+"""``openlink bench media`` ends with one JSON line holding the figures the closing note
+reports (here with a tiny clip: what is checked is the run and its line, not the speed)."""
+
+from __future__ import annotations
+
+import orjson
+from typer.testing import CliRunner
+
+from openlink.cli import app
+
+
+def test_bench_media_prints_its_figures_as_one_json_line_last() -> None:
+    result = CliRunner().invoke(
+        app, ["bench", "media", "--thumbs", "1", "--seconds", "0.5", "--height", "144"]
+    )
+    assert result.exit_code == 0, result.output
+    last = result.stdout.strip().splitlines()[-1]
+    figures = orjson.loads(last)
+    assert figures["thumb_p50_ms"] > 0 and figures["thumb_p99_ms"] >= figures["thumb_p50_ms"]
+    assert figures["transcode_x_realtime"] > 0
+    assert figures["transcode_output"] == "256x144"
+    assert "fanout_ratio" in figures and figures["fanout_ratio"] is None
