@@ -29,6 +29,7 @@ from openlink.http import (
     discovery,
     errors,
     images,
+    media,
     messages,
     moderation,
     operations,
@@ -42,12 +43,14 @@ from openlink.http import (
 from openlink.http.errors import error_response
 from openlink.http.security import SecurityHeaders, cors_options
 from openlink.images import create as create_image_store
+from openlink.media import storage as media_storage
 from openlink.metrics import registry_for
 from openlink.realtime.gateway import websocket_endpoint
 from openlink.realtime.hub import Hub
 from openlink.services.base import Service
 from openlink.services.bot import BotScheduler
 from openlink.services.indexer import Indexer
+from openlink.services.media_gc import MediaCollector
 from openlink.services.supervisor import Supervisor
 from openlink.services.translation import TranslationService
 from openlink.store.db import Database
@@ -56,6 +59,7 @@ from openlink.translate.pool import TranslationPool
 
 log = logging.getLogger("openlink")
 MAX_BODY_BYTES = 1 << 20
+MULTIPART_MARGIN = 64 << 10
 WS_PATH = "/ws"
 
 
@@ -90,6 +94,7 @@ def build_context(settings: Settings, supervisor: Supervisor | None = None) -> C
         search=SearchIndex.create(embed.create(settings.embedder)),
         translation=translation,
         images=create_image_store(db),
+        blobs=media_storage.create(settings),
         tasks=supervisor,
     )
     translation.bind(ctx)
@@ -105,7 +110,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     translator = ctx.translation
     assert isinstance(translator, TranslationService)
     # Started in this order, stopped in reverse; then the supervisor drains what is left.
-    services = (hub, BotScheduler(ctx, supervisor), indexer, translator)
+    collector = MediaCollector(ctx, supervisor)
+    services = (hub, BotScheduler(ctx, supervisor), indexer, translator, collector)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -120,7 +126,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             await service.start()
         log.info(
             "openlink %s: database=%s broker=%s presence=%s limits=%s embedder=%s "
-            "translator=%s (%d pairs)",
+            "translator=%s (%d pairs) media=%s",
             __version__,
             ctx.db.engine.url.render_as_string(hide_password=True),
             ctx.broker.name,
@@ -129,6 +135,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             indexer.index.embedder.model_id,
             translator.engine,
             len(translator.pool.pairs()),
+            ctx.blobs.name,
         )
         try:
             yield
@@ -149,10 +156,19 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.hub = hub
     app.state.indexer = indexer
     app.state.supervisor = supervisor
+    app.state.media_collector = collector
     app.state.metrics = registry_for(hub)
     errors.install(app)
     # Pictures are uploaded whole; every other body stays small.
-    app.add_middleware(BodyLimit, larger={images.UPLOAD_PATH: settings.image_max_bytes})
+    app.add_middleware(
+        BodyLimit,
+        larger={
+            images.UPLOAD_PATH: settings.image_max_bytes,
+            # The media route counts the file itself as it reads (media_too_large); the
+            # margin is a multipart envelope's.
+            media.UPLOAD_PATH: settings.media_max_bytes + MULTIPART_MARGIN,
+        },
+    )
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     for module in (
@@ -169,6 +185,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         translation,
         operations,
         images,
+        media,
     ):
         app.include_router(module.router)
 

@@ -22,9 +22,7 @@ BIG = os.urandom(600_000 + 17)
 
 
 @pytest.fixture(params=["local", "s3"])
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[BlobStore]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
     blobs: BlobStore
     if request.param == "local":
         blobs = LocalBlobStore(tmp_path / "blobs")

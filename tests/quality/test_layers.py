@@ -17,7 +17,7 @@ ROOT = Path(openlink.__file__).parent
 #: What each package (or top-level module) may import of ours, besides itself and the
 #: ``openlink`` package's own ``__init__`` (the version). Mirrors docs/architecture.md.
 BASE = {"errors", "config"}
-BACKENDS = {"store", "broker", "presence", "ratelimit", "translate", "embed", "images"}
+BACKENDS = {"store", "broker", "presence", "ratelimit", "translate", "embed", "images", "media"}
 USE_CASES = {"actions", "queries"}
 BELOW_APP = {"domain", *BASE, *BACKENDS, *USE_CASES, "services", "realtime", "http", "metrics"}
 ALLOWED: dict[str, set[str]] = {
@@ -36,6 +36,8 @@ ALLOWED: dict[str, set[str]] = {
     "embed": {"domain", *BASE},
     # The database image store is a backend written over the store.
     "images": {"domain", "store", *BASE},
+    # Media blob storage and processing: bytes in, files and metadata out.
+    "media": {"domain", *BASE},
     "actions": {"domain", *BASE, *BACKENDS, "queries"},
     "queries": {"domain", *BASE, *BACKENDS, "actions"},
     "services": {"domain", *BASE, *BACKENDS, *USE_CASES},

@@ -61,6 +61,8 @@ class Message:
     lang: str | None = None
     #: How often its sender edited it.
     edits: int = 0
+    #: Its attachments as the room sees them (``domain.media.media_view``), in order.
+    media: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def deleted(self) -> bool:

@@ -36,6 +36,7 @@ def _message(row: Any) -> Message:
         link_warning=row.link_warning,
         lang=row.lang,
         edits=row.edits,
+        media=list(row.media or []),
     )
 
 
@@ -58,6 +59,7 @@ async def insert_message(conn: AsyncConnection, m: Message) -> None:
             hidden_by=m.hidden_by,
             link_warning=m.link_warning,
             lang=m.lang,
+            media=m.media or None,
         )
     )
 

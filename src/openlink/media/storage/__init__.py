@@ -14,7 +14,7 @@ __all__ = ["BlobInfo", "BlobNotFound", "BlobStore", "LocalBlobStore", "create", 
 def create(settings: Settings) -> BlobStore:
     """The store ``OPENLINK_MEDIA_STORAGE`` names: ``local`` or ``s3``."""
     if settings.media_storage == "local":
-        return LocalBlobStore(settings.effective_media_dir())
+        return LocalBlobStore(settings.effective_media_dir() / "blobs")
     if settings.media_storage == "s3":
         try:
             from openlink.media.storage.s3 import S3BlobStore, S3Options

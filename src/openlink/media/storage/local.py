@@ -50,7 +50,7 @@ class LocalBlobStore:
                 await asyncio.to_thread(_sync, out)
             await asyncio.to_thread(_rename_into_place, temp, target)
         except BaseException:
-            temp.unlink(missing_ok=True)
+            await asyncio.to_thread(temp.unlink, missing_ok=True)
             raise
 
     def _install(self, target: Path, write: Callable[[BinaryIO], None]) -> None:
