@@ -333,7 +333,7 @@ async def test_uploads_are_rate_limited_per_account(client: httpx.AsyncClient) -
 
 
 async def test_the_same_bytes_are_stored_once(server: Server, client: httpx.AsyncClient) -> None:
-    rid, link, host, member = await a_room(client)
+    rid, _, host, member = await a_room(client)
     first = await upload(client, host, rid)
     second = await upload(client, member, rid)
     assert first["id"] != second["id"]
@@ -461,9 +461,11 @@ async def s3_client(
 ) -> AsyncIterator[tuple[Server, httpx.AsyncClient]]:
     bucket = s3_server.new_bucket()
     request.node.add_marker(pytest.mark.settings(**s3_server.settings(bucket)))
-    async with running_server(request, tmp_path, test_database) as server:
-        async with http_client(server) as client:
-            yield server, client
+    async with (
+        running_server(request, tmp_path, test_database) as server,
+        http_client(server) as client,
+    ):
+        yield server, client
 
 
 async def test_on_s3_upload_send_read_by_range_and_collect(
@@ -474,7 +476,7 @@ async def test_on_s3_upload_send_read_by_range_and_collect(
     assert ctx.blobs.name == "s3"
     rid, _, host, member = await a_room(client)
     uploaded = await upload(client, host, rid)
-    orphan = await upload(client, host, rid, b"orphan on s3")
+    await upload(client, host, rid, b"orphan on s3")
     await send_message(client, host, rid, "on s3", media=[uploaded["id"]])
     url = uploaded["variants"]["original"]["url"]
     got = await client.get(url, headers=auth(member))
