@@ -116,6 +116,30 @@ async def test_a_message_may_be_media_alone(client: httpx.AsyncClient) -> None:
     assert error_code(response, 422) == "empty_message"
 
 
+async def test_a_websocket_send_attaches_media(server: Server, client: httpx.AsyncClient) -> None:
+    rid, _, host, member = await a_room(client)
+    uploaded = await upload(client, host, rid)
+    sock = await open_socket(server.ws_url, host)
+    ack = await sock.send_and_ack(rid, "", media=[uploaded["id"]])
+    event = await sock.next_event("message", where=lambda e: e["message"]["seq"] == ack["seq"])
+    assert [m["id"] for m in event["message"]["media"]] == [uploaded["id"]]
+    url = uploaded["variants"]["original"]["url"]
+    assert (await client.get(url, headers=auth(member))).content == DATA
+
+
+async def test_bytes_that_are_not_what_the_upload_says_are_refused_and_not_stored(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    rid, _, host, _ = await a_room(client)
+    response = await client.post(
+        "/api/media", params={"room": rid, "kind": "image"}, content=HTML, headers=auth(host)
+    )
+    assert 400 <= response.status_code < 500
+    error_code(response, response.status_code)
+    assert blob_files(server) == []
+    assert incoming_files(server) == []
+
+
 async def test_a_multipart_upload_streams_the_file_field(client: httpx.AsyncClient) -> None:
     rid, _, host, _ = await a_room(client)
     files = {"file": ("holiday.mov", DATA, "video/quicktime")}

@@ -88,7 +88,7 @@ async def do_send_message(
                 mentions=mention_ids,
                 client_id=client_id,
                 link_warning=await _link_warning(tx, member, body, before=None),
-                lang=translation.detect_language(ctx, body, policy.language),
+                lang=translation.detect_language(ctx, body, policy.language) if body else None,
                 media=await media.do_attach(tx, attached, room_id, seq, now),
             )
             if verdict is not None:
@@ -221,7 +221,7 @@ async def do_edit_message(
                 edited_at=now,
                 edits=message.edits + 1,
                 link_warning=await _link_warning(tx, member, body, before=seq),
-                lang=translation.detect_language(ctx, body, policy.language),
+                lang=translation.detect_language(ctx, body, policy.language) if body else None,
             )
             if new_ids != kept:
                 await media.do_detach_all_but(tx, room_id, seq, new_ids)
