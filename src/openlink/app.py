@@ -164,10 +164,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         BodyLimit,
         larger={
             images.UPLOAD_PATH: settings.image_max_bytes,
-            # The media route counts the file itself as it reads (media_too_large); the
-            # margin is a multipart envelope's.
+            # The media route counts the file itself as it reads; the margin is a
+            # multipart envelope's.
             media.UPLOAD_PATH: settings.media_max_bytes + MULTIPART_MARGIN,
         },
+        codes={media.UPLOAD_PATH: "media_too_large"},
     )
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
@@ -236,12 +237,18 @@ class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
 
     def __init__(
-        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY_BYTES,
+        larger: dict[str, int] | None = None,
+        codes: dict[str, str] | None = None,
     ) -> None:
         self.app = app
         self.limit = limit
         #: Paths whose bodies may be larger than ``limit``.
         self.larger = larger or {}
+        #: The error code of a path's refusal, when not ``too_large``.
+        self.codes = codes or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -269,7 +276,6 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        response = error_response(
-            413, "too_large", f"The request body is larger than {limit} bytes."
-        )
+        code = self.codes.get(scope["path"], "too_large")
+        response = error_response(413, code, f"The request body is larger than {limit} bytes.")
         await response(scope, receive, send)

@@ -306,9 +306,10 @@ class Settings(BaseSettings):
     #: An upload never attached to a message is collected after this many seconds.
     media_orphan_ttl_s: int = Field(86_400, ge=60)
     #: How often the collector looks for orphan uploads and unused blobs, and how long a
-    #: blob nothing refers to is kept (an upload that dedups against it may be under way).
+    #: blob nothing refers to is kept: longer than storing the largest upload takes (an
+    #: upload that reuses a blob may be under way).
     media_gc_interval_s: float = Field(600.0, gt=0)
-    media_blob_grace_s: int = Field(3_600, ge=0)
+    media_blob_grace_s: int = Field(3_600, ge=300)
     #: ``Cache-Control: private, max-age=…`` of media reads (their bytes never change).
     media_cache_max_age_s: int = Field(30 * 86_400, ge=0)
 

@@ -312,6 +312,8 @@ async def test_an_oversized_file_is_refused_while_it_streams_and_nothing_is_stor
     rid, _, host, _ = await a_room(client)
     declared = await upload(client, host, rid, os.urandom(5000), status=413)
     assert error_code(declared, 413) == "media_too_large"
+    far_over = await upload(client, host, rid, os.urandom(200_000), status=413)
+    assert error_code(far_over, 413) == "media_too_large"
 
     async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted as it comes
         for _ in range(5):

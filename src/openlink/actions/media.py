@@ -231,6 +231,13 @@ async def _store_outputs(
     item.duration_ms, item.blurhash = processed.duration_ms, processed.blurhash
     item.waveform = processed.waveform
     async with ctx.db.write() as tx:
+        # Touched again with the rows that refer to them: a store that took longer than
+        # the collector's grace period must not end up referring to deleted bytes.
+        for v in item.variants.values():
+            if not await store.touch_blob(tx.conn, v.blob_key, v.size, ctx.now()):
+                raise Conflict(
+                    "The server is busy storing this file; try again.", code="media_busy"
+                )
         await store.set_ready(tx.conn, item)
     item.state = MediaState.READY
 
