@@ -17,6 +17,8 @@ import pytest
 
 from openlink.actions.media import do_collect
 from openlink.store import media as media_store
+from openlink.store.schema import media as media_table
+from openlink.store.schema import media_variants as variants_table
 from tests.conftest import Server, TestDatabase, http_client, running_server
 from tests.factories import (
     auth,
@@ -486,7 +488,9 @@ async def s3_client(
     s3_server: S3Server,
 ) -> AsyncIterator[tuple[Server, httpx.AsyncClient]]:
     bucket = s3_server.new_bucket()
-    request.node.add_marker(pytest.mark.settings(**s3_server.settings(bucket)))
+    own = request.node.get_closest_marker("settings")
+    values = {**(own.kwargs if own else {}), **s3_server.settings(bucket)}
+    request.node.add_marker(pytest.mark.settings(**values), append=False)
     async with (
         running_server(request, tmp_path, test_database) as server,
         http_client(server) as client,
@@ -571,3 +575,45 @@ async def test_fuzzed_uploads_and_reads_get_4xx_or_success_never_5xx(
         assert r.status_code in (200, 206, 416), (spec, r.status_code, r.text)
     assert 201 in statuses and any(400 <= s < 500 for s in statuses)
     assert incoming_files(server) == []
+
+
+@pytest.mark.settings(media_s3_redirect=True, media_url_ttl_s=60)
+async def test_on_s3_pictures_may_redirect_to_a_presigned_url_files_never(
+    s3_client: tuple[Server, httpx.AsyncClient],
+) -> None:
+    server, client = s3_client
+    ctx = server.app.state.ctx
+    rid, _, host, member = await a_room(client)
+    file = await upload(client, host, rid, b"a file stays behind the server")
+    picture = await upload(client, host, rid, b"pretend picture bytes")
+    # Until processing lands, a picture variant is made by hand: the route decides by kind
+    # and type, which processing will set.
+    async with ctx.db.write() as tx:
+        await tx.conn.execute(
+            media_table.update().where(media_table.c.id == picture["id"]).values(kind="image")
+        )
+        await tx.conn.execute(
+            variants_table.update()
+            .where(variants_table.c.media_id == picture["id"])
+            .values(mime="image/png")
+        )
+    await send_message(client, host, rid, "both", media=[file["id"], picture["id"]])
+
+    streamed = await client.get(file["variants"]["original"]["url"], headers=auth(member))
+    assert streamed.status_code == 200
+    assert streamed.headers["content-disposition"].startswith("attachment")
+    redirected = await client.get(picture["variants"]["original"]["url"], headers=auth(member))
+    assert redirected.status_code == 302
+    assert redirected.headers["cache-control"] == "no-store"
+    location = redirected.headers["location"]
+    assert location.startswith(s3_endpoint(server)) and "X-Amz-Expires=60" in location
+    async with httpx.AsyncClient() as anyone:
+        assert (await anyone.get(location)).content == b"pretend picture bytes"
+    # The room check comes first: an outsider gets no URL.
+    _, outsider = await make_user(client)
+    denied = await client.get(picture["variants"]["original"]["url"], headers=auth(outsider))
+    assert error_code(denied, 404) == "media_not_found"
+
+
+def s3_endpoint(server: Server) -> str:
+    return server.settings.media_s3_endpoint
