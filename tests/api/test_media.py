@@ -399,15 +399,27 @@ async def test_edit_replaces_attachments_and_delete_takes_them_away(
     assert error_code(await client.get(url_b, headers=auth(member)), 404) == "media_not_found"
 
 
-async def test_hidden_messages_hide_their_media(client: httpx.AsyncClient) -> None:
-    rid, _, host, member = await a_room(client)
+async def test_hidden_messages_hide_their_media_from_all_but_reviewers(
+    client: httpx.AsyncClient,
+) -> None:
+    rid, link, host, member = await a_room(client)
+    _, witness = await make_user(client)
+    await join(client, witness, link)
     uploaded = await upload(client, member, rid)
     sent = await send_message(client, member, rid, "look", media=[uploaded["id"]])
     path = f"/api/rooms/{rid}/messages/{sent['seq']}/hide"
     hidden = expect(await client.post(path, json={}, headers=auth(host)), 200)
     assert "media" not in hidden
     url = uploaded["variants"]["original"]["url"]
-    assert error_code(await client.get(url, headers=auth(host)), 404) == "media_not_found"
+    for token in (witness, member):
+        assert error_code(await client.get(url, headers=auth(token)), 404) == "media_not_found"
+    # The host reviews what was hidden: the text and the attachments.
+    review = expect(
+        await client.get(f"/api/rooms/{rid}/messages/{sent['seq']}/review", headers=auth(host)),
+        200,
+    )
+    assert [m["id"] for m in review["media"]] == [uploaded["id"]]
+    assert (await client.get(url, headers=auth(host))).content == DATA
 
 
 async def test_the_collector_forgets_orphan_uploads_and_deletes_unused_blobs(

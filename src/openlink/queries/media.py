@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
 from openlink.domain.media import MediaItem, MediaKind, MediaState, Variant
+from openlink.domain.permissions import may_read_hidden
 from openlink.errors import NotFound
 from openlink.media.storage import BlobNotFound
 from openlink.store import media as store
@@ -21,8 +22,8 @@ def media_not_found() -> NotFound:
 
 async def access_media(ctx: Context, user: User, media_id: str) -> MediaItem:
     """The upload, if ``user`` may read it: once attached, any member of its room while
-    the message is neither deleted nor hidden; before that, its uploader only. Missing
-    and forbidden are the same error."""
+    the message is neither deleted nor hidden (hidden: those who may review it); before
+    that, its uploader only. Missing and forbidden are the same error."""
     async with ctx.db.read() as conn:
         item = await store.get_media(conn, media_id)
         if item is None:
@@ -31,10 +32,14 @@ async def access_media(ctx: Context, user: User, media_id: str) -> MediaItem:
             if item.uploader_id != user.id:
                 raise media_not_found()
             return item
-        if await members_store.active_member(conn, item.room_id, user.id) is None:
+        member = await members_store.active_member(conn, item.room_id, user.id)
+        if member is None:
             raise media_not_found()
         message = await messages_store.get_message(conn, item.room_id, item.seq)
-    if message is None or message.deleted or message.hidden:
+    if message is None or message.deleted:
+        raise media_not_found()
+    # Hidden with its message; those who review hidden messages still see it.
+    if message.hidden and not may_read_hidden(member.role, member.rights):
         raise media_not_found()
     return item
 
