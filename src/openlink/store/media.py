@@ -51,7 +51,8 @@ async def insert_media(conn: AsyncConnection, item: MediaItem) -> None:
 
 
 async def set_ready(conn: AsyncConnection, item: MediaItem) -> None:
-    """Store ``item``'s variants (their blobs touched already) and mark it ready."""
+    """Store ``item``'s variants (their blobs touched already) and mark it ready, with
+    what processing found (its kind, type, size in pixels, duration…)."""
     if item.variants:
         await conn.execute(
             insert(media_variants),
@@ -74,6 +75,7 @@ async def set_ready(conn: AsyncConnection, item: MediaItem) -> None:
         .where(media.c.id == item.id)
         .values(
             state=MediaState.READY.value,
+            kind=item.kind.value,
             mime=item.mime,
             width=item.width,
             height=item.height,
