@@ -307,6 +307,19 @@ async def test_an_upload_to_a_room_one_cannot_post_in_stores_nothing(
     assert blob_files(server) == []
 
 
+async def test_newcomers_on_probation_share_no_files(client: httpx.AsyncClient) -> None:
+    _, host = await make_user(client)
+    _, newcomer = await make_user(client)
+    room = (await make_room(client, host))["room"]
+    patch = {"probation_s": 600}
+    expect(await client.patch(f"/api/rooms/{room['id']}", json=patch, headers=auth(host)), 200)
+    await join(client, newcomer, room["link"])
+    refused = await upload(client, newcomer, room["id"], status=403)
+    assert error_code(refused, 403) == "probation_no_media"
+    assert refused.json()["error"]["details"]["retry_after_s"] > 0
+    await upload(client, host, room["id"])
+
+
 @pytest.mark.settings(media_max_bytes=4096)
 async def test_an_oversized_file_is_refused_while_it_streams_and_nothing_is_stored(
     server: Server, client: httpx.AsyncClient
