@@ -545,7 +545,13 @@ media = Table(
     Column("attached_at", UTC_TS),
     Index("ix_media_uploader_id", "uploader_id"),
     Index("ix_media_room_id", "room_id", "seq"),
-    Index("ix_media_created_at", "created_at"),
+    # The collector's scan: uploads never attached, oldest first.
+    Index(
+        "ix_media_unattached",
+        "created_at",
+        sqlite_where=text("seq IS NULL"),
+        postgresql_where=text("seq IS NULL"),
+    ),
 )
 
 media_variants = Table(

@@ -58,7 +58,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_media_uploader_id", "media", ["uploader_id"])
     op.create_index("ix_media_room_id", "media", ["room_id", "seq"])
-    op.create_index("ix_media_created_at", "media", ["created_at"])
+    op.create_index(
+        "ix_media_unattached",
+        "media",
+        ["created_at"],
+        sqlite_where=sa.text("seq IS NULL"),
+        postgresql_where=sa.text("seq IS NULL"),
+    )
     op.create_table(
         "media_variants",
         sa.Column("media_id", sa.String(length=24), nullable=False),
