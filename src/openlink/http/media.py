@@ -52,11 +52,30 @@ INLINE_TYPES = frozenset(
 )
 
 
+#: The body the route reads itself, as it streams (so FastAPI does not parse it).
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+        },
+    }
+}
+
+
 @router.post(
     "",
     status_code=201,
     summary="Upload a file to a room: the raw bytes, or multipart/form-data with a 'file' "
     "field. Attach it to a message with the send's 'media' list.",
+    openapi_extra=UPLOAD_BODY,
 )
 async def upload(
     ctx: CtxDep,
