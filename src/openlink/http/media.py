@@ -53,17 +53,14 @@ INLINE_TYPES = frozenset(
 
 
 #: The body the route reads itself, as it streams (so FastAPI does not parse it).
+_BINARY = dict(type="string", format="binary")
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "application/octet-stream": {"schema": _BINARY},
             "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
+                "schema": dict(type="object", required=["file"], properties={"file": _BINARY})
             },
         },
     }
