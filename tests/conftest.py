@@ -54,6 +54,7 @@ from openlink.store.migrate import upgrade
 from tests.factories import close_open_sockets
 from tests.fakes.clock import OffsetClock
 from tests.postgres import PostgresTemplate, create_database, drop_database, per_worker
+from tests.s3server import S3Server, start_moto
 
 #: Each xdist worker gets a PostgreSQL database of its own beside the one named here.
 TEST_DATABASE_URL = per_worker(os.environ.get("OPENLINK_TEST_DATABASE_URL", ""))
@@ -316,3 +317,9 @@ def production_hashing(server: Server) -> None:
 async def client(server: Server) -> AsyncIterator[httpx.AsyncClient]:
     async with http_client(server) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server on loopback (tests/s3server.py)."""
+    yield from start_moto()

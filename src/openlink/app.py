@@ -30,6 +30,7 @@ from openlink.http import (
     discovery,
     errors,
     images,
+    media,
     messages,
     moderation,
     operations,
@@ -43,12 +44,14 @@ from openlink.http import (
 from openlink.http.errors import error_response
 from openlink.http.security import SecurityHeaders, cors_options
 from openlink.images import create as create_image_store
+from openlink.media import storage as media_storage
 from openlink.metrics import registry_for
 from openlink.realtime.gateway import websocket_endpoint
 from openlink.realtime.hub import Hub
 from openlink.services.base import Service
 from openlink.services.bot import BotScheduler
 from openlink.services.indexer import Indexer
+from openlink.services.media_gc import MediaCollector
 from openlink.services.supervisor import Supervisor
 from openlink.services.translation import TranslationService
 from openlink.store.db import Database
@@ -57,6 +60,7 @@ from openlink.translate.pool import TranslationPool
 
 log = logging.getLogger("openlink")
 MAX_BODY_BYTES = 1 << 20
+MULTIPART_MARGIN = 64 << 10
 WS_PATH = "/ws"
 
 
@@ -97,6 +101,7 @@ def build_context(
         search=SearchIndex.create(embed.create(settings.embedder)),
         translation=translation,
         images=create_image_store(db, clock),
+        blobs=media_storage.create(settings),
         tasks=supervisor,
         clock=clock,
     )
@@ -116,7 +121,8 @@ def create_app(
     assert isinstance(translator, TranslationService)
     # Started in this order, stopped in reverse; then the supervisor drains what is left.
     scheduler = BotScheduler(ctx, supervisor)
-    services = (hub, scheduler, indexer, translator)
+    collector = MediaCollector(ctx, supervisor)
+    services = (hub, scheduler, indexer, translator, collector)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -131,7 +137,7 @@ def create_app(
             await service.start()
         log.info(
             "openlink %s: database=%s broker=%s presence=%s limits=%s embedder=%s "
-            "translator=%s (%d pairs)",
+            "translator=%s (%d pairs) media=%s",
             __version__,
             ctx.db.engine.url.render_as_string(hide_password=True),
             ctx.broker.name,
@@ -140,6 +146,7 @@ def create_app(
             indexer.index.embedder.model_id,
             translator.engine,
             len(translator.pool.pairs()),
+            ctx.blobs.name,
         )
         try:
             yield
@@ -161,10 +168,20 @@ def create_app(
     app.state.indexer = indexer
     app.state.bot = scheduler
     app.state.supervisor = supervisor
+    app.state.media_collector = collector
     app.state.metrics = registry_for(hub)
     errors.install(app)
     # Pictures are uploaded whole; every other body stays small.
-    app.add_middleware(BodyLimit, larger={images.UPLOAD_PATH: settings.image_max_bytes})
+    app.add_middleware(
+        BodyLimit,
+        larger={
+            images.UPLOAD_PATH: settings.image_max_bytes,
+            # The media route counts the file itself as it reads; the margin is a
+            # multipart envelope's.
+            media.UPLOAD_PATH: settings.media_max_bytes + MULTIPART_MARGIN,
+        },
+        codes={media.UPLOAD_PATH: "media_too_large"},
+    )
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_options(settings.cors_origins))
     for module in (
@@ -181,6 +198,7 @@ def create_app(
         translation,
         operations,
         images,
+        media,
     ):
         app.include_router(module.router)
 
@@ -232,12 +250,18 @@ class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
 
     def __init__(
-        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY_BYTES,
+        larger: dict[str, int] | None = None,
+        codes: dict[str, str] | None = None,
     ) -> None:
         self.app = app
         self.limit = limit
         #: Paths whose bodies may be larger than ``limit``.
         self.larger = larger or {}
+        #: The error code of a path's refusal, when not ``too_large``.
+        self.codes = codes or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -265,7 +289,6 @@ class BodyLimit:
         await self.app(scope, counted, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        response = error_response(
-            413, "too_large", f"The request body is larger than {limit} bytes."
-        )
+        code = self.codes.get(scope["path"], "too_large")
+        response = error_response(413, code, f"The request body is larger than {limit} bytes.")
         await response(scope, receive, send)

@@ -259,7 +259,7 @@ class Settings(BaseSettings):
     link_previews_global: int = Field(600, ge=0)
     link_previews_window_s: int = Field(3_600, ge=1)
     # -- media messages: processing (docs/operations.md, decision 0026) ---------------
-    #: Largest file accepted, of any kind, in bytes.
+    #: Largest file accepted, of any kind, in bytes; an upload is refused while it is read.
     media_max_bytes: int = Field(100 << 20, ge=1 << 10, le=4 << 30)
     #: Most pixels (width x height) a photo may have; checked from the header, before
     #: any pixel is decoded. Pillow's own bomb guard, kept as a backstop, stops at 89.5 M.
@@ -324,6 +324,43 @@ class Settings(BaseSettings):
     #: and removals whose events the broker lost. Never off, unlike the room catch-up.
     account_recheck_interval_s: float = Field(2.0, gt=0, le=3_600)
 
+    # -- media in chat: storage, limits, collection (docs/operations.md#media) -------
+    #: Where media bytes are kept: ``local`` (files under ``media_dir``) or ``s3``
+    #: (S3-compatible object storage, for several nodes without a shared filesystem).
+    media_storage: Literal["local", "s3"] = "local"
+    #: ``local``: the folder. Empty: ``<data_dir>/media``.
+    media_dir: Path | None = None
+    #: ``s3``: the bucket, the endpoint (empty: AWS for the region; ``http://host:9000``
+    #: for MinIO), the region, the keys (empty: the ``AWS_*`` environment), a key prefix,
+    #: and whether the endpoint wants ``bucket.host`` rather than ``host/bucket`` paths.
+    media_s3_bucket: str = ""
+    media_s3_endpoint: str = Field("", pattern=r"^(https?://[^\s/?#]+)?$")
+    media_s3_region: str = "us-east-1"
+    media_s3_access_key_id: str = ""
+    media_s3_secret_access_key: SecretStr = Field(SecretStr(""))
+    media_s3_prefix: str = Field("", max_length=200, pattern=r"^([A-Za-z0-9_.-]+/)*$")
+    media_s3_virtual_hosted: bool = False
+    #: ``s3``: answer a media read of a picture, video or voice variant with a redirect to
+    #: a presigned URL valid ``media_url_ttl_s`` seconds, instead of streaming it through
+    #: the server. Files are always streamed (their headers cannot be set on S3).
+    media_s3_redirect: bool = False
+    media_url_ttl_s: int = Field(300, ge=10, le=7 * 86_400)
+    #: Bytes of media one account may keep, and one room may hold (0: no quota).
+    media_account_quota_bytes: int = Field(2 << 30, ge=0)
+    media_room_quota_bytes: int = Field(20 << 30, ge=0)
+    #: Uploads per account in ``media_uploads_window_s`` (0: no limit).
+    media_uploads_per_account: int = Field(60, ge=0)
+    media_uploads_window_s: int = Field(3_600, ge=1)
+    #: An upload never attached to a message is collected after this many seconds.
+    media_orphan_ttl_s: int = Field(86_400, ge=60)
+    #: How often the collector looks for orphan uploads and unused blobs, and how long a
+    #: blob nothing refers to is kept: longer than storing the largest upload takes (an
+    #: upload that reuses a blob may be under way).
+    media_gc_interval_s: float = Field(600.0, gt=0)
+    media_blob_grace_s: int = Field(3_600, ge=300)
+    #: ``Cache-Control: private, max-age=…`` of media reads (their bytes never change).
+    media_cache_max_age_s: int = Field(30 * 86_400, ge=0)
+
     @field_validator("allowed_hosts")
     @classmethod
     def _hosts_parse(cls, hosts: list[str]) -> list[str]:
@@ -361,6 +398,9 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'openlink.db').resolve()}"
+
+    def effective_media_dir(self) -> Path:
+        return (self.media_dir or self.data_dir / "media").resolve()
 
     def effective_models_dir(self) -> Path:
         return (self.models_dir or self.data_dir / "models").resolve()

@@ -64,6 +64,18 @@ class PayloadTooLarge(OpenLinkError):
     code = "too_large"
 
 
+class RangeNotSatisfiable(OpenLinkError):
+    """A byte range that starts past the end; HTTP also sends ``Content-Range: bytes
+    */size``."""
+
+    status = 416
+    code = "range_not_satisfiable"
+
+    def __init__(self, message: str, *, size: int) -> None:
+        super().__init__(message, size=size)
+        self.size = size
+
+
 class Gone(OpenLinkError):
     status = 410
     code = "gone"

@@ -593,6 +593,20 @@ async def build_scene(server: Server, client: httpx.AsyncClient, link: str | Non
     await member.sock.send({"op": "nonsense"})
     body = {"body": "Be kind to each other", "pin": True}
     expect(await client.post(f"/api/rooms/{rid}/notices", json=body, headers=auth(host.token)), 201)
+    # Media: a file sent with a message, and one uploaded but never attached.
+    upload = {"room": rid, "name": "sky notes.txt"}
+    shared = expect(
+        await client.post(
+            "/api/media", params=upload, content=b"night sky notes", headers=auth(member.token)
+        ),
+        201,
+    )
+    await send_message(client, member.token, rid, "my notes", media=[shared["id"]])
+    draft = {"room": rid, "name": "draft.txt"}
+    path = "/api/media"
+    expect(
+        await client.post(path, params=draft, content=b"a draft", headers=auth(member.token)), 201
+    )
 
     # Moderation and entry: a report, a time-out, a ban, a join request decided.
     report = {"seq": rude["seq"], "reason": "harassment"}
@@ -645,6 +659,8 @@ async def build_scene(server: Server, client: httpx.AsyncClient, link: str | Non
             "code": code,
             "image_id": host.avatar_url.rsplit("/", 1)[-1],
             "interest_id": interest["interests"][0]["id"] if interest["interests"] else "none",
+            "media_id": shared["id"],
+            "variant": "original",
         },
         query_values={"q": "night owls", "url": f"{server.url}/l/{code}"},
         overrides={"/api/rooms/{room_id}/messages/{seq}/review": {"seq": str(rude["seq"])}},

@@ -46,8 +46,8 @@ ALLOWED: dict[str, set[str]] = {
     "images": {"domain", "store", "net", "media", *BASE},
     # The guarded outbound fetcher: address rules from the domain, nothing else.
     "net": {"domain", *BASE},
-    # Media processing: pure work in worker processes, below everything that uses it.
-    "media": {*BASE},
+    # Media blob storage and processing: bytes in, files and metadata out.
+    "media": {"domain", *BASE},
     "actions": {"domain", *BASE, *BACKENDS, "queries"},
     "queries": {"domain", *BASE, *BACKENDS, "actions"},
     "services": {"domain", *BASE, *BACKENDS, *USE_CASES},

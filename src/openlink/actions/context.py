@@ -23,6 +23,7 @@ from openlink.domain.glossary import Glossary
 from openlink.domain.messages import Message
 from openlink.embed.vectors import SearchIndex
 from openlink.images import ImageStore
+from openlink.media.storage import BlobStore
 from openlink.presence import Presence
 from openlink.ratelimit import RateLimiter
 from openlink.store.db import Database
@@ -90,6 +91,8 @@ class Context:
     translation: Translations
     #: Where avatars and covers are kept.
     images: ImageStore
+    #: Where media bytes are kept (media/storage: the local filesystem or S3).
+    blobs: BlobStore
     #: The owner of background tasks.
     tasks: Spawner
     #: The app's time: wall time, elapsed time, sleeps and timers (``openlink/clock.py``).

@@ -80,6 +80,13 @@ TRANSLATIONS = Limit(
     lambda s: (s.translations_per_account, s.translations_window_s),
 )
 
+MEDIA_UPLOADS = Limit(
+    "media",
+    "media_rate_limited",
+    "You have uploaded many files lately; try again later.",
+    lambda s: (s.media_uploads_per_account, s.media_uploads_window_s),
+)
+
 
 VISITOR_BROWSING = Limit(
     "browse:address",

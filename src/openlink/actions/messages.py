@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from openlink.actions import activity, automod, bot, flow, limits, previews, translation
+from openlink.actions import activity, automod, bot, flow, limits, media, previews, translation
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain import messages as rules
@@ -56,9 +56,10 @@ async def do_send_message(
     body: str,
     reply_to: int | None = None,
     mentions: list[str] | None = None,
+    media_ids: list[str] | None = None,
 ) -> Sent:
     client_id = rules.check_client_id(client_id)
-    body = rules.check_body(body, ctx.settings.max_message_chars)
+    body = _check_body(ctx, body, media_ids)
     mention_ids = rules.check_mentions(mentions or [])
     try:
         async with ctx.db.write() as tx:
@@ -71,6 +72,7 @@ async def do_send_message(
             if existing is not None:
                 raise _AlreadySent(existing)
             now = ctx.now()
+            attached = await media.check_attachments(tx, user, room_id, media_ids or [])
             verdict = await check_text(
                 ctx, tx, member, policy, body, mention_ids, now, reply_to=reply_to
             )
@@ -86,7 +88,8 @@ async def do_send_message(
                 mentions=mention_ids,
                 client_id=client_id,
                 link_warning=await _link_warning(tx, member, body, before=None),
-                lang=translation.detect_language(ctx, body, policy.language),
+                lang=translation.detect_language(ctx, body, policy.language) if body else None,
+                media=await media.do_attach(tx, attached, room_id, seq, now),
             )
             if verdict is not None:
                 message.hidden_at, message.hidden_by = now, "automod"
@@ -110,6 +113,13 @@ async def do_send_message(
     if policy.bot_rev and not message.hidden:
         bot.on_message(ctx, policy.bot_rev, message)
     return Sent(message, created=True)
+
+
+def _check_body(ctx: Context, body: str, media_ids: list[str] | None) -> str:
+    """A message with attachments may have no text."""
+    if media_ids and not body.strip():
+        return ""
+    return rules.check_body(body, ctx.settings.max_message_chars)
 
 
 async def check_text(
@@ -174,11 +184,19 @@ async def _own_live_message(
     return message
 
 
-async def do_edit_message(ctx: Context, user: User, room_id: str, seq: int, body: str) -> Message:
-    """Change a message's text. An edit passes the same checks as a send (:func:`check_text`)
-    and counts against the same limits; a message takes at most
-    ``max_edits_per_message`` edits, which also bounds its re-translations."""
-    body = rules.check_body(body, ctx.settings.max_message_chars)
+async def do_edit_message(
+    ctx: Context,
+    user: User,
+    room_id: str,
+    seq: int,
+    body: str,
+    media_ids: list[str] | None = None,
+) -> Message:
+    """Change a message's text, and its attachments when ``media_ids`` is given (the new
+    list: uploads left out are forgotten). An edit passes the same checks as a send
+    (:func:`check_text`, :func:`media.check_attachments`) and counts against the same
+    limits; a message takes at most ``max_edits_per_message`` edits, which also bounds
+    its re-translations."""
     try:
         async with ctx.db.write() as tx:
             member, policy = await access_sender(tx.conn, user, room_id, Action.EDIT_OWN)
@@ -187,10 +205,14 @@ async def do_edit_message(ctx: Context, user: User, room_id: str, seq: int, body
             # last allowed edit. Rolling back (no change, or a refusal) returns the seq.
             rev = await rooms_store.next_seq(tx.conn, room_id)
             message = await _own_live_message(tx, member, room_id, seq)
-            if message.body == body:
+            kept = [v["id"] for v in message.media]
+            new_ids = kept if media_ids is None else media_ids
+            body = _check_body(ctx, body, new_ids)
+            if message.body == body and new_ids == kept:
                 raise _AlreadySent(message)
             check_edit_allowance(ctx, message)
             now = ctx.now()
+            attached = await media.check_attachments(tx, user, room_id, new_ids, seq=seq)
             verdict = await check_text(
                 ctx, tx, member, policy, body, message.mentions, now, edit=True
             )
@@ -200,8 +222,11 @@ async def do_edit_message(ctx: Context, user: User, room_id: str, seq: int, body
                 edited_at=now,
                 edits=message.edits + 1,
                 link_warning=await _link_warning(tx, member, body, before=seq),
-                lang=translation.detect_language(ctx, body, policy.language),
+                lang=translation.detect_language(ctx, body, policy.language) if body else None,
             )
+            if new_ids != kept:
+                await media.do_detach_all_but(tx, room_id, seq, new_ids)
+                values["media"] = await media.do_attach(tx, attached, room_id, seq, now) or None
             if verdict is not None:
                 values.update(hidden_at=now, hidden_by="automod")
             if previews.card_outdated(message.preview, body):
@@ -238,6 +263,7 @@ async def do_delete_message(ctx: Context, user: User, room_id: str, seq: int) ->
         await _own_live_message(tx, member, room_id, seq, allow_hidden=True)
         rev = await rooms_store.next_seq(tx.conn, room_id)
         await store.clear_reactions(tx.conn, room_id, seq)
+        await media.do_detach_all_but(tx, room_id, seq, keep=[])
         deleted = await store.update_message(
             tx.conn,
             room_id,
@@ -246,6 +272,7 @@ async def do_delete_message(ctx: Context, user: User, room_id: str, seq: int) ->
             mentions=None,
             reactions=None,
             preview=None,
+            media=None,
             rev=rev,
             deleted_at=ctx.now(),
         )

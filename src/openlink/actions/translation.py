@@ -65,7 +65,8 @@ def translatable(m: Message) -> bool:
     return (
         m.kind in TRANSLATABLE
         and m.lang is not None
-        and m.body is not None
+        # Attachments alone: nothing to translate.
+        and bool(m.body)
         and not m.hidden
         and not m.deleted
     )

@@ -92,6 +92,8 @@ def message_view(m: Message) -> dict[str, Any]:
             view["reply_to"] = m.reply_to
         return view
     view["body"] = m.body
+    if m.media:
+        view["media"] = m.media
     if m.reply_to is not None:
         view["reply_to"] = m.reply_to
     if m.mentions:

@@ -63,6 +63,8 @@ class Message:
     edits: int = 0
     #: The card of its first link (``domain.previews.LinkPreview.view``), once fetched.
     preview: dict[str, Any] | None = None
+    #: Its attachments as the room sees them (``domain.media.media_view``), in order.
+    media: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def deleted(self) -> bool:

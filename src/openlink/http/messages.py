@@ -41,6 +41,7 @@ async def send(
         body=body.body,
         reply_to=body.reply_to,
         mentions=body.mentions,
+        media_ids=body.media,
     )
     response.status_code = 201 if sent.created else 200
     return message_view(sent.message)
@@ -50,7 +51,8 @@ async def send(
 async def edit(
     ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq, body: MessageEdit
 ) -> dict[str, Any]:
-    return message_view(await messages.do_edit_message(ctx, user, room_id, seq, body.body))
+    edited = await messages.do_edit_message(ctx, user, room_id, seq, body.body, body.media)
+    return message_view(edited)
 
 
 @router.delete("/messages/{seq}", summary="Delete my message (leaves a tombstone)")

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from openlink.domain.media import MAX_ATTACHMENTS
 from openlink.domain.messages import MAX_SEQ
 from openlink.domain.rooms import ProfilePolicy, RoomKind, TagCategory, Visibility
 from openlink.domain.text import ID_PATTERN
@@ -141,10 +142,18 @@ class MessageIn(Body):
     mentions: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
         default_factory=list, max_length=200
     )
+    #: Uploads to attach (``POST /api/media``), in order; then ``body`` may be empty.
+    media: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS
+    )
 
 
 class MessageEdit(Body):
     body: str = Field(max_length=262_144)
+    #: The message's attachments after the edit; absent: unchanged.
+    media: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = Field(
+        None, max_length=MAX_ATTACHMENTS
+    )
 
 
 class ReadMarker(Body):

@@ -1,6 +1,5 @@
-"""Media messages: photos, videos, voice messages and files.
-
-``process/`` turns an uploaded file into what the instance serves: the type found from the
-bytes, the checks, the variants (thumbnails, a transcoded video, Opus voice) and the
-placeholders (blurhash, waveform), in a bounded pool of worker processes.
+"""Media in chat (photos, video, voice, files): where their bytes are kept
+(``storage/``: the blob contract, the local filesystem and S3-compatible object storage)
+and how an upload becomes what a room is served (``process/``: the type found from the
+bytes, the checks, the variants and placeholders, in a bounded pool of worker processes).
 """

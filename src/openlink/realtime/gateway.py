@@ -199,6 +199,7 @@ async def _handle(hub: Hub, conn: Conn, user: User, op: Send | Typing | Read | P
             body=op.body,
             reply_to=op.reply_to,
             mentions=op.mentions,
+            media_ids=op.media,
         )
         conn.send(
             Frame.of(

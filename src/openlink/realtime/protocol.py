@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from openlink.domain.media import MAX_ATTACHMENTS
 from openlink.domain.messages import MAX_SEQ
 from openlink.domain.text import ID_PATTERN
 
@@ -31,6 +32,10 @@ class Send(_Op):
     reply_to: int | None = Field(default=None, ge=1, le=MAX_SEQ)
     mentions: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
         default_factory=list, max_length=200
+    )
+    #: Uploads to attach (``POST /api/media``), in order.
+    media: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS
     )
 
 

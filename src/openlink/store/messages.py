@@ -37,6 +37,7 @@ def _message(row: Any) -> Message:
         lang=row.lang,
         edits=row.edits,
         preview=row.preview,
+        media=list(row.media or []),
     )
 
 
@@ -59,6 +60,7 @@ async def insert_message(conn: AsyncConnection, m: Message) -> None:
             hidden_by=m.hidden_by,
             link_warning=m.link_warning,
             lang=m.lang,
+            media=m.media or None,
         )
     )
 

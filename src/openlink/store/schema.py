@@ -223,6 +223,8 @@ messages = Table(
     Column("edits", Integer, nullable=False, server_default=text("0")),
     #: The card of its first link (``domain.previews.LinkPreview.view``), once fetched.
     Column("preview", JSON),
+    #: Its attachments as the room sees them (``domain.media.media_view``), in order.
+    Column("media", JSON),
     UniqueConstraint("room_id", "rev"),
     UniqueConstraint("room_id", "member_id", "client_id"),
 )
@@ -532,4 +534,65 @@ instance_secrets = Table(
     Column("name", String(32), primary_key=True),
     Column("value", String(128), nullable=False),
     Column("created_at", UTC_TS, nullable=False),
+)
+
+#: Media bytes, content-addressed (domain/media.py ``blob_key``): one row per distinct
+#: blob, so that the collector can find the ones nothing refers to any more.
+media_blobs = Table(
+    "media_blobs",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    #: Last put or reuse: a blob unreferenced since longer than the grace period goes.
+    Column("touched_at", UTC_TS, nullable=False),
+    #: Set by the collector while it deletes the bytes; an upload waits for the row to go.
+    Column("deleting", Boolean, nullable=False, server_default=text("false")),
+)
+
+#: Uploads. ``uploader_id`` is for quotas and for who may attach it; every view a room
+#: reads names ``member_id`` only.
+media = Table(
+    "media",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", String(24), nullable=False),
+    Column("uploader_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("mime", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("duration_ms", Integer),
+    Column("blurhash", String(120)),
+    Column("waveform", JSON),
+    #: The message it is attached to, in ``room_id``; NULL until then.
+    Column("seq", BigInteger),
+    Column("created_at", UTC_TS, nullable=False),
+    Column("attached_at", UTC_TS),
+    Index("ix_media_uploader_id", "uploader_id"),
+    Index("ix_media_room_id", "room_id", "seq"),
+    # The collector's scan: uploads never attached, oldest first.
+    Index(
+        "ix_media_unattached",
+        "created_at",
+        sqlite_where=text("seq IS NULL"),
+        postgresql_where=text("seq IS NULL"),
+    ),
+)
+
+media_variants = Table(
+    "media_variants",
+    metadata,
+    Column("media_id", String(24), ForeignKey("media.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(16), primary_key=True),
+    Column("blob_key", String(80), ForeignKey("media_blobs.key"), nullable=False),
+    Column("mime", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("duration_ms", Integer),
+    Index("ix_media_variants_blob_key", "blob_key"),
 )

@@ -1,0 +1,91 @@
+"""Reading media: ``access_media`` is the one way to reach an upload for a user."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from openlink.actions.context import Context
+from openlink.domain.accounts import User
+from openlink.domain.media import MediaItem, MediaKind, MediaState, Variant
+from openlink.domain.permissions import may_read_hidden
+from openlink.errors import NotFound
+from openlink.media.storage import BlobNotFound
+from openlink.store import media as store
+from openlink.store import members as members_store
+from openlink.store import messages as messages_store
+
+
+def media_not_found() -> NotFound:
+    return NotFound("No such media, or you may not read it.", code="media_not_found")
+
+
+async def access_media(ctx: Context, user: User, media_id: str) -> MediaItem:
+    """The upload, if ``user`` may read it: once attached, any member of its room while
+    the message is neither deleted nor hidden (hidden: those who may review it); before
+    that, its uploader only. Missing and forbidden are the same error."""
+    async with ctx.db.read() as conn:
+        item = await store.get_media(conn, media_id)
+        if item is None:
+            raise media_not_found()
+        if item.seq is None:
+            if item.uploader_id != user.id:
+                raise media_not_found()
+            return item
+        member = await members_store.active_member(conn, item.room_id, user.id)
+        if member is None:
+            raise media_not_found()
+        message = await messages_store.get_message(conn, item.room_id, item.seq)
+    if message is None or message.deleted:
+        raise media_not_found()
+    # Hidden with its message; those who review hidden messages still see it.
+    if message.hidden and not may_read_hidden(member.role, member.rights):
+        raise media_not_found()
+    return item
+
+
+@dataclass(frozen=True, slots=True)
+class Readable:
+    item: MediaItem
+    variant: Variant
+
+    @property
+    def download(self) -> bool:
+        """Served as a download only: a file, whatever its bytes."""
+        return self.item.kind is MediaKind.FILE
+
+
+async def access_variant(ctx: Context, user: User, media_id: str, name: str) -> Readable:
+    item = await access_media(ctx, user, media_id)
+    variant = item.variants.get(name)
+    if item.state is not MediaState.READY or variant is None:
+        raise NotFound("No such variant of this media.", code="variant_not_found")
+    return Readable(item, variant)
+
+
+async def open_bytes(
+    ctx: Context, readable: Readable, start: int, end: int
+) -> AsyncIterator[bytes]:
+    """The bytes ``[start, end)`` of the variant, with the first chunk read already: a
+    missing blob is an error answer, not a response cut off after its headers."""
+    chunks = ctx.blobs.get(readable.variant.blob_key, start, end)
+    try:
+        first = await anext(chunks, b"")
+    except BlobNotFound:
+        raise NotFound("The media's bytes are gone.", code="media_gone") from None
+
+    async def rest() -> AsyncIterator[bytes]:
+        if first:
+            yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return rest()
+
+
+async def presigned_url(ctx: Context, readable: Readable) -> str | None:
+    """With S3 and ``media_s3_redirect``: a short-lived URL for a variant that is not a
+    file (files keep the download headers only the server can set)."""
+    if not ctx.settings.media_s3_redirect or readable.download:
+        return None
+    return await ctx.blobs.url(readable.variant.blob_key, expires_s=ctx.settings.media_url_ttl_s)

@@ -1,0 +1,230 @@
+"""Uploads, their variants and the blobs they use (domain/media.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from openlink.domain.media import MediaItem, MediaKind, MediaState, Variant
+from openlink.store.dialect import insert_or_ignore
+from openlink.store.schema import media, media_blobs, media_variants
+
+
+async def touch_blob(conn: AsyncConnection, key: str, size: int, now: datetime) -> bool:
+    """Record the blob (or mark an existing one used now). False while the collector is
+    deleting it: the caller waits for the row to go and tries again."""
+    await conn.execute(
+        insert_or_ignore(media_blobs).values(key=key, size=size, touched_at=now, deleting=False)
+    )
+    done = await conn.execute(
+        update(media_blobs)
+        .where(media_blobs.c.key == key, media_blobs.c.deleting.is_(False))
+        .values(touched_at=now)
+    )
+    return bool(done.rowcount)
+
+
+async def insert_media(conn: AsyncConnection, item: MediaItem) -> None:
+    await conn.execute(
+        insert(media).values(
+            id=item.id,
+            kind=item.kind.value,
+            state=item.state.value,
+            room_id=item.room_id,
+            member_id=item.member_id,
+            uploader_id=item.uploader_id,
+            name=item.name,
+            mime=item.mime,
+            size=item.size,
+            width=item.width,
+            height=item.height,
+            duration_ms=item.duration_ms,
+            blurhash=item.blurhash,
+            waveform=item.waveform,
+            created_at=item.created_at,
+        )
+    )
+
+
+async def set_ready(conn: AsyncConnection, item: MediaItem) -> None:
+    """Store ``item``'s variants (their blobs touched already) and mark it ready, with
+    what processing found (its kind, type, size in pixels, duration…)."""
+    if item.variants:
+        await conn.execute(
+            insert(media_variants),
+            [
+                dict(
+                    media_id=item.id,
+                    name=v.name,
+                    blob_key=v.blob_key,
+                    mime=v.mime,
+                    size=v.size,
+                    width=v.width,
+                    height=v.height,
+                    duration_ms=v.duration_ms,
+                )
+                for v in item.variants.values()
+            ],
+        )
+    await conn.execute(
+        update(media)
+        .where(media.c.id == item.id)
+        .values(
+            state=MediaState.READY.value,
+            kind=item.kind.value,
+            mime=item.mime,
+            width=item.width,
+            height=item.height,
+            duration_ms=item.duration_ms,
+            blurhash=item.blurhash,
+            waveform=item.waveform,
+        )
+    )
+
+
+def _item(row: Any, variants: Iterable[Any] = ()) -> MediaItem:
+    return MediaItem(
+        id=row.id,
+        kind=MediaKind(row.kind),
+        state=MediaState(row.state),
+        room_id=row.room_id,
+        member_id=row.member_id,
+        uploader_id=row.uploader_id,
+        name=row.name,
+        mime=row.mime,
+        size=row.size,
+        created_at=row.created_at,
+        width=row.width,
+        height=row.height,
+        duration_ms=row.duration_ms,
+        blurhash=row.blurhash,
+        waveform=row.waveform,
+        seq=row.seq,
+        variants={
+            v.name: Variant(
+                name=v.name,
+                blob_key=v.blob_key,
+                mime=v.mime,
+                size=v.size,
+                width=v.width,
+                height=v.height,
+                duration_ms=v.duration_ms,
+            )
+            for v in variants
+        },
+    )
+
+
+async def get_many(conn: AsyncConnection, ids: list[str]) -> dict[str, MediaItem]:
+    """The uploads with these ids that exist, with their variants, by id."""
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(media).where(media.c.id.in_(ids)))).all()
+    found = (
+        await conn.execute(select(media_variants).where(media_variants.c.media_id.in_(ids)))
+    ).all()
+    by_media: dict[str, list[Any]] = {}
+    for v in found:
+        by_media.setdefault(v.media_id, []).append(v)
+    return {row.id: _item(row, by_media.get(row.id, ())) for row in rows}
+
+
+async def get_media(conn: AsyncConnection, media_id: str) -> MediaItem | None:
+    return (await get_many(conn, [media_id])).get(media_id)
+
+
+async def bytes_of_account(conn: AsyncConnection, user_id: int) -> int:
+    """What the account's uploads take, counted per upload (deduplicated or not)."""
+    q = select(func.coalesce(func.sum(media.c.size), 0)).where(media.c.uploader_id == user_id)
+    return int((await conn.execute(q)).scalar_one())
+
+
+async def bytes_of_room(conn: AsyncConnection, room_id: str) -> int:
+    q = select(func.coalesce(func.sum(media.c.size), 0)).where(media.c.room_id == room_id)
+    return int((await conn.execute(q)).scalar_one())
+
+
+async def attach(
+    conn: AsyncConnection, ids: list[str], room_id: str, seq: int, now: datetime
+) -> None:
+    await conn.execute(
+        update(media)
+        .where(media.c.id.in_(ids), media.c.room_id == room_id)
+        .values(seq=seq, attached_at=now)
+    )
+
+
+async def delete_media(conn: AsyncConnection, ids: list[str]) -> None:
+    """Forget these uploads; their blobs stay until the collector finds them unused."""
+    if ids:
+        await conn.execute(delete(media).where(media.c.id.in_(ids)))
+
+
+async def attached_to(conn: AsyncConnection, room_id: str, seq: int) -> list[str]:
+    q = select(media.c.id).where(media.c.room_id == room_id, media.c.seq == seq)
+    return list((await conn.execute(q)).scalars())
+
+
+async def orphans(conn: AsyncConnection, created_before: datetime, limit: int) -> list[str]:
+    """Uploads never attached to a message, made before ``created_before``."""
+    q = (
+        select(media.c.id)
+        .where(media.c.seq.is_(None), media.c.created_at < created_before)
+        .order_by(media.c.created_at)
+        .limit(limit)
+    )
+    return list((await conn.execute(q)).scalars())
+
+
+def _unreferenced() -> Any:
+    return ~exists().where(media_variants.c.blob_key == media_blobs.c.key)
+
+
+async def mark_unused_blobs(
+    conn: AsyncConnection, touched_before: datetime, limit: int
+) -> list[str]:
+    """Mark for deletion up to ``limit`` blobs that nothing refers to and nobody touched
+    since ``touched_before``; returns their keys."""
+    q = (
+        select(media_blobs.c.key)
+        .where(media_blobs.c.touched_at < touched_before, _unreferenced())
+        .order_by(media_blobs.c.touched_at)
+        .limit(limit)
+    )
+    keys = list((await conn.execute(q)).scalars())
+    if not keys:
+        return []
+    # The same conditions again, on the rows themselves: an upload may have touched one
+    # between the read and this write (PostgreSQL re-checks them on the locked rows).
+    await conn.execute(
+        update(media_blobs)
+        .where(
+            media_blobs.c.key.in_(keys),
+            media_blobs.c.touched_at < touched_before,
+            _unreferenced(),
+        )
+        .values(deleting=True)
+    )
+    q = select(media_blobs.c.key).where(
+        media_blobs.c.key.in_(keys), media_blobs.c.deleting.is_(True)
+    )
+    return list((await conn.execute(q)).scalars())
+
+
+async def marked_blobs(conn: AsyncConnection, limit: int) -> list[str]:
+    """Blobs marked for deletion whose deletion did not finish (a crash, a store error)."""
+    q = select(media_blobs.c.key).where(media_blobs.c.deleting.is_(True)).limit(limit)
+    return list((await conn.execute(q)).scalars())
+
+
+async def forget_blobs(conn: AsyncConnection, keys: list[str]) -> None:
+    if keys:
+        await conn.execute(
+            delete(media_blobs).where(
+                and_(media_blobs.c.key.in_(keys), media_blobs.c.deleting.is_(True))
+            )
+        )
