@@ -26,15 +26,37 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from openlink.store.group_commit import GroupCommit, run_callbacks
 
 
+class TxClosed(RuntimeError):
+    """A programming error: something was registered to run after the commit of a
+    transaction that has already committed or rolled back, so it would never run."""
+
+
 class Tx:
-    __slots__ = ("callbacks", "conn")
+    """A read-write transaction, as :meth:`Database.write` yields it. ``state`` is
+    ``open`` inside the ``async with`` block; then ``committing``, and ``committed``,
+    ``failed to commit`` or ``rolled back``."""
+
+    __slots__ = ("callbacks", "conn", "state")
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self.callbacks: list[Callable[[], Awaitable[None]]] = []
+        self.state = "open"
 
     def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run ``callback`` once this transaction has committed. Only while it is open:
+        a callback registered later would silently never run."""
+        if self.state != "open":
+            raise TxClosed(
+                f"after_commit on a transaction that is {self.state}: register it inside"
+                " the `async with db.write()` block whose change it follows"
+            )
         self.callbacks.append(callback)
+
+
+def _ended(state: str) -> str:
+    """What a transaction that raised became: a failed commit may or may not have landed."""
+    return "failed to commit" if state == "committing" else "rolled back"
 
 
 class _InlineConnection:
@@ -89,7 +111,9 @@ class Database:
         if self.is_sqlite:
             sync_url = "sqlite://" + url.partition("://")[2]
             self.engine = create_engine(
-                sync_url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
+                sync_url,
+                echo=echo,
+                connect_args={"timeout": 30, "check_same_thread": False},
             )
             path = self.engine.url.database
             # An in-memory database has no WAL to sync, and nothing to make durable.
@@ -104,7 +128,11 @@ class Database:
             event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         else:
             self.engine = create_async_engine(
-                url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True
+                url,
+                echo=echo,
+                pool_size=10,
+                max_overflow=10,
+                pool_pre_ping=True,
             )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
@@ -123,9 +151,18 @@ class Database:
         that began after the commit has completed, while the next writers go ahead.
         """
         if isinstance(self.engine, AsyncEngine):
-            async with self.engine.begin() as conn:
-                tx = Tx(conn)
-                yield tx
+            tx: Tx | None = None
+            try:
+                async with self.engine.begin() as conn:
+                    tx = Tx(conn)
+                    yield tx
+                    tx.state = "committing"
+            except BaseException:
+                if tx is not None:
+                    tx.state = _ended(tx.state)
+                raise
+            assert tx is not None
+            tx.state = "committed"
             await run_callbacks(tx.callbacks)
             return
         assert self._write_lock is not None
@@ -139,12 +176,19 @@ class Database:
                 try:
                     yield tx
                 except BaseException:
+                    tx.state = "rolled back"
                     transaction.rollback()
                     raise
+                tx.state = "committing"
                 # The commit may sync or checkpoint: milliseconds that must not stall every
                 # socket, so it alone runs off the loop. The write lock keeps anyone else
                 # off this connection meanwhile.
-                await asyncio.to_thread(transaction.commit)
+                try:
+                    await asyncio.to_thread(transaction.commit)
+                except BaseException:
+                    tx.state = _ended(tx.state)
+                    raise
+                tx.state = "committed"
             if group is None:
                 await run_callbacks(tx.callbacks)
                 return
