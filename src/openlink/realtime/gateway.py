@@ -65,11 +65,15 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     conn.access_rev = session.access_rev
     await hub.connect(conn, session.expires_at)
     try:
-        rooms = await _ready(hub, conn, user)
-        hub.mark_ready(conn)
-        for room_id, last in rooms.items():
-            since = min(hello.since.get(room_id, last), last)
-            await hub.attach(conn, room_id, since)
+        conn.cork()  # ready and each room's first frames leave together
+        try:
+            rooms = await _ready(hub, conn, user)
+            hub.mark_ready(conn)
+            for room_id, last in rooms.items():
+                since = min(hello.since.get(room_id, last), last)
+                await hub.attach(conn, room_id, since)
+        finally:
+            conn.uncork()
         await _serve(ws, hub, conn, user)
     except WebSocketDisconnect:
         pass
