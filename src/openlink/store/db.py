@@ -157,6 +157,8 @@ class Database:
                 json_deserializer=json_loads,
             )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        #: SQLite: connections for inline reads, kept between them (``read``).
+        self._idle_readers: list[Connection] = []
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
@@ -227,10 +229,39 @@ class Database:
             async with self.engine.connect() as conn:
                 yield conn
             return
-        with self.engine.connect() as sync:
-            yield cast(AsyncConnection, _OffloadedConnection(sync)) if heavy else _inline(sync)
+        if heavy:
+            with self.engine.connect() as sync:
+                yield cast(AsyncConnection, _OffloadedConnection(sync))
+            return
+        # An inline read takes an idle reader, begins and ends its transaction on the
+        # driver, and gives it back: opening a SQLAlchemy connection and transaction cost
+        # more than the reads of a socket connect.
+        idle = self._idle_readers
+        sync = idle.pop() if idle else self._new_reader()
+        driver = sync.connection.dbapi_connection
+        assert driver is not None
+        driver.execute("BEGIN")
+        try:
+            yield _inline(sync)
+        except BaseException:
+            sync.close()  # whatever happened, the next read gets a fresh one
+            raise
+        driver.rollback()
+        if len(idle) < IDLE_READERS and not sync.invalidated:
+            idle.append(sync)
+        else:
+            sync.close()
+
+    def _new_reader(self) -> Connection:
+        assert isinstance(self.engine, Engine)
+        # SQLAlchemy's transaction on it begins once and never ends: ``read`` begins and
+        # ends the real ones on the driver, where SQLite keeps them.
+        return self.engine.connect().execution_options(**{_READER: True})
 
     async def dispose(self) -> None:
+        for sync in self._idle_readers:
+            sync.close()
+        self._idle_readers.clear()
         if self.group_commit is not None:
             await self.group_commit.close()
         if isinstance(self.engine, AsyncEngine):
@@ -239,10 +270,16 @@ class Database:
             self.engine.dispose()
 
 
+#: SQLite: inline reads kept between reads (``Database.read``); more are opened as needed.
+IDLE_READERS = 4
+#: The execution option that marks them: ``read`` begins their transactions itself.
+_READER = "openlink_reader"
+
+
 def _begin(conn: Connection) -> None:
-    # Straight to the driver: SQLAlchemy's own statement path costs ten times the BEGIN,
-    # and every read transaction (each socket connect has two) opens with one.
-    conn.connection.dbapi_connection.execute("BEGIN")  # type: ignore[union-attr]
+    # Straight to the driver: SQLAlchemy's own statement path costs ten times the BEGIN.
+    if not conn.get_execution_options().get(_READER):
+        conn.connection.dbapi_connection.execute("BEGIN")  # type: ignore[union-attr]
 
 
 def _sqlite_pragmas(synchronous: str, *, autocheckpoint: bool) -> Callable[[Any, Any], None]:
