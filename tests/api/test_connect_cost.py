@@ -63,12 +63,15 @@ async def connected(server: Server, token: str, since: dict[str, int] | None = N
 
 async def five_rooms(client: httpx.AsyncClient) -> tuple[str, str, list[str]]:
     """A host of five rooms and a member of all five, with unread messages (one deleted,
-    one hidden), the member's own words, and a read marker moved in one room."""
+    one hidden), the member's own words, a read marker moved in one room, and tags on
+    some rooms (the first among them) but not all."""
     _, host = await make_user(client)
     _, member = await make_user(client)
     rooms = []
     for k in range(5):
-        room = (await make_room(client, host, name=f"room {k}"))["room"]
+        tags = [{"name": f"tag {k} {n}", "category": "hobby"} for n in range(k % 3)]
+        tags += [{"name": "shared", "category": "place"}] if k == 0 else []
+        room = (await make_room(client, host, name=f"room {k}", tags=tags))["room"]
         await join(client, member, room["link"])
         rooms.append(room["id"])
     for k, rid in enumerate(rooms):

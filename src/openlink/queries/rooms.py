@@ -26,7 +26,7 @@ async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
 
     Every socket connect reads this, so it is a fixed number of statements however many
     rooms the account is in: the rooms with the memberships, unread counts and newest
-    messages, then their tags."""
+    messages, then, if any of them has tags, their tags."""
     async with ctx.db.read() as conn:
         mine = await store.rooms_of_user(conn, user.id)
     out = [

@@ -178,6 +178,11 @@ def _mine_statement() -> Any:
             *(c.label(f"m_{c.name}") for c in members.c),
             *(c.label(f"n_{c.name}") for c in newest.c),
             unread_count.label("unread"),
+            select(room_tags.c.room_id)
+            .where(room_tags.c.room_id == members.c.room_id)
+            .correlate(members)
+            .exists()
+            .label("tagged"),
         )
         .select_from(
             members.join(rooms, rooms.c.id == members.c.room_id).outerjoin(newest, on_newest)
@@ -208,12 +213,14 @@ async def rooms_of_user(
     conn: AsyncConnection, user_id: int
 ) -> list[tuple[Room, Member, int, Message | None]]:
     """The rooms the user is an active member of, by id, each with the membership, its
-    unread count and the room's newest message: two statements however many rooms."""
+    unread count and the room's newest message: two statements however many rooms, one
+    if none of them has tags."""
     rows = (await conn.execute(_MINE_WITH_NEWEST, {"user_id": user_id})).all()
     tags: dict[str, list[Tag]] = {r.id: [] for r in rows}
-    for t in await conn.execute(_TAGS_OF_USER, {"user_id": user_id}):
-        if t.room_id in tags:  # on PostgreSQL a join may commit between the two reads
-            tags[t.room_id].append(Tag(t.name, TagCategory(t.category)))
+    if any(r.tagged for r in rows):  # many rooms have none (1:1 chats): then one statement
+        for t in await conn.execute(_TAGS_OF_USER, {"user_id": user_id}):
+            if t.room_id in tags:  # on PostgreSQL a join may commit between the two reads
+                tags[t.room_id].append(Tag(t.name, TagCategory(t.category)))
     return [
         (
             _room(r, tags[r.id]),
