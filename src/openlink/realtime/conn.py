@@ -78,10 +78,11 @@ class Conn:
 
     def cork(self) -> None:
         """Hold what is sent until :meth:`uncork`, to leave in one write: a connect's
-        ``ready`` and its rooms' first frames cost one system call, not one each."""
+        ``ready`` and its rooms' first frames cost one system call, not one each. Corks
+        nest: writing resumes at the last ``uncork``."""
 
     def uncork(self) -> None:
-        """Write what :meth:`cork` held, in order, and write as sent again."""
+        """Undo one :meth:`cork`; at the last, write what was held, in order."""
 
     def kill(self, code: int, reason: str) -> None:
         if self.closed:
@@ -109,7 +110,7 @@ CORK_BYTES = 65_536
 
 
 class TransportConn(Conn):
-    __slots__ = ("_corked", "_corked_bytes", "_transport", "_writable", "max_bytes")
+    __slots__ = ("_corked", "_corked_bytes", "_corks", "_transport", "_writable", "max_bytes")
 
     def __init__(
         self,
@@ -126,6 +127,7 @@ class TransportConn(Conn):
         self.max_bytes = max_bytes
         self._corked: list[bytes] | None = None
         self._corked_bytes = 0
+        self._corks = 0
 
     def send(self, frame: Frame) -> None:
         self._write(frame.wire)
@@ -134,12 +136,15 @@ class TransportConn(Conn):
         self._write(wire)
 
     def cork(self) -> None:
+        self._corks += 1
         if self._corked is None:
             self._corked = []
 
     def uncork(self) -> None:
-        self._release()
-        self._corked = None
+        self._corks = max(0, self._corks - 1)
+        if self._corks == 0:
+            self._release()
+            self._corked = None
 
     def _release(self) -> None:
         corked = self._corked
