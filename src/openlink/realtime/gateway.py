@@ -85,7 +85,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
 
 async def _read_hello(ws: WebSocket) -> Hello | None:
     try:
-        raw = await asyncio.wait_for(ws.receive_text(), HELLO_TIMEOUT_S)
+        # A timeout scope, not wait_for: that runs the read as a task of its own.
+        async with asyncio.timeout(HELLO_TIMEOUT_S):
+            raw = await ws.receive_text()
         return hello_op.validate_json(raw)
     except (TimeoutError, ValidationError, KeyError, WebSocketDisconnect):
         with contextlib.suppress(Exception):
