@@ -277,7 +277,7 @@ _READER = "openlink_reader"
 
 
 def _begin(conn: Connection) -> None:
-    # Straight to the driver: SQLAlchemy's own statement path costs ten times the BEGIN.
+    # Straight to the driver: SQLAlchemy's statement path costs several times the BEGIN.
     if not conn.get_execution_options().get(_READER):
         conn.connection.dbapi_connection.execute("BEGIN")  # type: ignore[union-attr]
 
