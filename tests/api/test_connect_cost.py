@@ -63,12 +63,15 @@ async def connected(server: Server, token: str, since: dict[str, int] | None = N
 
 async def five_rooms(client: httpx.AsyncClient) -> tuple[str, str, list[str]]:
     """A host of five rooms and a member of all five, with unread messages (one deleted,
-    one hidden), the member's own words, and a read marker moved in one room."""
+    one hidden), the member's own words, a read marker moved in one room, and tags on
+    some rooms (the first among them) but not all."""
     _, host = await make_user(client)
     _, member = await make_user(client)
     rooms = []
     for k in range(5):
-        room = (await make_room(client, host, name=f"room {k}"))["room"]
+        tags = [{"name": f"tag {k} {n}", "category": "hobby"} for n in range(k % 3)]
+        tags += [{"name": "shared", "category": "place"}] if k == 0 else []
+        room = (await make_room(client, host, name=f"room {k}", tags=tags))["room"]
         await join(client, member, room["link"])
         rooms.append(room["id"])
     for k, rid in enumerate(rooms):
@@ -113,10 +116,10 @@ async def test_ready_lists_every_room_as_the_room_and_history_routes_show_it(
     assert latest == sorted(latest, reverse=True)
 
 
-# With a network broker the catch-up and account-recheck loops read the database every few
-# seconds, and their statements would be counted with the connect's: this counts what a
-# connect reads, so it keeps the in-process broker.
-@pytest.mark.settings(broker="memory")
+# This counts what a connect reads, so nothing else may read meanwhile: with a network broker
+# the catch-up and account-recheck loops read the database every few seconds (the in-process
+# broker needs neither), and so do the host bot's and the search index's loops.
+@pytest.mark.settings(broker="memory", bot_tick_s=3600, search_sync_interval_s=3600)
 async def test_connect_and_resume_read_the_same_however_many_rooms(
     server: Server, client: httpx.AsyncClient
 ) -> None:

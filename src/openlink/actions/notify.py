@@ -2,9 +2,11 @@
 
 Each ``notify_*`` function takes the transaction whose change it announces and registers
 the publish to run once that transaction has committed (``Tx.after_commit``): a rolled-back
-change is never announced, and no call site has to remember how. A function given no open
-transaction refuses. The event is encoded when it is published, so it shows the objects
-as the transaction left them.
+change is never announced, and no call site has to remember how. A function given no
+transaction, or one that has already committed or rolled back (whose callbacks would
+never run), refuses with a programming error (``TypeError``, ``store.db.TxClosed``). The
+event is encoded when it is published, so it shows the objects as the transaction left
+them.
 
 Ephemeral events (typing, presence), which announce nothing durable, are the one kind
 published at once: :func:`publish_ephemeral`.
@@ -33,7 +35,8 @@ def user_channel(user_id: int) -> str:
 
 
 def on_commit(ctx: Context, tx: Tx, channel: str, event: Callable[[], dict[str, Any]]) -> None:
-    """Publish ``event()`` on ``channel`` once ``tx`` has committed."""
+    """Publish ``event()`` on ``channel`` once ``tx`` has committed; ``tx`` must still be
+    open (``TxClosed`` otherwise)."""
     if not isinstance(tx, Tx):
         raise TypeError("an event is published for a transaction: pass the open Tx")
 

@@ -25,30 +25,20 @@ async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
     """My rooms with my membership, unread count and last message; latest activity first.
 
     Every socket connect reads this, so it is a fixed number of statements however many
-    rooms the account is in: memberships with their unread counts, the rooms, their tags,
-    and each room's newest message."""
+    rooms the account is in: the rooms with the memberships, unread counts and newest
+    messages, then, if any of them has tags, their tags."""
     async with ctx.db.read() as conn:
-        mine = dict(
-            (me.room_id, (me, unread))
-            for me, unread in await members_store.memberships_with_unread(conn, user.id)
-        )
-        rooms = await store.rooms_of_user(conn, user.id)
-        newest = await messages_store.newest_of_user(conn, user.id)
-    last = {m.room_id: message_view(m) for m in newest}
-    out = []
-    for room in rooms:
-        if room.id not in mine:  # on PostgreSQL a join may commit between the reads
-            continue
-        me, unread = mine[room.id]
-        out.append(
-            {
-                **room_view(room),
-                "me": member_view(me),
-                "read_seq": me.last_read_seq,
-                "unread": unread,
-                "last_message": last.get(room.id),
-            }
-        )
+        mine = await store.rooms_of_user(conn, user.id)
+    out = [
+        {
+            **room_view(room),
+            "me": member_view(me),
+            "read_seq": me.last_read_seq,
+            "unread": unread,
+            "last_message": None if newest is None else message_view(newest),
+        }
+        for room, me, unread, newest in mine
+    ]
     out.sort(key=_activity, reverse=True)
     return out
 

@@ -77,6 +77,14 @@ class Conn:
     async def drain(self) -> None:
         """Wait until the outbound buffer is low again (used while catching up)."""
 
+    def cork(self) -> None:
+        """Hold what is sent until :meth:`uncork`, to leave in one write: a connect's
+        ``ready`` and its rooms' first frames cost one system call, not one each. Corks
+        nest: writing resumes at the last ``uncork``."""
+
+    def uncork(self) -> None:
+        """Undo one :meth:`cork`; at the last, write what was held, in order."""
+
     def kill(self, code: int, reason: str) -> None:
         if self.closed:
             return
@@ -98,8 +106,12 @@ def close_frame(code: int, reason: str) -> bytes:
     return bytes((0x88, len(payload))) + payload
 
 
+#: A corked socket writes what it holds once it holds this much.
+CORK_BYTES = 65_536
+
+
 class TransportConn(Conn):
-    __slots__ = ("_transport", "_writable", "max_bytes")
+    __slots__ = ("_corked", "_corked_bytes", "_corks", "_transport", "_writable", "max_bytes")
 
     def __init__(
         self,
@@ -114,6 +126,9 @@ class TransportConn(Conn):
         self._transport = transport
         self._writable = writable
         self.max_bytes = max_bytes
+        self._corked: list[bytes] | None = None
+        self._corked_bytes = 0
+        self._corks = 0
 
     def send(self, frame: Frame) -> None:
         self._write(frame.wire)
@@ -121,9 +136,36 @@ class TransportConn(Conn):
     def send_batch(self, frames: list[Frame], wire: bytes) -> None:
         self._write(wire)
 
+    def cork(self) -> None:
+        self._corks += 1
+        if self._corked is None:
+            self._corked = []
+
+    def uncork(self) -> None:
+        self._corks = max(0, self._corks - 1)
+        if self._corks == 0:
+            self._release()
+            self._corked = None
+
+    def _release(self) -> None:
+        corked = self._corked
+        if corked:
+            self._corked, self._corked_bytes = [], 0
+            self._put(corked[0] if len(corked) == 1 else b"".join(corked))
+
     def _write(self, wire: bytes) -> None:
         if self.closed:
             return
+        corked = self._corked
+        if corked is None:
+            self._put(wire)
+            return
+        corked.append(wire)
+        self._corked_bytes += len(wire)
+        if self._corked_bytes >= CORK_BYTES:
+            self._release()
+
+    def _put(self, wire: bytes) -> None:
         transport = self._transport
         if transport.is_closing():
             self.closed = True
@@ -141,6 +183,10 @@ class TransportConn(Conn):
         """
         if self.closed:
             return
+        self._release()  # what was sent before the close goes out before it
+        self._corked = None
+        if self.closed:  # that write found the socket closing, or over its limit
+            return
         self.closed = True
         transport = self._transport
         if transport.is_closing():
@@ -154,6 +200,7 @@ class TransportConn(Conn):
         self.closed = True
 
     async def drain(self) -> None:
+        self._release()
         if self._writable is not None and not self.closed:
             try:
                 await asyncio.wait_for(self._writable.wait(), timeout=30)

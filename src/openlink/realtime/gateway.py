@@ -64,11 +64,15 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     conn.access_rev = session.access_rev
     await hub.connect(conn, session.expires_at)
     try:
-        rooms = await _ready(hub, conn, user)
-        hub.mark_ready(conn)
-        for room_id, last in rooms.items():
-            since = min(hello.since.get(room_id, last), last)
-            await hub.attach(conn, room_id, since)
+        conn.cork()  # ready and each room's first frames leave together
+        try:
+            rooms = await _ready(hub, conn, user)
+            hub.mark_ready(conn)
+            for room_id, last in rooms.items():
+                since = min(hello.since.get(room_id, last), last)
+                await hub.attach(conn, room_id, since)
+        finally:
+            conn.uncork()
         await _serve(ws, hub, conn, user)
     except WebSocketDisconnect:
         pass
@@ -80,7 +84,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
 
 async def _read_hello(ws: WebSocket) -> Hello | None:
     try:
-        raw = await asyncio.wait_for(ws.receive_text(), HELLO_TIMEOUT_S)
+        # A timeout scope, not wait_for: that runs the read as a task of its own.
+        async with asyncio.timeout(HELLO_TIMEOUT_S):
+            raw = await ws.receive_text()
         return hello_op.validate_json(raw)
     except (TimeoutError, ValidationError, KeyError, WebSocketDisconnect):
         with contextlib.suppress(Exception):

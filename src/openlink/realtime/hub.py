@@ -377,18 +377,41 @@ class Hub:
             await self.ctx.clock.sleep(interval)
             tick += 1
             recount = shared and tick % recount_every == 0
+            changed: list[Feed] = []
             for room_id, feed in list(self.feeds.items()):
                 try:
-                    await self._presence_tick(room_id, feed, recount)
+                    if await self._presence_tick(room_id, feed, recount):
+                        changed.append(feed)
                 except Exception:
                     log.exception("presence update failed for room %s", room_id)
+            _flush_together(changed)
             self.presence_ticks = tick
 
-    async def _presence_tick(self, room_id: str, feed: Feed, recount: bool) -> None:
+    async def _presence_tick(self, room_id: str, feed: Feed, recount: bool) -> bool:
+        """Whether the room's count changed (and was broadcast)."""
         if not (feed.presence_changed or recount):
-            return
+            return False
         feed.presence_changed = False
         online = await self.ctx.presence.online(room_id)
-        if online != feed.online_sent:
-            feed.online_sent = online
-            feed.broadcast(Frame.of({"type": "presence", "room": room_id, "online": online}))
+        if online == feed.online_sent:
+            return False
+        feed.online_sent = online
+        feed.broadcast(Frame.of({"type": "presence", "room": room_id, "online": online}))
+        return True
+
+
+def _flush_together(feeds: list[Feed]) -> None:
+    """Send what the feeds queued now, each socket's frames of all of them in one write:
+    while members arrive, every room's count changes at every tick, and a member of five
+    rooms would otherwise take five writes a tick."""
+    if len(feeds) < 2:
+        return  # the feed's own flush, due on the next loop iteration, is one write
+    conns = {conn for feed in feeds for conn in feed.live}
+    for conn in conns:
+        conn.cork()
+    try:
+        for feed in feeds:
+            feed.flush()
+    finally:
+        for conn in conns:
+            conn.uncork()

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.governance import RoomPolicy
 from openlink.domain.members import Member, ProfileKind
-from openlink.domain.messages import MessageKind
 from openlink.domain.permissions import Right, Role
 from openlink.domain.rooms import RoomKind, RoomStatus
-from openlink.store.messages import UNREAD_CAP
-from openlink.store.schema import members, messages, rooms
+from openlink.store.schema import members, rooms
 
 
 def _member(row: Any) -> Member:
@@ -59,42 +57,6 @@ async def memberships(conn: AsyncConnection, user_id: int) -> dict[str, Member]:
         select(members).where(members.c.user_id == user_id, members.c.active.is_(True))
     )
     return {r.room_id: _member(r) for r in rows}
-
-
-def _with_unread_statement(unread_cap: int) -> Any:
-    """The account's active memberships, each with its unread count (capped, as
-    ``messages.count_after``), in one statement. Built once: building a statement costs
-    more than running it on SQLite."""
-    unread = (
-        select(messages.c.seq)
-        .where(
-            messages.c.room_id == members.c.room_id,
-            messages.c.seq > members.c.last_read_seq,
-            messages.c.deleted_at.is_(None),
-            messages.c.kind == MessageKind.TEXT.value,
-            messages.c.member_id != members.c.id,
-        )
-        .limit(unread_cap)
-        .correlate(members)
-        .subquery()
-    )
-    return select(
-        members,
-        select(func.count())
-        .select_from(unread)
-        .correlate(members)
-        .scalar_subquery()
-        .label("unread"),
-    ).where(members.c.user_id == bindparam("user_id"), members.c.active.is_(True))
-
-
-_WITH_UNREAD = _with_unread_statement(UNREAD_CAP)
-
-
-async def memberships_with_unread(conn: AsyncConnection, user_id: int) -> list[tuple[Member, int]]:
-    """The user's active memberships, each with its unread count."""
-    rows = await conn.execute(_WITH_UNREAD, {"user_id": user_id})
-    return [(_member(r), int(r.unread)) for r in rows]
 
 
 async def host_of(conn: AsyncConnection, room_id: str) -> Member | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.messages import Message, MessageKind
-from openlink.store.schema import members, messages, reactions
+from openlink.store.schema import messages, reactions
 
 #: Unread counts stop here; clients show it as "999+".
 UNREAD_CAP = 1_000
@@ -87,31 +87,6 @@ async def get_message(conn: AsyncConnection, room_id: str, seq: int) -> Message 
         )
     ).one_or_none()
     return None if row is None else _message(row)
-
-
-def _newest_of_user() -> Any:
-    newest = messages.alias("newest")
-    latest_seq = (
-        select(func.max(newest.c.seq))
-        .where(newest.c.room_id == members.c.room_id)
-        .correlate(members)
-        .scalar_subquery()
-    )
-    on = and_(messages.c.room_id == members.c.room_id, messages.c.seq == latest_seq)
-    return (
-        select(messages)
-        .select_from(members.join(messages, on))
-        .where(members.c.user_id == bindparam("user_id"), members.c.active.is_(True))
-    )
-
-
-# Built once: on SQLite, building a statement costs more than running it.
-_NEWEST_OF_USER = _newest_of_user()
-
-
-async def newest_of_user(conn: AsyncConnection, user_id: int) -> list[Message]:
-    """The newest message (by seq) of each room the user is an active member of."""
-    return [_message(r) for r in await conn.execute(_NEWEST_OF_USER, {"user_id": user_id})]
 
 
 async def exists(conn: AsyncConnection, room_id: str, seq: int) -> bool:
