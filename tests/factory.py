@@ -26,6 +26,8 @@ import httpx
 
 from openlink.actions.operator import do_set_operator
 from tests.factories import (
+    EVENT_TIMEOUT_S,
+    PASSWORD,
     Socket,
     all_messages,
     auth,
@@ -39,7 +41,7 @@ from tests.factories import (
 if TYPE_CHECKING:
     from tests.conftest import Server
 
-__all__ = ["Account", "InRoom", "Member", "Room", "operator", "room", "user"]
+__all__ = ["Account", "InRoom", "Member", "Room", "details", "operator", "room", "user"]
 
 
 def _ws_url(client: httpx.AsyncClient) -> str:
@@ -52,6 +54,11 @@ def _checked(response: httpx.Response, status: int) -> Any:
     if status >= 400:
         return error_code(response, status)
     return expect(response, status)
+
+
+def details(response: httpx.Response) -> dict[str, Any]:
+    """The ``details`` of an error response (empty when it has none)."""
+    return dict(response.json()["error"].get("details") or {})
 
 
 def _id(member: Member | str) -> str:
@@ -97,6 +104,22 @@ class Account:
         body = {"nickname": nickname, **fields}
         return await self.api("POST", "/api/me/open-profiles", json=body, status=status)
 
+    # -- sessions ----------------------------------------------------------------------
+
+    async def sign_in_again(self) -> Account:
+        """Another session of this account (another device): the same user, a new token."""
+        body = {"username": self.user["username"], "password": PASSWORD}
+        answer = expect(await self.client.post("/api/sessions", json=body), 200)
+        return Account(self.client, self.user, str(answer["token"]))
+
+    async def sign_out(self, *, status: int = 204) -> Any:
+        """End this session (``DELETE /api/sessions/current``)."""
+        return await self.api("DELETE", "/api/sessions/current", status=status)
+
+    async def change_password(self, new: str, current: str = PASSWORD, *, status: int = 200) -> Any:
+        body = {"current_password": current, "new_password": new}
+        return await self.api("POST", "/api/me/password", json=body, status=status)
+
     async def rooms(self) -> dict[str, dict[str, Any]]:
         """``GET /api/rooms`` by room id."""
         return {r["id"]: r for r in (await self.api("GET", "/api/rooms"))["rooms"]}
@@ -134,6 +157,19 @@ class Account:
     async def set_verified(self, username: str, verified: bool = True, *, status: int = 200) -> Any:
         method = "PUT" if verified else "DELETE"
         return await self.api(method, f"/api/admin/users/{username}/verified", status=status)
+
+    async def add_interest(self, *, status: int = 201, **fields: Any) -> Any:
+        """A new interest (``fields``: ``name``, ``category``, ``aliases``)."""
+        return await self.api("POST", "/api/admin/interests", json=fields, status=status)
+
+    async def add_alias_call(self, interest_id: str, **fields: Any) -> httpx.Response:
+        """The raw ``POST /api/admin/interests/<id>/aliases`` (``alias``, ``language``)."""
+        path = f"/api/admin/interests/{quote(interest_id, safe='')}/aliases"
+        return await self.call("POST", path, json=fields)
+
+    async def add_alias(self, interest_id: str, *, status: int = 201, **fields: Any) -> Any:
+        """Give an interest one more name: 201 new, 200 known (its language may change)."""
+        return _checked(await self.add_alias_call(interest_id, **fields), status)
 
     async def close_any_room(self, room_id: str, *, status: int = 200) -> Any:
         return await self.api("POST", f"/api/admin/rooms/{room_id}/close", status=status)
@@ -211,6 +247,15 @@ class Account:
     async def barrier(self) -> list[dict[str, Any]]:
         """The events that arrived before a ping's pong (see :meth:`Socket.barrier`)."""
         return await self.socket.barrier()
+
+    async def closed_by_server(
+        self,
+        timeout: float = EVENT_TIMEOUT_S,  # noqa: ASYNC109
+    ) -> tuple[int, str]:
+        """Read the socket until the server closes it: the close frame's code and reason."""
+        closed = await self.socket.closed(timeout)
+        assert closed.rcvd is not None, "the server did not close the socket"
+        return closed.rcvd.code, closed.rcvd.reason
 
 
 class InRoom(Account):
@@ -358,6 +403,11 @@ class InRoom(Account):
         params = {} if state is None else {"status": state}
         answer = await self.room_api("GET", "/reports", params=params, status=status)
         return answer["reports"] if status == 200 else answer
+
+    async def resolve(self, report_id: str, outcome: str = "", *, status: int = 200) -> Any:
+        """Resolve one of the room's reports (moderators)."""
+        path = f"/reports/{report_id}/resolve"
+        return await self.room_api("POST", path, json={"outcome": outcome}, status=status)
 
     async def close(self, *, status: int = 200) -> Any:
         """Close the room for good (host)."""

@@ -10,21 +10,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.api.test_operator import make_operator, room_with_member, suspend
-from tests.api.test_sessions import change_password, closed_with, second_session
 from tests.conftest import Server
-from tests.factories import (
-    PASSWORD,
-    Socket,
-    auth,
-    expect,
-    join,
-    make_room,
-    make_user,
-    open_socket,
-    send_message,
-)
+from tests.factory import Account, operator, room, user
 from tests.fakes.lossy_broker import LossyBroker, use_lossy_broker
+
+NEW_PASSWORD = "a new long passphrase"
 
 pytestmark = pytest.mark.settings(
     broker="lossy", catchup_interval_s=0.05, account_recheck_interval_s=0.05
@@ -44,36 +34,35 @@ def dropped(server: Server) -> list[str]:
     return lossy.dropped
 
 
-async def assert_closed_by_server(sock: Socket, reason: str) -> None:
-    assert await closed_with(sock, timeout=CATCH_UP_S) == (4001, reason)
+async def assert_closed_by_server(account: Account, reason: str) -> None:
+    assert await account.closed_by_server(timeout=CATCH_UP_S) == (4001, reason)
 
 
 async def test_a_kicked_members_socket_stops_carrying_the_room(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    r = await room_with_member(client)
-    sock = await open_socket(server.ws_url, r["guest"])
-    first = await send_message(client, r["host"], r["room"], "before")
-    await sock.next_message(seq=first["seq"])
+    r = await room(client, ["host", "guest"], nicknames={"guest": "G"})
+    await r.guest.connect()
+    first = await r.host.send("before")
+    await r.guest.next_message(seq=first["seq"])
 
-    kick = f"/api/rooms/{r['room']}/members/{r['guest_member']}/kick"
-    expect(await client.post(kick, json={}, headers=auth(r["host"])), 204)
+    await r.host.kick(r.guest)
     assert dropped(server)  # the "left" event never went out
 
-    left = await sock.next_event("left", timeout=CATCH_UP_S)
-    assert left["room"] == r["room"]
-    await send_message(client, r["host"], r["room"], "after the kick")
-    assert not [e for e in await sock.barrier() if e.get("room") == r["room"]]
+    left = await r.guest.next_event("left", timeout=CATCH_UP_S)
+    assert left["room"] == r.id
+    await r.host.send("after the kick")
+    assert not [e for e in await r.guest.barrier() if e.get("room") == r.id]
 
 
 async def test_leaving_on_another_device_reaches_this_socket(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    r = await room_with_member(client)
-    sock = await open_socket(server.ws_url, r["guest"])
-    expect(await client.post(f"/api/rooms/{r['room']}/leave", headers=auth(r["guest"])), 204)
-    left = await sock.next_event("left", timeout=CATCH_UP_S)
-    assert left["room"] == r["room"]
+    r = await room(client, ["host", "guest"], nicknames={"guest": "G"})
+    await r.guest.connect()
+    await r.guest.leave()
+    left = await r.guest.next_event("left", timeout=CATCH_UP_S)
+    assert left["room"] == r.id
 
 
 ROOM_CATCH_UP_OFF = pytest.mark.settings(
@@ -93,47 +82,47 @@ async def test_a_signed_out_tokens_socket_closes(
     server: Server, client: httpx.AsyncClient, settings: str
 ) -> None:
     assert (server.settings.catchup_interval_s == 0) == (settings == "off")
-    user, _ = await make_user(client)
-    token = await second_session(client, user["username"])
-    sock = await open_socket(server.ws_url, token)
-    expect(await client.delete("/api/sessions/current", headers=auth(token)), 204)
+    session = await (await user(client)).sign_in_again()
+    await session.connect()
+    await session.sign_out()
     assert dropped(server)
-    await assert_closed_by_server(sock, "signed out")
+    await assert_closed_by_server(session, "signed out")
 
 
 async def test_a_suspended_accounts_socket_closes(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    _op, op = await make_operator(server, client)
-    r = await room_with_member(client)
-    sock = await open_socket(server.ws_url, r["guest"])
-    expect(await suspend(client, op, r["guest_member"]), 200)
-    await assert_closed_by_server(sock, "account_suspended")
+    op = await operator(client, server)
+    r = await room(client, ["host", "guest"], nicknames={"guest": "G"})
+    await r.guest.connect()
+    await op.suspend(r.guest)
+    await assert_closed_by_server(r.guest, "account_suspended")
 
 
 async def test_a_recheck_drops_only_the_rooms_that_ended(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    _h, host = await make_user(client)
-    _m, member = await make_user(client)
-    kept, gone = (await make_room(client, host))["room"], (await make_room(client, host))["room"]
-    for room in (kept, gone):
-        await join(client, member, room["link"])
-    sock = await open_socket(server.ws_url, member)
-    expect(await client.post(f"/api/rooms/{gone['id']}/leave", headers=auth(member)), 204)
-    left = await sock.next_event("left", timeout=CATCH_UP_S)
-    assert left["room"] == gone["id"]
-    sent = await send_message(client, host, kept["id"], "still with us")
-    await sock.next_message(seq=sent["seq"], room=kept["id"])
-    assert not [e for e in await sock.barrier() if e["type"] == "left"]
+    host = await user(client)
+    kept, gone = await host.create_room(), await host.create_room()
+    account = await user(client)
+    await account.join(kept)
+    there = await account.join(gone)
+    await account.connect()
+    await there.leave()
+    left = await account.next_event("left", timeout=CATCH_UP_S)
+    assert left["room"] == gone.id
+    sent = await kept.host.send("still with us")
+    await account.next_message(seq=sent["seq"], room=kept.id)
+    assert not [e for e in await account.barrier() if e["type"] == "left"]
 
 
 async def test_a_password_change_closes_the_other_sessions_sockets(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    user, this = await make_user(client)
-    elsewhere = await open_socket(server.ws_url, await second_session(client, user["username"]))
-    here = await open_socket(server.ws_url, this)
-    expect(await change_password(client, this, PASSWORD), 200)
+    here = await user(client)
+    elsewhere = await here.sign_in_again()
+    await elsewhere.connect()
+    await here.connect()
+    await here.change_password(NEW_PASSWORD)
     await assert_closed_by_server(elsewhere, "signed out")
     assert (await here.barrier()) == []

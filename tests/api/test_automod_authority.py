@@ -8,115 +8,112 @@ from typing import Any
 
 import httpx
 
-from tests.api.test_flow import Room, details, make
-from tests.factories import auth, error_code, expect
+from tests.factories import error_code
+from tests.factory import InRoom, Member, Room, details, room
 
 
-async def add_rule(room: Room, token: str, *, status: int = 201, **fields: Any) -> Any:
-    fields.setdefault("name", "no spam")
-    fields.setdefault("kind", "keyword")
-    fields.setdefault("patterns", ["spam"])
-    fields.setdefault("action", "block")
-    fields.setdefault("exempt_roles", [])
-    response = await room.client.post(room.path("/automod/rules"), json=fields, headers=auth(token))
-    return expect(response, status) if status < 400 else response
+def rule(**fields: Any) -> dict[str, Any]:
+    """A rule blocking "spam" that exempts nobody, with ``fields`` changed."""
+    defaults = {
+        "name": "no spam",
+        "kind": "keyword",
+        "patterns": ["spam"],
+        "action": "block",
+        "exempt_roles": [],
+    }
+    return {**defaults, **fields}
 
 
-async def cohost(room: Room, rights: list[str]) -> tuple[str, str]:
-    token, member_id = await room.member()
-    await room.appoint(member_id, rights)
-    return token, member_id
+async def add_rule(author: InRoom, *, status: int = 201, **fields: Any) -> Any:
+    return await author.add_rule(status=status, **rule(**fields))
+
+
+async def cohost(r: Room, name: str, rights: list[str]) -> Member:
+    member = await r.add(name)
+    await r.host.appoint(member, rights)
+    return member
 
 
 async def test_no_rule_times_out_or_blocks_the_host(client: httpx.AsyncClient) -> None:
-    room = await make(client)
-    await add_rule(room, room.host, name="t", action="timeout", timeout_s=600)
-    mod, _ = await cohost(room, ["automod"])
-    await add_rule(room, mod, name="b", patterns=["eggs"])
+    r = await room(client)
+    await add_rule(r.host, name="t", action="timeout", timeout_s=600)
+    mod = await cohost(r, "mod", ["automod"])
+    await add_rule(mod, name="b", patterns=["eggs"])
 
-    expect(await room.send(room.host, "spam and eggs"), 201)
-    expect(await room.send(room.host, "still here"), 201)
-    members = expect(await client.get(room.path("/members"), headers=auth(room.host)), 200)
-    host = next(m for m in members["members"] if m["role"] == "host")
+    await r.host.send("spam and eggs")
+    await r.host.send("still here")
+    host = (await r.host.members())[r.host.id]
+    assert host["role"] == "host"
     assert "timed_out_until" not in host
 
 
 async def test_a_cohost_may_give_a_rule_only_actions_they_may_take(
     client: httpx.AsyncClient,
 ) -> None:
-    room = await make(client)
-    mod, _ = await cohost(room, ["automod"])
+    r = await room(client)
+    mod = await cohost(r, "mod", ["automod"])
     for action, extra in (("timeout", {"timeout_s": 600}), ("hide", {})):
-        refused = await add_rule(room, mod, status=403, action=action, **extra)
+        refused = await mod.room_call("POST", "/automod/rules", json=rule(action=action, **extra))
         assert error_code(refused, 403) == "automod_action_not_permitted"
         assert details(refused) == {"action": action}
-    rule = await add_rule(room, mod)
-    assert rule["author"] is not None
-    patched = await client.patch(
-        room.path(f"/automod/rules/{rule['id']}"),
-        json={"action": "timeout", "timeout_s": 600},
-        headers=auth(mod),
+    made = await add_rule(mod)
+    assert made["author"] is not None
+    patched = await mod.room_call(
+        "PATCH", f"/automod/rules/{made['id']}", json={"action": "timeout", "timeout_s": 600}
     )
     assert error_code(patched, 403) == "automod_action_not_permitted"
 
-    strong, _ = await cohost(room, ["automod", "timeout", "hide"])
-    await add_rule(room, strong, name="t", action="timeout", timeout_s=600)
+    strong = await cohost(r, "strong", ["automod", "timeout", "hide"])
+    await add_rule(strong, name="t", action="timeout", timeout_s=600)
 
 
 async def test_a_cohosts_rule_never_acts_on_another_cohost(client: httpx.AsyncClient) -> None:
-    room = await make(client)
-    mod, _ = await cohost(room, ["automod", "timeout"])
-    await add_rule(room, mod, name="t", action="timeout", timeout_s=600)
-    other, _ = await cohost(room, [])
-    guest, _ = await room.member()
+    r = await room(client)
+    mod = await cohost(r, "mod", ["automod", "timeout"])
+    await add_rule(mod, name="t", action="timeout", timeout_s=600)
+    other = await cohost(r, "other", [])
+    guest = await r.add("guest")
 
-    expect(await room.send(other, "spam"), 201)
-    expect(await room.send(other, "not timed out"), 201)
-    refused = await room.send(guest, "spam")
+    await other.send("spam")
+    await other.send("not timed out")
+    refused = await guest.send_call("spam")
     assert error_code(refused, 403) == "automod_blocked"
     assert "timed_out_until" in details(refused)
 
 
 async def test_the_hosts_rule_may_time_out_a_cohost(client: httpx.AsyncClient) -> None:
-    room = await make(client)
-    await add_rule(room, room.host, name="t", action="timeout", timeout_s=600)
-    other, _ = await cohost(room, [])
-    refused = await room.send(other, "spam")
+    r = await room(client)
+    await add_rule(r.host, name="t", action="timeout", timeout_s=600)
+    other = await cohost(r, "other", [])
+    refused = await other.send_call("spam")
     assert error_code(refused, 403) == "automod_blocked"
     assert "timed_out_until" in details(refused)
-    assert error_code(await room.send(other, "hi"), 403) == "timed_out"
+    assert await other.send("hi", status=403) == "timed_out"
 
 
 async def test_a_rule_loses_what_its_author_loses(client: httpx.AsyncClient) -> None:
-    room = await make(client)
-    mod, mod_id = await cohost(room, ["automod", "timeout"])
-    rule = await add_rule(room, mod, name="t", action="timeout", timeout_s=600)
-    assert rule["author"] == mod_id
-    guest, _ = await room.member()
+    r = await room(client)
+    mod = await cohost(r, "mod", ["automod", "timeout"])
+    made = await add_rule(mod, name="t", action="timeout", timeout_s=600)
+    assert made["author"] == mod.id
+    guest = await r.add("guest")
 
     # The author keeps automod but loses the timeout right: the rule only blocks.
-    await room.appoint(mod_id, ["automod"])
-    refused = await room.send(guest, "spam")
+    await r.host.appoint(mod, ["automod"])
+    refused = await guest.send_call("spam")
     assert error_code(refused, 403) == "automod_blocked"
     assert "timed_out_until" not in details(refused)
-    expect(await room.send(guest, "not timed out"), 201)
+    await guest.send("not timed out")
 
     # The author is no co-host any more: still only a block, and only of members.
-    expect(await client.delete(room.path(f"/cohosts/{mod_id}"), headers=auth(room.host)), 200)
-    assert error_code(await room.send(guest, "spam"), 403) == "automod_blocked"
-    expect(await room.send(guest, "not timed out"), 201)
-    other, _ = await cohost(room, [])
-    expect(await room.send(other, "spam"), 201)
+    await r.host.dismiss(mod)
+    assert await guest.send("spam", status=403) == "automod_blocked"
+    await guest.send("not timed out")
+    other = await cohost(r, "other", [])
+    await other.send("spam")
 
     # The host takes the rule over by changing it: it acts with the host's rights again.
-    adopted = expect(
-        await client.patch(
-            room.path(f"/automod/rules/{rule['id']}"),
-            json={"name": "adopted"},
-            headers=auth(room.host),
-        ),
-        200,
-    )
-    assert adopted["author"] == room.host_id
-    refused = await room.send(guest, "spam")
+    adopted = await r.host.change_rule(made["id"], name="adopted")
+    assert adopted["author"] == r.host.id
+    refused = await guest.send_call("spam")
     assert "timed_out_until" in details(refused)

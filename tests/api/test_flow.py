@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -17,12 +16,8 @@ import pytest
 from openlink.actions.flow import in_words
 from openlink.config import Settings
 from tests.factories import error_code, texts
-from tests.factory import Member, room
+from tests.factory import Member, details, room
 from tests.fakes.clock import OffsetClock
-
-
-def details(response: httpx.Response) -> dict[str, Any]:
-    return dict(response.json()["error"].get("details") or {})
 
 
 async def bodies(reader: Member) -> list[str]:

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from openlink.actions.interests import do_seed_interests, load_seed
 from openlink.store.schema import interest_aliases, interests, room_tags
-from tests.api.test_operator import make_operator
 from tests.conftest import Server
-from tests.factories import auth, error_code, expect, make_room, make_user
+from tests.factories import error_code, expect
+from tests.factory import details, operator, user
 
 
 async def autocomplete(client: httpx.AsyncClient, q: str, **params: Any) -> list[dict[str, Any]]:
@@ -65,15 +65,8 @@ async def test_seeding_again_adds_nothing_and_keeps_what_the_operator_added(
     assert count >= 60
     assert await do_seed_interests(ctx) == 0
     # An alias the seed also has, taken by another interest: seeding still succeeds.
-    _, op = await make_operator(server, client)
-    mine = expect(
-        await client.post(
-            "/api/admin/interests",
-            json={"name": "mountain sports", "category": "hobby"},
-            headers=auth(op),
-        ),
-        201,
-    )
+    op = await operator(client, server)
+    mine = await op.add_interest(name="mountain sports", category="hobby")
     seed = load_seed()
     extra = [s for s in seed if s.name == "hiking"]
     async with ctx.db.write() as tx:
@@ -100,30 +93,19 @@ async def test_seeding_again_adds_nothing_and_keeps_what_the_operator_added(
 async def test_room_tags_name_their_interest_in_any_language(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    _, host = await make_user(client, language="ko")
-    room = (
-        await make_room(
-            client,
-            host,
-            tags=[
-                {"name": "#등산", "category": "hobby"},
-                {"name": "동네 뒷산", "category": "place"},
-            ],
-        )
-    )["room"]
+    host = await user(client, language="ko")
+    r = await host.create_room(
+        tags=[
+            {"name": "#등산", "category": "hobby"},
+            {"name": "동네 뒷산", "category": "place"},
+        ],
+    )
     hiking = (await autocomplete(client, "hiking"))[0]
-    tags = await tag_interests(server, room["id"])
+    tags = await tag_interests(server, r.id)
     assert tags == {"등산": hiking["id"], "동네 뒷산": None}
     # Changing the tags resolves them again.
-    expect(
-        await client.patch(
-            f"/api/rooms/{room['id']}",
-            json={"tags": [{"name": "Senderismo", "category": "hobby"}]},
-            headers=auth(host),
-        ),
-        200,
-    )
-    assert await tag_interests(server, room["id"]) == {"senderismo": hiking["id"]}
+    await r.host.update(tags=[{"name": "Senderismo", "category": "hobby"}])
+    assert await tag_interests(server, r.id) == {"senderismo": hiking["id"]}
 
 
 async def tag_interests(server: Server, room_id: str) -> dict[str, str | None]:
@@ -135,86 +117,55 @@ async def tag_interests(server: Server, room_id: str) -> dict[str, str | None]:
 async def test_the_operator_adds_interests_and_aliases_and_tagged_rooms_follow(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    _, host = await make_user(client)
-    room = (await make_room(client, host, tags=[{"name": "Bouldering Gym", "category": "place"}]))[
-        "room"
-    ]
-    assert await tag_interests(server, room["id"]) == {"bouldering gym": None}
-    _, op = await make_operator(server, client)
-    created = expect(
-        await client.post(
-            "/api/admin/interests",
-            json={
-                "name": "Kombucha",
-                "category": "hobby",
-                "aliases": [{"alias": "콤부차", "language": "ko"}],
-            },
-            headers=auth(op),
-        ),
-        201,
+    r = await (await user(client)).create_room(
+        tags=[{"name": "Bouldering Gym", "category": "place"}]
+    )
+    assert await tag_interests(server, r.id) == {"bouldering gym": None}
+    op = await operator(client, server)
+    created = await op.add_interest(
+        name="Kombucha", category="hobby", aliases=[{"alias": "콤부차", "language": "ko"}]
     )
     assert created["name"] == "kombucha"
     assert aliases_of(created) == {"kombucha", "콤부차"}
     climbing = (await autocomplete(client, "climbing"))[0]
-    added = await client.post(
-        f"/api/admin/interests/{climbing['id']}/aliases",
-        json={"alias": "#Bouldering  Gym", "language": "en"},
-        headers=auth(op),
-    )
-    assert added.status_code == 201, added.text
-    assert "bouldering gym" in aliases_of(added.json())
-    assert await tag_interests(server, room["id"]) == {"bouldering gym": climbing["id"]}
+    added = await op.add_alias(climbing["id"], alias="#Bouldering  Gym", language="en")
+    assert "bouldering gym" in aliases_of(added)
+    assert await tag_interests(server, r.id) == {"bouldering gym": climbing["id"]}
     assert (await autocomplete(client, "bouldering g"))[0]["id"] == climbing["id"]
     # Again: nothing new, 200; the language may change.
-    again = await client.post(
-        f"/api/admin/interests/{climbing['id']}/aliases",
-        json={"alias": "bouldering gym", "language": "ja"},
-        headers=auth(op),
-    )
-    assert again.status_code == 200, again.text
-    langs = {a["alias"]: a["language"] for a in again.json()["aliases"]}
+    again = await op.add_alias(climbing["id"], alias="bouldering gym", language="ja", status=200)
+    langs = {a["alias"]: a["language"] for a in again["aliases"]}
     assert langs["bouldering gym"] == "ja"
 
 
 async def test_an_alias_of_another_interest_is_refused(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    _, op = await make_operator(server, client)
+    op = await operator(client, server)
     climbing = (await autocomplete(client, "climbing"))[0]
     hiking = (await autocomplete(client, "hiking"))[0]
-    taken = await client.post(
-        f"/api/admin/interests/{climbing['id']}/aliases",
-        json={"alias": "등산", "language": "ko"},
-        headers=auth(op),
-    )
+    taken = await op.add_alias_call(climbing["id"], alias="등산", language="ko")
     assert error_code(taken, 409) == "alias_taken"
-    assert taken.json()["error"]["details"]["interest_id"] == hiking["id"]
-    name_taken = await client.post(
-        "/api/admin/interests", json={"name": "Senderismo", "category": "hobby"}, headers=auth(op)
-    )
-    assert error_code(name_taken, 409) == "alias_taken"
+    assert details(taken)["interest_id"] == hiking["id"]
+    name_taken = await op.add_interest(name="Senderismo", category="hobby", status=409)
+    assert name_taken == "alias_taken"
     assert (await autocomplete(client, "등산"))[0]["id"] == hiking["id"]
-    unknown = await client.post(
-        "/api/admin/interests/nosuchinterest/aliases", json={"alias": "x"}, headers=auth(op)
+    assert await op.add_alias("nosuchinterest", alias="x", status=404) == "interest_not_found"
+    bad_language = await op.add_alias(
+        climbing["id"], alias="bouldern", language="not a language", status=422
     )
-    assert error_code(unknown, 404) == "interest_not_found"
-    bad_language = await client.post(
-        f"/api/admin/interests/{climbing['id']}/aliases",
-        json={"alias": "bouldern", "language": "not a language"},
-        headers=auth(op),
-    )
-    assert error_code(bad_language, 422) == "invalid_language"
+    assert bad_language == "invalid_language"
 
 
 async def test_only_the_operator_changes_interests(client: httpx.AsyncClient) -> None:
-    _, someone = await make_user(client)
+    someone = await user(client)
     hiking = (await autocomplete(client, "hiking"))[0]
     calls = [
         ("/api/admin/interests", {"name": "kombucha", "category": "hobby"}),
         (f"/api/admin/interests/{hiking['id']}/aliases", {"alias": "wandern", "language": "de"}),
     ]
     for path, body in calls:
-        refused = await client.post(path, json=body, headers=auth(someone))
+        refused = await someone.call("POST", path, json=body)
         assert error_code(refused, 403) == "operator_only", path
         assert error_code(await client.post(path, json=body), 401) == "unauthenticated"
     assert "wandern" not in aliases_of((await autocomplete(client, "hiking"))[0])

@@ -13,7 +13,7 @@ from openlink.actions.operator import do_set_operator
 from openlink.store.schema import rooms, users
 from tests.conftest import Server
 from tests.factories import error_code, expect
-from tests.factory import InRoom, Room, room, user
+from tests.factory import InRoom, Room, details, room, user
 from tests.fakes.clock import OffsetClock
 
 
@@ -28,10 +28,6 @@ async def applicants(r: Room, n: int, approved: int) -> tuple[list[InRoom], list
     for request in requests[:approved]:
         await r.host.approve(request["id"])
     return people, requests
-
-
-def details(response: httpx.Response) -> dict[str, Any]:
-    return dict(response.json()["error"].get("details") or {})
 
 
 async def requests(approver: InRoom) -> list[dict[str, Any]]:

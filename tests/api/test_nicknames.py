@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.test_flow import details
 from tests.factories import error_code
-from tests.factory import Room, user
+from tests.factory import Room, details, user
 
 ZWSP, ZWJ, RLO, HANGUL_FILLER, BRAILLE_BLANK = "\u200b", "\u200d", "\u202e", "\u3164", "\u2800"
 # "Moderator" with a Greek omicron, and with a Cyrillic "о" and "е".
