@@ -33,7 +33,13 @@ async def test_workers_that_cannot_start_show_in_readiness_and_are_tried_again(
     await service.start()
     async with asyncio.timeout(10):
         await tried_again.wait()
-    assert supervisor.status()[WORKERS_LOOP].startswith("restarting")
+    # Between tries, readiness says so.
+    for _ in range(1_000):
+        if supervisor.status()[WORKERS_LOOP] != "ok":
+            break
+        await asyncio.sleep(0.01)
+    assert supervisor.status()[WORKERS_LOOP].startswith("restarting after")
+    assert "MediaRefused" in supervisor.status()[WORKERS_LOOP]
     await service.stop()
     assert WORKERS_LOOP not in supervisor.status()
     await supervisor.stop()
