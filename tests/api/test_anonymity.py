@@ -607,6 +607,13 @@ async def build_scene(server: Server, client: httpx.AsyncClient, link: str | Non
     expect(
         await client.post(path, params=draft, content=b"a draft", headers=auth(member.token)), 201
     )
+    # A voice message that is not one: answered pending, then its progress and failure
+    # reach the uploader's sockets.
+    voice = {"room": rid, "name": "memo.ogg", "kind": "voice"}
+    bad = expect(
+        await client.post(path, params=voice, content=b"humming", headers=auth(member.token)), 201
+    )
+    await member.sock.next_event("media.failed", where=lambda e: e["media"]["id"] == bad["id"])
 
     # Moderation and entry: a report, a time-out, a ban, a join request decided.
     report = {"seq": rude["seq"], "reason": "harassment"}

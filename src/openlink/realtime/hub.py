@@ -36,7 +36,16 @@ from openlink.services.supervisor import Supervisor
 log = logging.getLogger("openlink.hub")
 
 #: Account events that go to the account's sockets as they are, with no effect on them.
-_RELAYED_USER_EVENTS = frozenset({"report", "join_request", "join_request_decided"})
+_RELAYED_USER_EVENTS = frozenset(
+    {
+        "report",
+        "join_request",
+        "join_request_decided",
+        "media.progress",
+        "media.ready",
+        "media.failed",
+    }
+)
 _MEDIA_PATH = MEDIA_PATH.encode()
 PRESENCE_LOOP = "hub.presence"
 CATCH_UP_LOOP = "hub.catch-up"

@@ -115,7 +115,7 @@ export class Uploads {
     const item = [...this.items.values()].find((i) => i.media && i.media.id === view.id);
     if (!item) return;
     if (event.type === "media.failed" || view.state === "failed") {
-      const e = event.error || view.error || { code: event.code || "media_processing_failed", message: event.message };
+      const e = event.error || { code: event.code || "media_processing_failed", message: event.message, details: event.details };
       this.fail(item, e);
     } else {
       this.gotView(item, view);
