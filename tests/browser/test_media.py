@@ -3,6 +3,7 @@ another sees and plays them; the media loads from signed URLs, with no token."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.settings(embedder="none")]
 PDF = b"%PDF-1.4\n" + b"0123456789abcdef" * 4_000 + b"\n%%EOF\n"
 
 
-async def a_room_of_two(client: httpx.AsyncClient, open_tab: OpenTab) -> tuple[Tab, Tab, Any]:
+async def a_room_of_two(
+    client: httpx.AsyncClient, open_tab: OpenTab, *, bo_phone: bool = False
+) -> tuple[Tab, Tab, Any]:
+    """Ann and Bo in a room, each in a browser (Bo's a phone when ``bo_phone``)."""
     _host, host_token = await make_user(client)
     room = (await make_room(client, host_token, name="Photo walk"))["room"]
     _ann, ann_token = await make_user(client)
@@ -29,7 +33,7 @@ async def a_room_of_two(client: httpx.AsyncClient, open_tab: OpenTab) -> tuple[T
     await join(client, ann_token, room["link"], profile={"kind": "open", "nickname": "Ann"})
     await join(client, bo_token, room["link"], profile={"kind": "open", "nickname": "Bo"})
     ann = await open_tab(f"/#/room/{room['id']}", token=ann_token)
-    bo = await open_tab(f"/#/room/{room['id']}", token=bo_token)
+    bo = await open_tab(f"/#/room/{room['id']}", token=bo_token, phone=bo_phone)
     await wait_online(ann)
     await wait_online(bo)
     return ann, bo, room
@@ -88,7 +92,7 @@ def jpeg(tmp_path: Path, name: str, width: int, height: int) -> bytes:
 async def test_photos_sent_by_one_member_show_as_a_grid_and_a_lightbox_at_another(
     server: Server, client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot, tmp_path: Path
 ) -> None:
-    ann, bo, _room = await a_room_of_two(client, open_tab)
+    ann, bo, _room = await a_room_of_two(client, open_tab, bo_phone=True)
     async with ann.page.expect_file_chooser() as chooser:
         await ann.page.get_by_test_id("attach-button").click()
     await (await chooser.value).set_files(
@@ -123,16 +127,26 @@ async def test_photos_sent_by_one_member_show_as_a_grid_and_a_lightbox_at_anothe
     await expect(mine).to_have_attribute(
         "src", str(await tiles.first.locator("img").get_attribute("src"))
     )
-    await shot(bo.page, "media-photos-desktop")
+    await shot(bo.page, "media-photos-phone")
+    await shot(ann.page, "media-photos-desktop")
 
     await tiles.first.click()
     box = bo.page.get_by_test_id("lightbox")
     await expect(box).to_be_visible()
-    await expect(box.locator(".lightbox-count")).to_have_text("1 / 2")
-    await bo.page.keyboard.press("ArrowRight")
-    await expect(box.locator(".lightbox-count")).to_have_text("2 / 2")
+    count = box.locator(".lightbox-count")
+    await expect(count).to_have_text("1 / 2")
+    # A swipe to the left shows the next picture; the arrow keys go back and forth.
+    await bo.page.mouse.move(300, 400)
+    await bo.page.mouse.down()
+    await bo.page.mouse.move(100, 410, steps=5)
+    await bo.page.mouse.up()
+    await expect(count).to_have_text("2 / 2")
     await expect(box.get_by_test_id("lightbox-img")).to_have_js_property("complete", True)
-    await shot(bo.page, "media-lightbox-desktop")
+    await shot(bo.page, "media-lightbox-phone")
+    await bo.page.keyboard.press("ArrowLeft")
+    await expect(count).to_have_text("1 / 2")
+    await box.get_by_test_id("lightbox-img").click()  # a tap zooms in
+    await expect(box).to_have_class(re.compile(r"\bzoomed\b"))
     await bo.page.keyboard.press("Escape")
     await expect(box).to_have_count(0)
     assert ann.errors == [] and bo.errors == []
