@@ -10,6 +10,30 @@ import { openLightbox } from "./lightbox.js";
 
 const GRID_MAX = 4;
 
+// Signed URLs expire (in 2–3 hours): an element whose URL was refused asks for the
+// upload's view again, once, and takes the fresh URL of the same variant.
+let refresher = null;
+export function setMediaRefresher(fn) {
+  refresher = fn;
+}
+
+function renewOnError(el, m, names, prop = "src") {
+  let tried = false;
+  el.addEventListener("error", async () => {
+    if (tried || !refresher || !m.id) return;
+    tried = true;
+    try {
+      const fresh = await refresher(m.id);
+      const url = safeUrl(variantUrl(fresh, ...names));
+      if (url) el[prop] = url;
+      m.variants = fresh.variants;
+    } catch {
+      /* gone, or no longer readable: the broken element stays */
+    }
+  });
+  return el;
+}
+
 /** The URL of the first of `names` the view has, else its first variant's. */
 export function variantUrl(m, ...names) {
   const v = m.variants || {};
@@ -45,6 +69,7 @@ function tile(m, i, all, extra) {
     width: m.width || null,
     height: m.height || null,
   });
+  renewOnError(img, m, [all.length === 1 ? "large" : "medium", "medium", "small", "full", "original"]);
   const btn = h("button", {
     type: "button",
     class: "media-tile",
@@ -75,6 +100,7 @@ function video(m) {
     width: m.width || null,
     height: m.height || null,
   });
+  renewOnError(el, m, ["video", "original"]);
   const poster = variantUrl(m, "poster");
   if (safeUrl(poster)) el.poster = safeUrl(poster);
   if (m.width && m.height) el.style.aspectRatio = `${m.width} / ${m.height}`;
@@ -83,7 +109,7 @@ function video(m) {
 
 /** A voice message: play/pause, the waveform (played part coloured; click to seek), time. */
 export function voicePlayer(m, { src = variantUrl(m, "voice", "original"), waveform = m.waveform } = {}) {
-  const audio = h("audio", { preload: "metadata", src });
+  const audio = renewOnError(h("audio", { preload: "metadata", src }), m, ["voice", "original"]);
   const bars = (waveform && waveform.length ? waveform : new Array(48).fill(40)).map((v) => {
     const bar = h("span", { class: "wave-bar" });
     bar.style.height = `${Math.max(8, Math.round((v / 255) * 100))}%`;
