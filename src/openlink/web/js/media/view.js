@@ -170,14 +170,25 @@ export function fileChip(m, { href = variantUrl(m, "original") } = {}) {
   href ? icon("download") : null);
 }
 
+/** Whether the view's URLs are signed: those a browser loads without a token. A room's
+ * preview for visitors carries unsigned ones (members only): shown as a plain chip. */
+function loadable(m) {
+  const first = Object.values(m.variants || {})[0];
+  return Boolean(first && typeof first.url === "string" && first.url.includes("?e="));
+}
+
 /** A message's attachments, in order, pictures gathered into one grid. */
 export function renderAttachments(list) {
   if (!list || !list.length) return null;
-  const pictures = list.filter((m) => m.kind === "image" && m.variants);
+  const pictures = list.filter((m) => m.kind === "image" && loadable(m));
   const out = [];
   if (pictures.length) out.push(grid(pictures));
   for (const m of list) {
-    if (m.kind === "image" && m.variants) continue;
+    if (!loadable(m)) {
+      out.push(fileChip(m, { href: null }));
+      continue;
+    }
+    if (m.kind === "image") continue;
     if (m.kind === "video" && m.variants) out.push(video(m));
     else if (m.kind === "voice" && m.variants) out.push(voicePlayer(m));
     else out.push(fileChip(m));
