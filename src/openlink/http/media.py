@@ -138,6 +138,35 @@ async def read_variant(
     )
 
 
+@router.head(
+    "/{media_id}/{variant}",
+    summary="The headers a read of one variant would have, without the bytes",
+    response_class=Response,
+)
+async def head_variant(
+    ctx: CtxDep, user: UserDep, request: Request, media_id: MediaId, variant: VariantName
+) -> Response:
+    """As the read, from the database alone: no bytes are opened, and no redirect to a
+    presigned URL (those are signed for GET)."""
+    readable = await queries.access_variant(ctx, user, media_id, variant)
+    v = readable.variant
+    etag = f'"{v.blob_key.rsplit("/", 1)[-1]}"'
+    headers = _headers(readable, etag, ctx.settings.media_cache_max_age_s)
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    wanted = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    if if_range is not None and if_range.strip() != etag:
+        wanted = None
+    span = parse_range(wanted, v.size)
+    start, end = span or (0, v.size)
+    headers["Content-Length"] = str(end - start)
+    if span is None:
+        return Response(status_code=200, headers=headers)
+    headers["Content-Range"] = f"bytes {start}-{end - 1}/{v.size}"
+    return Response(status_code=206, headers=headers)
+
+
 def _headers(readable: queries.Readable, etag: str, max_age: int) -> dict[str, str]:
     v = readable.variant
     inline = not readable.download and v.mime in INLINE_TYPES
