@@ -12,8 +12,10 @@ from openlink.cli import app
 def test_bench_media_prints_its_figures_as_one_json_line_last() -> None:
     result = CliRunner().invoke(
         app,
-        ["bench", "media", "--thumbs", "1", "--seconds", "0.5", "--height", "144"]
-        + ["--members", "20", "--messages", "40", "--senders", "2"],
+        [
+            *("bench", "media", "--thumbs", "1", "--seconds", "0.5", "--height", "144"),
+            *("--members", "20", "--messages", "40", "--senders", "2"),
+        ],
     )
     assert result.exit_code == 0, result.output
     last = result.stdout.strip().splitlines()[-1]

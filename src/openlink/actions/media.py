@@ -237,6 +237,8 @@ async def do_upload(
     if not task.done():
         job.detached = True
         return item
+    if task.cancelled():  # the server is stopping; the upload is marked failed
+        raise MediaBusy("The server is restarting; try again in a moment.")
     outcome: _Outcome = task.result()
     if outcome.error is not None:
         raise outcome.error
