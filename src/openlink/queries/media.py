@@ -8,8 +8,8 @@ from typing import Any
 
 from openlink.actions.context import Context
 from openlink.actions.instance import MEDIA_URLS, instance_key
-from openlink.domain.accounts import User
-from openlink.domain.events import message_view
+from openlink.domain.accounts import User, require_operator
+from openlink.domain.events import iso, message_view
 from openlink.domain.media import (
     MediaItem,
     MediaKind,
@@ -134,3 +134,21 @@ async def presigned_url(ctx: Context, readable: Readable) -> str | None:
     if not ctx.settings.media_s3_redirect or readable.download:
         return None
     return await ctx.blobs.url(readable.variant.blob_key, expires_s=ctx.settings.media_url_ttl_s)
+
+
+async def media_bans(ctx: Context, user: User) -> list[dict[str, Any]]:
+    """Every media ban, newest first (operator)."""
+    require_operator(user)
+    async with ctx.db.read() as conn:
+        found = await store.bans(conn)
+    return [
+        {
+            "id": b["ban_id"],
+            "reason": b["reason"],
+            "media_id": b["media_id"],
+            "created_at": iso(b["created_at"]),
+            "hashes": int(b["hashes"]),
+            "perceptual": bool(b["phashes"]),
+        }
+        for b in found
+    ]
