@@ -203,4 +203,19 @@ async def test_a_voice_message_recorded_on_the_fake_microphone_plays_at_another_
     )
     await expect(voice.locator(".wave-bar.played").first).to_be_visible()
     await shot(bo.page, "media-voice-desktop")
+
+    # A recording cancelled sends nothing; one made by holding the button goes on release.
+    await ann.page.get_by_test_id("record-button").click()
+    await expect(recorder).to_be_visible()
+    await ann.page.get_by_test_id("record-cancel").click()
+    await expect(recorder).to_be_hidden()
+    await expect(ann.page.get_by_test_id("held-send")).to_have_count(0)
+    box = await ann.page.get_by_test_id("record-button").bounding_box()
+    assert box is not None
+    await ann.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await ann.page.mouse.down()
+    await expect(recorder.locator(".rec-time")).to_have_text("0:01")
+    await ann.page.mouse.up()
+    await expect(recorder).to_be_hidden()
+    await expect(voice).to_have_count(2, timeout=PROCESSING_MS)
     assert ann.errors == [] and bo.errors == []

@@ -7,7 +7,7 @@ import { toggleEmojiPicker } from "../emoji.js";
 import { t } from "../i18n.js";
 import { MIN_MS, VoiceRecorder, recordingSupported } from "../media/recorder.js";
 import { clock } from "../media/view.js";
-import { avatar, errorText, toast } from "../ui.js";
+import { avatar, toast } from "../ui.js";
 import { draftChip } from "./chat/lines.js";
 import { memberName } from "./message.js";
 
@@ -83,9 +83,9 @@ export function createComposer({ app, rs, onSend, onEdit }) {
   /** Files picked, pasted or dropped: each starts uploading at once. */
   function addFiles(files) {
     if (input.disabled || !files.length) return;
-    const room = uploads.draft(rs.id).length;
-    if (room + files.length > MAX_FILES) toast(t("media.too_many", { n: MAX_FILES }), "error");
-    for (const f of files.slice(0, Math.max(0, MAX_FILES - room))) uploads.add(rs.id, f);
+    const have = uploads.draft(rs.id).length;
+    if (have + files.length > MAX_FILES) toast(t("media.too_many", { n: MAX_FILES }), "error");
+    for (const f of files.slice(0, Math.max(0, MAX_FILES - have))) uploads.add(rs.id, f);
     renderTray();
     input.focus();
   }
@@ -130,15 +130,16 @@ export function createComposer({ app, rs, onSend, onEdit }) {
   }
 
   micBtn.addEventListener("pointerdown", async (e) => {
-    if (e.button !== 0) return;
+    if (e.button !== 0 || recorder.recording) return;
     pressedAt = performance.now();
-    if (recorder.recording) return;
+    // The button gives way to the recorder's bar, so the release is listened for on the
+    // document. Held: letting go sends. A tap leaves it recording, with cancel and send.
+    document.addEventListener("pointerup", () => {
+      if (recorder.recording && performance.now() - pressedAt > HOLD_MS && recorder.elapsedMs > MIN_MS) stopRecording(true);
+    }, { once: true });
     await startRecording();
   });
-  micBtn.addEventListener("pointerup", () => {
-    // Held: let go to send. A tap leaves it recording, with cancel and send beside it.
-    if (recorder.recording && performance.now() - pressedAt > HOLD_MS && recorder.elapsedMs > MIN_MS) stopRecording(true);
-  });
+  micBtn.addEventListener("contextmenu", (e) => e.preventDefault()); // a long press records
   micBtn.addEventListener("keydown", (e) => {
     if ((e.key === "Enter" || e.key === " ") && !recorder.recording) {
       e.preventDefault();
