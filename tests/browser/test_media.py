@@ -219,3 +219,50 @@ async def test_a_voice_message_recorded_on_the_fake_microphone_plays_at_another_
     await expect(recorder).to_be_hidden()
     await expect(voice).to_have_count(2, timeout=PROCESSING_MS)
     assert ann.errors == [] and bo.errors == []
+
+
+async def test_pictures_dropped_and_pasted_into_the_chat_go_as_one_message(
+    server: Server, client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot
+) -> None:
+    ann, bo, _room = await a_room_of_two(client, open_tab)
+    # Four pictures dropped on the chat, a fifth pasted into the box.
+    await ann.page.evaluate(
+        """async () => {
+          const picture = (hue) => new Promise((done) => {
+            const c = document.createElement("canvas");
+            c.width = 320; c.height = 240;
+            const g = c.getContext("2d");
+            g.fillStyle = `hsl(${hue} 70% 50%)`; g.fillRect(0, 0, 320, 240);
+            g.fillStyle = "#fff"; g.fillRect(40 + hue / 4, 60, 80, 80);
+            c.toBlob((b) => done(new File([b], `p${hue}.png`, { type: "image/png" })), "image/png");
+          });
+          const dropped = new DataTransfer();
+          for (const hue of [0, 70, 140, 210]) dropped.items.add(await picture(hue));
+          const chat = document.querySelector("section.chat");
+          const how = { bubbles: true, cancelable: true };
+          chat.dispatchEvent(new DragEvent("dragover", { dataTransfer: dropped, ...how }));
+          chat.dispatchEvent(new DragEvent("drop", { dataTransfer: dropped, ...how }));
+          const pasted = new DataTransfer();
+          pasted.items.add(await picture(280));
+          document.querySelector("[data-testid=composer]").dispatchEvent(
+            new ClipboardEvent("paste", { clipboardData: pasted, ...how }));
+        }"""
+    )
+    chips = ann.page.get_by_test_id("composer-tray").get_by_test_id("upload-chip")
+    await expect(chips).to_have_count(5)
+    await ann.page.get_by_test_id("composer").press("Enter")
+
+    grid = bo.page.locator("[data-testid=messages] .media-grid")
+    await expect(grid).to_have_class(re.compile(r"\bn4\b"), timeout=PROCESSING_MS)
+    await expect(grid.get_by_test_id("media-photo")).to_have_count(4)
+    await expect(grid.locator(".media-more")).to_have_text("+1")
+    await shot(bo.page, "media-grid-desktop")
+    await grid.get_by_test_id("media-photo").last.click()
+    await expect(bo.page.get_by_test_id("lightbox").locator(".lightbox-count")).to_have_text(
+        "4 / 5"
+    )
+    await bo.page.keyboard.press("ArrowRight")
+    await expect(bo.page.get_by_test_id("lightbox").locator(".lightbox-count")).to_have_text(
+        "5 / 5"
+    )
+    assert ann.errors == [] and bo.errors == []
