@@ -15,6 +15,7 @@ from openlink.domain.members import Member
 from openlink.domain.messages import Message
 from openlink.domain.rooms import RoomKind
 from openlink.errors import Forbidden, InvalidInput, NotFound
+from openlink.queries import media
 from openlink.queries.access import access_room_as_member, access_room_for_preview
 from openlink.store import members as members_store
 from openlink.store import messages as messages_store
@@ -29,16 +30,18 @@ async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
     messages, then, if any of them has tags, their tags."""
     async with ctx.db.read() as conn:
         mine = await store.rooms_of_user(conn, user.id)
-    out = [
-        {
-            **room_view(room),
-            "me": member_view(me),
-            "read_seq": me.last_read_seq,
-            "unread": unread,
-            "last_message": None if newest is None else message_view(newest),
-        }
-        for room, me, unread, newest in mine
-    ]
+    out = []
+    for room, me, unread, newest in mine:
+        out.append(
+            {
+                **room_view(room),
+                "me": member_view(me),
+                "read_seq": me.last_read_seq,
+                "unread": unread,
+                # Its attachments' URLs signed, as every view that leaves the server.
+                "last_message": None if newest is None else await media.signed_message(ctx, newest),
+            }
+        )
     out.sort(key=_activity, reverse=True)
     return out
 
