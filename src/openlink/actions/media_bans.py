@@ -2,7 +2,7 @@
 bytes and of each variant, and a picture's perceptual hash. Banned bytes are refused on
 upload (``media_banned``), a picture within ``PHASH_SAME_PICTURE`` bits of a banned one
 too; uploads already stored that match are removed, and taken out of the messages that
-attached them (a new rev, ``change: edited``). See docs/decisions/00XG.
+attached them (a new rev, ``change: edited``). See docs/decisions/0030.
 """
 
 from __future__ import annotations

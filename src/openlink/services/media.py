@@ -7,7 +7,7 @@ with the supervisor's backoff, and readiness shows the loop restarting meanwhile
 Uploads still process then (each job starts a worker of its own) or fail with
 ``media_processing_failed``. At shutdown the uploads under way get the supervisor's
 grace period, the rest are cancelled (their uploads marked failed, the uploader told),
-then the workers stop. See docs/decisions/00XG-media-async-processing.md.
+then the workers stop. See docs/decisions/0030-media-async-processing.md.
 """
 
 from __future__ import annotations
