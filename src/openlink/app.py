@@ -27,6 +27,7 @@ from openlink.http import (
     apidocs,
     automod,
     bot,
+    clips,
     discovery,
     errors,
     images,
@@ -199,6 +200,7 @@ def create_app(
         operations,
         images,
         media,
+        clips,
     ):
         app.include_router(module.router)
 

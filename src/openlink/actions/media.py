@@ -35,6 +35,7 @@ from openlink.domain.permissions import Action, Role
 from openlink.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from openlink.media import passthrough as processing
 from openlink.queries.access import access_sender
+from openlink.store import clips as clips_store
 from openlink.store import media as store
 from openlink.store.db import Tx
 
@@ -69,12 +70,19 @@ def incoming_dir(ctx: Context) -> Path:
     return ctx.settings.effective_media_dir() / "incoming"
 
 
-async def check_upload(ctx: Context, user: User, room_id: str, declared: int | None) -> Member:
+async def check_upload(
+    ctx: Context, user: User, room_id: str | None, declared: int | None
+) -> Member | None:
     """Before any byte is read: the account's upload rate, the right to post in the room
-    now, and (when the client declared a length) the size and the quotas."""
+    now, and (when the client declared a length) the size and the quotas. Without a
+    room (a clip's video for an interest, docs/protocol.md#clips) the account's only."""
     if declared is not None and declared > ctx.settings.media_max_bytes:
         raise too_large(ctx.settings.media_max_bytes)
     await limits.spend(ctx, limits.MEDIA_UPLOADS, user.id)
+    if room_id is None:
+        async with ctx.db.read() as conn:
+            await _check_quotas(ctx, conn, user.id, None, declared or 0)
+        return None
     async with ctx.db.read() as conn:
         member, policy = await access_sender(conn, user, room_id, Action.POST)
         now = ctx.now()
@@ -93,7 +101,7 @@ async def check_upload(ctx: Context, user: User, room_id: str, declared: int | N
 
 
 async def _check_quotas(
-    ctx: Context, conn: AsyncConnection, user_id: int, room_id: str, size: int
+    ctx: Context, conn: AsyncConnection, user_id: int, room_id: str | None, size: int
 ) -> None:
     s = ctx.settings
     if s.media_account_quota_bytes:
@@ -105,7 +113,7 @@ async def _check_quotas(
                 quota_bytes=s.media_account_quota_bytes,
                 used_bytes=used,
             )
-    if s.media_room_quota_bytes:
+    if s.media_room_quota_bytes and room_id is not None:
         used = await store.bytes_of_room(conn, room_id)
         if used + size > s.media_room_quota_bytes:
             raise PayloadTooLarge(
@@ -154,7 +162,7 @@ BodyOpener = Callable[[], Awaitable[tuple[str | None, AsyncIterator[bytes]]]]
 async def do_upload(
     ctx: Context,
     user: User,
-    room_id: str,
+    room_id: str | None,
     open_body: BodyOpener,
     *,
     filename: str | None,
@@ -190,7 +198,7 @@ async def do_upload(
 async def _record_pending(
     ctx: Context,
     user: User,
-    member: Member,
+    member: Member | None,
     spooled: Spooled,
     filename: str | None,
     kind: MediaKind,
@@ -199,8 +207,8 @@ async def _record_pending(
         id=new_id(),
         kind=kind,
         state=MediaState.PENDING,
-        room_id=member.room_id,
-        member_id=member.id,
+        room_id=member.room_id if member is not None else None,
+        member_id=member.id if member is not None else None,
         uploader_id=user.id,
         name=rules.clean_filename(filename),
         mime=rules.DOWNLOAD_TYPE,
@@ -210,7 +218,7 @@ async def _record_pending(
     async with ctx.db.write() as tx:
         # Counted with what is now stored: two uploads under way cannot both use the
         # last of a quota on SQLite (one writer); on PostgreSQL they may overshoot by one.
-        await _check_quotas(ctx, tx.conn, user.id, member.room_id, spooled.size)
+        await _check_quotas(ctx, tx.conn, user.id, item.room_id, spooled.size)
         await store.insert_media(tx.conn, item)
     return item
 
@@ -290,7 +298,9 @@ async def check_attachments(
             raise media_not_found()
         if item.room_id != room_id:
             raise InvalidInput("This file was uploaded to another room.", code="media_wrong_room")
-        if item.seq is not None and item.seq != seq:
+        if (item.seq is not None and item.seq != seq) or await clips_store.clip_of_media(
+            tx.conn, media_id
+        ):
             raise Conflict("This file is attached to another message.", code="media_attached")
         if item.state is not MediaState.READY:
             raise Conflict("This file is still being processed.", code="media_not_ready")
