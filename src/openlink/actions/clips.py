@@ -28,8 +28,7 @@ from openlink.domain.permissions import Action, may_read_hidden
 from openlink.domain.reports import Reason
 from openlink.domain.rooms import ProfilePolicy
 from openlink.errors import Conflict, Forbidden, InvalidInput, NotFound
-from openlink.queries.access import access_sender
-from openlink.queries.clips import Seen, access_clip, clip_not_found, views
+from openlink.queries.access import Seen, access_clip, access_sender, clip_not_found
 from openlink.store import clips as store
 from openlink.store import interests as interests_store
 from openlink.store import media as media_store
@@ -103,16 +102,24 @@ async def do_post_clip(
             hidden=False,
             created_at=ctx.now(),
         )
-        room_language = None
+        room, interest = None, None
         if room_id is not None:
-            room_language = await _in_room(ctx, tx.conn, user, clip, item, room_id)
+            room = await _in_room(ctx, tx.conn, user, clip, item, room_id)
         else:
             assert interest_id is not None
-            await _to_interest(tx.conn, user, clip, item, interest_id, profile)
+            interest = await _to_interest(tx.conn, user, clip, item, interest_id, profile)
         # Decided by the caption (and a room clip's room), never by the poster's account.
+        room_language = room.language if room is not None else None
         clip.lang = ctx.translation.detect(caption, room_language) if caption else None
         await store.insert_clip(tx.conn, clip)
-        return (await views(tx.conn, user, [clip]))[0]
+    return rules.clip_view(
+        clip,
+        item,
+        mine=True,
+        liked=False,
+        room={"id": room.id, "name": room.name} if room is not None else None,
+        interest=interest,
+    )
 
 
 async def _in_room(
@@ -126,7 +133,8 @@ async def _in_room(
     clip.nickname, clip.avatar_url = member.nickname, member.avatar_url
     clip.profile_kind = member.profile_kind.value
     room = await rooms_store.get_room(conn, room_id)
-    return room.language if room is not None else None
+    assert room is not None
+    return room
 
 
 async def _to_interest(
@@ -136,19 +144,21 @@ async def _to_interest(
     item: MediaItem,
     interest_id: str,
     profile: dict[str, Any],
-) -> None:
+) -> str:
     if item.room_id is not None:
         # An upload made in a room stays there: an interest clip's is made without one.
         raise InvalidInput(
             "This video was uploaded to a room; upload it without one for an interest.",
             code="media_wrong_room",
         )
-    if await interests_store.get_interest(conn, interest_id) is None:
+    interest = await interests_store.get_interest(conn, interest_id)
+    if interest is None:
         raise NotFound("No interest has this id.", code="interest_not_found")
     columns = await resolve_profile(conn, user, profile, ProfilePolicy.OPEN_ALLOWED)
     clip.interest_id = interest_id
     clip.nickname, clip.avatar_url = columns["nickname"], columns["avatar_url"]
     clip.profile_kind = columns["profile_kind"]
+    return interest.name
 
 
 async def do_like(ctx: Context, user: User, clip_id: str, liked: bool) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from openlink.domain.media import MediaItem, MediaKind, MediaState, Variant
 from openlink.domain.permissions import may_read_hidden
 from openlink.errors import NotFound
 from openlink.media.storage import BlobNotFound
-from openlink.queries.clips import access_clip, access_clip_media
+from openlink.queries.access import access_clip, access_clip_media
 from openlink.store import media as store
 from openlink.store import members as members_store
 from openlink.store import messages as messages_store
