@@ -119,3 +119,17 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("clip_reports", "clip_comments", "clip_views", "clip_likes", "clips"):
         op.drop_table(table)
+    # Uploads made without a room cannot exist before: they go (their blobs are then
+    # unused, and the collector removes them).
+    op.execute("DELETE FROM media WHERE room_id IS NULL OR member_id IS NULL")
+    op.drop_index("ix_media_unattached", table_name="media")
+    with op.batch_alter_table("media") as batch:
+        batch.alter_column("room_id", existing_type=sa.String(24), nullable=False)
+        batch.alter_column("member_id", existing_type=sa.String(24), nullable=False)
+    op.create_index(
+        "ix_media_unattached",
+        "media",
+        ["created_at"],
+        sqlite_where=sa.text("seq IS NULL"),
+        postgresql_where=sa.text("seq IS NULL"),
+    )
