@@ -7,58 +7,34 @@ a processed video), so these tests do not depend on the codecs."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
 
 from openlink.actions.media import do_collect
-from openlink.store.schema import media as media_table
-from openlink.store.schema import media_variants as variants_table
 from tests.api.test_operator import make_operator
 from tests.conftest import Server
-from tests.factories import auth, error_code, expect, join, make_room, make_user, throttled
+from tests.factories import (
+    CLIP_VIDEO,
+    auth,
+    error_code,
+    expect,
+    join,
+    make_room,
+    make_user,
+    throttled,
+)
+from tests.factories import make_video as _make_video
 
-VIDEO = os.urandom(50_000)
+VIDEO = CLIP_VIDEO
 
 
 async def make_video(
-    server: Server,
-    client: httpx.AsyncClient,
-    token: str,
-    room: str | None = None,
-    *,
-    duration_ms: int = 15_000,
-    state: str = "ready",
-    kind: str = "video",
+    server: Server, client: httpx.AsyncClient, token: str, room: str | None = None, **kw: Any
 ) -> str:
-    """An upload of the caller's, turned into what processing makes of a video."""
-    params = {"name": "clip.mp4", **({"room": room} if room else {})}
-    up = expect(
-        await client.post("/api/media", params=params, content=VIDEO, headers=auth(token)), 201
-    )
-    async with server.app.state.ctx.db.write() as tx:
-        await tx.conn.execute(
-            update(media_table)
-            .where(media_table.c.id == up["id"])
-            .values(
-                kind=kind,
-                state=state,
-                mime="video/mp4",
-                width=720,
-                height=1280,
-                duration_ms=duration_ms,
-            )
-        )
-        await tx.conn.execute(
-            update(variants_table)
-            .where(variants_table.c.media_id == up["id"])
-            .values(name="video", mime="video/mp4", width=720, height=1280)
-        )
-    return str(up["id"])
+    return await _make_video(server.app.state.ctx, client, token, room, **kw)
 
 
 async def interest_id(client: httpx.AsyncClient, name: str = "cooking") -> str:
