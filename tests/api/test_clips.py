@@ -310,6 +310,13 @@ async def test_likes_views_comments_and_reports(server: Server, client: httpx.As
     assert got["new"] is False
     response = await client.post(f"/api/clips/{cid}/reports", json=report, headers=auth(token))
     assert error_code(response, 422) == "cannot_report_self"
+    response = await client.get("/api/admin/clip-reports", headers=auth(fan))
+    assert error_code(response, 403) == "operator_only"
+    _, op = await make_operator(server, client)
+    listed = expect(await client.get("/api/admin/clip-reports", headers=auth(op)), 200)
+    assert [(r["clip"]["id"], r["reports"], r["reasons"]) for r in listed["clips"]] == [
+        (cid, 1, ["spam"])
+    ]
     # The poster deletes it: gone for everyone, its video too.
     url = clip["video"]["variants"]["video"]["url"]
     assert (await client.delete(f"/api/clips/{cid}", headers=auth(fan))).status_code == 404

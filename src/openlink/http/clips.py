@@ -150,6 +150,11 @@ async def report(ctx: CtxDep, user: UserDep, clip_id: ClipId, body: ClipReportIn
     return await actions.do_report_clip(ctx, user, clip_id, body.reason, body.note)
 
 
+@router.get("/api/admin/clip-reports", summary="Reported clips, most reported first (operator)")
+async def reported_clips(ctx: CtxDep, user: UserDep, limit: Limit = 50) -> dict[str, Any]:
+    return await queries.reported(ctx, user, limit=limit)
+
+
 @router.get(
     "/c/{clip_id}",
     summary="The share page: the clip with OpenGraph video tags (public clips only)",

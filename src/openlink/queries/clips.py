@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.domain import clips as rules
-from openlink.domain.accounts import User
+from openlink.domain.accounts import User, require_operator
 from openlink.domain.clips import Clip, Order, clip_view, comment_view
 from openlink.domain.discovery import primary_language
 from openlink.domain.media import MediaItem, MediaState
@@ -212,4 +212,22 @@ async def comments(
             comment_view(c, mine=user is not None and c.user_id == user.id) for c in found
         ],
         "next": rules.keyset_cursor(found[-1].created_at, found[-1].id) if more else None,
+    }
+
+
+async def reported(ctx: Context, operator: User, *, limit: int) -> dict[str, Any]:
+    """The operator's review list: reported clips, most reported first, each with its
+    report count and reasons (never who reported)."""
+    require_operator(operator)
+    async with ctx.db.read() as conn:
+        counts = await store.reported(conn, _page(limit))
+        found = {c.id: c for c in await store.get_clips(conn, [i for i, _ in counts])}
+        reasons = await store.report_reasons(conn, list(found))
+        shown = {v["id"]: v for v in await views(conn, operator, list(found.values()))}
+    return {
+        "clips": [
+            {"clip": shown[i], "reports": n, "reasons": reasons.get(i, [])}
+            for i, n in counts
+            if i in shown
+        ]
     }

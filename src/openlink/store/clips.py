@@ -59,6 +59,12 @@ async def get_clip(conn: AsyncConnection, clip_id: str) -> Clip | None:
     return _clip(row) if row is not None else None
 
 
+async def get_clips(conn: AsyncConnection, ids: list[str]) -> list[Clip]:
+    if not ids:
+        return []
+    return [_clip(r) for r in (await conn.execute(select(clips).where(clips.c.id.in_(ids))))]
+
+
 async def clip_of_media(conn: AsyncConnection, media_id: str) -> Clip | None:
     row = (await conn.execute(select(clips).where(clips.c.media_id == media_id))).first()
     return _clip(row) if row is not None else None
@@ -215,3 +221,19 @@ async def reported(conn: AsyncConnection, limit: int) -> list[tuple[str, int]]:
         .limit(limit)
     )
     return [(r[0], int(r[1])) for r in (await conn.execute(q)).all()]
+
+
+async def report_reasons(conn: AsyncConnection, clip_ids: list[str]) -> dict[str, list[str]]:
+    """Each clip's distinct report reasons, sorted."""
+    if not clip_ids:
+        return {}
+    q = (
+        select(clip_reports.c.clip_id, clip_reports.c.reason)
+        .where(clip_reports.c.clip_id.in_(clip_ids))
+        .distinct()
+        .order_by(clip_reports.c.clip_id, clip_reports.c.reason)
+    )
+    out: dict[str, list[str]] = {}
+    for clip_id, reason in (await conn.execute(q)).all():
+        out.setdefault(clip_id, []).append(reason)
+    return out
