@@ -171,6 +171,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         # Visitors' discovery reads all come from 127.0.0.1; tests/api/test_visitors.py
         # turns the limit on.
         browse_per_address=0,
+        # Media workers start with the first upload that needs one: most tests upload
+        # nothing, and each worker costs a second of CPU to load its codecs.
+        media_prestart_workers=False,
         **_redis_values(),
     )
     values.update(overrides)

@@ -52,6 +52,7 @@ from openlink.realtime.hub import Hub
 from openlink.services.base import Service
 from openlink.services.bot import BotScheduler
 from openlink.services.indexer import Indexer
+from openlink.services.media import MediaService
 from openlink.services.media_gc import MediaCollector
 from openlink.services.supervisor import Supervisor
 from openlink.services.translation import TranslationService
@@ -104,6 +105,7 @@ def build_context(
         images=create_image_store(db, clock),
         blobs=media_storage.create(settings),
         tasks=supervisor,
+        media=MediaService(settings, supervisor),
         clock=clock,
     )
     translation.bind(ctx)
@@ -123,7 +125,10 @@ def create_app(
     # Started in this order, stopped in reverse; then the supervisor drains what is left.
     scheduler = BotScheduler(ctx, supervisor)
     collector = MediaCollector(ctx, supervisor)
-    services = (hub, scheduler, indexer, translator, collector)
+    processor = ctx.media
+    assert isinstance(processor, MediaService)
+    # The media service stops first: its jobs store blobs, which the collector closes.
+    services = (hub, scheduler, indexer, translator, collector, processor)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -170,6 +175,7 @@ def create_app(
     app.state.bot = scheduler
     app.state.supervisor = supervisor
     app.state.media_collector = collector
+    app.state.media = processor
     app.state.metrics = registry_for(hub)
     errors.install(app)
     # Pictures are uploaded whole; every other body stays small.

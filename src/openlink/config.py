@@ -289,6 +289,15 @@ class Settings(BaseSettings):
     media_queue_max: int = Field(32, ge=1, le=10_000)
     #: Threads FFmpeg's encoder uses inside a worker (0: FFmpeg chooses, about 1.5 a core).
     media_ffmpeg_threads: int = Field(2, ge=0, le=64)
+    #: How long a photo's upload waits for its processing before it answers ``pending``
+    #: (the outcome then comes as a ``media.ready`` or ``media.failed`` event). Videos and
+    #: voice messages never wait: they answer ``pending`` at once.
+    media_inline_wait_s: float = Field(2.0, ge=0, le=60)
+    #: Photos larger than this answer ``pending`` at once, like videos.
+    media_inline_image_bytes: int = Field(8 << 20, ge=0)
+    #: Start the media workers when the server starts (otherwise the first upload that
+    #: needs one starts it, and waits a second or two for the codecs to load).
+    media_prestart_workers: bool = True
     # -- first run: visitors and the demo (issue 13, section 5) ------------------------
     #: Discovery reads (trending, recommendations, room previews) per client address in
     #: ``browse_window_s``, for visitors without an account (0 turns the limit off).

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -608,6 +608,13 @@ async def build_scene(server: Server, client: httpx.AsyncClient, link: str | Non
     expect(
         await client.post(path, params=draft, content=b"a draft", headers=auth(member.token)), 201
     )
+    # A voice message that is not one: answered pending, then its progress and failure
+    # reach the uploader's sockets.
+    voice = {"room": rid, "name": "memo.ogg", "kind": "voice"}
+    bad = expect(
+        await client.post(path, params=voice, content=b"humming", headers=auth(member.token)), 201
+    )
+    await member.sock.next_event("media.failed", where=lambda e: e["media"]["id"] == bad["id"])
 
     # Moderation and entry: a report, a time-out, a ban, a join request decided.
     report = {"seq": rude["seq"], "reason": "harassment"}
@@ -684,6 +691,8 @@ async def build_scene(server: Server, client: httpx.AsyncClient, link: str | Non
             "after": "0",  # history from the start; members and requests from the first
             "lang": OWN_LANGUAGE,  # a translation on demand, into the reader's language
             "order": "top",  # an interest's clips by engagement
+            # A signed media URL's expiry and signature (each alone: the bearer check).
+            **signature_of(shared["variants"]["original"]["url"]),
         },
         writes=writes,
     )
@@ -719,6 +728,11 @@ async def clip_scene(
     path = f"/api/clips/{room_clip['id']}/hidden"
     expect(await client.put(path, json={"hidden": True}, headers=auth(cohost.token)), 200)
     return str(clip["id"])
+
+
+def signature_of(url: str) -> dict[str, str]:
+    """The query of a signed media URL: ``e`` and ``s``."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 def fill(template: str, values: dict[str, str]) -> str | None:

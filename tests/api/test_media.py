@@ -59,6 +59,15 @@ async def a_room(client: httpx.AsyncClient) -> tuple[str, str, str, str]:
     return room["id"], room["link"], host, member
 
 
+def bare(url: str) -> str:
+    """The variant's path without its signature: the bearer-checked read."""
+    return url.partition("?")[0]
+
+
+def original(view: dict[str, Any]) -> str:
+    return bare(view["variants"]["original"]["url"])
+
+
 def blob_files(server: Server) -> list[Path]:
     root = server.settings.effective_media_dir() / "blobs"
     return [p for p in root.rglob("*") if p.is_file() and ".tmp" not in p.parts]
@@ -83,8 +92,8 @@ async def test_a_file_sent_in_a_message_reaches_a_member_who_downloads_it(
     event = await sock.next_event("message", where=lambda e: e["message"]["seq"] == sent["seq"])
     attached = event["message"]["media"][0]
     assert attached["member"] == sent["member"]
-    url = attached["variants"]["original"]["url"]
-    assert url == f"/api/media/{uploaded['id']}/original"
+    url = original(attached)
+    assert bare(url) == f"/api/media/{uploaded['id']}/original"
 
     got = await client.get(url, headers=auth(member))
     assert got.status_code == 200
@@ -125,7 +134,7 @@ async def test_a_websocket_send_attaches_media(server: Server, client: httpx.Asy
     ack = await sock.send_and_ack(rid, "", media=[uploaded["id"]])
     event = await sock.next_event("message", where=lambda e: e["message"]["seq"] == ack["seq"])
     assert [m["id"] for m in event["message"]["media"]] == [uploaded["id"]]
-    url = uploaded["variants"]["original"]["url"]
+    url = original(uploaded)
     assert (await client.get(url, headers=auth(member))).content == DATA
 
 
@@ -151,7 +160,7 @@ async def test_a_multipart_upload_streams_the_file_field(client: httpx.AsyncClie
     uploaded = expect(response, 201)
     assert uploaded["name"] == "holiday.mov"
     assert uploaded["size"] == len(DATA)
-    got = await client.get(uploaded["variants"]["original"]["url"], headers=auth(host))
+    got = await client.get(original(uploaded), headers=auth(host))
     assert got.content == DATA
     no_file = await client.post(
         "/api/media",
@@ -167,7 +176,7 @@ async def test_byte_ranges_conditional_reads_and_a_range_past_the_end(
     client: httpx.AsyncClient,
 ) -> None:
     rid, _, host, _ = await a_room(client)
-    url = (await upload(client, host, rid))["variants"]["original"]["url"]
+    url = original(await upload(client, host, rid))
     size = len(DATA)
 
     part = await client.get(url, headers={**auth(host), "Range": "bytes=100-199"})
@@ -202,7 +211,7 @@ async def test_byte_ranges_conditional_reads_and_a_range_past_the_end(
 async def test_user_bytes_are_never_served_as_a_page(client: httpx.AsyncClient) -> None:
     rid, _, host, _ = await a_room(client)
     for name in ("cat.png", "page.html", "logo.svg"):
-        url = (await upload(client, host, rid, HTML, name=name))["variants"]["original"]["url"]
+        url = original(await upload(client, host, rid, HTML, name=name))
         got = await client.get(url, headers=auth(host))
         assert got.headers["content-type"] == "application/octet-stream"
         assert got.headers["content-disposition"].startswith("attachment")
@@ -216,7 +225,7 @@ async def test_an_upload_not_yet_attached_is_its_uploaders_alone(
     rid, _, host, member = await a_room(client)
     _, outsider = await make_user(client)
     uploaded = await upload(client, host, rid)
-    url = uploaded["variants"]["original"]["url"]
+    url = original(uploaded)
     for token in (member, outsider):
         assert error_code(await client.get(url, headers=auth(token)), 404) == "media_not_found"
         meta = await client.get(f"/api/media/{uploaded['id']}", headers=auth(token))
@@ -236,7 +245,7 @@ async def test_a_member_who_left_no_longer_reads_the_rooms_media(
     rid, _, host, member = await a_room(client)
     uploaded = await upload(client, host, rid)
     await send_message(client, host, rid, "here", media=[uploaded["id"]])
-    url = uploaded["variants"]["original"]["url"]
+    url = original(uploaded)
     assert (await client.get(url, headers=auth(member))).status_code == 200
     left = await client.post(f"/api/rooms/{rid}/leave", headers=auth(member))
     assert left.status_code == 204
@@ -394,7 +403,7 @@ async def test_edit_replaces_attachments_and_delete_takes_them_away(
         200,
     )
     assert [m["id"] for m in edited["media"]] == [b["id"]]
-    url_a, url_b = (x["variants"]["original"]["url"] for x in (a, b))
+    url_a, url_b = (original(x) for x in (a, b))
     assert error_code(await client.get(url_a, headers=auth(member)), 404) == "media_not_found"
     assert (await client.get(url_b, headers=auth(member))).content == b"second file"
     # An edit of the text alone keeps the attachments.
@@ -423,7 +432,7 @@ async def test_hidden_messages_hide_their_media_from_all_but_reviewers(
     path = f"/api/rooms/{rid}/messages/{sent['seq']}/hide"
     hidden = expect(await client.post(path, json={}, headers=auth(host)), 200)
     assert "media" not in hidden
-    url = uploaded["variants"]["original"]["url"]
+    url = original(uploaded)
     for token in (witness, member):
         assert error_code(await client.get(url, headers=auth(token)), 404) == "media_not_found"
     # The host reviews what was hidden: the text and the attachments.
@@ -459,7 +468,7 @@ async def test_the_collector_forgets_orphan_uploads_and_deletes_unused_blobs(
         assert error_code(meta, 404) == "media_not_found"
     # The blob the sent message shares is kept; the orphan's alone is gone.
     assert [p.read_bytes() for p in blob_files(server)] == [shared_bytes]
-    url = sent["variants"]["original"]["url"]
+    url = original(sent)
     assert (await client.get(url, headers=auth(member))).content == shared_bytes
     # Deleting the message frees the last blob.
     path = f"/api/rooms/{rid}/messages/{(await last_seq(client, host, rid))}"
@@ -498,7 +507,7 @@ async def test_a_blob_being_collected_is_not_reused_until_it_is_gone(
     async with ctx.db.write() as tx:
         await media_store.forget_blobs(tx.conn, marked)
     again = await upload(client, host, rid, b"same bytes")
-    got = await client.get(again["variants"]["original"]["url"], headers=auth(host))
+    got = await client.get(original(again), headers=auth(host))
     assert got.content == b"same bytes"
 
 
@@ -533,7 +542,7 @@ async def test_on_s3_upload_send_read_by_range_and_collect(
     uploaded = await upload(client, host, rid)
     await upload(client, host, rid, b"orphan on s3")
     await send_message(client, host, rid, "on s3", media=[uploaded["id"]])
-    url = uploaded["variants"]["original"]["url"]
+    url = original(uploaded)
     got = await client.get(url, headers=auth(member))
     assert got.status_code == 200 and got.content == DATA
     assert got.headers["content-disposition"].startswith("attachment")
@@ -564,7 +573,7 @@ async def test_fuzzed_uploads_and_reads_get_4xx_or_success_never_5xx(
     rng = random.Random(1414)
     rid, _, host, _ = await a_room(client)
     good = await upload(client, host, rid, b"0123456789" * 10)
-    url = good["variants"]["original"]["url"]
+    url = original(good)
     envelope = (
         b'--BOUND\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n'
         b"Content-Type: application/octet-stream\r\n\r\nDATA\r\n--BOUND--\r\n"
@@ -624,10 +633,10 @@ async def test_on_s3_pictures_may_redirect_to_a_presigned_url_files_never(
         )
     await send_message(client, host, rid, "both", media=[file["id"], picture["id"]])
 
-    streamed = await client.get(file["variants"]["original"]["url"], headers=auth(member))
+    streamed = await client.get(original(file), headers=auth(member))
     assert streamed.status_code == 200
     assert streamed.headers["content-disposition"].startswith("attachment")
-    redirected = await client.get(picture["variants"]["original"]["url"], headers=auth(member))
+    redirected = await client.get(original(picture), headers=auth(member))
     assert redirected.status_code == 302
     assert redirected.headers["cache-control"] == "no-store"
     location = redirected.headers["location"]
@@ -636,7 +645,7 @@ async def test_on_s3_pictures_may_redirect_to_a_presigned_url_files_never(
         assert (await anyone.get(location)).content == b"pretend picture bytes"
     # The room check comes first: an outsider gets no URL.
     _, outsider = await make_user(client)
-    denied = await client.get(picture["variants"]["original"]["url"], headers=auth(outsider))
+    denied = await client.get(original(picture), headers=auth(outsider))
     assert error_code(denied, 404) == "media_not_found"
 
 

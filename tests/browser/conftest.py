@@ -33,7 +33,15 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from tests.conftest import STRICT, Server, TestDatabase, http_client, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    # A fake camera and microphone (a beep), allowed without asking: voice messages.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
 REPO = Path(__file__).resolve().parents[2]
 SHOTS_DIR = Path(os.environ.get("OPENLINK_SCREENSHOTS") or REPO / "test-artifacts" / "screenshots")
 DESKTOP = {"width": 1280, "height": 800}

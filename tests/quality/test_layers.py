@@ -62,10 +62,10 @@ ALLOWED: dict[str, set[str]] = {
     "bench": {"app", "cli", *BELOW_APP},
 }
 #: The one documented two-way pair: the use cases share their foundation. Queries use the
-#: ``Context`` and the per-account limits; actions use the access checks. Nothing else
-#: crosses between them.
+#: ``Context``, the per-account limits and the instance's derived keys (media URLs are
+#: signed as views are read); actions use the access checks. Nothing else crosses.
 USE_CASE_CROSSINGS = {
-    "queries": {"openlink.actions.context", "openlink.actions.limits"},
+    "queries": {"openlink.actions.context", "openlink.actions.limits", "openlink.actions.instance"},
     "actions": {"openlink.queries.access"},
 }
 #: The entry points run each other: the CLI's ``bench`` commands start a benchmark, and a

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from argon2 import PasswordHasher
@@ -23,6 +24,7 @@ from openlink.domain.glossary import Glossary
 from openlink.domain.messages import Message
 from openlink.embed.vectors import SearchIndex
 from openlink.images import ImageStore
+from openlink.media.process import Processed
 from openlink.media.storage import BlobStore
 from openlink.presence import Presence
 from openlink.ratelimit import RateLimiter
@@ -77,6 +79,15 @@ class Translations(Protocol):
         ...
 
 
+class MediaWork(Protocol):
+    """Processing uploads off the event loop (``services.media.MediaService``)."""
+
+    async def process(self, kind_hint: str, src_path: Path, workdir: Path) -> Processed:
+        """Check and process the upload at ``src_path`` in the worker pool
+        (``media.process.process``); raises ``MediaRefused`` or ``MediaBusy``."""
+        ...
+
+
 @dataclass(slots=True, kw_only=True)
 class Context:
     settings: Settings
@@ -95,6 +106,8 @@ class Context:
     blobs: BlobStore
     #: The owner of background tasks.
     tasks: Spawner
+    #: Where uploads are processed: the media worker pool.
+    media: MediaWork
     #: The app's time: wall time, elapsed time, sleeps and timers (``openlink/clock.py``).
     clock: Clock = field(default_factory=SystemClock)
     passwords: PasswordHasher = field(default_factory=PasswordHasher)

@@ -19,6 +19,8 @@ from openlink.store import instance as store
 SECRET_NAME = "secret_key"
 #: Purposes, each its own derived key.
 IMAGE_IDS = "image-ids"
+#: Signatures of media URLs (``domain.media.url_signature``).
+MEDIA_URLS = "media-urls"
 
 
 async def instance_key(ctx: Context, purpose: str) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.actions.flow import check_not_timed_out, in_words
+from openlink.actions.notify import notify_user, publish_to_user
 from openlink.domain import media as rules
 from openlink.domain.accounts import User
 from openlink.domain.governance import on_probation
@@ -32,13 +34,21 @@ from openlink.domain.ids import new_id
 from openlink.domain.media import MediaItem, MediaKind, MediaState, Variant
 from openlink.domain.members import Member
 from openlink.domain.permissions import Action, Role
-from openlink.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
-from openlink.media import passthrough as processing
+from openlink.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OpenLinkError,
+    PayloadTooLarge,
+)
+from openlink.media.process import MediaBusy, MediaRefused, Processed
 from openlink.queries.access import access_sender
 from openlink.store import clips as clips_store
 from openlink.store import media as store
 from openlink.store.db import Tx
 
+log = logging.getLogger("openlink.media")
 CHUNK = 256 << 10
 WRITE_BATCH = 1 << 20
 #: While the collector deletes a blob an upload wants, the upload waits this long for
@@ -159,6 +169,37 @@ async def spool(chunks: AsyncIterator[bytes], folder: Path, max_bytes: int) -> S
 BodyOpener = Callable[[], Awaitable[tuple[str | None, AsyncIterator[bytes]]]]
 
 
+@dataclass(slots=True)
+class _Job:
+    """One upload being processed, shared by its request and its background task."""
+
+    item: MediaItem
+    spooled: Spooled
+    workdir: Path
+    #: The request answered ``pending`` (or went away): the outcome goes to the
+    #: uploader's sockets, and a refusal marks the upload failed.
+    detached: bool = False
+    #: The task is writing its outcome: the request waits for it rather than detach.
+    finishing: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    item: MediaItem | None = None
+    #: A refusal the request answers (nothing was stored).
+    error: OpenLinkError | None = None
+
+
+def _inline_wait(ctx: Context, kind: MediaKind, size: int) -> float | None:
+    """How long the request waits for processing: files until done (they need no
+    worker), small photos ``media_inline_wait_s``, the rest not at all."""
+    if kind is MediaKind.FILE:
+        return None
+    if kind is MediaKind.IMAGE and size <= ctx.settings.media_inline_image_bytes:
+        return ctx.settings.media_inline_wait_s
+    return 0.0
+
+
 async def do_upload(
     ctx: Context,
     user: User,
@@ -170,29 +211,119 @@ async def do_upload(
     declared: int | None = None,
 ) -> MediaItem:
     """Store an upload for ``room_id``; ``filename`` is the name the client gave (a name
-    inside the body wins). Returns it ready, or raises a 4xx having stored nothing."""
+    inside the body wins). Returns it ready, or ``pending`` while a background task
+    processes it (which then sends ``media.ready`` or ``media.failed`` to the uploader's
+    sockets); or raises a 4xx having stored nothing."""
     member = await check_upload(ctx, user, room_id, declared)
     named, chunks = await open_body()
     filename = named or filename
     spooled = await spool(chunks, incoming_dir(ctx), ctx.settings.media_max_bytes)
-    workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, dir=incoming_dir(ctx), prefix="w-"))
     try:
+        workdir = Path(
+            await asyncio.to_thread(tempfile.mkdtemp, dir=incoming_dir(ctx), prefix="w-")
+        )
         item = await _record_pending(ctx, user, member, spooled, filename, kind)
-        try:
-            processed = await processing.process(
-                kind.value, spooled.path, workdir, processing.Limits(ctx.settings.media_max_bytes)
-            )
-            await _store_outputs(ctx, item, processed, spooled)
-        except BaseException:
-            async with ctx.db.write() as tx:
-                await store.delete_media(tx.conn, [item.id])
-            raise
-        return item
-    except processing.MediaRefused as refused:
-        raise InvalidInput(refused.message, code=refused.code) from None
-    finally:
+    except BaseException:
         await asyncio.to_thread(spooled.path.unlink, missing_ok=True)
-        await asyncio.to_thread(shutil.rmtree, workdir, True)
+        raise
+    job = _Job(item, spooled, workdir)
+    task = ctx.tasks.spawn(_process(ctx, job), name=f"{JOB_TASKS}.{item.id}")
+    if task is None:  # the server is stopping
+        await _forget(ctx, job)
+        raise MediaBusy("The server is restarting; try again in a moment.")
+    wait_s = _inline_wait(ctx, kind, spooled.size)
+    try:
+        if wait_s is None or wait_s > 0:
+            await asyncio.wait({task}, timeout=wait_s)
+        if not task.done() and job.finishing:
+            await asyncio.wait({task})  # its last write: a moment
+    except BaseException:
+        job.detached = True  # the client went away: the task goes on and tells its sockets
+        raise
+    if not task.done():
+        job.detached = True
+        return item
+    outcome: _Outcome = task.result()
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.item is not None
+    return outcome.item
+
+
+#: The prefix of the tasks that process uploads (``services/media.py`` drains them).
+JOB_TASKS = "media.job"
+
+
+async def _process(ctx: Context, job: _Job) -> _Outcome:
+    """Process, store and mark ready; on a refusal either hand it to the request that
+    still waits (the row removed: nothing stored) or mark the upload failed and tell the
+    uploader. Always removes the spooled file and the work folder."""
+    item = job.item
+    try:
+        if job.detached:
+            await _progress(ctx, item, "processing")
+        processed = await ctx.media.process(item.kind.value, job.spooled.path, job.workdir)
+        if job.detached:
+            await _progress(ctx, item, "storing")
+        await _store_outputs(ctx, item, processed, job.spooled)
+        return _Outcome(item=item)
+    except asyncio.CancelledError:
+        # The server is stopping: the uploader hears that it failed, rather than nothing.
+        job.finishing = True
+        await _fail(ctx, job, _failed())
+        raise
+    except Exception as exc:
+        job.finishing = True
+        if isinstance(exc, OpenLinkError):
+            error = exc
+        else:
+            log.exception("processing upload %s failed", item.id)
+            error = _failed()
+        if job.detached:
+            await _fail(ctx, job, error)
+            return _Outcome()
+        await _forget(ctx, job)
+        return _Outcome(error=error)
+    finally:
+        await asyncio.to_thread(job.spooled.path.unlink, missing_ok=True)
+        await asyncio.to_thread(shutil.rmtree, job.workdir, True)
+
+
+def _failed() -> MediaRefused:
+    return MediaRefused("media_processing_failed", "The file could not be processed.")
+
+
+async def _forget(ctx: Context, job: _Job) -> None:
+    async with ctx.db.write() as tx:
+        await store.delete_media(tx.conn, [job.item.id])
+    await asyncio.to_thread(job.spooled.path.unlink, missing_ok=True)
+    await asyncio.to_thread(shutil.rmtree, job.workdir, True)
+
+
+async def _fail(ctx: Context, job: _Job, error: OpenLinkError) -> None:
+    item = job.item
+    item.state = MediaState.FAILED
+    item.variants = {}
+    event: dict[str, object] = {
+        "type": "media.failed",
+        "media": rules.media_view(item),
+        "code": error.code,
+        "message": error.message,
+    }
+    if error.details:
+        event["details"] = error.details
+    async with ctx.db.write() as tx:
+        await store.set_failed(tx.conn, item.id)
+        notify_user(ctx, tx, item.uploader_id, event)
+
+
+async def _progress(ctx: Context, item: MediaItem, stage: str) -> None:
+    """Coarse progress for the uploader's sockets; lost like any ephemeral event."""
+    await publish_to_user(
+        ctx,
+        item.uploader_id,
+        {"type": "media.progress", "media": item.id, "room": item.room_id, "stage": stage},
+    )
 
 
 async def _record_pending(
@@ -224,9 +355,9 @@ async def _record_pending(
 
 
 async def _store_outputs(
-    ctx: Context, item: MediaItem, processed: processing.Processed, spooled: Spooled
+    ctx: Context, item: MediaItem, processed: Processed, spooled: Spooled
 ) -> None:
-    for out in processed.outputs:
+    for out in processed.variants:
         if out.path == spooled.path:
             sha, size = spooled.sha256, spooled.size
         else:
@@ -235,16 +366,16 @@ async def _store_outputs(
         await _claim_blob(ctx, key, size)
         if not await ctx.blobs.exists(key):
             await ctx.blobs.put_file(key, out.path, content_type=out.mime)
-        item.variants[out.variant] = Variant(
-            name=out.variant,
+        item.variants[out.name] = Variant(
+            name=out.name,
             blob_key=key,
             mime=out.mime,
             size=size,
             width=out.width,
             height=out.height,
-            duration_ms=out.duration_ms,
+            duration_ms=processed.duration_ms if out.name in _TIMED else None,
         )
-    item.kind, item.mime = processed.kind, processed.mime
+    item.kind, item.mime = MediaKind(processed.kind), processed.mime
     item.width, item.height = processed.width, processed.height
     item.duration_ms, item.blurhash = processed.duration_ms, processed.blurhash
     item.waveform = processed.waveform
@@ -257,7 +388,16 @@ async def _store_outputs(
                     "The server is busy storing this file; try again.", code="media_busy"
                 )
         await store.set_ready(tx.conn, item)
-    item.state = MediaState.READY
+        item.state = MediaState.READY
+        # Sent even when the upload's own answer says ready: another tab of the account
+        # learns it too, and a client never has to tell the two cases apart.
+        notify_user(
+            ctx, tx, item.uploader_id, {"type": "media.ready", "media": rules.media_view(item)}
+        )
+
+
+#: Variants that play: they carry the upload's duration.
+_TIMED = frozenset({"video", "voice", "original"})
 
 
 async def _claim_blob(ctx: Context, key: str, size: int) -> None:

@@ -64,3 +64,8 @@ async def publish_ephemeral(ctx: Context, room_id: str, event: dict[str, Any]) -
     """An event with nothing durable behind it (typing, presence): published at once, and
     may be lost like any broker event."""
     await ctx.broker.publish(room_channel(room_id), orjson.dumps(event))
+
+
+async def publish_to_user(ctx: Context, user_id: int, event: dict[str, Any]) -> None:
+    """An ephemeral event for one account's own sockets (an upload's progress)."""
+    await ctx.broker.publish(user_channel(user_id), orjson.dumps(event))

@@ -173,7 +173,10 @@ def clip_view(
         "caption": clip.caption,
         "lang": clip.lang,
         "poster": poster,
+        # The upload's id: random, per clip; its variants' URLs are signed on the way out
+        # like any Media view's (queries/media.py ``signed``).
         "video": {
+            "id": item.id,
             "width": item.width,
             "height": item.height,
             "duration_ms": item.duration_ms,

@@ -7,6 +7,9 @@ are content-addressed blobs (:func:`blob_key`), shared by every upload of the sa
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -14,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from openlink.errors import InvalidInput, RangeNotSatisfiable
+from openlink.errors import Forbidden, InvalidInput, RangeNotSatisfiable
 
 #: Where media is served: ``/api/media/{id}/{variant}``.
 MEDIA_PATH = "/api/media/"
@@ -26,6 +29,12 @@ ORIGINAL = "original"
 MAX_ATTACHMENTS = 10
 #: Bytes served for a file whatever it is: a download, never rendered.
 DOWNLOAD_TYPE = "application/octet-stream"
+#: Signed URLs (:func:`sign_views`) expire at the end of an hour: every reader within the
+#: same hour gets the same URL (one browser cache entry, nothing in it about who asked),
+#: valid between ``(URL_HOURS_AHEAD - 1)`` and ``URL_HOURS_AHEAD`` hours.
+URL_BUCKET_S = 3_600
+URL_HOURS_AHEAD = 3
+SIGNATURE_PATTERN = r"^[A-Za-z0-9_-]{22}$"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|]+')
 
@@ -153,6 +162,59 @@ def media_view(item: MediaItem) -> dict[str, Any]:
             name: variant_view(item.id, v) for name, v in sorted(item.variants.items())
         }
     return view
+
+
+def url_expiry(now_s: float) -> int:
+    """When URLs signed at ``now_s`` (Unix seconds) expire: the same for a whole hour."""
+    return (int(now_s) // URL_BUCKET_S + URL_HOURS_AHEAD) * URL_BUCKET_S
+
+
+def url_signature(key: bytes, media_id: str, variant: str, expiry: int) -> str:
+    """128 bits of HMAC-SHA-256 over the variant and the expiry, and nothing else: not
+    the reader, not their account."""
+    mac = hmac.new(key, f"{media_id}|{variant}|{expiry}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:16]).rstrip(b"=").decode()
+
+
+def signed_url(key: bytes, media_id: str, variant: str, expiry: int) -> str:
+    sig = url_signature(key, media_id, variant, expiry)
+    return f"{media_url(media_id, variant)}?e={expiry}&s={sig}"
+
+
+def check_signature(
+    key: bytes, media_id: str, variant: str, expiry: int, sig: str, now_s: float
+) -> None:
+    """Refuse a signature that does not match (``media_url_invalid``) or has expired
+    (``media_url_expired``: the client fetches the view again for a fresh URL)."""
+    expected = url_signature(key, media_id, variant, expiry)
+    if not hmac.compare_digest(expected, sig):
+        raise Forbidden("This media link is not valid.", code="media_url_invalid")
+    if now_s >= expiry:
+        raise Forbidden(
+            "This media link has expired; reload to get a new one.", code="media_url_expired"
+        )
+
+
+def sign_views(obj: Any, key: bytes, expiry: int) -> Any:
+    """A copy of ``obj`` (any JSON value: a Media view, a message, an event, a page of
+    them) whose Media views' variant URLs are signed. Views are stored unsigned (a
+    message keeps a snapshot of its attachments); they are signed on their way out."""
+    if isinstance(obj, list):
+        return [sign_views(x, key, expiry) for x in obj]
+    if not isinstance(obj, dict):
+        return obj
+    variants = obj.get("variants")
+    media_id = obj.get("id")
+    if isinstance(variants, dict) and isinstance(media_id, str):
+        signed = dict(obj)
+        signed["variants"] = {
+            name: {**v, "url": signed_url(key, media_id, name, expiry)}
+            if isinstance(v, dict)
+            else v
+            for name, v in variants.items()
+        }
+        return signed
+    return {k: sign_views(v, key, expiry) for k, v in obj.items()}
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

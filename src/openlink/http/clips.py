@@ -34,6 +34,12 @@ CLIP_CSP = (
 )
 
 
+async def _signed(ctx: Any, view: dict[str, Any]) -> dict[str, Any]:
+    """Clip views leave with their video's URLs signed, as Media views do: a <video>
+    element loads them without a bearer header."""
+    return dict(await media_queries.signed(ctx, view))
+
+
 class ClipIn(Body):
     media: str = Field(pattern=ID_PATTERN)
     caption: str = Field("", max_length=MAX_CAPTION * 4)
@@ -63,7 +69,7 @@ class ClipReportIn(Body):
 
 @router.post("/api/clips", status_code=201, summary="Post a clip to a room or an interest")
 async def post_clip(ctx: CtxDep, user: UserDep, body: ClipIn) -> dict[str, Any]:
-    return await actions.do_post_clip(
+    posted = await actions.do_post_clip(
         ctx,
         user,
         media_id=body.media,
@@ -72,6 +78,7 @@ async def post_clip(ctx: CtxDep, user: UserDep, body: ClipIn) -> dict[str, Any]:
         interest_id=body.interest,
         profile=body.profile.model_dump(),
     )
+    return await _signed(ctx, posted)
 
 
 @router.get("/api/clips", summary="An interest's clips, newest or top")
@@ -84,16 +91,17 @@ async def interest_feed(
     cursor: Cursor = None,
     limit: Limit = 10,
 ) -> dict[str, Any]:
-    return await queries.interest_feed(
+    page = await queries.interest_feed(
         ctx, user, interest, order=order, cursor=cursor, limit=limit, address=address
     )
+    return await _signed(ctx, page)
 
 
 @router.get("/api/clips/for-you", summary="Clips ranked for the caller")
 async def for_you(
     ctx: CtxDep, user: UserDep, cursor: Cursor = None, limit: Limit = 10
 ) -> dict[str, Any]:
-    return await queries.for_you(ctx, user, cursor=cursor, limit=limit)
+    return await _signed(ctx, await queries.for_you(ctx, user, cursor=cursor, limit=limit))
 
 
 @router.get("/api/rooms/{room_id}/clips", summary="A room's clips, newest first (members)")
@@ -104,12 +112,13 @@ async def room_clips(
     cursor: Cursor = None,
     limit: Limit = 10,
 ) -> dict[str, Any]:
-    return await queries.room_feed(ctx, user, room_id, cursor=cursor, limit=limit)
+    page = await queries.room_feed(ctx, user, room_id, cursor=cursor, limit=limit)
+    return await _signed(ctx, page)
 
 
 @router.get("/api/clips/{clip_id}", summary="One clip")
 async def get_clip(ctx: CtxDep, user: MaybeUserDep, clip_id: ClipId) -> dict[str, Any]:
-    return await queries.get_clip(ctx, user, clip_id)
+    return await _signed(ctx, await queries.get_clip(ctx, user, clip_id))
 
 
 @router.delete("/api/clips/{clip_id}", status_code=204, summary="Delete one's own clip")
@@ -152,7 +161,7 @@ async def report(ctx: CtxDep, user: UserDep, clip_id: ClipId, body: ClipReportIn
 
 @router.get("/api/admin/clip-reports", summary="Reported clips, most reported first (operator)")
 async def reported_clips(ctx: CtxDep, user: UserDep, limit: Limit = 50) -> dict[str, Any]:
-    return await queries.reported(ctx, user, limit=limit)
+    return await _signed(ctx, await queries.reported(ctx, user, limit=limit))
 
 
 @router.get(

@@ -17,12 +17,14 @@ from openlink.actions import media
 from openlink.domain.media import (
     DOWNLOAD_TYPE,
     MEDIA_ID_PATTERN,
+    SIGNATURE_PATTERN,
     VARIANT_PATTERN,
     MediaKind,
     media_view,
     parse_range,
 )
-from openlink.http.deps import CtxDep, UserDep
+from openlink.errors import Unauthenticated
+from openlink.http.deps import CtxDep, MaybeUserDep, UserDep
 from openlink.http.multipart import file_of
 from openlink.queries import media as queries
 
@@ -103,12 +105,14 @@ async def upload(
     item = await media.do_upload(
         ctx, user, room, open_body, filename=name, kind=kind, declared=declared
     )
-    return media_view(item)
+    return dict(await queries.signed(ctx, media_view(item)))
 
 
 @router.get("/{media_id}", summary="An upload's state and variants")
 async def get_media(ctx: CtxDep, user: UserDep, media_id: MediaId) -> dict[str, Any]:
-    return media_view(await queries.access_media(ctx, user, media_id))
+    return dict(
+        await queries.signed(ctx, media_view(await queries.access_media(ctx, user, media_id)))
+    )
 
 
 @router.get(
@@ -117,9 +121,22 @@ async def get_media(ctx: CtxDep, user: UserDep, media_id: MediaId) -> dict[str, 
     response_class=Response,
 )
 async def read_variant(
-    ctx: CtxDep, user: UserDep, request: Request, media_id: MediaId, variant: VariantName
+    ctx: CtxDep,
+    user: MaybeUserDep,
+    request: Request,
+    media_id: MediaId,
+    variant: VariantName,
+    e: Annotated[int | None, Query(ge=0, le=2**40, description="A signed URL's expiry.")] = None,
+    s: Annotated[
+        str | None, Query(pattern=SIGNATURE_PATTERN, description="A signed URL's signature.")
+    ] = None,
 ) -> Response:
-    readable = await queries.access_variant(ctx, user, media_id, variant)
+    if e is not None and s is not None:
+        readable = await queries.access_signed_variant(ctx, media_id, variant, e, s)
+    elif user is None:
+        raise Unauthenticated("Sign in, or use the media's signed URL.")
+    else:
+        readable = await queries.access_variant(ctx, user, media_id, variant)
     v = readable.variant
     etag = f'"{v.blob_key.rsplit("/", 1)[-1]}"'
     headers = _headers(readable, etag, ctx.settings.media_cache_max_age_s)

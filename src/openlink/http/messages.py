@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from openlink.actions import messages
-from openlink.domain.events import message_view
 from openlink.domain.messages import MAX_SEQ
 from openlink.http.deps import CtxDep, RoomId, UserDep
 from openlink.http.schemas import MessageEdit, MessageIn, ReadMarker
 from openlink.queries import messages as queries
+from openlink.queries.media import signed_message
 
 router = APIRouter(prefix="/api/rooms/{room_id}", tags=["messages"])
 Seq = Annotated[int, Path(ge=1, le=MAX_SEQ)]
@@ -44,7 +44,7 @@ async def send(
         media_ids=body.media,
     )
     response.status_code = 201 if sent.created else 200
-    return message_view(sent.message)
+    return await signed_message(ctx, sent.message)
 
 
 @router.patch("/messages/{seq}", summary="Edit my message")
@@ -52,26 +52,30 @@ async def edit(
     ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq, body: MessageEdit
 ) -> dict[str, Any]:
     edited = await messages.do_edit_message(ctx, user, room_id, seq, body.body, body.media)
-    return message_view(edited)
+    return await signed_message(ctx, edited)
 
 
 @router.delete("/messages/{seq}", summary="Delete my message (leaves a tombstone)")
 async def delete(ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq) -> dict[str, Any]:
-    return message_view(await messages.do_delete_message(ctx, user, room_id, seq))
+    return await signed_message(ctx, await messages.do_delete_message(ctx, user, room_id, seq))
 
 
 @router.put("/messages/{seq}/reactions/{emoji}", summary="React")
 async def react(
     ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq, emoji: str
 ) -> dict[str, Any]:
-    return message_view(await messages.do_react(ctx, user, room_id, seq, emoji, add=True))
+    return await signed_message(
+        ctx, await messages.do_react(ctx, user, room_id, seq, emoji, add=True)
+    )
 
 
 @router.delete("/messages/{seq}/reactions/{emoji}", summary="Take a reaction back")
 async def unreact(
     ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq, emoji: str
 ) -> dict[str, Any]:
-    return message_view(await messages.do_react(ctx, user, room_id, seq, emoji, add=False))
+    return await signed_message(
+        ctx, await messages.do_react(ctx, user, room_id, seq, emoji, add=False)
+    )
 
 
 @router.post("/read", summary="Move my read marker forward")

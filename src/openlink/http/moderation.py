@@ -8,12 +8,13 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
 
 from openlink.actions import cohosts, moderation, previews
-from openlink.domain.events import member_view, message_view
+from openlink.domain.events import member_view
 from openlink.domain.messages import MAX_SEQ
 from openlink.domain.text import ID_PATTERN
 from openlink.http.deps import CtxDep, MemberId, RoomId, UserDep
 from openlink.http.schemas import Body
 from openlink.queries import moderation as queries
+from openlink.queries.media import signed_message
 
 router = APIRouter(prefix="/api/rooms/{room_id}", tags=["moderation"])
 Seq = Annotated[int, Path(ge=1, le=MAX_SEQ)]
@@ -76,7 +77,7 @@ async def post_notice(
     ctx: CtxDep, user: UserDep, room_id: RoomId, body: NoticeIn
 ) -> dict[str, Any]:
     notice = await moderation.do_post_notice(ctx, user, room_id, body.body, pin=body.pin)
-    return message_view(notice)
+    return await signed_message(ctx, notice)
 
 
 @router.delete("/notice", status_code=204, summary="Unpin the pinned notice")
@@ -94,17 +95,19 @@ async def hide(
 ) -> dict[str, Any]:
     reason = body.reason if body is not None else None
     message = await moderation.do_set_hidden(ctx, user, room_id, seq, hidden=True, reason=reason)
-    return message_view(message)
+    return await signed_message(ctx, message)
 
 
 @router.delete("/messages/{seq}/hide", summary="Show a hidden message again")
 async def unhide(ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq) -> dict[str, Any]:
-    return message_view(await moderation.do_set_hidden(ctx, user, room_id, seq, hidden=False))
+    return await signed_message(
+        ctx, await moderation.do_set_hidden(ctx, user, room_id, seq, hidden=False)
+    )
 
 
 @router.delete("/messages/{seq}/preview", summary="Remove a message's link preview")
 async def remove_preview(ctx: CtxDep, user: UserDep, room_id: RoomId, seq: Seq) -> dict[str, Any]:
-    return message_view(await previews.do_remove_preview(ctx, user, room_id, seq))
+    return await signed_message(ctx, await previews.do_remove_preview(ctx, user, room_id, seq))
 
 
 @router.get("/messages/{seq}/review", summary="A message with its text, hidden or not")

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 #: it (domain/images.py), so no reader's browser ever asks another site for one.
 WEB_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; "
     "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
@@ -36,6 +37,8 @@ router = APIRouter(include_in_schema=False)
 async def index() -> FileResponse:
     response = FileResponse(WEB_DIR / "index.html", media_type="text/html")
     response.headers["Content-Security-Policy"] = WEB_CSP
+    # The app records voice messages: the microphone for this page only, nothing else.
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(self), geolocation=()"
     # The shell is tiny and names its modules; always revalidate so updates show at once.
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from openlink.actions.context import Context
+from openlink.actions.instance import MEDIA_URLS, instance_key
 from openlink.domain.accounts import User
-from openlink.domain.media import MediaItem, MediaKind, MediaState, Variant
+from openlink.domain.events import message_view
+from openlink.domain.media import (
+    MediaItem,
+    MediaKind,
+    MediaState,
+    Variant,
+    check_signature,
+    sign_views,
+    url_expiry,
+)
+from openlink.domain.messages import Message
 from openlink.domain.permissions import may_read_hidden
 from openlink.errors import NotFound
 from openlink.media.storage import BlobNotFound
@@ -50,6 +62,36 @@ async def access_media(ctx: Context, user: User, media_id: str) -> MediaItem:
     return item
 
 
+async def signed(ctx: Context, obj: Any) -> Any:
+    """``obj`` with its Media views' URLs signed for this hour (the same for everyone)."""
+    key = await instance_key(ctx, MEDIA_URLS)
+    return sign_views(obj, key, url_expiry(ctx.now().timestamp()))
+
+
+async def signed_message(ctx: Context, message: Message) -> dict[str, Any]:
+    """A message's view as it leaves the server: its attachments' URLs signed."""
+    return dict(await signed(ctx, message_view(message)))
+
+
+async def access_signed_variant(
+    ctx: Context, media_id: str, name: str, expiry: int, sig: str
+) -> Readable:
+    """A variant read through a signed URL: anyone holding the URL until it expires, as
+    long as the upload is still readable by someone who was given it (not forgotten,
+    not on a deleted or hidden message)."""
+    key = await instance_key(ctx, MEDIA_URLS)
+    check_signature(key, media_id, name, expiry, sig, ctx.now().timestamp())
+    async with ctx.db.read() as conn:
+        item = await store.get_media(conn, media_id)
+        if item is None:
+            raise media_not_found()
+        if item.seq is not None:
+            message = await messages_store.get_message(conn, item.room_id, item.seq)
+            if message is None or message.deleted or message.hidden:
+                raise media_not_found()
+    return _variant(item, name)
+
+
 @dataclass(frozen=True, slots=True)
 class Readable:
     item: MediaItem
@@ -62,7 +104,10 @@ class Readable:
 
 
 async def access_variant(ctx: Context, user: User, media_id: str, name: str) -> Readable:
-    item = await access_media(ctx, user, media_id)
+    return _variant(await access_media(ctx, user, media_id), name)
+
+
+def _variant(item: MediaItem, name: str) -> Readable:
     variant = item.variants.get(name)
     if item.state is not MediaState.READY or variant is None:
         raise NotFound("No such variant of this media.", code="variant_not_found")

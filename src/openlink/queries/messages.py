@@ -10,6 +10,7 @@ from openlink.domain.events import message_view, translation_event
 from openlink.domain.languages import base_language
 from openlink.domain.messages import Message
 from openlink.errors import InvalidInput
+from openlink.queries import media
 from openlink.queries.access import access_room_as_member
 from openlink.store import messages as store
 from openlink.store import rooms as rooms_store
@@ -56,7 +57,7 @@ async def history(
             view["translation"] = {"lang": t.lang, "body": t.body}
         views.append(view)
     return {
-        "messages": views,
+        "messages": await media.signed(ctx, views),
         "has_more": more,
         "last_seq": room.last_seq,
         "read_seq": member.last_read_seq,

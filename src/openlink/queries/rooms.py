@@ -15,6 +15,7 @@ from openlink.domain.members import Member
 from openlink.domain.messages import Message
 from openlink.domain.rooms import RoomKind
 from openlink.errors import Forbidden, InvalidInput, NotFound
+from openlink.queries import media
 from openlink.queries.access import access_room_as_member, access_room_for_preview
 from openlink.store import members as members_store
 from openlink.store import messages as messages_store
@@ -34,7 +35,7 @@ async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
         )
         rooms = await store.rooms_of_user(conn, user.id)
         newest = await messages_store.newest_of_user(conn, user.id)
-    last = {m.room_id: message_view(m) for m in newest}
+    last = {m.room_id: await media.signed_message(ctx, m) for m in newest}
     out = []
     for room in rooms:
         if room.id not in mine:  # on PostgreSQL a join may commit between the reads

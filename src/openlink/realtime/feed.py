@@ -41,6 +41,8 @@ class FeedOwner(Protocol):
     deliveries: int
     db_fills: int
 
+    def sign(self, event: dict[str, Any]) -> dict[str, Any]: ...
+
 
 def replay_event(m: Message) -> dict[str, Any]:
     change = "new" if m.seq == m.rev else "deleted" if m.deleted else "updated"
@@ -144,7 +146,7 @@ class Feed:
                     if fresh:
                         self._hub.db_fills += 1
                     for m in fresh:
-                        self._deliver(m.rev, Frame.of(replay_event(m)))
+                        self._deliver(m.rev, Frame.of(self._hub.sign(replay_event(m))))
                     # Revs are taken in commit order, so everything up to ``upto`` had
                     # committed; what the read did not return was superseded by later revs.
                     self.last_rev = max(self.last_rev, upto)

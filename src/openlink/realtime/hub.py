@@ -21,7 +21,9 @@ from typing import Any
 import orjson
 
 from openlink.actions.context import Context
+from openlink.actions.instance import MEDIA_URLS, instance_key
 from openlink.actions.notify import publish_ephemeral, room_channel, user_channel
+from openlink.domain.media import MEDIA_PATH, sign_views, url_expiry
 from openlink.metrics import lag_histogram
 from openlink.queries import accounts
 from openlink.queries import messages as stream
@@ -34,7 +36,17 @@ from openlink.services.supervisor import Supervisor
 log = logging.getLogger("openlink.hub")
 
 #: Account events that go to the account's sockets as they are, with no effect on them.
-_RELAYED_USER_EVENTS = frozenset({"report", "join_request", "join_request_decided"})
+_RELAYED_USER_EVENTS = frozenset(
+    {
+        "report",
+        "join_request",
+        "join_request_decided",
+        "media.progress",
+        "media.ready",
+        "media.failed",
+    }
+)
+_MEDIA_PATH = MEDIA_PATH.encode()
 PRESENCE_LOOP = "hub.presence"
 CATCH_UP_LOOP = "hub.catch-up"
 ACCOUNT_RECHECK_LOOP = "hub.account-recheck"
@@ -71,8 +83,11 @@ class Hub:
         #: This process's name in shared presence (and its own presence events).
         self.node = getattr(ctx.presence, "node", "local")
         self._gc = GcPacer(ctx.settings.gc_freeze_interval_s, ctx.settings.gc_full_interval_s)
+        #: Signs media URLs in events as they leave (read at start; the event path is sync).
+        self._media_key = b""
 
     async def start(self) -> None:
+        self._media_key = await instance_key(self.ctx, MEDIA_URLS)
         self.ctx.presence.set_listener(self._on_presence_written)
         await self.ctx.broker.start(self.on_broker, self.on_gap)
         self.supervisor.run(PRESENCE_LOOP, self._presence_loop)
@@ -105,6 +120,13 @@ class Hub:
 
     # -- broker -------------------------------------------------------------------
 
+    def sign(self, event: dict[str, Any]) -> dict[str, Any]:
+        """``event`` with its media URLs signed for this hour: the same for every reader,
+        so done once per event on this node, not per socket."""
+        expiry = url_expiry(self.ctx.now().timestamp())
+        signed: dict[str, Any] = sign_views(event, self._media_key, expiry)
+        return signed
+
     def on_broker(self, channel: str, data: bytes) -> None:
         kind, _, key = channel.partition(":")
         try:
@@ -112,6 +134,9 @@ class Hub:
         except orjson.JSONDecodeError:
             log.warning("dropping undecodable event on %s", channel)
             return
+        if _MEDIA_PATH in data:
+            event = self.sign(event)
+            data = orjson.dumps(event)
         if kind == "room":
             event_type = event.get("type")
             self.events_in[str(event_type)] += 1
@@ -325,7 +350,7 @@ class Hub:
             while not conn.closed and (delivered is None or pos < delivered):
                 rows = await stream.changes_since(self.ctx, room_id, pos, limit=page)
                 for m in rows:
-                    conn.send(Frame.of(replay_event(m)))
+                    conn.send(Frame.of(self.sign(replay_event(m))))
                 if conn.language and rows:
                     for event in await stream.translations_for(
                         self.ctx, room_id, conn.language, rows

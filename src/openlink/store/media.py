@@ -86,6 +86,14 @@ async def set_ready(conn: AsyncConnection, item: MediaItem) -> None:
     )
 
 
+async def set_failed(conn: AsyncConnection, media_id: str) -> None:
+    """Processing refused or failed: nothing of it is served, and it counts against no
+    quota; the collector forgets it with the uploads never attached."""
+    await conn.execute(
+        update(media).where(media.c.id == media_id).values(state=MediaState.FAILED.value)
+    )
+
+
 def _item(row: Any, variants: Iterable[Any] = ()) -> MediaItem:
     return MediaItem(
         id=row.id,
@@ -139,12 +147,16 @@ async def get_media(conn: AsyncConnection, media_id: str) -> MediaItem | None:
 
 async def bytes_of_account(conn: AsyncConnection, user_id: int) -> int:
     """What the account's uploads take, counted per upload (deduplicated or not)."""
-    q = select(func.coalesce(func.sum(media.c.size), 0)).where(media.c.uploader_id == user_id)
+    q = select(func.coalesce(func.sum(media.c.size), 0)).where(
+        media.c.uploader_id == user_id, media.c.state != MediaState.FAILED.value
+    )
     return int((await conn.execute(q)).scalar_one())
 
 
 async def bytes_of_room(conn: AsyncConnection, room_id: str) -> int:
-    q = select(func.coalesce(func.sum(media.c.size), 0)).where(media.c.room_id == room_id)
+    q = select(func.coalesce(func.sum(media.c.size), 0)).where(
+        media.c.room_id == room_id, media.c.state != MediaState.FAILED.value
+    )
     return int((await conn.execute(q)).scalar_one())
 
 

@@ -82,6 +82,15 @@ const ICONS = {
   down: "M6 9l6 6 6-6",
   pin: "M9 4h6l-1 6 4 4H6l4-4-1-6zM12 14v7",
   chat: "M4 5h16v11H9l-5 4V5z",
+  forward: "M9 18l6-6-6-6",
+  clip: "M20 11l-8.5 8.5a5 5 0 0 1-7-7L13 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L14 7",
+  mic: "M12 15a3 3 0 0 0 3-3V6a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3zM6 11a6 6 0 0 0 12 0M12 17v4M9 21h6",
+  play: "M8 5l11 7-11 7V5z",
+  pause: "M8 5v14M16 5v14",
+  stop: "M7 7h10v10H7z",
+  file: "M6 3h8l4 4v14H6V3zM14 3v4h4",
+  download: "M12 4v11M7 10l5 5 5-5M5 20h14",
+  retry: "M4 12a8 8 0 1 0 3-6.2M4 4v5h5",
 };
 
 export function icon(name, label) {

@@ -32,7 +32,7 @@ const app = {
 };
 app.api = createApi(() => app.token, () => signOutLocally());
 app.conn = new Connection({ getToken: () => app.token, getSince: () => app.state.sinceMap() });
-app.state = new ChatState(app.api, app.conn);
+app.state = new ChatState(app.api, app.conn, () => app.token);
 app.conn.on("auth_failed", () => signOutLocally());
 
 app.setPref = (key, value) => {

@@ -12,6 +12,7 @@
 import { Outbox } from "./state/outbox.js";
 import { JoinRequests } from "./state/requests.js";
 import { RoomState } from "./state/room.js";
+import { Uploads } from "./state/uploads.js";
 import { Emitter, primaryLang } from "./util.js";
 
 const PAGE = 50;
@@ -23,7 +24,7 @@ const MEMBER_PAGES = 4; // up to 2,000 members are loaded to name senders
 const READ_EVERY_MS = 2000;
 
 export class ChatState extends Emitter {
-  constructor(api, conn) {
+  constructor(api, conn, getToken = () => null) {
     super();
     this.api = api;
     this.conn = conn;
@@ -31,6 +32,13 @@ export class ChatState extends Emitter {
     this.rooms = new Map();
     this.outbox = new Outbox(conn, (roomId) => this.emit("outbox", roomId));
     this.requests = new JoinRequests(() => this.emit("rooms"));
+    // Progress of one upload is its own event, so views update a bar rather than redraw.
+    this.uploads = new Uploads({
+      api,
+      getToken,
+      outbox: this.outbox,
+      changed: (room, item) => (item ? this.emit("upload_progress", item) : this.emit("outbox", room)),
+    });
     this.translation = { configured: false, engine: "none" };
     this.resetSynced();
     conn.on("ready", (e) => this.onReady(e));
@@ -44,6 +52,8 @@ export class ChatState extends Emitter {
     conn.on("left", (e) => this.onLeft(e));
     conn.on("read", (e) => this.onRead(e));
     conn.on("join_request_decided", (e) => this.onRequestDecided(e));
+    conn.on("media.ready", (e) => this.uploads.onEvent(e));
+    conn.on("media.failed", (e) => this.uploads.onEvent(e));
   }
 
   // ---- account -------------------------------------------------------------------

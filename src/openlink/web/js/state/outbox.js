@@ -24,10 +24,11 @@ export class Outbox {
     return this.entries.length;
   }
 
-  send(roomId, body, { reply_to, mentions } = {}) {
+  send(roomId, body, { reply_to, mentions, media } = {}) {
     const entry = { client_id: uuid(), room: roomId, body, state: "queued", at: new Date().toISOString() };
     if (reply_to) entry.reply_to = reply_to;
     if (mentions && mentions.length) entry.mentions = mentions;
+    if (media && media.length) entry.media = media;
     this.entries.push(entry);
     this.trySend(entry);
     this.save();
@@ -39,6 +40,7 @@ export class Outbox {
     const op = { op: "send", room: entry.room, client_id: entry.client_id, body: entry.body };
     if (entry.reply_to) op.reply_to = entry.reply_to;
     if (entry.mentions) op.mentions = entry.mentions;
+    if (entry.media) op.media = entry.media;
     if (this.conn.send(op)) entry.state = "sent";
   }
 
@@ -82,7 +84,8 @@ export class Outbox {
   /** One of my messages arrived, maybe before its ack: hide the pending copy it surely is. */
   match(rs, msg) {
     const entry = this.entries.find(
-      (e) => e.room === rs.id && e.state === "sent" && e.matchedSeq === undefined && e.body.trim() === msg.body,
+      (e) => e.room === rs.id && e.state === "sent" && e.matchedSeq === undefined && e.body.trim() === msg.body
+        && (e.media || []).join() === (msg.media || []).map((m) => m.id).join(),
     );
     if (entry) {
       entry.matchedSeq = msg.seq;
@@ -120,6 +123,6 @@ export class Outbox {
   }
 
   save() {
-    if (this.key) storage.set(this.key, this.entries.map(({ matchedSeq, ...e }) => e));
+    if (this.key) storage.set(this.key, this.entries.map(({ matchedSeq, previews, ...e }) => e));
   }
 }

@@ -10,7 +10,7 @@ import { announce, errorText, toast } from "../ui.js";
 import { perFrame, primaryLang } from "../util.js";
 import { MessageActions } from "./chat/actions.js";
 import { ChatHeader } from "./chat/header.js";
-import { renderPending, renderTyping } from "./chat/lines.js";
+import { renderPending, renderTyping, showProgress } from "./chat/lines.js";
 import { MessageRows } from "./chat/rows.js";
 import { createComposer } from "./composer.js";
 import { memberName } from "./message.js";
@@ -102,6 +102,22 @@ class ChatView {
     this.header.render();
     this.renderComposerState();
     this.scroller.addEventListener("scroll", perFrame(() => this.onScroll()), { passive: true });
+    // Files dropped anywhere on the chat go into the composer.
+    const hasFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files");
+    this.section.addEventListener("dragover", (e) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      this.section.classList.add("drop-target");
+    });
+    this.section.addEventListener("dragleave", (e) => {
+      if (!this.section.contains(e.relatedTarget)) this.section.classList.remove("drop-target");
+    });
+    this.section.addEventListener("drop", (e) => {
+      this.section.classList.remove("drop-target");
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      this.composer.addFiles([...e.dataTransfer.files]);
+    });
     this.scroller.addEventListener("keydown", (e) => this.win.onListKey(e));
     this.list.addEventListener("click", (e) => {
       // On touch screens a tap shows a message's actions (hover does on desktop).
@@ -135,7 +151,12 @@ class ChatView {
     this.subs.push(
       s.on("message", mine(({ msg, old, change }) => this.onMessage(msg, old, change))),
       s.on("translation", mine(({ seq }) => this.win.refresh(seq))),
-      s.on("outbox", (room) => room === this.rs.id && this.renderPending()),
+      s.on("outbox", (room) => {
+        if (room !== this.rs.id) return;
+        this.renderPending();
+        this.composer.renderTray();
+      }),
+      s.on("upload_progress", (item) => item.room === this.rs.id && showProgress(this.section, item)),
       s.on("typing", mine(() => this.renderTyping())),
       s.on("presence", mine(() => this.header.renderSub())),
       s.on("members", mine(() => this.win.refreshAll())),
@@ -427,7 +448,7 @@ class ChatView {
   // ---- actions -------------------------------------------------------------------
 
   send(body, opts) {
-    this.state.outbox.send(this.rs.id, body, opts);
+    if (body !== null) this.state.outbox.send(this.rs.id, body, opts); // null: held with its files
     this.jumpToLatestIfNeeded();
   }
 

@@ -5,10 +5,15 @@
 import { h, icon, replaceChildren } from "../dom.js";
 import { toggleEmojiPicker } from "../emoji.js";
 import { t } from "../i18n.js";
-import { avatar } from "../ui.js";
+import { MIN_MS, VoiceRecorder, recordingSupported } from "../media/recorder.js";
+import { clock } from "../media/view.js";
+import { avatar, errorText, toast } from "../ui.js";
+import { draftChip } from "./chat/lines.js";
 import { memberName } from "./message.js";
 
 const TYPING_EVERY_MS = 3000;
+const HOLD_MS = 400; // a press longer than this records while held; shorter: tap to start
+const MAX_FILES = 10;
 
 export function createComposer({ app, rs, onSend, onEdit }) {
   let reply = null;
@@ -40,11 +45,120 @@ export function createComposer({ app, rs, onSend, onEdit }) {
     "data-testid": "emoji-button",
     onclick: () => toggleEmojiPicker(emojiBtn, insertAtCaret),
   }, icon("smile"));
-  const status = h("p", { class: "composer-status", hidden: true });
-  const form = h("form", { class: "composer", "aria-label": t("chat.composer") },
-    contextBar, suggest, status,
-    h("div", { class: "composer-row" }, input, emojiBtn, sendBtn),
+  const uploads = app.state.uploads;
+  const picker = h("input", { type: "file", multiple: true, hidden: true, "data-testid": "file-input" });
+  picker.addEventListener("change", () => {
+    addFiles([...picker.files]);
+    picker.value = "";
+  });
+  const attachBtn = h("button", {
+    type: "button",
+    class: "icon-btn attach-btn",
+    "aria-label": t("media.attach"),
+    "data-testid": "attach-button",
+    onclick: () => picker.click(),
+  }, icon("clip"));
+  const micBtn = h("button", {
+    type: "button",
+    class: "icon-btn mic-btn",
+    "aria-label": t("media.record"),
+    "data-testid": "record-button",
+    hidden: !recordingSupported(),
+  }, icon("mic"));
+  const tray = h("div", { class: "composer-tray", "data-testid": "composer-tray", hidden: true });
+  const recTime = h("span", { class: "rec-time" }, "0:00");
+  const recBar = h("div", { class: "recorder", role: "group", "aria-label": t("media.recording"), hidden: true },
+    h("span", { class: "rec-dot", "aria-hidden": "true" }),
+    h("span", { class: "rec-label" }, t("media.recording")),
+    recTime,
+    h("button", { type: "button", class: "link-btn rec-cancel", "data-testid": "record-cancel", onclick: () => stopRecording(false) }, t("common.cancel")),
+    h("button", { type: "button", class: "send-btn rec-send", "data-testid": "record-send", "aria-label": t("media.send_voice"), onclick: () => stopRecording(true) }, icon("send")),
   );
+  const status = h("p", { class: "composer-status", hidden: true });
+  const row = h("div", { class: "composer-row" }, attachBtn, input, emojiBtn, micBtn, sendBtn);
+  const form = h("form", { class: "composer", "aria-label": t("chat.composer") },
+    contextBar, suggest, status, tray, recBar, row, picker,
+  );
+
+  /** Files picked, pasted or dropped: each starts uploading at once. */
+  function addFiles(files) {
+    if (input.disabled || !files.length) return;
+    const room = uploads.draft(rs.id).length;
+    if (room + files.length > MAX_FILES) toast(t("media.too_many", { n: MAX_FILES }), "error");
+    for (const f of files.slice(0, Math.max(0, MAX_FILES - room))) uploads.add(rs.id, f);
+    renderTray();
+    input.focus();
+  }
+
+  function renderTray() {
+    const items = uploads.draft(rs.id);
+    tray.hidden = !items.length;
+    replaceChildren(tray, ...items.map((item) => draftChip(item, uploads)));
+  }
+
+  // -- voice ------------------------------------------------------------------------
+  const recorder = new VoiceRecorder();
+  let pressedAt = 0;
+  let ticker = null;
+
+  async function startRecording() {
+    if (recorder.recording || input.disabled) return false;
+    try {
+      await recorder.start();
+    } catch (err) {
+      toast(err && err.name === "NotAllowedError" ? t("media.mic_denied") : t("media.mic_failed"), "error");
+      return false;
+    }
+    row.hidden = true;
+    recBar.hidden = false;
+    recTime.textContent = "0:00";
+    ticker = setInterval(() => (recTime.textContent = clock(recorder.elapsedMs)), 250);
+    return true;
+  }
+
+  async function stopRecording(keep) {
+    clearInterval(ticker);
+    recBar.hidden = true;
+    row.hidden = false;
+    const done = await recorder.stop(keep);
+    if (keep && !done) toast(t("media.too_short"), "info");
+    if (done) {
+      const item = uploads.add(rs.id, done.file, { voice: true, durationMs: done.durationMs });
+      uploads.send(rs.id, "", {}, [item]);
+    }
+    input.focus();
+  }
+
+  micBtn.addEventListener("pointerdown", async (e) => {
+    if (e.button !== 0) return;
+    pressedAt = performance.now();
+    if (recorder.recording) return;
+    await startRecording();
+  });
+  micBtn.addEventListener("pointerup", () => {
+    // Held: let go to send. A tap leaves it recording, with cancel and send beside it.
+    if (recorder.recording && performance.now() - pressedAt > HOLD_MS && recorder.elapsedMs > MIN_MS) stopRecording(true);
+  });
+  micBtn.addEventListener("keydown", (e) => {
+    if ((e.key === "Enter" || e.key === " ") && !recorder.recording) {
+      e.preventDefault();
+      startRecording();
+    }
+  });
+  recBar.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      stopRecording(false);
+    }
+  });
+
+  input.addEventListener("paste", (e) => {
+    const files = [...(e.clipboardData ? e.clipboardData.files : [])];
+    if (files.length) {
+      e.preventDefault();
+      addFiles(files);
+    }
+  });
 
   function showContext() {
     contextBar.replaceChildren();
@@ -149,7 +263,8 @@ export function createComposer({ app, rs, onSend, onEdit }) {
 
   async function submit() {
     const body = input.value.trim();
-    if (!body || input.disabled) return;
+    const withFiles = !editing && uploads.draft(rs.id).length > 0;
+    if ((!body && !withFiles) || input.disabled) return;
     if (editing) {
       const target = editing;
       try {
@@ -163,7 +278,14 @@ export function createComposer({ app, rs, onSend, onEdit }) {
       return;
     }
     const mentions = [...chosen].filter(([tag]) => body.includes(tag)).map(([, id]) => id);
-    onSend(body, { reply_to: reply ? reply.seq : undefined, mentions });
+    const opts = { reply_to: reply ? reply.seq : undefined, mentions };
+    if (withFiles) {
+      uploads.send(rs.id, body, opts);
+      renderTray();
+      onSend(null);
+    } else {
+      onSend(body, opts);
+    }
     input.value = "";
     chosen.clear();
     reply = null;
@@ -241,6 +363,8 @@ export function createComposer({ app, rs, onSend, onEdit }) {
     input.disabled = Boolean(reason);
     sendBtn.disabled = Boolean(reason);
     emojiBtn.disabled = Boolean(reason);
+    attachBtn.disabled = Boolean(reason);
+    micBtn.disabled = Boolean(reason);
     status.hidden = !reason;
     status.textContent = reason || "";
   }
@@ -251,5 +375,5 @@ export function createComposer({ app, rs, onSend, onEdit }) {
     input.focus();
   }
 
-  return { el: form, input, setReply, setEdit, setDisabled, setText, insertMention, focus: () => input.focus() };
+  return { el: form, input, setReply, setEdit, setDisabled, setText, insertMention, addFiles, renderTray, focus: () => input.focus() };
 }

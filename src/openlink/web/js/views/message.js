@@ -3,6 +3,7 @@
 
 import { h, icon } from "../dom.js";
 import { formatTime, languageName, t } from "../i18n.js";
+import { renderAttachments } from "../media/view.js";
 import { avatar } from "../ui.js";
 import { primaryLang, splitLinks } from "../util.js";
 
@@ -83,7 +84,8 @@ function quote(ctx, msg) {
   let who = "";
   if (target) {
     who = target.kind === "bot" ? t("chat.bot") : memberName(ctx.rs, target.member);
-    preview = target.deleted ? t("chat.deleted") : target.hidden ? t("chat.hidden") : target.body || "";
+    preview = target.deleted ? t("chat.deleted") : target.hidden ? t("chat.hidden")
+      : target.body || (target.media && target.media.length ? t("media.attachment", { n: target.media.length }) : "");
   }
   return h("button", {
     type: "button",
@@ -191,8 +193,8 @@ export function renderMessage(ctx, msg) {
   } else {
     parts = translationParts(ctx, msg);
     const linkify = !msg.link_warning;
-    const original = h("div", { class: "msg-body", lang: msg.lang || null, dir: "auto" },
-      bodyNodes(rs, msg.body || "", msg, linkify));
+    const original = msg.body ? h("div", { class: "msg-body", lang: msg.lang || null, dir: "auto" },
+      bodyNodes(rs, msg.body || "", msg, linkify)) : null;
     if (parts.tr && ctx.mode !== "both" && !parts.showOriginal) {
       content = h("div", { class: "msg-body msg-translated", lang: parts.tr.lang, dir: "auto" }, parts.tr.body);
     } else if (parts.tr && ctx.mode === "both" && !parts.showOriginal) {
@@ -229,6 +231,7 @@ export function renderMessage(ctx, msg) {
         h("div", { class: "msg-bubble" },
           msg.kind === "notice" ? h("div", { class: "notice-label" }, icon("pin"), t("chat.notice")) : null,
           quote(ctx, msg),
+          msg.deleted || msg.hidden ? null : renderAttachments(msg.media),
           content,
           previewCard(msg),
           msg.link_warning && !msg.deleted && !msg.hidden ? h("p", { class: "link-warning", role: "note" }, t("chat.link_warning")) : null,

@@ -14,7 +14,9 @@ function preview(rs) {
   if (m.hidden) return t("chat.hidden");
   if (m.kind === "system") return systemText(rs, m);
   const tr = rs.translationFor(m);
-  const body = tr ? tr.body : m.body || "";
+  const media = m.media || [];
+  const kind = media.length && media.every((x) => x.kind === media[0].kind) ? media[0].kind : "file";
+  const body = tr ? tr.body : m.body || (media.length ? t(`media.last_${kind}`, { n: media.length }) : "");
   if (rs.me && m.member === rs.me.id) return t("rooms.you", { text: body });
   const name = m.kind === "bot" ? t("chat.bot") : rs.members.has(m.member) ? memberName(rs, m.member) : null;
   return name ? `${name}: ${body}` : body;
