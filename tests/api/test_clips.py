@@ -8,12 +8,15 @@ a processed video), so these tests do not depend on the codecs."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import av
 import httpx
 import pytest
 
 from openlink.actions.media import do_collect
+from tests.api.test_media_processing import outcome
 from tests.api.test_operator import make_operator
 from tests.conftest import Server
 from tests.factories import (
@@ -24,9 +27,11 @@ from tests.factories import (
     join,
     make_room,
     make_user,
+    open_socket,
     throttled,
 )
 from tests.factories import make_video as _make_video
+from tests.media.inputs import video
 
 VIDEO = CLIP_VIDEO
 
@@ -428,3 +433,43 @@ async def test_the_collector_keeps_a_clips_video(server: Server, client: httpx.A
     assert done.uploads == 0
     url = clip["video"]["variants"]["video"]["url"]
     assert (await client.get(url, headers=auth(token))).status_code == 200
+
+
+async def test_a_real_vertical_video_uploaded_without_a_room_becomes_a_clip(
+    server: Server, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """The whole path: upload with no room, ``pending``, ``media.ready`` on the
+    uploader's socket, posted to an interest, played by another member from the signed
+    URL the feed gives, as H.264 MP4 with a poster."""
+    _, token = await make_user(client)
+    _, viewer = await make_user(client)
+    sock = await open_socket(server.ws_url, token)
+    data = video(tmp_path / "v.mp4", seconds=1.0, width=144, height=256, rate=10).read_bytes()
+    answer = expect(
+        await client.post(
+            "/api/media",
+            params={"kind": "video", "name": "v.mp4"},
+            content=data,
+            headers=auth(token),
+        ),
+        201,
+    )
+    assert answer["room"] is None and answer["member"] is None
+    response = await post(
+        client, token, 400, media=answer["id"], interest=await interest_id(client)
+    )
+    if answer["state"] == "pending":
+        assert error_code(response, 409) == "media_not_ready"
+    ready = await outcome(sock, answer["id"])
+    assert ready["type"] == "media.ready", ready
+    clip = await post(client, token, media=answer["id"], interest=await interest_id(client))
+    feed = expect(await client.get("/api/clips/for-you", headers=auth(viewer)), 200)
+    [seen] = feed["clips"]
+    assert seen["id"] == clip["id"] and seen["video"]["height"] > seen["video"]["width"]
+    got = await client.get(seen["video"]["variants"]["video"]["url"])  # no bearer: signed
+    assert got.status_code == 200 and got.headers["content-type"] == "video/mp4"
+    played = tmp_path / "played.mp4"
+    played.write_bytes(got.content)
+    with av.open(str(played)) as opened:
+        assert opened.streams.video[0].codec_context.name == "h264"
+    assert "poster" in seen["video"]["variants"]
