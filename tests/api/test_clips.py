@@ -7,6 +7,7 @@ a processed video), so these tests do not depend on the codecs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from tests.factories import (
     throttled,
 )
 from tests.factories import make_video as _make_video
+from tests.fakes.openai_server import openai_translator
 from tests.media.inputs import video
 
 VIDEO = CLIP_VIDEO
@@ -469,3 +471,39 @@ async def test_a_real_vertical_video_uploaded_without_a_room_becomes_a_clip(
     with av.open(str(played)) as opened:
         assert opened.streams.video[0].codec_context.name == "h264"
     assert "poster" in seen["video"]["variants"]
+
+
+@pytest.fixture
+def translator(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with openai_translator(monkeypatch):
+        yield
+
+
+@pytest.mark.usefixtures("translator")
+async def test_a_caption_is_translated_into_the_readers_own_language_only(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    _, token = await make_user(client)
+    _, reader = await make_user(client, language="ko")
+    clip = await post(
+        client,
+        token,
+        media=await make_video(server, client, token),
+        interest=await interest_id(client),
+        caption="Good morning from the mountains",
+    )
+    assert clip["lang"] == "en"
+    path = f"/api/clips/{clip['id']}/translation"
+    got = expect(await client.get(path, headers=auth(reader)), 200)
+    assert got == {
+        "clip": clip["id"],
+        "source_lang": "en",
+        "lang": "ko",
+        "caption": "[ko] Good morning from the mountains",
+        "engine": got["engine"],
+    }
+    response = await client.get(path, params={"lang": "ja"}, headers=auth(reader))
+    assert error_code(response, 422) == "translation_language_not_yours"
+    # In the caption's own language: the caption as it is.
+    same = expect(await client.get(path, headers=auth(token)), 200)
+    assert same["caption"] == "Good morning from the mountains" and same["engine"] is None

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 
+from openlink.actions import caption
 from openlink.actions import clips as actions
 from openlink.domain.clips import MAX_CAPTION, MAX_COMMENT, Order
 from openlink.domain.media import parse_range
@@ -135,6 +136,19 @@ async def like(ctx: CtxDep, user: UserDep, clip_id: ClipId, body: LikeIn) -> dic
 @router.post("/api/clips/{clip_id}/views", summary="Count a view (once per account)")
 async def view(ctx: CtxDep, user: UserDep, clip_id: ClipId) -> dict[str, Any]:
     return await actions.do_view(ctx, user, clip_id)
+
+
+@router.get(
+    "/api/clips/{clip_id}/translation",
+    summary="The caption in the caller's own reading language (on demand)",
+)
+async def caption_translation(
+    ctx: CtxDep,
+    user: UserDep,
+    clip_id: ClipId,
+    lang: Annotated[str | None, Query(max_length=35)] = None,
+) -> dict[str, Any]:
+    return await caption.do_translate_caption(ctx, user, clip_id, lang)
 
 
 @router.get("/api/clips/{clip_id}/comments", summary="An interest clip's comments")

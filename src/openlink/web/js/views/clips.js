@@ -8,6 +8,7 @@
 import { h, icon, replaceChildren } from "../dom.js";
 import { formatNumber, t } from "../i18n.js";
 import { avatar, errorText, openDialog, toast } from "../ui.js";
+import { primaryLang } from "../util.js";
 
 const PAGE = 5;
 const READY_POLL_MS = 1500;
@@ -153,10 +154,31 @@ function clipCard(app, clip) {
         h("strong", { dir: "auto" }, clip.poster.nickname),
         clip.interest ? h("span", { class: "tag" }, `#${clip.interest}`) : null,
         clip.room ? h("span", { class: "tag" }, clip.room.name) : null),
-      clip.caption ? h("p", { class: "clip-caption", dir: "auto", lang: clip.lang || null }, clip.caption) : null,
+      clip.caption ? captionOf(app, clip) : null,
     ),
     h("div", { class: "clip-actions" }, like, comment, share),
   );
+}
+
+/** The caption, and a button for it in the reader's own language when it is another. */
+function captionOf(app, clip) {
+  const text = h("p", { class: "clip-caption", dir: "auto", lang: clip.lang || null }, clip.caption);
+  const mine = primaryLang(app.state.user && app.state.user.language);
+  if (!clip.lang || !mine || primaryLang(clip.lang) === mine || !app.state.translation?.configured) return text;
+  const button = h("button", { type: "button", class: "btn btn-ghost clip-translate", "data-testid": "clip-translate" }, t("clips.translate"));
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const got = await app.api.get(`/api/clips/${clip.id}/translation`);
+      text.textContent = got.caption;
+      text.lang = got.lang;
+      button.remove();
+    } catch (err) {
+      toast(errorText(err), "error");
+      button.disabled = false;
+    }
+  });
+  return h("div", null, text, button);
 }
 
 async function shareClip(clip) {
