@@ -228,6 +228,9 @@ async def test_a_public_rooms_clip_is_public_and_its_hosts_can_hide_it(
     )
     assert (await client.get(f"/c/{clip['id']}")).status_code == 404
     assert (await client.get(f"/api/clips/{clip['id']}", headers=auth(stranger))).status_code == 404
+    # The URL given before the hide no longer serves it either.
+    signed = clip["video"]["variants"]["video"]["url"]
+    assert (await client.get(signed)).status_code == 404
     for_you = expect(await client.get("/api/clips/for-you", headers=auth(stranger)), 200)
     assert for_you["clips"] == []
     seen = expect(await client.get(f"/api/clips/{clip['id']}", headers=auth(member)), 200)

@@ -26,7 +26,7 @@ from openlink.domain.ids import new_id
 from openlink.domain.media import MediaItem, MediaKind, MediaState
 from openlink.domain.permissions import Action, may_read_hidden
 from openlink.domain.reports import Reason
-from openlink.domain.rooms import ProfilePolicy
+from openlink.domain.rooms import ProfilePolicy, Room
 from openlink.errors import Conflict, Forbidden, InvalidInput, NotFound
 from openlink.queries.access import Seen, access_clip, access_sender, clip_not_found
 from openlink.store import clips as store
@@ -124,7 +124,7 @@ async def do_post_clip(
 
 async def _in_room(
     ctx: Context, conn: AsyncConnection, user: User, clip: Clip, item: MediaItem, room_id: str
-) -> None:
+) -> Room:
     member, _ = await access_sender(conn, user, room_id, Action.POST)
     check_not_timed_out(member, ctx.now())
     if item.room_id not in (None, room_id):

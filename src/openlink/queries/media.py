@@ -24,6 +24,7 @@ from openlink.domain.permissions import may_read_hidden
 from openlink.errors import NotFound
 from openlink.media.storage import BlobNotFound
 from openlink.queries.access import access_clip, access_clip_media
+from openlink.store import clips as clips_store
 from openlink.store import media as store
 from openlink.store import members as members_store
 from openlink.store import messages as messages_store
@@ -86,8 +87,14 @@ async def access_signed_variant(
         if item is None:
             raise media_not_found()
         if item.seq is not None:
+            assert item.room_id is not None
             message = await messages_store.get_message(conn, item.room_id, item.seq)
             if message is None or message.deleted or message.hidden:
+                raise media_not_found()
+        else:
+            # A hidden clip's video is not served by its URLs any more either.
+            clip = await clips_store.clip_of_media(conn, media_id)
+            if clip is not None and clip.hidden:
                 raise media_not_found()
     return _variant(item, name)
 
