@@ -1,4 +1,4 @@
-"""Migration 0016 (clips): uploads made before it keep their room and the collector's
+"""Migration 0017 (clips): uploads made before it keep their room and the collector's
 partial index; an upload without a room can be stored after it; it goes back down
 (forgetting room-less uploads) and up again cleanly."""
 
@@ -28,7 +28,7 @@ async def test_media_becomes_roomless_capable_and_clips_come_and_go(
     fresh_database_url: str,
 ) -> None:
     url = fresh_database_url
-    await asyncio.to_thread(upgrade, url, "0015")
+    await asyncio.to_thread(upgrade, url, "0016")
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         async with engine.begin() as conn:
@@ -57,7 +57,7 @@ async def test_media_becomes_roomless_capable_and_clips_come_and_go(
             await conn.execute(text(_media("m2", "NULL", "NULL", uid)))
             for table in ("clips", "clip_likes", "clip_views", "clip_comments", "clip_reports"):
                 await conn.execute(text(f"SELECT count(*) FROM {table}"))
-        await asyncio.to_thread(command.downgrade, alembic_config(url), "0015")
+        await asyncio.to_thread(command.downgrade, alembic_config(url), "0016")
         async with engine.connect() as conn:
             ids = (await conn.execute(text("SELECT id FROM media"))).scalars().all()
             assert ids == ["m1"]

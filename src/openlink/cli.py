@@ -382,13 +382,33 @@ def bench_media(
     seconds: Annotated[float, typer.Option(help="Length of the clip to transcode.")] = 30.0,
     height: Annotated[int, typer.Option(help="Lines of the clip (1080: 1920x1080).")] = 1080,
     nice: Annotated[int, typer.Option(help="The worker's nice increment (the server's: 10).")] = 0,
+    members: Annotated[
+        int, typer.Option(help="Members of the fan-out room (the issue's figure: 1500).")
+    ] = 300,
+    messages: Annotated[int, typer.Option(help="Messages sent in each fan-out run.")] = 300,
+    senders: Annotated[int, typer.Option(help="Members who send in the fan-out runs.")] = 10,
+    fanout: Annotated[
+        bool, typer.Option(help="Measure fanout_ratio (two fan-out runs with a server each).")
+    ] = True,
 ) -> None:
-    """Photo processing p50/p99 and video transcode speed; prints one JSON line last."""
+    """Photo processing p50/p99, video transcode speed, and chat fan-out with media work
+    running over the same without (``fanout_ratio``); prints one JSON line last."""
     from openlink.bench.media import run_media_bench
 
     if thumbs < 1 or seconds <= 0 or not 144 <= height <= 2160:
         raise typer.BadParameter("--thumbs >= 1, --seconds > 0, 144 <= --height <= 2160")
-    run_media_bench(thumbs=thumbs, seconds=seconds, height=height, nice=nice)
+    if members < 2 or messages < 1 or senders < 1:
+        raise typer.BadParameter("--members >= 2, --messages >= 1, --senders >= 1")
+    run_media_bench(
+        thumbs=thumbs,
+        seconds=seconds,
+        height=height,
+        nice=nice,
+        members=members,
+        messages=messages,
+        senders=senders,
+        fanout=fanout,
+    )
 
 
 @assets_app.command("fetch")

@@ -510,3 +510,21 @@ async def test_a_caption_is_translated_into_the_readers_own_language_only(
     # In the caption's own language: the caption as it is.
     same = expect(await client.get(path, headers=auth(token)), 200)
     assert same["caption"] == "Good morning from the mountains" and same["engine"] is None
+
+
+async def test_an_operators_ban_of_a_clips_video_removes_the_clip(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    _, op = await make_operator(server, client)
+    _, token = await make_user(client)
+    cooking = await interest_id(client)
+    clip = await post(
+        client, token, media=await make_video(server, client, token), interest=cooking
+    )
+    path = f"/api/admin/media/{clip['video']['id']}/ban"
+    expect(await client.post(path, json={"reason": "not allowed here"}, headers=auth(op)), 201)
+    assert (await client.get(f"/api/clips/{clip['id']}")).status_code == 404
+    bans = expect(await client.get("/api/admin/media-bans", headers=auth(op)), 200)
+    [ban] = bans["bans"]
+    lifted = await client.delete(f"/api/admin/media-bans/{ban['id']}", headers=auth(op))
+    assert lifted.status_code == 204

@@ -16,9 +16,17 @@ import pytest
 from PIL import Image
 
 from openlink.store.schema import media as media_table
-from tests.api.test_media import a_room, blob_files
+from tests.api.test_media import a_room, bare, blob_files
 from tests.conftest import Server
-from tests.factories import Socket, auth, error_code, expect, open_socket, send_message
+from tests.factories import (
+    Socket,
+    auth,
+    error_code,
+    expect,
+    make_user,
+    open_socket,
+    send_message,
+)
 from tests.media.inputs import audio, camera_jpeg, photo, png_header_only, video
 
 #: A first job starts a worker, which loads its codecs: seconds on a busy machine.
@@ -219,3 +227,28 @@ async def test_a_video_over_the_length_limit_fails_by_event_and_stores_nothing(
     )
     assert error_code(response, 409) == "media_not_ready"
     assert blob_files(server) == []
+
+
+async def test_head_answers_a_reads_headers_without_the_bytes(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    rid, _, host, member = await a_room(client)
+    data = bytes(range(256)) * 40
+    uploaded = expect(await upload(client, host, rid, data, "file", "table.bin"), 201)
+    sent = await send_message(client, host, rid, "", media=[uploaded["id"]])
+    # The bearer-checked path (a signed URL is tested in test_media_urls.py).
+    url = bare(sent["media"][0]["variants"]["original"]["url"])
+    got = await client.get(url, headers=auth(member))
+    head = await client.head(url, headers=auth(member))
+    assert head.status_code == 200 and head.content == b""
+    for name in ("etag", "content-type", "content-disposition", "content-length", "cache-control"):
+        assert head.headers[name] == got.headers[name], name
+    assert head.headers["content-length"] == str(len(data))
+    part = await client.head(url, headers={**auth(member), "Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.headers["content-range"] == f"bytes 10-19/{len(data)}"
+    assert part.headers["content-length"] == "10"
+    etag = got.headers["etag"]
+    cached = await client.head(url, headers={**auth(member), "If-None-Match": etag})
+    assert cached.status_code == 304
+    _, stranger = await make_user(client)
+    assert (await client.head(url, headers=auth(stranger))).status_code == 404

@@ -129,3 +129,14 @@ async def test_a_signed_url_stops_working_when_its_message_goes(
     assert (await client.get(url)).status_code == 200
     expect(await client.delete(path, headers=auth(host)), 200)
     assert error_code(await client.get(url), 404) == "media_not_found"
+
+
+async def test_head_takes_a_signed_url_too(client: httpx.AsyncClient) -> None:
+    rid, _, host, _ = await a_room(client)
+    uploaded = await upload(client, host, rid, DATA)
+    sent = await send_message(client, host, rid, "", media=[uploaded["id"]])
+    url = url_of(sent["media"][0])
+    head = await client.head(url, headers={"Range": "bytes=0-9"})
+    assert head.status_code == 206 and head.content == b""
+    assert head.headers["content-range"] == f"bytes 0-9/{len(DATA)}"
+    assert (await client.head(bare(url))).status_code == 401

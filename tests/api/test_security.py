@@ -407,3 +407,11 @@ async def test_no_cross_origin_access_by_default(client: httpx.AsyncClient) -> N
     ]
     for response in responses:
         assert not any(h.startswith("access-control-") for h in response.headers), response
+
+
+async def test_only_the_app_page_may_use_the_microphone(client: httpx.AsyncClient) -> None:
+    # The app records voice messages; no API answer, and no camera anywhere.
+    page = await client.get("/")
+    assert page.headers["permissions-policy"] == "camera=(), microphone=(self), geolocation=()"
+    assert "media-src 'self' blob:;" in page.headers["content-security-policy"]
+    assert_common(await client.get("/api/instance"))

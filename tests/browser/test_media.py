@@ -3,6 +3,7 @@ another sees and plays them; the media loads from signed URLs, with no token."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,19 @@ from tests.browser.conftest import OpenTab, Shot, Tab
 from tests.browser.helpers import wait_online
 from tests.conftest import Server
 from tests.factories import join, make_room, make_user
+from tests.media.inputs import camera_jpeg, video
 
 pytestmark = [pytest.mark.browser, pytest.mark.settings(embedder="none")]
 
+#: How long processing may take on a busy machine before a test gives up.
+PROCESSING_MS = 60_000
 PDF = b"%PDF-1.4\n" + b"0123456789abcdef" * 4_000 + b"\n%%EOF\n"
 
 
-async def a_room_of_two(client: httpx.AsyncClient, open_tab: OpenTab) -> tuple[Tab, Tab, Any]:
+async def a_room_of_two(
+    client: httpx.AsyncClient, open_tab: OpenTab, *, bo_phone: bool = False
+) -> tuple[Tab, Tab, Any]:
+    """Ann and Bo in a room, each in a browser (Bo's a phone when ``bo_phone``)."""
     _host, host_token = await make_user(client)
     room = (await make_room(client, host_token, name="Photo walk"))["room"]
     _ann, ann_token = await make_user(client)
@@ -28,7 +35,7 @@ async def a_room_of_two(client: httpx.AsyncClient, open_tab: OpenTab) -> tuple[T
     await join(client, ann_token, room["link"], profile={"kind": "open", "nickname": "Ann"})
     await join(client, bo_token, room["link"], profile={"kind": "open", "nickname": "Bo"})
     ann = await open_tab(f"/#/room/{room['id']}", token=ann_token)
-    bo = await open_tab(f"/#/room/{room['id']}", token=bo_token)
+    bo = await open_tab(f"/#/room/{room['id']}", token=bo_token, phone=bo_phone)
     await wait_online(ann)
     await wait_online(bo)
     return ann, bo, room
@@ -78,3 +85,122 @@ async def test_a_refused_upload_says_why_and_can_be_removed(
     await chip.get_by_test_id("upload-cancel").click()
     await expect(chip).to_have_count(0)
     await expect(ann.page.get_by_test_id("composer-tray")).to_be_hidden()
+
+
+def jpeg(tmp_path: Path, name: str, width: int, height: int) -> bytes:
+    return camera_jpeg(tmp_path / name, width, height).read_bytes()
+
+
+async def test_photos_sent_by_one_member_show_as_a_grid_and_a_lightbox_at_another(
+    server: Server, client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot, tmp_path: Path
+) -> None:
+    ann, bo, _room = await a_room_of_two(client, open_tab, bo_phone=True)
+    async with ann.page.expect_file_chooser() as chooser:
+        await ann.page.get_by_test_id("attach-button").click()
+    await (await chooser.value).set_files(
+        [
+            {
+                "name": "ridge.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": jpeg(tmp_path, "a.jpg", 1200, 800),
+            },
+            {
+                "name": "summit.jpg",
+                "mimeType": "image/jpeg",
+                "buffer": jpeg(tmp_path, "b.jpg", 600, 900),
+            },
+        ]
+    )
+    chips = ann.page.get_by_test_id("composer-tray").get_by_test_id("upload-chip")
+    await expect(chips).to_have_count(2)
+    await ann.page.get_by_test_id("composer").fill("from the top")
+    await ann.page.get_by_test_id("composer").press("Enter")  # sent once both are ready
+
+    tiles = bo.page.locator("[data-testid=messages] [data-testid=media-photo]")
+    # A photo may be answered `pending` when the workers are slow: it is sent when ready.
+    await expect(tiles).to_have_count(2, timeout=PROCESSING_MS)
+    for i in range(2):
+        img = tiles.nth(i).locator("img")
+        await expect(img).to_have_js_property("complete", True)
+        assert await img.evaluate("i => i.naturalWidth") > 0  # loaded with no token
+        src = await img.get_attribute("src")
+        assert src is not None and "?e=" in src
+    # Both readers are given the same URL (it names nobody).
+    mine = ann.page.locator("[data-testid=messages] [data-testid=media-photo] img").first
+    await expect(mine).to_have_attribute(
+        "src", str(await tiles.first.locator("img").get_attribute("src"))
+    )
+    await shot(bo.page, "media-photos-phone")
+    await shot(ann.page, "media-photos-desktop")
+
+    await tiles.first.click()
+    box = bo.page.get_by_test_id("lightbox")
+    await expect(box).to_be_visible()
+    count = box.locator(".lightbox-count")
+    await expect(count).to_have_text("1 / 2")
+    # A swipe to the left shows the next picture; the arrow keys go back and forth.
+    await bo.page.mouse.move(300, 400)
+    await bo.page.mouse.down()
+    await bo.page.mouse.move(100, 410, steps=5)
+    await bo.page.mouse.up()
+    await expect(count).to_have_text("2 / 2")
+    await expect(box.get_by_test_id("lightbox-img")).to_have_js_property("complete", True)
+    await shot(bo.page, "media-lightbox-phone")
+    await bo.page.keyboard.press("ArrowLeft")
+    await expect(count).to_have_text("1 / 2")
+    await box.get_by_test_id("lightbox-img").click()  # a tap zooms in
+    await expect(box).to_have_class(re.compile(r"\bzoomed\b"))
+    await bo.page.keyboard.press("Escape")
+    await expect(box).to_have_count(0)
+    assert ann.errors == [] and bo.errors == []
+
+
+async def test_a_video_uploads_processes_and_plays_at_another_member(
+    server: Server, client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot, tmp_path: Path
+) -> None:
+    ann, bo, _room = await a_room_of_two(client, open_tab)
+    clip = video(tmp_path / "clip.mp4", seconds=3.0).read_bytes()
+    await attach(ann, "waterfall.mp4", "video/mp4", clip)
+    await ann.page.get_by_test_id("composer").press("Enter")  # no text: the video alone
+    # Held, with its state, until the server has made it ready; then sent.
+    held = ann.page.get_by_test_id("held-send")
+    await expect(held).to_have_count(0, timeout=PROCESSING_MS)
+
+    player = bo.page.locator("[data-testid=messages] [data-testid=media-video]")
+    await expect(player).to_have_count(1)
+    assert await player.get_attribute("preload") == "metadata"
+    assert "?e=" in str(await player.get_attribute("poster"))
+    await player.evaluate("v => { v.muted = true; return v.play(); }")
+    await expect(player).to_have_js_property("paused", False)
+    await bo.page.wait_for_function(
+        "v => v.currentTime > 0.5", arg=await player.element_handle(), timeout=15_000
+    )
+    await shot(bo.page, "media-video-desktop")
+    assert ann.errors == [] and bo.errors == []
+
+
+async def test_a_voice_message_recorded_on_the_fake_microphone_plays_at_another_member(
+    server: Server, client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot
+) -> None:
+    ann, bo, _room = await a_room_of_two(client, open_tab)
+    await ann.page.get_by_test_id("record-button").click()  # a tap: recording goes on
+    recorder = ann.page.locator(".recorder")
+    await expect(recorder).to_be_visible()
+    await expect(recorder.locator(".rec-time")).to_have_text("0:02")
+    await shot(ann.page, "media-recording-desktop")
+    await ann.page.get_by_test_id("record-send").click()
+
+    voice = bo.page.locator("[data-testid=messages] [data-testid=media-voice]")
+    await expect(voice).to_have_count(1, timeout=PROCESSING_MS)
+    bars = voice.locator(".wave-bar")
+    assert await bars.count() > 10
+    heights = await bars.evaluate_all("bs => bs.map(b => parseFloat(b.style.height))")
+    assert max(heights) > min(heights)  # a waveform, not a flat line
+    await voice.get_by_test_id("voice-play").click()
+    audio = voice.locator("audio")
+    await bo.page.wait_for_function(
+        "a => a.currentTime > 0.3", arg=await audio.element_handle(), timeout=15_000
+    )
+    await expect(voice.locator(".wave-bar.played").first).to_be_visible()
+    await shot(bo.page, "media-voice-desktop")
+    assert ann.errors == [] and bo.errors == []

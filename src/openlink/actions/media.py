@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.actions.flow import check_not_timed_out, in_words
+from openlink.actions.media_bans import check_not_banned
 from openlink.actions.notify import notify_user, publish_to_user
 from openlink.domain import media as rules
 from openlink.domain.accounts import User
@@ -219,6 +220,7 @@ async def do_upload(
     filename = named or filename
     spooled = await spool(chunks, incoming_dir(ctx), ctx.settings.media_max_bytes)
     try:
+        await check_not_banned(ctx, [spooled.sha256])
         workdir = Path(
             await asyncio.to_thread(tempfile.mkdtemp, dir=incoming_dir(ctx), prefix="w-")
         )
@@ -243,6 +245,8 @@ async def do_upload(
     if not task.done():
         job.detached = True
         return item
+    if task.cancelled():  # the server is stopping; the upload is marked failed
+        raise MediaBusy("The server is restarting; try again in a moment.")
     outcome: _Outcome = task.result()
     if outcome.error is not None:
         raise outcome.error
@@ -345,6 +349,7 @@ async def _record_pending(
         mime=rules.DOWNLOAD_TYPE,
         size=spooled.size,
         created_at=ctx.now(),
+        sha256=spooled.sha256,
     )
     async with ctx.db.write() as tx:
         # Counted with what is now stored: two uploads under way cannot both use the
@@ -357,11 +362,15 @@ async def _record_pending(
 async def _store_outputs(
     ctx: Context, item: MediaItem, processed: Processed, spooled: Spooled
 ) -> None:
+    hashed = []
     for out in processed.variants:
         if out.path == spooled.path:
-            sha, size = spooled.sha256, spooled.size
+            hashed.append((out, spooled.sha256, spooled.size))
         else:
-            sha, size = await asyncio.to_thread(_hash_file, out.path)
+            hashed.append((out, *await asyncio.to_thread(_hash_file, out.path)))
+    # Again with what processing made: a banned picture re-encoded, or close to one.
+    await check_not_banned(ctx, [sha for _, sha, _ in hashed], processed.phash)
+    for out, sha, size in hashed:
         key = rules.blob_key(sha)
         await _claim_blob(ctx, key, size)
         if not await ctx.blobs.exists(key):
@@ -378,7 +387,7 @@ async def _store_outputs(
     item.kind, item.mime = MediaKind(processed.kind), processed.mime
     item.width, item.height = processed.width, processed.height
     item.duration_ms, item.blurhash = processed.duration_ms, processed.blurhash
-    item.waveform = processed.waveform
+    item.waveform, item.phash = processed.waveform, processed.phash
     async with ctx.db.write() as tx:
         # Touched again with the rows that refer to them: a store that took longer than
         # the collector's grace period must not end up referring to deleted bytes.

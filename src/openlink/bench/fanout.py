@@ -36,8 +36,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import httpx
 import orjson
@@ -160,6 +160,21 @@ class FanoutOptions:
     rooms_per_member: int = 1
     #: Processes that run the members (1: this one).
     client_procs: int = 1
+    #: Work run beside the send phase (``bench/media.py``'s uploads), or None.
+    background: Background | None = None
+    #: More environment for the server process.
+    server_env: dict[str, str] = field(default_factory=dict)
+    #: Return the result without printing it (a caller that runs the bench twice).
+    quiet: bool = False
+
+
+class Background(Protocol):
+    """Load run in this process while the members send: started before the first send
+    (``ready`` is awaited), cancelled once every delivery arrived."""
+
+    async def run(self, base_url: str, room_id: str, token: str, ready: asyncio.Event) -> None: ...
+
+    def report(self) -> dict[str, Any]: ...
 
 
 # -- profiling ----------------------------------------------------------------------------
@@ -291,7 +306,7 @@ async def _bench(
     )
     clients = _clients(opts, plan, client_cpus)
     try:
-        parts = _Parts(opts, server, tr, progress, ticker, clients)
+        parts = _Parts(opts, server, tr, progress, ticker, clients, room_id, tokens[0])
         return await _measure(parts, automod_counts, side_rooms)
     finally:
         clients.stop()
@@ -307,6 +322,9 @@ class _Parts:
     progress: Progress
     ticker: Ticker
     clients: Clients
+    room_id: str = ""
+    #: The room's host: who uploads, for the background load.
+    host_token: str = ""
 
 
 async def _measure(
@@ -399,6 +417,14 @@ async def _send_phase(parts: _Parts, result: dict[str, Any]) -> None:
         ticker.updates.append(
             lambda: progress.update(translating, completed=clients.counts().translated)
         )
+    background: asyncio.Task[None] | None = None
+    if opts.background is not None:
+        ready = asyncio.Event()
+        background = asyncio.create_task(
+            opts.background.run(server.base_url, parts.room_id, parts.host_token, ready)
+        )
+        async with asyncio.timeout(120):
+            await ready.wait()
     async with _Profiled(server, "send"):
         gc.collect()
         gc.freeze()
@@ -421,6 +447,9 @@ async def _send_phase(parts: _Parts, result: dict[str, Any]) -> None:
         finally:
             gc.enable()
             gc.unfreeze()
+            if background is not None:
+                background.cancel()
+                await asyncio.gather(background, return_exceptions=True)
     rss_end = server.rss()
     translated = await _settle_translations(opts, server, tr, clients, tr_expected, cpu_server1)
     ticker.tick()
@@ -615,6 +644,7 @@ def run_fanout(opts: FanoutOptions) -> dict[str, Any]:
         )
     server_cpus, client_cpus = plan_cpus(opts.pin)
     server = ServerProcess(opts.members, opts.database_url, server_cpus)
+    server.extra_env.update(opts.server_env)
     tr = Translation(opts.translator, opts.languages, HOST)
     progress = progress_bar(console)
     ticker = Ticker(progress)
@@ -648,6 +678,10 @@ def run_fanout(opts: FanoutOptions) -> dict[str, Any]:
     assert result is not None
     result["server_cpu_count_pinned"] = len(server_cpus) if server_cpus else None
     result["client_cpus"] = len(client_cpus) if client_cpus else os.cpu_count()
+    if opts.background is not None:
+        result["background"] = opts.background.report()
+    if opts.quiet:
+        return result
     _summary(console, result)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     sys.stdout.flush()

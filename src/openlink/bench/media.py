@@ -4,8 +4,12 @@ three WebP thumbnails, blurhash, perceptual hash), and how fast a 30 s 1080p cli
 here is transcoded to 720p H.264/AAC, as a multiple of real time. Both through the worker
 pool the server uses, one worker. Progress on stderr, one JSON line last on stdout.
 
-``fanout_ratio`` (chat fan-out with media work running, over the same run without) needs
-the server and the upload routes; it is null here until they exist.
+``fanout_ratio``: fan-out deliveries per second in one room of ``--members`` (1,500 by
+the issue; fewer by default, for a 2-core machine) while photos are uploaded back to
+back and a video is transcoded through the server's upload route, divided by the same
+run without them (``bench/fanout.py`` twice, each with a fresh server). The media workers
+are children of the server and share its pinned core, at their lower priority: the
+ratio is what media work costs chat on the same CPU.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import av
+import httpx
 import numpy as np
 import orjson
 import psutil  # type: ignore[import-untyped]
 from PIL import Image
 from rich.console import Console
 
+from openlink.bench.fanout import FanoutOptions, run_fanout
 from openlink.bench.stats import percentile_ms
 from openlink.media.process import MediaLimits, MediaPool, process
 
@@ -149,8 +155,91 @@ def bench_transcode(
     }
 
 
+class MediaLoad:
+    """Uploads during the fan-out's send phase: one video (``clip``, transcoded in the
+    background by the server's worker), then photos one after another until cancelled."""
+
+    def __init__(self, photo: bytes, clip: bytes) -> None:
+        self.photo, self.clip = photo, clip
+        self.counts: dict[str, int] = {"video_uploads": 0, "photo_uploads": 0, "busy": 0}
+        self.errors: dict[str, int] = {}
+
+    async def run(self, base_url: str, room_id: str, token: str, ready: asyncio.Event) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as http:
+            if await self._upload(http, room_id, self.clip, "video"):
+                self.counts["video_uploads"] += 1
+            # Let the worker start the transcode before chat starts.
+            await asyncio.sleep(1.0)
+            ready.set()
+            while True:
+                if await self._upload(http, room_id, self.photo, "image"):
+                    self.counts["photo_uploads"] += 1
+                else:
+                    await asyncio.sleep(0.2)
+
+    async def _upload(self, http: httpx.AsyncClient, room_id: str, data: bytes, kind: str) -> bool:
+        answer = await http.post(
+            "/api/media", params={"room": room_id, "kind": kind, "name": kind}, content=data
+        )
+        if answer.status_code == 201:
+            return True
+        code = str(answer.json().get("error", {}).get("code", answer.status_code))
+        self.errors[code] = self.errors.get(code, 0) + 1
+        return False
+
+    def report(self) -> dict[str, Any]:
+        return {**self.counts, "errors": self.errors}
+
+
+#: The bench server takes uploads as fast as the load sends them.
+MEDIA_BENCH_ENV = {
+    "OPENLINK_MEDIA_UPLOADS_PER_ACCOUNT": "0",
+    "OPENLINK_MEDIA_ACCOUNT_QUOTA_BYTES": "0",
+    "OPENLINK_MEDIA_ROOM_QUOTA_BYTES": "0",
+}
+
+
+def bench_fanout_ratio(
+    *, members: int, messages: int, senders: int, clip_seconds: float, console: Console
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="openlink-bench-media-") as tmp:
+        photo = make_photo(Path(tmp) / "photo.jpg", 2_000, 1_500).read_bytes()
+        clip = make_clip(Path(tmp) / "clip.mp4", clip_seconds, 720).read_bytes()
+    base = FanoutOptions(
+        members=members, messages=messages, senders=senders, quiet=True, server_env=MEDIA_BENCH_ENV
+    )
+    console.print(f"fan-out: {members} members, {messages} messages, without media work ...")
+    quiet = run_fanout(base)
+    load = MediaLoad(photo, clip)
+    console.print("fan-out: the same, with photo uploads and a video transcode ...")
+    loaded = run_fanout(replace(base, background=load))
+    before, during = quiet["deliveries_per_s"], loaded["deliveries_per_s"]
+    return {
+        "fanout_ratio": round(during / before, 3) if before and during else None,
+        "fanout_members": members,
+        "fanout_messages": messages,
+        "fanout_deliveries_per_s": before,
+        "fanout_deliveries_per_s_with_media": during,
+        "fanout_lost": (quiet["lost"], loaded["lost"]),
+        "fanout_p99_ms": (quiet["p99_ms"], loaded["p99_ms"]),
+        "fanout_server_cpu_s": (quiet["server_cpu_s"], loaded["server_cpu_s"]),
+        "fanout_send_s": (quiet["send_s"], loaded["send_s"]),
+        "fanout_media_load": load.report(),
+        "fanout_clip_seconds": clip_seconds,
+    }
+
+
 def run_media_bench(
-    *, thumbs: int = 20, seconds: float = 30.0, height: int = 1080, nice: int = 0
+    *,
+    thumbs: int = 20,
+    seconds: float = 30.0,
+    height: int = 1080,
+    nice: int = 0,
+    members: int = 300,
+    messages: int = 300,
+    senders: int = 10,
+    fanout: bool = True,
 ) -> dict[str, Any]:
     console = Console(stderr=True)
     limits = MediaLimits(worker_nice=nice)
@@ -169,10 +258,21 @@ def run_media_bench(
     )
     result["worker_nice"] = nice
     result["fanout_ratio"] = None
-    result["fanout_ratio_note"] = (
-        "needs the upload routes: chat fan-out with uploads and a transcode running over "
-        "the same run without"
-    )
+    if fanout:
+        result.update(
+            bench_fanout_ratio(
+                members=members,
+                messages=messages,
+                senders=senders,
+                clip_seconds=min(seconds, 20.0),
+                console=console,
+            )
+        )
+        console.print(
+            f"  fan-out {result['fanout_deliveries_per_s']}/s without media work, "
+            f"{result['fanout_deliveries_per_s_with_media']}/s with: "
+            f"ratio {result['fanout_ratio']}"
+        )
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     sys.stdout.flush()
     return result

@@ -89,10 +89,31 @@ class MediaItem:
     #: The message it is attached to (its seq in ``room_id``); None until attached.
     seq: int | None = None
     variants: dict[str, Variant] = field(default_factory=dict)
+    #: The SHA-256 of the bytes as uploaded, and a picture's perceptual hash (16 hex
+    #: digits): what bans match. Never in a view.
+    sha256: str | None = None
+    phash: str | None = None
 
     @property
     def attached(self) -> bool:
         return self.seq is not None
+
+
+#: Perceptual hashes this close (differing bits of 64) are taken for the same picture: a
+#: recompressed, resized or lightly edited copy stays within it, another picture does not
+#: (decision 0026). What a ban on a picture matches.
+PHASH_SAME_PICTURE = 8
+
+
+def phash_distance(a: str, b: str) -> int:
+    """Differing bits between two perceptual hashes (16 hex digits each), as
+    ``imagehash`` counts them."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def sha256_of_key(key: str) -> str:
+    """The SHA-256 a blob key was made from (:func:`blob_key`)."""
+    return key.rsplit("/", 1)[-1]
 
 
 def blob_key(sha256_hex: str) -> str:

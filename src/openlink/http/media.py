@@ -14,6 +14,8 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from openlink.actions import media
+from openlink.actions.context import Context
+from openlink.domain.accounts import User
 from openlink.domain.media import (
     DOWNLOAD_TYPE,
     MEDIA_ID_PATTERN,
@@ -32,6 +34,10 @@ UPLOAD_PATH = "/api/media"
 router = APIRouter(prefix=UPLOAD_PATH, tags=["media"])
 
 MediaId = Annotated[str, Path(pattern=MEDIA_ID_PATTERN, description="A media id.")]
+Expiry = Annotated[int | None, Query(ge=0, le=2**40, description="A signed URL's expiry.")]
+Signature = Annotated[
+    str | None, Query(pattern=SIGNATURE_PATTERN, description="A signed URL's signature.")
+]
 VariantName = Annotated[str, Path(pattern=VARIANT_PATTERN, description="original, thumb…")]
 #: Opened on its own, media runs nothing and loads nothing.
 MEDIA_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
@@ -126,17 +132,10 @@ async def read_variant(
     request: Request,
     media_id: MediaId,
     variant: VariantName,
-    e: Annotated[int | None, Query(ge=0, le=2**40, description="A signed URL's expiry.")] = None,
-    s: Annotated[
-        str | None, Query(pattern=SIGNATURE_PATTERN, description="A signed URL's signature.")
-    ] = None,
+    e: Expiry = None,
+    s: Signature = None,
 ) -> Response:
-    if e is not None and s is not None:
-        readable = await queries.access_signed_variant(ctx, media_id, variant, e, s)
-    elif user is None:
-        raise Unauthenticated("Sign in, or use the media's signed URL.")
-    else:
-        readable = await queries.access_variant(ctx, user, media_id, variant)
+    readable = await _readable(ctx, user, media_id, variant, e, s)
     v = readable.variant
     etag = f'"{v.blob_key.rsplit("/", 1)[-1]}"'
     headers = _headers(readable, etag, ctx.settings.media_cache_max_age_s)
@@ -159,6 +158,52 @@ async def read_variant(
     return StreamingResponse(
         body, status_code=206, headers=headers, media_type=headers["Content-Type"]
     )
+
+
+@router.head(
+    "/{media_id}/{variant}",
+    summary="The headers a read of one variant would have, without the bytes",
+    response_class=Response,
+)
+async def head_variant(
+    ctx: CtxDep,
+    user: MaybeUserDep,
+    request: Request,
+    media_id: MediaId,
+    variant: VariantName,
+    e: Expiry = None,
+    s: Signature = None,
+) -> Response:
+    """As the read, from the database alone: no bytes are opened, and no redirect to a
+    presigned URL (those are signed for GET)."""
+    readable = await _readable(ctx, user, media_id, variant, e, s)
+    v = readable.variant
+    etag = f'"{v.blob_key.rsplit("/", 1)[-1]}"'
+    headers = _headers(readable, etag, ctx.settings.media_cache_max_age_s)
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    wanted = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    if if_range is not None and if_range.strip() != etag:
+        wanted = None
+    span = parse_range(wanted, v.size)
+    start, end = span or (0, v.size)
+    headers["Content-Length"] = str(end - start)
+    if span is None:
+        return Response(status_code=200, headers=headers)
+    headers["Content-Range"] = f"bytes {start}-{end - 1}/{v.size}"
+    return Response(status_code=206, headers=headers)
+
+
+async def _readable(
+    ctx: Context, user: User | None, media_id: str, variant: str, e: int | None, s: str | None
+) -> queries.Readable:
+    """A signed URL's variant (no token needed), else the bearer-checked one."""
+    if e is not None and s is not None:
+        return await queries.access_signed_variant(ctx, media_id, variant, e, s)
+    if user is None:
+        raise Unauthenticated("Sign in, or use the media's signed URL.")
+    return await queries.access_variant(ctx, user, media_id, variant)
 
 
 def _headers(readable: queries.Readable, etag: str, max_age: int) -> dict[str, str]:

@@ -7,18 +7,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import Field
 
-from openlink.actions import closing, operator, reports
+from openlink.actions import closing, media_bans, operator, reports
 from openlink.domain.events import room_view
 from openlink.domain.reports import MAX_SUSPENSION_REASON, Reason, ReportStatus, report_view
 from openlink.domain.text import ID_PATTERN
 from openlink.http.deps import CtxDep, RoomId, UserDep
 from openlink.http.schemas import Body
+from openlink.queries import media as media_queries
 from openlink.queries import reports as queries
 
 router = APIRouter(tags=["reports"])
 
 ReportId = Annotated[str, Path(pattern=ID_PATTERN, description="A report id.")]
 MemberId = Annotated[str, Path(pattern=ID_PATTERN, description="A member id.")]
+MediaIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="A media or ban id.")]
 Username = Annotated[str, Path(max_length=64, description="An account's username.")]
 StatusQuery = Annotated[ReportStatus | None, Query(description="open or resolved; all if absent")]
 LimitQuery = Annotated[int, Query(ge=1, le=500)]
@@ -138,3 +140,33 @@ async def remove_verified(ctx: CtxDep, user: UserDep, username: Username) -> dic
 @router.post("/api/admin/rooms/{room_id}/close", summary="Close any room (operator)")
 async def close_any_room(ctx: CtxDep, user: UserDep, room_id: RoomId) -> dict[str, Any]:
     return room_view(await closing.do_close_room(ctx, user, room_id, as_operator=True))
+
+
+class MediaBanIn(Body):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post(
+    "/api/admin/media/{media_id}/ban",
+    status_code=201,
+    summary="Ban an upload's bytes everywhere and remove every upload that matches (operator)",
+)
+async def ban_media(
+    ctx: CtxDep, user: UserDep, media_id: MediaIdPath, body: MediaBanIn
+) -> dict[str, Any]:
+    return await media_bans.do_ban_media(ctx, user, media_id, body.reason)
+
+
+@router.get("/api/admin/media-bans", summary="Every media ban, newest first (operator)")
+async def list_media_bans(ctx: CtxDep, user: UserDep) -> dict[str, Any]:
+    return {"bans": await media_queries.media_bans(ctx, user)}
+
+
+@router.delete(
+    "/api/admin/media-bans/{ban_id}",
+    status_code=204,
+    summary="Lift a media ban: those bytes may be uploaded again (operator)",
+)
+async def lift_media_ban(ctx: CtxDep, user: UserDep, ban_id: MediaIdPath) -> Response:
+    await media_bans.do_lift_media_ban(ctx, user, ban_id)
+    return Response(status_code=204)

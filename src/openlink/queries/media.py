@@ -8,8 +8,8 @@ from typing import Any
 
 from openlink.actions.context import Context
 from openlink.actions.instance import MEDIA_URLS, instance_key
-from openlink.domain.accounts import User
-from openlink.domain.events import message_view
+from openlink.domain.accounts import User, require_operator
+from openlink.domain.events import iso, message_view
 from openlink.domain.media import (
     MediaItem,
     MediaKind,
@@ -160,3 +160,21 @@ async def clip_variant(ctx: Context, user: User | None, clip_id: str, part: str)
         if item is not None and item.state is MediaState.READY and name in item.variants:
             return Readable(item, item.variants[name])
     raise NotFound("No such variant of this media.", code="variant_not_found")
+
+
+async def media_bans(ctx: Context, user: User) -> list[dict[str, Any]]:
+    """Every media ban, newest first (operator)."""
+    require_operator(user)
+    async with ctx.db.read() as conn:
+        found = await store.bans(conn)
+    return [
+        {
+            "id": b["ban_id"],
+            "reason": b["reason"],
+            "media_id": b["media_id"],
+            "created_at": iso(b["created_at"]),
+            "hashes": int(b["hashes"]),
+            "perceptual": bool(b["phashes"]),
+        }
+        for b in found
+    ]

@@ -6,12 +6,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy import and_, case, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openlink.domain.media import MediaItem, MediaKind, MediaState, Variant
+from openlink.domain.media import (
+    MediaItem,
+    MediaKind,
+    MediaState,
+    Variant,
+    blob_key,
+    phash_distance,
+)
 from openlink.store.dialect import insert_or_ignore
-from openlink.store.schema import clips, media, media_blobs, media_variants
+from openlink.store.schema import clips, media, media_bans, media_blobs, media_variants
 
 
 async def touch_blob(conn: AsyncConnection, key: str, size: int, now: datetime) -> bool:
@@ -46,6 +53,7 @@ async def insert_media(conn: AsyncConnection, item: MediaItem) -> None:
             blurhash=item.blurhash,
             waveform=item.waveform,
             created_at=item.created_at,
+            sha256=item.sha256,
         )
     )
 
@@ -82,6 +90,7 @@ async def set_ready(conn: AsyncConnection, item: MediaItem) -> None:
             duration_ms=item.duration_ms,
             blurhash=item.blurhash,
             waveform=item.waveform,
+            phash=item.phash,
         )
     )
 
@@ -112,6 +121,8 @@ def _item(row: Any, variants: Iterable[Any] = ()) -> MediaItem:
         blurhash=row.blurhash,
         waveform=row.waveform,
         seq=row.seq,
+        sha256=row.sha256,
+        phash=row.phash,
         variants={
             v.name: Variant(
                 name=v.name,
@@ -245,3 +256,101 @@ async def forget_blobs(conn: AsyncConnection, keys: list[str]) -> None:
                 and_(media_blobs.c.key.in_(keys), media_blobs.c.deleting.is_(True))
             )
         )
+
+
+# -- bans ------------------------------------------------------------------------------
+
+
+async def insert_ban(
+    conn: AsyncConnection,
+    ban_id: str,
+    hashes: dict[str, str],
+    *,
+    reason: str,
+    media_id: str,
+    room_id: str | None,
+    now: datetime,
+) -> None:
+    """``hashes``: each hash and its kind (``sha256`` or ``phash``)."""
+    await conn.execute(
+        insert(media_bans),
+        [
+            dict(
+                ban_id=ban_id,
+                hash=h,
+                kind=kind,
+                reason=reason,
+                media_id=media_id,
+                room_id=room_id,
+                created_at=now,
+            )
+            for h, kind in hashes.items()
+        ],
+    )
+
+
+async def is_banned(conn: AsyncConnection, sha256s: list[str]) -> bool:
+    if not sha256s:
+        return False
+    q = select(media_bans.c.hash).where(
+        media_bans.c.hash.in_(sha256s), media_bans.c.kind == "sha256"
+    )
+    return (await conn.execute(q.limit(1))).first() is not None
+
+
+async def banned_phashes(conn: AsyncConnection) -> list[str]:
+    q = select(media_bans.c.hash).where(media_bans.c.kind == "phash").distinct()
+    return list((await conn.execute(q)).scalars())
+
+
+async def bans(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every ban, newest first: its id, reason, upload, time and how many hashes."""
+    q = (
+        select(
+            media_bans.c.ban_id,
+            func.min(media_bans.c.reason).label("reason"),
+            func.min(media_bans.c.media_id).label("media_id"),
+            func.min(media_bans.c.room_id).label("room_id"),
+            func.min(media_bans.c.created_at).label("created_at"),
+            func.count().label("hashes"),
+            func.sum(case((media_bans.c.kind == "phash", 1), else_=0)).label("phashes"),
+        )
+        .group_by(media_bans.c.ban_id)
+        .order_by(func.min(media_bans.c.created_at).desc())
+    )
+    return [dict(r._mapping) for r in await conn.execute(q)]
+
+
+async def delete_ban(conn: AsyncConnection, ban_id: str) -> bool:
+    done = await conn.execute(delete(media_bans).where(media_bans.c.ban_id == ban_id))
+    return bool(done.rowcount)
+
+
+async def matching(
+    conn: AsyncConnection, sha256s: list[str], phashes: list[str], within: int
+) -> list[MediaItem]:
+    """Uploads whose bytes or a variant's bytes have one of ``sha256s``, or whose
+    perceptual hash is within ``within`` bits of one of ``phashes``."""
+    keys = [blob_key(s) for s in sha256s]
+    ids = set(
+        (
+            await conn.execute(
+                select(media.c.id).where(
+                    media.c.sha256.in_(sha256s)
+                    | media.c.id.in_(
+                        select(media_variants.c.media_id).where(media_variants.c.blob_key.in_(keys))
+                    )
+                )
+            )
+        ).scalars()
+    )
+    if phashes:
+        # Compared here: a Hamming distance is no index lookup. One pass over the
+        # pictures' hashes (16 characters a row) when a ban is made.
+        rows = await conn.execute(
+            select(media.c.id, media.c.phash).where(media.c.phash.is_not(None))
+        )
+        for media_id, ph in rows:
+            if any(phash_distance(ph, banned) <= within for banned in phashes):
+                ids.add(media_id)
+    return list((await get_many(conn, sorted(ids))).values())

@@ -573,7 +573,12 @@ media = Table(
     Column("seq", BigInteger),
     Column("created_at", UTC_TS, nullable=False),
     Column("attached_at", UTC_TS),
+    #: The SHA-256 of the bytes as uploaded, and a picture's perceptual hash: what an
+    #: operator's ban matches. Never shown to a room.
+    Column("sha256", String(64)),
+    Column("phash", String(16)),
     Index("ix_media_uploader_id", "uploader_id"),
+    Index("ix_media_sha256", "sha256"),
     Index("ix_media_room_id", "room_id", "seq"),
     # The collector's scan: uploads never attached, oldest first.
     Index(
@@ -582,6 +587,23 @@ media = Table(
         sqlite_where=text("seq IS NULL"),
         postgresql_where=text("seq IS NULL"),
     ),
+)
+
+#: Operators' bans of media: each ban is the hashes of one upload's bytes and variants
+#: (``kind`` ``sha256``) and, for a picture, its perceptual hash (``phash``).
+media_bans = Table(
+    "media_bans",
+    metadata,
+    Column("ban_id", String(24), primary_key=True),
+    Column("hash", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Column("reason", String(500), nullable=False),
+    #: The upload it was made from (removed since), and its room (for the audit log;
+    #: NULL for a clip's video uploaded to no room).
+    Column("media_id", String(24), nullable=False),
+    Column("room_id", String(24)),
+    Column("created_at", UTC_TS, nullable=False),
+    Index("ix_media_bans_hash", "hash"),
 )
 
 media_variants = Table(

@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from openlink.config import Settings
+
+# Re-exported: the library's API; defined with the rest of what media is.
+from openlink.domain.media import PHASH_SAME_PICTURE as PHASH_SAME_PICTURE
+from openlink.domain.media import phash_distance as phash_distance
 from openlink.errors import OpenLinkError
 
 Kind = Literal["image", "video", "voice", "file"]
@@ -135,17 +139,6 @@ class MediaLimits:
             queue_max=settings.media_queue_max,
             ffmpeg_threads=settings.media_ffmpeg_threads,
         )
-
-
-#: Perceptual hashes this close (differing bits of 64) are taken for the same picture: a
-#: recompressed, resized or lightly edited copy stays within it, another picture does not.
-PHASH_SAME_PICTURE = 8
-
-
-def phash_distance(a: str, b: str) -> int:
-    """Differing bits between two :attr:`Processed.phash` values (as ``imagehash`` counts
-    them), for matching uploads against banned pictures without importing it."""
-    return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
 def default_workers() -> int:

@@ -10,6 +10,7 @@
 import { createApi } from "./api.js";
 import { h } from "./dom.js";
 import { overrideLanguage, pickLanguage, setLanguage, setOverrideLanguage } from "./i18n.js";
+import { setMediaRefresher } from "./media/view.js";
 import { ChatState } from "./state.js";
 import { closeMenu } from "./ui.js";
 import { storage } from "./util.js";
@@ -35,6 +36,7 @@ const app = {
 app.api = createApi(() => app.token, () => signOutLocally());
 app.conn = new Connection({ getToken: () => app.token, getSince: () => app.state.sinceMap() });
 app.state = new ChatState(app.api, app.conn, () => app.token);
+setMediaRefresher((id) => app.api.get(`/api/media/${encodeURIComponent(id)}`));
 app.conn.on("auth_failed", () => signOutLocally());
 
 app.setPref = (key, value) => {

@@ -11,7 +11,7 @@ export function openLightbox(pictures, start = 0) {
   let index = start;
   let zoomed = false;
   const before = document.activeElement;
-  const img = h("img", { class: "lightbox-img", alt: "", "data-testid": "lightbox-img" });
+  const img = h("img", { class: "lightbox-img", alt: "", draggable: "false", "data-testid": "lightbox-img" });
   const counter = h("span", { class: "lightbox-count", "aria-live": "polite" });
   const stage = h("div", { class: "lightbox-stage" }, img);
   const prev = h("button", { type: "button", class: "icon-btn lightbox-prev", "aria-label": t("media.previous"), onclick: () => go(-1) }, icon("back"));
@@ -54,9 +54,16 @@ export function openLightbox(pictures, start = 0) {
   }
   let downX = null;
   let downY = null;
+  let downTarget = null;
+  stage.addEventListener("dragstart", (e) => e.preventDefault());
   stage.addEventListener("pointerdown", (e) => {
     downX = e.clientX;
     downY = e.clientY;
+    downTarget = e.target;
+    stage.setPointerCapture(e.pointerId);
+  });
+  stage.addEventListener("pointercancel", () => {
+    downX = null;
   });
   stage.addEventListener("pointerup", (e) => {
     if (downX === null) return;
@@ -64,8 +71,8 @@ export function openLightbox(pictures, start = 0) {
     const dy = e.clientY - downY;
     downX = null;
     if (!zoomed && Math.abs(dx) > SWIPE_PX && Math.abs(dx) > Math.abs(dy)) go(dx < 0 ? 1 : -1);
-    else if (Math.abs(dx) < 8 && Math.abs(dy) < 8 && e.target === img) setZoom(!zoomed);
-    else if (Math.abs(dx) < 8 && Math.abs(dy) < 8 && e.target === stage) done();
+    else if (Math.abs(dx) < 8 && Math.abs(dy) < 8 && downTarget === img) setZoom(!zoomed);
+    else if (Math.abs(dx) < 8 && Math.abs(dy) < 8 && downTarget === stage) done();
   });
   document.addEventListener("keydown", onKey, true);
   document.body.append(box);

@@ -10,6 +10,30 @@ import { openLightbox } from "./lightbox.js";
 
 const GRID_MAX = 4;
 
+// Signed URLs expire (in 2–3 hours): an element whose URL was refused asks for the
+// upload's view again, once, and takes the fresh URL of the same variant.
+let refresher = null;
+export function setMediaRefresher(fn) {
+  refresher = fn;
+}
+
+function renewOnError(el, m, names, prop = "src") {
+  let tried = false;
+  el.addEventListener("error", async () => {
+    if (tried || !refresher || !m.id) return;
+    tried = true;
+    try {
+      const fresh = await refresher(m.id);
+      const url = safeUrl(variantUrl(fresh, ...names));
+      if (url) el[prop] = url;
+      m.variants = fresh.variants;
+    } catch {
+      /* gone, or no longer readable: the broken element stays */
+    }
+  });
+  return el;
+}
+
 /** The URL of the first of `names` the view has, else its first variant's. */
 export function variantUrl(m, ...names) {
   const v = m.variants || {};
@@ -45,6 +69,7 @@ function tile(m, i, all, extra) {
     width: m.width || null,
     height: m.height || null,
   });
+  renewOnError(img, m, [all.length === 1 ? "large" : "medium", "medium", "small", "full", "original"]);
   const btn = h("button", {
     type: "button",
     class: "media-tile",
@@ -75,6 +100,7 @@ function video(m) {
     width: m.width || null,
     height: m.height || null,
   });
+  renewOnError(el, m, ["video", "original"]);
   const poster = variantUrl(m, "poster");
   if (safeUrl(poster)) el.poster = safeUrl(poster);
   if (m.width && m.height) el.style.aspectRatio = `${m.width} / ${m.height}`;
@@ -83,7 +109,7 @@ function video(m) {
 
 /** A voice message: play/pause, the waveform (played part coloured; click to seek), time. */
 export function voicePlayer(m, { src = variantUrl(m, "voice", "original"), waveform = m.waveform } = {}) {
-  const audio = h("audio", { preload: "metadata", src });
+  const audio = renewOnError(h("audio", { preload: "metadata", src }), m, ["voice", "original"]);
   const bars = (waveform && waveform.length ? waveform : new Array(48).fill(40)).map((v) => {
     const bar = h("span", { class: "wave-bar" });
     bar.style.height = `${Math.max(8, Math.round((v / 255) * 100))}%`;
@@ -144,14 +170,25 @@ export function fileChip(m, { href = variantUrl(m, "original") } = {}) {
   href ? icon("download") : null);
 }
 
+/** Whether the view's URLs are signed: those a browser loads without a token. A room's
+ * preview for visitors carries unsigned ones (members only): shown as a plain chip. */
+function loadable(m) {
+  const first = Object.values(m.variants || {})[0];
+  return Boolean(first && typeof first.url === "string" && first.url.includes("?e="));
+}
+
 /** A message's attachments, in order, pictures gathered into one grid. */
 export function renderAttachments(list) {
   if (!list || !list.length) return null;
-  const pictures = list.filter((m) => m.kind === "image" && m.variants);
+  const pictures = list.filter((m) => m.kind === "image" && loadable(m));
   const out = [];
   if (pictures.length) out.push(grid(pictures));
   for (const m of list) {
-    if (m.kind === "image" && m.variants) continue;
+    if (!loadable(m)) {
+      out.push(fileChip(m, { href: null }));
+      continue;
+    }
+    if (m.kind === "image") continue;
     if (m.kind === "video" && m.variants) out.push(video(m));
     else if (m.kind === "voice" && m.variants) out.push(voicePlayer(m));
     else out.push(fileChip(m));

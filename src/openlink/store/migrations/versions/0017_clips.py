@@ -1,8 +1,8 @@
 """clips: short videos posted to an interest or a room, their likes, views, comments and
 reports; an upload made for an interest clip belongs to no room
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
@@ -39,6 +39,8 @@ def upgrade() -> None:
         sqlite_where=sa.text("seq IS NULL"),
         postgresql_where=sa.text("seq IS NULL"),
     )
+    with op.batch_alter_table("media_bans") as batch:
+        batch.alter_column("room_id", existing_type=sa.String(24), nullable=True)
     op.create_table(
         "clips",
         sa.Column("id", sa.String(24), nullable=False),
@@ -122,6 +124,9 @@ def downgrade() -> None:
     # Uploads made without a room cannot exist before: they go (their blobs are then
     # unused, and the collector removes them).
     op.execute("DELETE FROM media WHERE room_id IS NULL OR member_id IS NULL")
+    op.execute("DELETE FROM media_bans WHERE room_id IS NULL")
+    with op.batch_alter_table("media_bans") as batch:
+        batch.alter_column("room_id", existing_type=sa.String(24), nullable=False)
     op.drop_index("ix_media_unattached", table_name="media")
     with op.batch_alter_table("media") as batch:
         batch.alter_column("room_id", existing_type=sa.String(24), nullable=False)
