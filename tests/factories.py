@@ -13,6 +13,7 @@ import contextlib
 import io
 import itertools
 import json
+import os
 import socket
 import uuid
 from collections.abc import Callable
@@ -20,12 +21,16 @@ from typing import Any
 
 import httpx
 from PIL import Image
+from sqlalchemy import update
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
+
+from openlink.store.schema import media as media_table
+from openlink.store.schema import media_variants as variants_table
 
 PASSWORD = "correct horse battery"
 EVENT_TIMEOUT_S = 5.0
@@ -384,3 +389,45 @@ class StalledSocket:
         self.writer.close()
         with contextlib.suppress(ConnectionError, OSError):
             await self.writer.wait_closed()
+
+
+#: The bytes of a test clip: what matters is that they are served back as they are.
+CLIP_VIDEO = os.urandom(50_000)
+
+
+async def make_video(
+    ctx: Any,
+    client: httpx.AsyncClient,
+    token: str,
+    room: str | None = None,
+    *,
+    duration_ms: int = 15_000,
+    state: str = "ready",
+    kind: str = "video",
+) -> str:
+    """An upload of the caller's (to ``room``, or to none), turned into what processing
+    makes of a vertical video: tests of clips do not depend on the codecs."""
+    params = {"name": "clip.mp4", **({"room": room} if room else {})}
+    up = expect(
+        await client.post("/api/media", params=params, content=CLIP_VIDEO, headers=auth(token)),
+        201,
+    )
+    async with ctx.db.write() as tx:
+        await tx.conn.execute(
+            update(media_table)
+            .where(media_table.c.id == up["id"])
+            .values(
+                kind=kind,
+                state=state,
+                mime="video/mp4",
+                width=720,
+                height=1280,
+                duration_ms=duration_ms,
+            )
+        )
+        await tx.conn.execute(
+            update(variants_table)
+            .where(variants_table.c.media_id == up["id"])
+            .values(name="video", mime="video/mp4", width=720, height=1280)
+        )
+    return str(up["id"])

@@ -27,6 +27,7 @@ from openlink.http import (
     apidocs,
     automod,
     bot,
+    clips,
     discovery,
     errors,
     images,
@@ -205,6 +206,7 @@ def create_app(
         operations,
         images,
         media,
+        clips,
     ):
         app.include_router(module.router)
 

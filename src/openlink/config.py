@@ -370,6 +370,20 @@ class Settings(BaseSettings):
     #: ``Cache-Control: private, max-age=…`` of media reads (their bytes never change).
     media_cache_max_age_s: int = Field(30 * 86_400, ge=0)
 
+    # -- clips (short videos; docs/operations.md#clips) ---------------------------------
+    #: The longest video a clip may be.
+    clip_max_duration_s: float = Field(60.0, gt=0, le=600)
+    #: Per account in their window (0: no limit): new clips, likes and unlikes,
+    #: comments, views counted.
+    clip_posts_per_account: int = Field(20, ge=0)
+    clip_posts_window_s: int = Field(86_400, ge=1)
+    clip_likes_per_account: int = Field(300, ge=0)
+    clip_likes_window_s: int = Field(3_600, ge=1)
+    clip_comments_per_account: int = Field(60, ge=0)
+    clip_comments_window_s: int = Field(3_600, ge=1)
+    clip_views_per_account: int = Field(1_000, ge=0)
+    clip_views_window_s: int = Field(3_600, ge=1)
+
     @field_validator("allowed_hosts")
     @classmethod
     def _hosts_parse(cls, hosts: list[str]) -> list[str]:

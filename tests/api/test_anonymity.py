@@ -30,6 +30,7 @@ from tests.factories import (
     join,
     make_room,
     make_user,
+    make_video,
     open_socket,
     picture,
     send_message,
@@ -658,6 +659,8 @@ async def build_scene(server: Server, client: httpx.AsyncClient, link: str | Non
     await resumed.close()
 
     interest = expect(await client.get("/api/interests", params={"q": "star"}), 200)
+    interest_id = interest["interests"][0]["id"] if interest["interests"] else "none"
+    clip_id = await clip_scene(server, client, people, rid, interest_id)
     return Scene(
         people=people,
         path_values={
@@ -665,11 +668,17 @@ async def build_scene(server: Server, client: httpx.AsyncClient, link: str | Non
             "seq": str(said["seq"]),
             "code": code,
             "image_id": host.avatar_url.rsplit("/", 1)[-1],
-            "interest_id": interest["interests"][0]["id"] if interest["interests"] else "none",
+            "interest_id": interest_id,
             "media_id": shared["id"],
             "variant": "original",
+            "clip_id": clip_id,
+            "part": "video",
         },
-        query_values={"q": "night owls", "url": f"{server.url}/l/{code}"},
+        query_values={
+            "q": "night owls",
+            "url": f"{server.url}/l/{code}",
+            "interest": interest_id,
+        },
         overrides={"/api/rooms/{room_id}/messages/{seq}/review": {"seq": str(rude["seq"])}},
         optional_values={
             "q": "night owls",
@@ -681,11 +690,44 @@ async def build_scene(server: Server, client: httpx.AsyncClient, link: str | Non
             "before": str(rude["seq"]),  # history and the audit log, older pages
             "after": "0",  # history from the start; members and requests from the first
             "lang": OWN_LANGUAGE,  # a translation on demand, into the reader's language
+            "order": "top",  # an interest's clips by engagement
             # A signed media URL's expiry and signature (each alone: the bearer check).
             **signature_of(shared["variants"]["original"]["url"]),
         },
         writes=writes,
     )
+
+
+async def clip_scene(
+    server: Server, client: httpx.AsyncClient, people: dict[str, Person], rid: str, interest: str
+) -> str:
+    """Clips: the member posts one in the room and one to an interest under a saved open
+    profile; others like, watch, comment (under open profiles) and report them; the
+    co-host hides the room's. Returns the interest clip's id."""
+    host, cohost, member = people["host"], people["cohost"], people["member"]
+    ctx = server.app.state.ctx
+    in_room = await make_video(ctx, client, member.token, rid)
+    body = {"media": in_room, "room": rid, "caption": "Meteor over the lake"}
+    room_clip = expect(await client.post("/api/clips", json=body, headers=auth(member.token)), 201)
+    roomless = await make_video(ctx, client, member.token)
+    body = {"media": roomless, "interest": interest, "caption": "Orion rising", **saved(member)}
+    clip = expect(await client.post("/api/clips", json=body, headers=auth(member.token)), 201)
+    for who in (host, cohost):
+        for cid in (room_clip["id"], clip["id"]):
+            path = f"/api/clips/{cid}"
+            expect(
+                await client.put(f"{path}/like", json={"liked": True}, headers=auth(who.token)), 200
+            )
+            expect(await client.post(f"{path}/views", headers=auth(who.token)), 200)
+        comment = {"body": "Lovely", **saved(who)}
+        path = f"/api/clips/{clip['id']}/comments"
+        expect(await client.post(path, json=comment, headers=auth(who.token)), 201)
+    report = {"reason": "spam", "note": "not stars"}
+    path = f"/api/clips/{clip['id']}/reports"
+    expect(await client.post(path, json=report, headers=auth(host.token)), 201)
+    path = f"/api/clips/{room_clip['id']}/hidden"
+    expect(await client.put(path, json={"hidden": True}, headers=auth(cohost.token)), 200)
+    return str(clip["id"])
 
 
 def signature_of(url: str) -> dict[str, str]:

@@ -68,6 +68,11 @@ class Translations(Protocol):
         Raises the pool's ``Shed``/``Unreachable`` or ``EngineError``."""
         ...
 
+    async def translate_text(self, text: str, source: str, target: str) -> str:
+        """Translate a short text that belongs to no room (a clip's caption), stored
+        nowhere. Raises the pool's ``Shed``/``Unreachable`` or ``EngineError``."""
+        ...
+
     def glossary_changed(self, room_id: str, rev: int, glossary: Glossary) -> None: ...
 
     def info(self) -> dict[str, Any]:

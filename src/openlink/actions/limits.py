@@ -87,6 +87,31 @@ MEDIA_UPLOADS = Limit(
     lambda s: (s.media_uploads_per_account, s.media_uploads_window_s),
 )
 
+CLIP_POSTS = Limit(
+    "clips",
+    "clip_rate_limited",
+    "You have posted many clips lately; try again later.",
+    lambda s: (s.clip_posts_per_account, s.clip_posts_window_s),
+)
+CLIP_LIKES = Limit(
+    "clip_likes",
+    "clip_like_rate_limited",
+    "You are liking too fast; try again in a moment.",
+    lambda s: (s.clip_likes_per_account, s.clip_likes_window_s),
+)
+CLIP_COMMENTS = Limit(
+    "clip_comments",
+    "clip_comment_rate_limited",
+    "You are commenting too fast; try again in a moment.",
+    lambda s: (s.clip_comments_per_account, s.clip_comments_window_s),
+)
+CLIP_VIEWS = Limit(
+    "clip_views",
+    "clip_view_rate_limited",
+    "Too many views counted lately; try again in a moment.",
+    lambda s: (s.clip_views_per_account, s.clip_views_window_s),
+)
+
 
 VISITOR_BROWSING = Limit(
     "browse:address",

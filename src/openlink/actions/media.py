@@ -45,6 +45,7 @@ from openlink.errors import (
 )
 from openlink.media.process import MediaBusy, MediaRefused, Processed
 from openlink.queries.access import access_sender
+from openlink.store import clips as clips_store
 from openlink.store import media as store
 from openlink.store.db import Tx
 
@@ -80,12 +81,19 @@ def incoming_dir(ctx: Context) -> Path:
     return ctx.settings.effective_media_dir() / "incoming"
 
 
-async def check_upload(ctx: Context, user: User, room_id: str, declared: int | None) -> Member:
+async def check_upload(
+    ctx: Context, user: User, room_id: str | None, declared: int | None
+) -> Member | None:
     """Before any byte is read: the account's upload rate, the right to post in the room
-    now, and (when the client declared a length) the size and the quotas."""
+    now, and (when the client declared a length) the size and the quotas. Without a
+    room (a clip's video for an interest, docs/protocol.md#clips) the account's only."""
     if declared is not None and declared > ctx.settings.media_max_bytes:
         raise too_large(ctx.settings.media_max_bytes)
     await limits.spend(ctx, limits.MEDIA_UPLOADS, user.id)
+    if room_id is None:
+        async with ctx.db.read() as conn:
+            await _check_quotas(ctx, conn, user.id, None, declared or 0)
+        return None
     async with ctx.db.read() as conn:
         member, policy = await access_sender(conn, user, room_id, Action.POST)
         now = ctx.now()
@@ -104,7 +112,7 @@ async def check_upload(ctx: Context, user: User, room_id: str, declared: int | N
 
 
 async def _check_quotas(
-    ctx: Context, conn: AsyncConnection, user_id: int, room_id: str, size: int
+    ctx: Context, conn: AsyncConnection, user_id: int, room_id: str | None, size: int
 ) -> None:
     s = ctx.settings
     if s.media_account_quota_bytes:
@@ -116,7 +124,7 @@ async def _check_quotas(
                 quota_bytes=s.media_account_quota_bytes,
                 used_bytes=used,
             )
-    if s.media_room_quota_bytes:
+    if s.media_room_quota_bytes and room_id is not None:
         used = await store.bytes_of_room(conn, room_id)
         if used + size > s.media_room_quota_bytes:
             raise PayloadTooLarge(
@@ -196,7 +204,7 @@ def _inline_wait(ctx: Context, kind: MediaKind, size: int) -> float | None:
 async def do_upload(
     ctx: Context,
     user: User,
-    room_id: str,
+    room_id: str | None,
     open_body: BodyOpener,
     *,
     filename: str | None,
@@ -325,7 +333,7 @@ async def _progress(ctx: Context, item: MediaItem, stage: str) -> None:
 async def _record_pending(
     ctx: Context,
     user: User,
-    member: Member,
+    member: Member | None,
     spooled: Spooled,
     filename: str | None,
     kind: MediaKind,
@@ -334,8 +342,8 @@ async def _record_pending(
         id=new_id(),
         kind=kind,
         state=MediaState.PENDING,
-        room_id=member.room_id,
-        member_id=member.id,
+        room_id=member.room_id if member is not None else None,
+        member_id=member.id if member is not None else None,
         uploader_id=user.id,
         name=rules.clean_filename(filename),
         mime=rules.DOWNLOAD_TYPE,
@@ -346,7 +354,7 @@ async def _record_pending(
     async with ctx.db.write() as tx:
         # Counted with what is now stored: two uploads under way cannot both use the
         # last of a quota on SQLite (one writer); on PostgreSQL they may overshoot by one.
-        await _check_quotas(ctx, tx.conn, user.id, member.room_id, spooled.size)
+        await _check_quotas(ctx, tx.conn, user.id, item.room_id, spooled.size)
         await store.insert_media(tx.conn, item)
     return item
 
@@ -439,7 +447,9 @@ async def check_attachments(
             raise media_not_found()
         if item.room_id != room_id:
             raise InvalidInput("This file was uploaded to another room.", code="media_wrong_room")
-        if item.seq is not None and item.seq != seq:
+        if (item.seq is not None and item.seq != seq) or await clips_store.clip_of_media(
+            tx.conn, media_id
+        ):
             raise Conflict("This file is attached to another message.", code="media_attached")
         if item.state is not MediaState.READY:
             raise Conflict("This file is still being processed.", code="media_not_ready")

@@ -74,7 +74,8 @@ async def do_ban_media(ctx: Context, operator: User, media_id: str, reason: str)
         found = await store.matching(tx.conn, shas, phashes, PHASH_SAME_PICTURE)
         messages = await _remove(ctx, tx, found, ban_id, now)
         details = {"ban": ban_id, "reason": reason, "removed": len(found)}
-        await _audit(tx, item.room_id, "ban_media", details, now, seq=item.seq)
+        if item.room_id is not None:  # a clip's video for an interest has no room
+            await _audit(tx, item.room_id, "ban_media", details, now, seq=item.seq)
     log.warning(
         "media ban %s from upload %s: %d uploads removed, %d messages changed: %s",
         ban_id,
@@ -97,7 +98,9 @@ async def _remove(ctx: Context, tx: Tx, found: list[MediaItem], ban_id: str, now
     """Delete the uploads ``found`` (their blobs go with the collector) and take them out
     of the messages that attached them. Returns how many messages changed."""
     gone = {i.id for i in found}
-    by_message = sorted({(i.room_id, i.seq) for i in found if i.seq is not None})
+    by_message = sorted(
+        {(i.room_id, i.seq) for i in found if i.seq is not None and i.room_id is not None}
+    )
     changed = 0
     for room_id, seq in by_message:
         assert seq is not None
@@ -125,8 +128,9 @@ async def do_lift_media_ban(ctx: Context, operator: User, ban_id: str) -> None:
         ban = next((b for b in await store.bans(tx.conn) if b["ban_id"] == ban_id), None)
         if ban is None or not await store.delete_ban(tx.conn, ban_id):
             raise NotFound("No such media ban.", code="media_ban_not_found")
-        if await rooms_store.get_room(tx.conn, ban["room_id"]) is not None:
-            await _audit(tx, ban["room_id"], "lift_media_ban", {"ban": ban_id}, ctx.now())
+        room_id = ban["room_id"]
+        if room_id is not None and await rooms_store.get_room(tx.conn, room_id) is not None:
+            await _audit(tx, room_id, "lift_media_ban", {"ban": ban_id}, ctx.now())
     log.warning("media ban %s lifted", ban_id)
 
 

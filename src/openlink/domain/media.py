@@ -70,9 +70,10 @@ class MediaItem:
     id: str
     kind: MediaKind
     state: MediaState
-    room_id: str
+    #: None for an upload made without a room (a clip's video for an interest).
+    room_id: str | None
     #: The uploader's membership in ``room_id``: what the room may know.
-    member_id: str
+    member_id: str | None
     #: The uploader's account: for quotas and access, never shown to the room.
     uploader_id: int
     #: The file's name as the uploader gave it, cleaned (:func:`clean_filename`).

@@ -86,7 +86,13 @@ async def upload(
     ctx: CtxDep,
     user: UserDep,
     request: Request,
-    room: Annotated[str, Query(pattern=r"^[a-z0-9]{1,24}$", description="The room it is for.")],
+    room: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[a-z0-9]{1,24}$",
+            description="The room it is for; none for a clip's video posted to an interest.",
+        ),
+    ] = None,
     kind: Annotated[MediaKind, Query(description="What the client means it to be.")] = (
         MediaKind.FILE
     ),

@@ -6,14 +6,18 @@ cannot be probed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.accounts import User
+from openlink.domain.clips import Clip
 from openlink.domain.governance import RoomPolicy
 from openlink.domain.members import Member
-from openlink.domain.permissions import Action, require
-from openlink.domain.rooms import Room, RoomKind, Visibility
+from openlink.domain.permissions import Action, may_read_hidden, require
+from openlink.domain.rooms import Room, RoomKind, RoomStatus, Visibility
 from openlink.errors import NotFound
+from openlink.store import clips as clips_store
 from openlink.store import members as members_store
 from openlink.store import rooms as rooms_store
 
@@ -79,3 +83,66 @@ async def access_room_for(
 
 def check_can(room: Room, member: Member, action: Action) -> None:
     require(member.role, action, room.status, room.kind, member.rights)
+
+
+# -- clips (queries/clips.py) --------------------------------------------------------
+
+
+def clip_not_found() -> NotFound:
+    return NotFound("No such clip, or you may not see it.", code="clip_not_found")
+
+
+@dataclass(slots=True)
+class Seen:
+    clip: Clip
+    room: Room | None
+    #: The caller's membership in the clip's room, if any.
+    member: Member | None
+
+    def moderated_by(self, user: User | None) -> bool:
+        if user is not None and user.is_operator:
+            return True
+        m = self.member
+        return m is not None and may_read_hidden(m.role, m.rights)
+
+
+def public_room(room: Room) -> bool:
+    """A room whose clips anyone may see: a public group room that shows its preview."""
+    return (
+        room.visibility is Visibility.PUBLIC
+        and room.kind is RoomKind.GROUP
+        and room.preview_enabled
+        and room.status is RoomStatus.OPEN
+    )
+
+
+async def access_clip(conn: AsyncConnection, user: User | None, clip_id: str) -> Seen:
+    clip = await clips_store.get_clip(conn, clip_id)
+    if clip is None:
+        raise clip_not_found()
+    return await _seen(conn, user, clip)
+
+
+async def _seen(conn: AsyncConnection, user: User | None, clip: Clip) -> Seen:
+    room = member = None
+    if clip.room_id is not None:
+        room = await rooms_store.get_room(conn, clip.room_id)
+        if room is None:
+            raise clip_not_found()
+        if user is not None:
+            member = await members_store.active_member(conn, room.id, user.id)
+        if member is None and not public_room(room):
+            raise clip_not_found()
+    seen = Seen(clip, room, member)
+    mine = user is not None and clip.user_id == user.id
+    if clip.hidden and not mine and not seen.moderated_by(user):
+        raise clip_not_found()
+    return seen
+
+
+async def access_clip_media(conn: AsyncConnection, user: User | None, media_id: str) -> Clip:
+    """The clip whose video this upload is, if the caller may see the clip."""
+    clip = await clips_store.clip_of_media(conn, media_id)
+    if clip is None:
+        raise clip_not_found()
+    return (await _seen(conn, user, clip)).clip

@@ -23,6 +23,8 @@ from openlink.domain.messages import Message
 from openlink.domain.permissions import may_read_hidden
 from openlink.errors import NotFound
 from openlink.media.storage import BlobNotFound
+from openlink.queries.access import access_clip, access_clip_media
+from openlink.store import clips as clips_store
 from openlink.store import media as store
 from openlink.store import members as members_store
 from openlink.store import messages as messages_store
@@ -42,8 +44,13 @@ async def access_media(ctx: Context, user: User, media_id: str) -> MediaItem:
             raise media_not_found()
         if item.seq is None:
             if item.uploader_id != user.id:
-                raise media_not_found()
+                # A clip's video: whoever may see the clip (queries/clips.py).
+                try:
+                    await access_clip_media(conn, user, media_id)
+                except NotFound:
+                    raise media_not_found() from None
             return item
+        assert item.room_id is not None
         member = await members_store.active_member(conn, item.room_id, user.id)
         if member is None:
             raise media_not_found()
@@ -80,8 +87,14 @@ async def access_signed_variant(
         if item is None:
             raise media_not_found()
         if item.seq is not None:
+            assert item.room_id is not None
             message = await messages_store.get_message(conn, item.room_id, item.seq)
             if message is None or message.deleted or message.hidden:
+                raise media_not_found()
+        else:
+            # A hidden clip's video is not served by its URLs any more either.
+            clip = await clips_store.clip_of_media(conn, media_id)
+            if clip is not None and clip.hidden:
                 raise media_not_found()
     return _variant(item, name)
 
@@ -134,6 +147,19 @@ async def presigned_url(ctx: Context, readable: Readable) -> str | None:
     if not ctx.settings.media_s3_redirect or readable.download:
         return None
     return await ctx.blobs.url(readable.variant.blob_key, expires_s=ctx.settings.media_url_ttl_s)
+
+
+async def clip_variant(ctx: Context, user: User | None, clip_id: str, part: str) -> Readable:
+    """The bytes of a clip the caller may see: ``video`` (the transcoded MP4, or the
+    original when it was kept as it is) or ``poster``."""
+    async with ctx.db.read() as conn:
+        seen = await access_clip(conn, user, clip_id)
+        item = await store.get_media(conn, seen.clip.media_id)
+    names = ("video", "original") if part == "video" else ("poster",)
+    for name in names:
+        if item is not None and item.state is MediaState.READY and name in item.variants:
+            return Readable(item, item.variants[name])
+    raise NotFound("No such variant of this media.", code="variant_not_found")
 
 
 async def media_bans(ctx: Context, user: User) -> list[dict[str, Any]]:

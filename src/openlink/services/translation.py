@@ -118,6 +118,9 @@ class TranslationService:
         with contextlib.suppress(Shed, EngineError, Unreachable):  # counted and logged already
             await self.translate(m, target, glossary_rev)
 
+    async def translate_text(self, text: str, source: str, target: str) -> str:
+        return (await self.pool.translate(text, source, target, Glossary())).text
+
     async def translate(
         self, message: Message, target: str, glossary_rev: int
     ) -> StoredTranslation | None:

@@ -18,7 +18,7 @@ from openlink.domain.media import (
     phash_distance,
 )
 from openlink.store.dialect import insert_or_ignore
-from openlink.store.schema import media, media_bans, media_blobs, media_variants
+from openlink.store.schema import clips, media, media_bans, media_blobs, media_variants
 
 
 async def touch_blob(conn: AsyncConnection, key: str, size: int, now: datetime) -> bool:
@@ -193,10 +193,15 @@ async def attached_to(conn: AsyncConnection, room_id: str, seq: int) -> list[str
 
 
 async def orphans(conn: AsyncConnection, created_before: datetime, limit: int) -> list[str]:
-    """Uploads never attached to a message, made before ``created_before``."""
+    """Uploads never attached to a message nor shown by a clip, made before
+    ``created_before``."""
     q = (
         select(media.c.id)
-        .where(media.c.seq.is_(None), media.c.created_at < created_before)
+        .where(
+            media.c.seq.is_(None),
+            media.c.created_at < created_before,
+            ~exists().where(clips.c.media_id == media.c.id),
+        )
         .order_by(media.c.created_at)
         .limit(limit)
     )
@@ -263,7 +268,7 @@ async def insert_ban(
     *,
     reason: str,
     media_id: str,
-    room_id: str,
+    room_id: str | None,
     now: datetime,
 ) -> None:
     """``hashes``: each hash and its kind (``sha256`` or ``phash``)."""

@@ -557,8 +557,9 @@ media = Table(
     Column("id", String(24), primary_key=True),
     Column("kind", String(8), nullable=False),
     Column("state", String(8), nullable=False),
-    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
-    Column("member_id", String(24), nullable=False),
+    #: NULL for an upload made for a clip posted to an interest (no room).
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE")),
+    Column("member_id", String(24)),
     Column("uploader_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("name", String(255), nullable=False),
     Column("mime", String(100), nullable=False),
@@ -597,9 +598,10 @@ media_bans = Table(
     Column("hash", String(64), primary_key=True),
     Column("kind", String(8), nullable=False),
     Column("reason", String(500), nullable=False),
-    #: The upload it was made from (removed since), and its room (for the audit log).
+    #: The upload it was made from (removed since), and its room (for the audit log;
+    #: NULL for a clip's video uploaded to no room).
     Column("media_id", String(24), nullable=False),
-    Column("room_id", String(24), nullable=False),
+    Column("room_id", String(24)),
     Column("created_at", UTC_TS, nullable=False),
     Index("ix_media_bans_hash", "hash"),
 )
@@ -616,4 +618,85 @@ media_variants = Table(
     Column("height", Integer),
     Column("duration_ms", Integer),
     Index("ix_media_variants_blob_key", "blob_key"),
+)
+
+#: Short videos posted to an interest (``interest_id``) or a room (``room_id``,
+#: ``member_id``). ``user_id`` is the poster's account, for limits and ownership only;
+#: the profile shown is copied in ``nickname``/``avatar_url`` (domain/clips.py).
+clips = Table(
+    "clips",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column(
+        "media_id",
+        String(24),
+        ForeignKey("media.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("room_id", String(24), ForeignKey("rooms.id", ondelete="CASCADE")),
+    Column("member_id", String(24)),
+    Column("interest_id", String(24), ForeignKey("interests.id", ondelete="CASCADE")),
+    Column("nickname", String(40), nullable=False),
+    Column("avatar_url", String(2048)),
+    Column("profile_kind", String(8), nullable=False),
+    Column("caption", Text, nullable=False),
+    Column("lang", String(16)),
+    Column("likes", Integer, nullable=False, server_default=text("0")),
+    Column("comments", Integer, nullable=False, server_default=text("0")),
+    Column("views", Integer, nullable=False, server_default=text("0")),
+    Column("hidden", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", UTC_TS, nullable=False),
+    Index("ix_clips_created_at", "created_at", "id"),
+    Index("ix_clips_interest", "interest_id", "created_at", "id"),
+    Index("ix_clips_room", "room_id", "created_at", "id"),
+    Index("ix_clips_user_id", "user_id", "created_at"),
+)
+
+#: One row per account and clip liked: the count is kept on the clip; who liked what is
+#: never shown to anyone but the liker.
+clip_likes = Table(
+    "clip_likes",
+    metadata,
+    Column("clip_id", String(24), ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UTC_TS, nullable=False),
+)
+
+#: One row per account and clip watched: a view counts once per viewer.
+clip_views = Table(
+    "clip_views",
+    metadata,
+    Column("clip_id", String(24), ForeignKey("clips.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+#: The thread of an interest clip; each comment carries the profile it was written under.
+clip_comments = Table(
+    "clip_comments",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("clip_id", String(24), ForeignKey("clips.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("nickname", String(40), nullable=False),
+    Column("avatar_url", String(2048)),
+    Column("profile_kind", String(8), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("lang", String(16)),
+    Column("created_at", UTC_TS, nullable=False),
+    Index("ix_clip_comments_clip", "clip_id", "created_at", "id"),
+)
+
+#: Reports of clips, for the operator (and the room's moderators for room clips).
+clip_reports = Table(
+    "clip_reports",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    Column("clip_id", String(24), ForeignKey("clips.id", ondelete="CASCADE"), nullable=False),
+    Column("reporter_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", UTC_TS, nullable=False),
+    UniqueConstraint("clip_id", "reporter_id", name="uq_clip_reports_clip_reporter"),
 )

@@ -91,6 +91,8 @@ const ICONS = {
   file: "M6 3h8l4 4v14H6V3zM14 3v4h4",
   download: "M12 4v11M7 10l5 5 5-5M5 20h14",
   retry: "M4 12a8 8 0 1 0 3-6.2M4 4v5h5",
+  heart: "M12 20s-7-4.5-7-10a4 4 0 0 1 7-2.6A4 4 0 0 1 19 10c0 5.5-7 10-7 10z",
+  film: "M4 4h16v16H4zM8 4v16M16 4v16M4 8h4M4 12h4M4 16h4M16 8h4M16 12h4M16 16h4",
 };
 
 export function icon(name, label) {

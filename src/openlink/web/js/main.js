@@ -2,7 +2,8 @@
 //
 // Routes (location.hash): #/ (my rooms; Discover beside them on wide screens),
 // #/discover?q=&tag=, #/preview/{room}, #/join/{code} (where /l/{code} cards point),
-// #/room/{room}, #/settings, #/new?name=&tag=, #/signin, #/signup (both take ?next=).
+// #/room/{room}, #/settings, #/new?name=&tag=, #/clips?interest= (short videos),
+// #/signin, #/signup (both take ?next=).
 // Visitors who have not signed in browse Discover, search and previews; the rest asks
 // them to sign in first and comes back after.
 
@@ -15,6 +16,7 @@ import { closeMenu } from "./ui.js";
 import { storage } from "./util.js";
 import { renderAuth, visitorBar } from "./views/auth.js";
 import { mountChat } from "./views/chat.js";
+import { mountClips } from "./views/clips.js";
 import { mountCreate } from "./views/create.js";
 import { mountDiscover } from "./views/discover.js";
 import { mountJoin } from "./views/join.js";
@@ -166,6 +168,9 @@ function render(force = false) {
       break;
     case "new":
       mounted = mountCreate(app, main, route.query);
+      break;
+    case "clips":
+      mounted = mountClips(app, main, route.query);
       break;
     default:
       mounted = mountRoute(main, route);

@@ -59,6 +59,7 @@ export function createSidebar(app) {
       h("a", { class: "brand", href: "#/", "aria-label": "OpenLink" }, h("span", { class: "brand-mark", "aria-hidden": "true" }, "◎"), "OpenLink"),
       h("nav", { class: "side-nav", "aria-label": t("nav.main") },
         h("a", { class: "icon-btn", href: "#/discover", "aria-label": t("nav.discover"), title: t("nav.discover") }, icon("compass")),
+        h("a", { class: "icon-btn", href: "#/clips", "aria-label": t("nav.clips"), title: t("nav.clips"), "data-testid": "nav-clips" }, icon("film")),
         h("a", { class: "icon-btn", href: "#/new", "aria-label": t("nav.new_room"), title: t("nav.new_room") }, icon("plus")),
         h("a", { class: "icon-btn", href: "#/settings", "aria-label": t("nav.settings"), title: t("nav.settings") }, icon("settings")),
       ),
