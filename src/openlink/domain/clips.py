@@ -6,7 +6,7 @@ chose (their main profile or an open one), copied at posting time. No clip view 
 an id that is the same for two clips of one person, so two clips are linked only by what
 the poster shows (the same nickname or picture). Ranking uses the viewer's own interests
 and reading language and each clip's public counts: never who liked or watched what
-(docs/decisions/00XI).
+(docs/decisions/0031).
 """
 
 from __future__ import annotations

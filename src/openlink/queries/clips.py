@@ -139,7 +139,7 @@ async def room_feed(
 
 async def for_you(ctx: Context, user: User, *, cursor: str | None, limit: int) -> dict[str, Any]:
     """Interest clips and public rooms' clips, ranked from the caller's own interests
-    and reading language, each clip's age and its public counts (decisions/00XI)."""
+    and reading language, each clip's age and its public counts (decisions/0031)."""
     async with ctx.db.read() as conn:
         resolved = await interests_store.resolve(conn, user.interests)
         mine = {interest_id for interest_id, _ in resolved.values()}
