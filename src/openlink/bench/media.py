@@ -224,6 +224,13 @@ def bench_fanout_ratio(
         "fanout_lost": (quiet["lost"], loaded["lost"]),
         "fanout_p99_ms": (quiet["p99_ms"], loaded["p99_ms"]),
         "fanout_server_cpu_s": (quiet["server_cpu_s"], loaded["server_cpu_s"]),
+        # Where the server's extra CPU went: its event loop, or its threads (the upload's
+        # file writes and hashing).
+        "fanout_server_loop_cpu_s": (quiet["server_loop_cpu_s"], loaded["server_loop_cpu_s"]),
+        "fanout_server_threads_cpu_s": (
+            quiet["server_threads_cpu_s"],
+            loaded["server_threads_cpu_s"],
+        ),
         "fanout_send_s": (quiet["send_s"], loaded["send_s"]),
         "fanout_media_load": load.report(),
         "fanout_clip_seconds": clip_seconds,
