@@ -18,7 +18,6 @@ import pytest
 
 from openlink.actions.media import do_collect
 from tests.api.test_media_processing import outcome
-from tests.api.test_operator import make_operator
 from tests.conftest import Server
 from tests.factories import (
     CLIP_VIDEO,
@@ -32,6 +31,7 @@ from tests.factories import (
     throttled,
 )
 from tests.factories import make_video as _make_video
+from tests.factory import operator as make_operator_account
 from tests.fakes.openai_server import openai_translator
 from tests.media.inputs import video
 
@@ -240,7 +240,7 @@ async def test_a_public_rooms_clip_is_public_and_its_hosts_can_hide_it(
 
 
 async def test_the_operator_hides_any_clip(server: Server, client: httpx.AsyncClient) -> None:
-    _, op = await make_operator(server, client)
+    op = (await make_operator_account(client, server)).token
     _, token = await make_user(client)
     _, viewer = await make_user(client)
     cooking = await interest_id(client)
@@ -325,7 +325,7 @@ async def test_likes_views_comments_and_reports(server: Server, client: httpx.As
     assert error_code(response, 422) == "cannot_report_self"
     response = await client.get("/api/admin/clip-reports", headers=auth(fan))
     assert error_code(response, 403) == "operator_only"
-    _, op = await make_operator(server, client)
+    op = (await make_operator_account(client, server)).token
     listed = expect(await client.get("/api/admin/clip-reports", headers=auth(op)), 200)
     assert [(r["clip"]["id"], r["reports"], r["reasons"]) for r in listed["clips"]] == [
         (cid, 1, ["spam"])
@@ -515,7 +515,7 @@ async def test_a_caption_is_translated_into_the_readers_own_language_only(
 async def test_an_operators_ban_of_a_clips_video_removes_the_clip(
     server: Server, client: httpx.AsyncClient
 ) -> None:
-    _, op = await make_operator(server, client)
+    op = (await make_operator_account(client, server)).token
     _, token = await make_user(client)
     cooking = await interest_id(client)
     clip = await post(

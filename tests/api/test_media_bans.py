@@ -14,9 +14,9 @@ from PIL import Image
 
 from tests.api.test_media import a_room
 from tests.api.test_media_processing import outcome, stored_rows, upload
-from tests.api.test_operator import make_operator
 from tests.conftest import Server
 from tests.factories import auth, error_code, expect, open_socket, send_message
+from tests.factory import operator as make_operator_account
 from tests.media.inputs import photo
 
 
@@ -52,7 +52,7 @@ async def test_a_banned_picture_leaves_every_room_and_is_refused_everywhere(
     url = sent["media"][0]["variants"]["full"]["url"]
     assert (await client.get(url, headers=auth(member))).status_code == 200
 
-    _, operator = await make_operator(server, client)
+    operator = (await make_operator_account(client, server)).token
     path = f"/api/admin/media/{sent['media'][0]['id']}/ban"
     refused = await client.post(path, json={"reason": "x"}, headers=auth(member))
     assert error_code(refused, 403) == "operator_only"
@@ -103,7 +103,7 @@ async def test_a_banned_file_is_refused_by_its_bytes(
     rid, _, host, _ = await a_room(client)
     data = b"PK\x03\x04 not what it seems " * 100
     first = expect(await upload(client, host, rid, data, "file", "tool.zip"), 201)
-    _, operator = await make_operator(server, client)
+    operator = (await make_operator_account(client, server)).token
     path = f"/api/admin/media/{first['id']}/ban"
     ban = expect(await client.post(path, json={"reason": "malware"}, headers=auth(operator)), 201)
     assert ban["removed_uploads"] == 1 and ban["changed_messages"] == 0

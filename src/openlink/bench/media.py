@@ -15,11 +15,15 @@ ratio is what media work costs chat on the same CPU.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import sys
 import tempfile
 import time
 from dataclasses import replace
 from fractions import Fraction
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from typing import Any
 
@@ -157,39 +161,88 @@ def bench_transcode(
 
 class MediaLoad:
     """Uploads during the fan-out's send phase: one video (``clip``, transcoded in the
-    background by the server's worker), then photos one after another until cancelled."""
+    background by the server's worker), then photos one after another until cancelled.
+
+    The uploads run in a process of their own: in the load generator's event loop they
+    would slow its members' reading, and the ratio would measure the load generator."""
 
     def __init__(self, photo: bytes, clip: bytes) -> None:
         self.photo, self.clip = photo, clip
-        self.counts: dict[str, int] = {"video_uploads": 0, "photo_uploads": 0, "busy": 0}
+        self.counts: dict[str, int] = {"video_uploads": 0, "photo_uploads": 0}
         self.errors: dict[str, int] = {}
 
     async def run(self, base_url: str, room_id: str, token: str, ready: asyncio.Event) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as http:
-            if await self._upload(http, room_id, self.clip, "video"):
-                self.counts["video_uploads"] += 1
-            # Let the worker start the transcode before chat starts.
-            await asyncio.sleep(1.0)
+        mp = multiprocessing.get_context("spawn")
+        started, stop = mp.Event(), mp.Event()
+        receive, send = mp.Pipe(duplex=False)
+        args = (base_url, room_id, token, self.photo, self.clip, started, stop, send)
+        proc = mp.Process(target=_upload_process, args=args, name="bench-uploads", daemon=True)
+        proc.start()
+        try:
+            if not await asyncio.to_thread(started.wait, 120):
+                raise RuntimeError("the uploads did not start in 120 s")
             ready.set()
-            while True:
-                if await self._upload(http, room_id, self.photo, "image"):
-                    self.counts["photo_uploads"] += 1
-                else:
-                    await asyncio.sleep(0.2)
+            await asyncio.Event().wait()  # until the fan-out cancels it
+        finally:
+            stop.set()
+            report = await asyncio.to_thread(_collect, receive, proc)
+            self.counts.update(report["counts"])
+            self.errors.update(report["errors"])
 
-    async def _upload(self, http: httpx.AsyncClient, room_id: str, data: bytes, kind: str) -> bool:
+    def report(self) -> dict[str, Any]:
+        return {**self.counts, "errors": self.errors}
+
+
+def _collect(receive: Connection, proc: BaseProcess) -> dict[str, Any]:
+    report: dict[str, Any] = {"counts": {}, "errors": {"no_report": 1}}
+    if receive.poll(60):
+        report = receive.recv()
+    proc.join(10)
+    if proc.is_alive():
+        proc.kill()
+    return report
+
+
+def _upload_process(
+    base_url: str,
+    room_id: str,
+    token: str,
+    photo: bytes,
+    clip: bytes,
+    started: EventType,
+    stop: EventType,
+    send: Connection,
+) -> None:
+    counts = {"video_uploads": 0, "photo_uploads": 0}
+    errors: dict[str, int] = {}
+
+    async def upload(http: httpx.AsyncClient, data: bytes, kind: str) -> bool:
         answer = await http.post(
             "/api/media", params={"room": room_id, "kind": kind, "name": kind}, content=data
         )
         if answer.status_code == 201:
             return True
         code = str(answer.json().get("error", {}).get("code", answer.status_code))
-        self.errors[code] = self.errors.get(code, 0) + 1
+        errors[code] = errors.get(code, 0) + 1
         return False
 
-    def report(self) -> dict[str, Any]:
-        return {**self.counts, "errors": self.errors}
+    async def main() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as http:
+            counts["video_uploads"] += await upload(http, clip, "video")
+            # Let the worker start the transcode before chat starts.
+            await asyncio.sleep(1.0)
+            started.set()
+            while not stop.is_set():
+                if await upload(http, photo, "image"):
+                    counts["photo_uploads"] += 1
+                else:
+                    await asyncio.sleep(0.2)
+
+    try:
+        asyncio.run(main())
+    finally:
+        send.send({"counts": counts, "errors": errors})
 
 
 #: The bench server takes uploads as fast as the load sends them.
