@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
-from openlink.domain.events import member_view, message_view, room_view
+from openlink.domain.events import iso, member_view, message_view, room_view
 from openlink.domain.governance import check_link_usable
 from openlink.domain.members import Member
 from openlink.domain.messages import Message
-from openlink.domain.rooms import RoomKind
+from openlink.domain.permissions import Role
+from openlink.domain.rooms import RoomKind, Tag
 from openlink.errors import Forbidden, InvalidInput, NotFound
 from openlink.queries.access import access_room_as_member, access_room_for_preview
 from openlink.store import members as members_store
@@ -26,21 +27,109 @@ async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
 
     Every socket connect reads this, so it is a fixed number of statements however many
     rooms the account is in: the rooms with the memberships, unread counts and newest
-    messages, then, if any of them has tags, their tags."""
+    messages, then, if any of them has tags, their tags. The views are made from the rows
+    directly (``_listed_room``), the same as ``room_view``, ``member_view`` and
+    ``message_view`` make them from domain objects."""
     async with ctx.db.read() as conn:
-        mine = await store.rooms_of_user(conn, user.id)
-    out = [
-        {
-            **room_view(room),
-            "me": member_view(me),
-            "read_seq": me.last_read_seq,
-            "unread": unread,
-            "last_message": None if newest is None else message_view(newest),
-        }
-        for room, me, unread, newest in mine
-    ]
+        rows, tags = await store.room_list_of_user(conn, user.id)
+    out = [_listed_room(r, tags[r.id]) for r in rows]
     out.sort(key=_activity, reverse=True)
     return out
+
+
+def _listed_room(r: Any, tags: list[Tag]) -> dict[str, Any]:
+    """One room of ``my_rooms`` from its row: ``room_view`` of the room, with ``me``
+    (``member_view``), ``read_seq``, ``unread`` and ``last_message`` (``message_view``).
+    Stored enum values are the views' strings, so they are used as read."""
+    me: dict[str, Any] = {
+        "id": r.m_id,
+        "nickname": r.m_nickname,
+        "avatar_url": r.m_avatar_url,
+        "profile": r.m_profile_kind,
+        "role": r.m_role,
+        "joined_at": iso(r.m_joined_at),
+    }
+    if r.m_role == Role.COHOST.value:
+        me["rights"] = sorted(set(r.m_rights or ()))
+    if r.m_timed_out_until is not None:
+        me["timed_out_until"] = iso(r.m_timed_out_until)
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "name": r.name,
+        "description": r.description,
+        "cover_url": r.cover_url,
+        "visibility": r.visibility,
+        "profile_policy": r.profile_policy,
+        "member_cap": r.member_cap,
+        "member_count": r.member_count,
+        "status": r.status,
+        "has_code": bool(r.has_code),
+        "link": f"/l/{r.link_code}",
+        "tags": [{"name": t.name, "category": t.category.value} for t in tags],
+        "last_seq": r.last_seq,
+        "created_at": iso(r.created_at),
+        "slow_mode_s": r.slow_mode_s,
+        "probation_s": r.probation_s,
+        "join_approval": r.join_approval,
+        "min_account_age_days": r.min_account_age_days,
+        "verified_only": r.verified_only,
+        "link_expires_at": iso(r.link_expires_at),
+        "link_max_uses": r.link_max_uses,
+        "link_uses": r.link_uses,
+        "pinned_seq": r.pinned_seq,
+        "language": r.language,
+        "preview_enabled": r.preview_enabled,
+        "translation_enabled": r.translation_enabled,
+        "link_previews": r.link_previews,
+        "me": me,
+        "read_seq": r.m_last_read_seq,
+        "unread": int(r.unread),
+        "last_message": None if r.n_seq is None else _listed_message(r),
+    }
+
+
+def _listed_message(r: Any) -> dict[str, Any]:
+    """``message_view`` of the room's newest message, from the ``n_`` columns."""
+    view: dict[str, Any] = {
+        "room": r.n_room_id,
+        "seq": r.n_seq,
+        "rev": r.n_rev,
+        "kind": r.n_kind,
+        "member": r.n_member_id,
+        "created_at": iso(r.n_created_at),
+    }
+    if r.n_deleted_at is not None:
+        view["deleted"] = True
+        view["deleted_at"] = iso(r.n_deleted_at)
+        return view
+    if r.n_hidden_at is not None:
+        view["hidden"] = True
+        view["hidden_at"] = iso(r.n_hidden_at)
+        if r.n_reply_to is not None:
+            view["reply_to"] = r.n_reply_to
+        return view
+    view["body"] = r.n_body
+    if r.n_media:
+        view["media"] = list(r.n_media)
+    if r.n_reply_to is not None:
+        view["reply_to"] = r.n_reply_to
+    if r.n_mentions:
+        view["mentions"] = list(r.n_mentions)
+    if r.n_reactions:
+        view["reactions"] = dict(r.n_reactions)
+    if r.n_edited_at is not None:
+        view["edited_at"] = iso(r.n_edited_at)
+    if r.n_system is not None:
+        view["system"] = r.n_system
+    if r.n_link_warning:
+        view["link_warning"] = True
+    if r.n_lang is not None:
+        view["lang"] = r.n_lang
+    preview = r.n_preview
+    if preview is not None and not preview.get("removed"):
+        view["preview"] = preview
+    return view
 
 
 def _activity(view: dict[str, Any]) -> str:
