@@ -40,7 +40,14 @@ async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
 def _listed_room(r: Any, tags: list[Tag]) -> dict[str, Any]:
     """One room of ``my_rooms`` from its row: ``room_view`` of the room, with ``me``
     (``member_view``), ``read_seq``, ``unread`` and ``last_message`` (``message_view``).
-    Stored enum values are the views' strings, so they are used as read."""
+    The row's first columns are the room view's, in its order (``LIST_ROOM_KEYS``), and
+    stored enum values are the views' strings, so most values are used as read."""
+    view = dict(zip(store.LIST_ROOM_KEYS, r, strict=False))
+    view["has_code"] = bool(view["has_code"])
+    view["link"] = f"/l/{view['link']}"
+    view["tags"] = [{"name": t.name, "category": t.category.value} for t in tags]
+    view["created_at"] = iso(view["created_at"])
+    view["link_expires_at"] = iso(view["link_expires_at"])
     me: dict[str, Any] = {
         "id": r.m_id,
         "nickname": r.m_nickname,
@@ -53,40 +60,11 @@ def _listed_room(r: Any, tags: list[Tag]) -> dict[str, Any]:
         me["rights"] = sorted(set(r.m_rights or ()))
     if r.m_timed_out_until is not None:
         me["timed_out_until"] = iso(r.m_timed_out_until)
-    return {
-        "id": r.id,
-        "kind": r.kind,
-        "name": r.name,
-        "description": r.description,
-        "cover_url": r.cover_url,
-        "visibility": r.visibility,
-        "profile_policy": r.profile_policy,
-        "member_cap": r.member_cap,
-        "member_count": r.member_count,
-        "status": r.status,
-        "has_code": bool(r.has_code),
-        "link": f"/l/{r.link_code}",
-        "tags": [{"name": t.name, "category": t.category.value} for t in tags],
-        "last_seq": r.last_seq,
-        "created_at": iso(r.created_at),
-        "slow_mode_s": r.slow_mode_s,
-        "probation_s": r.probation_s,
-        "join_approval": r.join_approval,
-        "min_account_age_days": r.min_account_age_days,
-        "verified_only": r.verified_only,
-        "link_expires_at": iso(r.link_expires_at),
-        "link_max_uses": r.link_max_uses,
-        "link_uses": r.link_uses,
-        "pinned_seq": r.pinned_seq,
-        "language": r.language,
-        "preview_enabled": r.preview_enabled,
-        "translation_enabled": r.translation_enabled,
-        "link_previews": r.link_previews,
-        "me": me,
-        "read_seq": r.m_last_read_seq,
-        "unread": int(r.unread),
-        "last_message": None if r.n_seq is None else _listed_message(r),
-    }
+    view["me"] = me
+    view["read_seq"] = r.m_last_read_seq
+    view["unread"] = int(r.unread)
+    view["last_message"] = None if r.n_seq is None else _listed_message(r)
+    return view
 
 
 def _listed_message(r: Any) -> dict[str, Any]:

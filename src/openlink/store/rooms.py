@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.messages import MessageKind
@@ -144,14 +144,22 @@ _TAGS_OF_USER = (
 )
 
 
-#: The columns of the room list (``ready``, ``GET /api/rooms``): only what the views show.
-_LIST_ROOM = (
+#: The room list's columns of the room (``ready``, ``GET /api/rooms``), in the order and
+#: under the names of ``room_view``, so that a row's first values zip into its view:
+#: ``has_code`` is whether there is a code hash, ``link`` the link code, ``tags`` a NULL
+#: that the tags replace.
+LIST_ROOM_KEYS = (
     "id", "kind", "name", "description", "cover_url", "visibility", "profile_policy",
-    "member_cap", "member_count", "status", "link_code", "last_seq", "created_at",
-    "slow_mode_s", "probation_s", "join_approval", "min_account_age_days", "verified_only",
-    "link_expires_at", "link_max_uses", "link_uses", "pinned_seq", "language",
-    "preview_enabled", "translation_enabled", "link_previews",
+    "member_cap", "member_count", "status", "has_code", "link", "tags", "last_seq",
+    "created_at", "slow_mode_s", "probation_s", "join_approval", "min_account_age_days",
+    "verified_only", "link_expires_at", "link_max_uses", "link_uses", "pinned_seq",
+    "language", "preview_enabled", "translation_enabled", "link_previews",
 )  # fmt: skip
+_LIST_ROOM_EXPRESSIONS: dict[str, Any] = {
+    "has_code": rooms.c.code_hash.is_not(None),
+    "link": rooms.c.link_code,
+    "tags": null(),
+}
 _LIST_MEMBER = (
     "id", "nickname", "avatar_url", "profile_kind", "role", "joined_at", "rights",
     "timed_out_until", "last_read_seq",
@@ -193,8 +201,7 @@ def _mine_statement() -> Any:
     on_newest = and_(newest.c.room_id == members.c.room_id, newest.c.seq == newest_seq)
     return (
         select(
-            *(rooms.c[n] for n in _LIST_ROOM),
-            rooms.c.code_hash.is_not(None).label("has_code"),
+            *(_LIST_ROOM_EXPRESSIONS.get(n, rooms.c.get(n)).label(n) for n in LIST_ROOM_KEYS),
             *(members.c[n].label(f"m_{n}") for n in _LIST_MEMBER),
             *(newest.c[n].label(f"n_{n}") for n in _LIST_MESSAGE),
             unread_count.label("unread"),
@@ -219,8 +226,8 @@ async def room_list_of_user(
     conn: AsyncConnection, user_id: int
 ) -> tuple[list[Any], dict[str, list[Tag]]]:
     """The rooms the user is an active member of, by id, as rows of the columns the room
-    list shows (the room's own names; the membership's prefixed ``m_``, the newest
-    message's ``n_``; ``unread``, ``has_code``), and each room's tags: two statements
+    list shows (first ``LIST_ROOM_KEYS``; the membership's prefixed ``m_``, the newest
+    message's ``n_``; ``unread``), and each room's tags: two statements
     however many rooms, one if none of them has tags. Rows, not domain objects: every
     socket connect reads this, and building a room, a member and a message per row cost
     more than the statement (``queries.rooms.my_rooms`` makes the views from them)."""
