@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, null, select, update
@@ -156,6 +157,7 @@ LIST_ROOM_KEYS = (
     "language", "preview_enabled", "translation_enabled", "link_previews",
 )  # fmt: skip
 _LIST_ROOM_EXPRESSIONS: dict[str, Any] = {
+    **{c.name: c for c in rooms.c},
     "has_code": rooms.c.code_hash.is_not(None),
     "link": rooms.c.link_code,
     "tags": null(),
@@ -201,7 +203,7 @@ def _mine_statement() -> Any:
     on_newest = and_(newest.c.room_id == members.c.room_id, newest.c.seq == newest_seq)
     return (
         select(
-            *(_LIST_ROOM_EXPRESSIONS.get(n, rooms.c.get(n)).label(n) for n in LIST_ROOM_KEYS),
+            *(_LIST_ROOM_EXPRESSIONS[n].label(n) for n in LIST_ROOM_KEYS),
             *(members.c[n].label(f"m_{n}") for n in _LIST_MEMBER),
             *(newest.c[n].label(f"n_{n}") for n in _LIST_MESSAGE),
             unread_count.label("unread"),
@@ -224,7 +226,7 @@ _MINE_WITH_NEWEST = _mine_statement()
 
 async def room_list_of_user(
     conn: AsyncConnection, user_id: int
-) -> tuple[list[Any], dict[str, list[Tag]]]:
+) -> tuple[Sequence[Any], dict[str, list[Tag]]]:
     """The rooms the user is an active member of, by id, as rows of the columns the room
     list shows (first ``LIST_ROOM_KEYS``; the membership's prefixed ``m_``, the newest
     message's ``n_``; ``unread``), and each room's tags: two statements
