@@ -235,6 +235,43 @@ async def test_presence_counts_accounts_online(
     await host_sock.next_event("presence", where=lambda e: e["online"] == 1)
 
 
+async def test_a_connect_that_leaves_the_count_unchanged_tells_only_itself(
+    server: Server, client: httpx.AsyncClient, clock: OffsetClock
+) -> None:
+    """A reconnect (or a second tab) of someone already online sends the count to the new
+    socket and not again to everyone in the room: in a large room that repeat was a frame
+    per member for every connect."""
+    _, host = await make_user(client)
+    _, member = await make_user(client)
+    room = (await make_room(client, host))["room"]
+    rid = room["id"]
+    await join(client, member, room["link"])
+    hub = server.app.state.hub
+
+    async def ticks(n: int) -> None:
+        for _ in range(n):
+            done = hub.presence_ticks
+            clock.advance(server.settings.presence_interval_s)
+            await until(lambda done=done: hub.presence_ticks > done)
+
+    host_sock = await open_socket(server.ws_url, host)
+    member_sock = await open_socket(server.ws_url, member)
+    await host_sock.next_event("presence", where=lambda e: e["online"] == 2)
+    await ticks(2)
+    await host_sock.barrier()
+    await member_sock.barrier()
+
+    extra = await open_socket(server.ws_url, member)
+    assert (await extra.next_event("presence")) == {"type": "presence", "room": rid, "online": 2}
+    await ticks(3)
+    assert [e for e in await host_sock.barrier() if e["type"] == "presence"] == []
+    assert [e for e in await member_sock.barrier() if e["type"] == "presence"] == []
+    # A real change still reaches everyone, the new socket included.
+    await member_sock.close()
+    await extra.close()
+    await host_sock.next_event("presence", where=lambda e: e["online"] == 1)
+
+
 async def test_joining_over_http_brings_the_room_to_open_sockets(
     server: Server, client: httpx.AsyncClient
 ) -> None:

@@ -24,7 +24,9 @@ class LocalCounts:
         self.rooms: dict[str, _Room] = {}
 
     def joined(self, room_id: str, user_id: int, language: str | None) -> None:
-        room = self.rooms.setdefault(room_id, _Room())
+        room = self.rooms.get(room_id)
+        if room is None:  # not setdefault: that would build two counters on every call
+            room = self.rooms[room_id] = _Room()
         room.users[user_id] += 1
         if language:
             room.languages[language] += 1

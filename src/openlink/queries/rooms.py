@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
-from openlink.domain.events import member_view, message_view, room_view
+from openlink.domain.events import iso, member_view, message_view, room_view
 from openlink.domain.governance import check_link_usable
 from openlink.domain.members import Member
 from openlink.domain.messages import Message
-from openlink.domain.rooms import RoomKind
+from openlink.domain.permissions import Role
+from openlink.domain.rooms import RoomKind, Tag
 from openlink.errors import Forbidden, InvalidInput, NotFound
 from openlink.queries import media
 from openlink.queries.access import access_room_as_member, access_room_for_preview
@@ -27,23 +28,90 @@ async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
 
     Every socket connect reads this, so it is a fixed number of statements however many
     rooms the account is in: the rooms with the memberships, unread counts and newest
-    messages, then, if any of them has tags, their tags."""
+    messages, then, if any of them has tags, their tags. The views are made from the rows
+    directly (``_listed_room``), the same as ``room_view``, ``member_view`` and
+    ``message_view`` make them from domain objects."""
     async with ctx.db.read() as conn:
-        mine = await store.rooms_of_user(conn, user.id)
-    out = []
-    for room, me, unread, newest in mine:
-        out.append(
-            {
-                **room_view(room),
-                "me": member_view(me),
-                "read_seq": me.last_read_seq,
-                "unread": unread,
-                # Its attachments' URLs signed, as every view that leaves the server.
-                "last_message": None if newest is None else await media.signed_message(ctx, newest),
-            }
-        )
+        rows, tags = await store.room_list_of_user(conn, user.id)
+    out = [_listed_room(r, tags[r.id]) for r in rows]
     out.sort(key=_activity, reverse=True)
+    if any(room["last_message"] and "media" in room["last_message"] for room in out):
+        # Attachments' URLs leave the server signed, as in every view.
+        out = list(await media.signed(ctx, out))
     return out
+
+
+def _listed_room(r: Any, tags: list[Tag]) -> dict[str, Any]:
+    """One room of ``my_rooms`` from its row: ``room_view`` of the room, with ``me``
+    (``member_view``), ``read_seq``, ``unread`` and ``last_message`` (``message_view``).
+    The row's first columns are the room view's, in its order (``LIST_ROOM_KEYS``), and
+    stored enum values are the views' strings, so most values are used as read."""
+    view = dict(zip(store.LIST_ROOM_KEYS, r, strict=False))
+    view["has_code"] = bool(view["has_code"])
+    view["link"] = f"/l/{view['link']}"
+    view["tags"] = [{"name": t.name, "category": t.category.value} for t in tags]
+    view["created_at"] = iso(view["created_at"])
+    view["link_expires_at"] = iso(view["link_expires_at"])
+    me: dict[str, Any] = {
+        "id": r.m_id,
+        "nickname": r.m_nickname,
+        "avatar_url": r.m_avatar_url,
+        "profile": r.m_profile_kind,
+        "role": r.m_role,
+        "joined_at": iso(r.m_joined_at),
+    }
+    if r.m_role == Role.COHOST.value:
+        me["rights"] = sorted(set(r.m_rights or ()))
+    if r.m_timed_out_until is not None:
+        me["timed_out_until"] = iso(r.m_timed_out_until)
+    view["me"] = me
+    view["read_seq"] = r.m_last_read_seq
+    view["unread"] = int(r.unread)
+    view["last_message"] = None if r.n_seq is None else _listed_message(r)
+    return view
+
+
+def _listed_message(r: Any) -> dict[str, Any]:
+    """``message_view`` of the room's newest message, from the ``n_`` columns."""
+    view: dict[str, Any] = {
+        "room": r.n_room_id,
+        "seq": r.n_seq,
+        "rev": r.n_rev,
+        "kind": r.n_kind,
+        "member": r.n_member_id,
+        "created_at": iso(r.n_created_at),
+    }
+    if r.n_deleted_at is not None:
+        view["deleted"] = True
+        view["deleted_at"] = iso(r.n_deleted_at)
+        return view
+    if r.n_hidden_at is not None:
+        view["hidden"] = True
+        view["hidden_at"] = iso(r.n_hidden_at)
+        if r.n_reply_to is not None:
+            view["reply_to"] = r.n_reply_to
+        return view
+    view["body"] = r.n_body
+    if r.n_media:
+        view["media"] = list(r.n_media)
+    if r.n_reply_to is not None:
+        view["reply_to"] = r.n_reply_to
+    if r.n_mentions:
+        view["mentions"] = list(r.n_mentions)
+    if r.n_reactions:
+        view["reactions"] = dict(r.n_reactions)
+    if r.n_edited_at is not None:
+        view["edited_at"] = iso(r.n_edited_at)
+    if r.n_system is not None:
+        view["system"] = r.n_system
+    if r.n_link_warning:
+        view["link_warning"] = True
+    if r.n_lang is not None:
+        view["lang"] = r.n_lang
+    preview = r.n_preview
+    if preview is not None and not preview.get("removed"):
+        view["preview"] = preview
+    return view
 
 
 def _activity(view: dict[str, Any]) -> str:

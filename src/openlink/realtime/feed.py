@@ -72,6 +72,7 @@ class Feed:
         "pending",
         "presence_changed",
         "room_id",
+        "told",
     )
 
     def __init__(self, hub: FeedOwner, room_id: str) -> None:
@@ -93,6 +94,9 @@ class Feed:
         #: node; or a socket just went live): recount at the next tick.
         self.presence_changed = False
         self.online_sent: int | None = None
+        #: Sockets that attached since the last count broadcast, with the count each was
+        #: sent, when that is not ``online_sent``: the next tick corrects those behind.
+        self.told: dict[Conn, int] = {}
 
     @property
     def empty(self) -> bool:
@@ -268,7 +272,11 @@ class Feed:
         self.joining[conn] = _Joining()
         self._hub.ctx.presence.joined(self.room_id, conn.user_id, conn.language)
 
+    def carries(self, conn: Conn) -> bool:
+        return conn in self.live or conn in self.joining
+
     def remove(self, conn: Conn) -> None:
+        self.told.pop(conn, None)
         was_live = conn in self.live
         self.live.pop(conn, None)
         if was_live or self.joining.pop(conn, None) is not None:

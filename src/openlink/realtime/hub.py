@@ -370,9 +370,13 @@ class Hub:
         feed.finish_catch_up(conn, pos)
         online = await self.ctx.presence.online(room_id)
         conn.send(Frame.of({"type": "presence", "room": room_id, "online": online}))
-        # That read may predate this socket's own presence write: the next tick broadcasts
-        # whatever the count is then, even if unchanged, so this socket ends up current.
-        feed.online_sent = None
+        # The count includes this socket (``feed.add`` counted it before the read). It may
+        # differ from what the room's other sockets were last told: the next tick
+        # recounts, and either broadcasts a new count to every socket or, if the count is
+        # what the others have, sends it to this one alone (``Feed.told``). A count equal
+        # to theirs needs nothing more; the room is not told again what it knows.
+        if online != feed.online_sent:
+            feed.told[conn] = online
         feed.presence_changed = True
 
     def detach(self, conn: Conn, room_id: str) -> None:
@@ -418,7 +422,14 @@ class Hub:
             return False
         feed.presence_changed = False
         online = await self.ctx.presence.online(room_id)
+        told, feed.told = feed.told, {}
         if online == feed.online_sent:
+            # Sockets that attached since the last broadcast were told their own count.
+            behind = [c for c, n in told.items() if n != online and feed.carries(c)]
+            if behind:
+                frame = Frame.of({"type": "presence", "room": room_id, "online": online})
+                for conn in behind:
+                    conn.send(frame)
             return False
         feed.online_sent = online
         feed.broadcast(Frame.of({"type": "presence", "room": room_id, "online": online}))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openlink.domain.members import Member
-from openlink.domain.messages import Message, MessageKind
+from openlink.domain.messages import MessageKind
 from openlink.domain.rooms import (
     ProfilePolicy,
     Room,
@@ -20,8 +20,7 @@ from openlink.domain.rooms import (
 )
 from openlink.store import grams
 from openlink.store.interests import owners as interest_owners
-from openlink.store.members import _member
-from openlink.store.messages import UNREAD_CAP, _message
+from openlink.store.messages import UNREAD_CAP
 from openlink.store.schema import members, messages, room_tags, rooms
 
 
@@ -146,10 +145,39 @@ _TAGS_OF_USER = (
 )
 
 
+#: The room list's columns of the room (``ready``, ``GET /api/rooms``), in the order and
+#: under the names of ``room_view``, so that a row's first values zip into its view:
+#: ``has_code`` is whether there is a code hash, ``link`` the link code, ``tags`` a NULL
+#: that the tags replace.
+LIST_ROOM_KEYS = (
+    "id", "kind", "name", "description", "cover_url", "visibility", "profile_policy",
+    "member_cap", "member_count", "status", "has_code", "link", "tags", "last_seq",
+    "created_at", "slow_mode_s", "probation_s", "join_approval", "min_account_age_days",
+    "verified_only", "link_expires_at", "link_max_uses", "link_uses", "pinned_seq",
+    "language", "preview_enabled", "translation_enabled", "link_previews",
+)  # fmt: skip
+_LIST_ROOM_EXPRESSIONS: dict[str, Any] = {
+    **{c.name: c for c in rooms.c},
+    "has_code": rooms.c.code_hash.is_not(None),
+    "link": rooms.c.link_code,
+    "tags": null(),
+}
+_LIST_MEMBER = (
+    "id", "nickname", "avatar_url", "profile_kind", "role", "joined_at", "rights",
+    "timed_out_until", "last_read_seq",
+)  # fmt: skip
+_LIST_MESSAGE = (
+    "room_id", "seq", "rev", "kind", "member_id", "created_at", "deleted_at", "hidden_at",
+    "reply_to", "body", "media", "mentions", "reactions", "edited_at", "system",
+    "link_warning", "lang", "preview",
+)  # fmt: skip
+
+
 def _mine_statement() -> Any:
     """The account's active memberships with their rooms, unread counts (capped, as
-    ``messages.count_after``) and newest messages (by seq), in one statement. Built once:
-    building a statement costs more than running it on SQLite."""
+    ``messages.count_after``) and newest messages (by seq), in one statement, with only
+    the columns the room list shows. Built once: building a statement costs more than
+    running it on SQLite."""
     unread = (
         select(messages.c.seq)
         .where(
@@ -175,9 +203,9 @@ def _mine_statement() -> Any:
     on_newest = and_(newest.c.room_id == members.c.room_id, newest.c.seq == newest_seq)
     return (
         select(
-            *rooms.c,
-            *(c.label(f"m_{c.name}") for c in members.c),
-            *(c.label(f"n_{c.name}") for c in newest.c),
+            *(_LIST_ROOM_EXPRESSIONS[n].label(n) for n in LIST_ROOM_KEYS),
+            *(members.c[n].label(f"m_{n}") for n in _LIST_MEMBER),
+            *(newest.c[n].label(f"n_{n}") for n in _LIST_MESSAGE),
             unread_count.label("unread"),
             select(room_tags.c.room_id)
             .where(room_tags.c.room_id == members.c.room_id)
@@ -194,43 +222,24 @@ def _mine_statement() -> Any:
 
 
 _MINE_WITH_NEWEST = _mine_statement()
-_MEMBER_COLUMNS = tuple(c.name for c in members.c)
-_MESSAGE_COLUMNS = tuple(c.name for c in messages.c)
 
 
-class _Prefixed:
-    """One table's columns of a joined row, read by their own names."""
-
-    __slots__ = ("_prefix", "_row")
-
-    def __init__(self, row: Any, prefix: str) -> None:
-        self._row, self._prefix = row._mapping, prefix
-
-    def __getattr__(self, name: str) -> Any:
-        return self._row[self._prefix + name]
-
-
-async def rooms_of_user(
+async def room_list_of_user(
     conn: AsyncConnection, user_id: int
-) -> list[tuple[Room, Member, int, Message | None]]:
-    """The rooms the user is an active member of, by id, each with the membership, its
-    unread count and the room's newest message: two statements however many rooms, one
-    if none of them has tags."""
+) -> tuple[Sequence[Any], dict[str, list[Tag]]]:
+    """The rooms the user is an active member of, by id, as rows of the columns the room
+    list shows (first ``LIST_ROOM_KEYS``; the membership's prefixed ``m_``, the newest
+    message's ``n_``; ``unread``), and each room's tags: two statements
+    however many rooms, one if none of them has tags. Rows, not domain objects: every
+    socket connect reads this, and building a room, a member and a message per row cost
+    more than the statement (``queries.rooms.my_rooms`` makes the views from them)."""
     rows = (await conn.execute(_MINE_WITH_NEWEST, {"user_id": user_id})).all()
     tags: dict[str, list[Tag]] = {r.id: [] for r in rows}
     if any(r.tagged for r in rows):  # many rooms have none (1:1 chats): then one statement
         for t in await conn.execute(_TAGS_OF_USER, {"user_id": user_id}):
             if t.room_id in tags:  # on PostgreSQL a join may commit between the two reads
                 tags[t.room_id].append(Tag(t.name, TagCategory(t.category)))
-    return [
-        (
-            _room(r, tags[r.id]),
-            _member(_Prefixed(r, "m_")),
-            int(r.unread),
-            None if r.n_seq is None else _message(_Prefixed(r, "n_")),
-        )
-        for r in rows
-    ]
+    return rows, tags
 
 
 async def update_room(conn: AsyncConnection, room_id: str, **values: Any) -> None:
