@@ -283,6 +283,9 @@ class Settings(BaseSettings):
     media_workers: int = Field(0, ge=0, le=64)
     #: How much lower than the server's the CPU priority of media workers is (nice).
     media_worker_nice: int = Field(10, ge=0, le=19)
+    #: Run media workers under Linux's SCHED_IDLE policy: they use only CPU time nothing
+    #: else wants, and chat preempts them at once (a nice level still takes its share).
+    media_worker_idle: bool = True
     #: Seconds one file may take to process; past it the worker is killed and replaced.
     media_job_timeout_s: float = Field(300.0, gt=0, le=3_600)
     #: Files waiting for a worker before more are refused with 503 ``media_busy``.

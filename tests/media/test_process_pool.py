@@ -61,6 +61,19 @@ async def test_workers_run_at_a_lower_priority_once_started(small_photo: Path) -
         assert pool.pids() == [pid]  # the same worker took the job
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+async def test_idle_workers_run_only_on_time_nothing_else_wants(small_photo: Path) -> None:
+    with MediaPool(workers=1, nice=0, idle=True) as pool:
+        await pool.start()
+        (pid,) = pool.pids()
+        assert os.sched_getscheduler(pid) == os.SCHED_IDLE
+        assert (await image(small_photo, pool)).width == 200
+    with MediaPool(workers=1, nice=0) as pool:  # the pool's default: the normal policy
+        await pool.start()
+        (pid,) = pool.pids()
+        assert os.sched_getscheduler(pid) == os.SCHED_OTHER
+
+
 async def test_a_job_past_its_deadline_kills_its_worker_and_the_next_job_runs(
     big_photo: Path, small_photo: Path
 ) -> None:

@@ -40,6 +40,7 @@ class MediaService:
         return MediaPool(
             workers=self.limits.workers,
             nice=self.limits.worker_nice,
+            idle=self.limits.worker_idle,
             timeout_s=self.limits.job_timeout_s,
             queue_max=self.limits.queue_max,
         )

@@ -117,6 +117,7 @@ class MediaLimits:
     voice_max_duration_s: float = 600.0
     workers: int = 1
     worker_nice: int = 10
+    worker_idle: bool = True
     job_timeout_s: float = 300.0
     queue_max: int = 32
     ffmpeg_threads: int = 2
@@ -135,6 +136,7 @@ class MediaLimits:
             voice_max_duration_s=settings.media_voice_max_duration_s,
             workers=settings.media_workers or default_workers(),
             worker_nice=settings.media_worker_nice,
+            worker_idle=settings.media_worker_idle,
             job_timeout_s=settings.media_job_timeout_s,
             queue_max=settings.media_queue_max,
             ffmpeg_threads=settings.media_ffmpeg_threads,

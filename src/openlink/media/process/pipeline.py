@@ -120,6 +120,7 @@ def default_pool(limits: MediaLimits) -> MediaPool:
         _default_pool = MediaPool(
             workers=limits.workers,
             nice=limits.worker_nice,
+            idle=limits.worker_idle,
             timeout_s=limits.job_timeout_s,
             queue_max=limits.queue_max,
         )

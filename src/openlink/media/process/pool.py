@@ -31,10 +31,10 @@ STARTUP_TIMEOUT_S = 120.0
 
 
 class _Worker:
-    def __init__(self, nice: int) -> None:
+    def __init__(self, nice: int, idle: bool) -> None:
         self.conn, child = _CONTEXT.Pipe()
         self.proc: BaseProcess = _CONTEXT.Process(
-            target=worker_main, args=(child, nice), name="openlink-media", daemon=True
+            target=worker_main, args=(child, nice, idle), name="openlink-media", daemon=True
         )
         self.proc.start()
         child.close()
@@ -114,10 +114,18 @@ def _failed() -> MediaRefused:
 
 class MediaPool:
     def __init__(
-        self, *, workers: int = 1, nice: int = 10, timeout_s: float = 300.0, queue_max: int = 32
+        self,
+        *,
+        workers: int = 1,
+        nice: int = 10,
+        idle: bool = False,
+        timeout_s: float = 300.0,
+        queue_max: int = 32,
     ) -> None:
         self.workers = workers
         self.nice = nice
+        #: Workers under SCHED_IDLE (Linux): they run only when nothing else wants the CPU.
+        self.idle = idle
         self.timeout_s = timeout_s
         self.queue_max = queue_max
         self._idle: list[_Worker] = []
@@ -130,7 +138,7 @@ class MediaPool:
         """Start the workers now and wait until they are ready (otherwise the first jobs
         start them, and wait for that)."""
         while len(self._idle) < self.workers:
-            self._idle.append(await asyncio.to_thread(_Worker, self.nice))
+            self._idle.append(await asyncio.to_thread(_Worker, self.nice, self.idle))
         for worker in list(self._idle):
             await worker.start_up()
 
@@ -165,7 +173,7 @@ class MediaPool:
             if worker.proc.is_alive():
                 return worker
             self._replace(worker)
-        return await asyncio.to_thread(_Worker, self.nice)
+        return await asyncio.to_thread(_Worker, self.nice, self.idle)
 
     def _put_back(self, worker: _Worker) -> None:
         if self._closed:

@@ -49,10 +49,14 @@ def _warm_up() -> None:
     import openlink.media.process.voice  # noqa: F401
 
 
-def worker_main(conn: Connection, nice: int) -> None:
+def worker_main(conn: Connection, nice: int, idle: bool = False) -> None:
     if nice > 0 and hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(nice)
+    if idle and hasattr(os, "SCHED_IDLE"):
+        # Threads started later (FFmpeg's encoder threads) inherit the policy.
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     _warm_up()
     conn.send(("ready", None))
     while True:
