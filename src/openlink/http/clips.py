@@ -7,18 +7,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import Field
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, Response
 
 from openlink.actions import caption
 from openlink.actions import clips as actions
 from openlink.domain.clips import MAX_CAPTION, MAX_COMMENT, Order
-from openlink.domain.media import parse_range
 from openlink.domain.reports import Reason
 from openlink.domain.text import ID_PATTERN
 from openlink.errors import OpenLinkError
 from openlink.http import pages
 from openlink.http.deps import AddressDep, CtxDep, MaybeUserDep, UserDep
-from openlink.http.media import _headers
+from openlink.http.media import etag_matches, send_bytes, variant_etag, variant_headers
 from openlink.http.schemas import Body, ProfileChoice
 from openlink.queries import clips as queries
 from openlink.queries import media as media_queries
@@ -244,17 +243,10 @@ async def share_media(
     part: Literal["video", "poster"],
 ) -> Response:
     readable = await media_queries.clip_variant(ctx, user, clip_id, part)
-    v = readable.variant
-    headers = _headers(readable, f'"{v.blob_key.rsplit("/", 1)[-1]}"', 60)
+    etag = variant_etag(readable)
+    headers = variant_headers(readable, etag, 60)
     # Anyone may see a public clip; a cache may keep it a minute (hiding takes that long).
     headers["Cache-Control"] = "public, max-age=60"
-    span = parse_range(request.headers.get("range"), v.size)
-    start, end = span or (0, v.size)
-    body = await media_queries.open_bytes(ctx, readable, start, end)
-    headers["Content-Length"] = str(end - start)
-    if span is None:
-        return StreamingResponse(body, headers=headers, media_type=headers["Content-Type"])
-    headers["Content-Range"] = f"bytes {start}-{end - 1}/{v.size}"
-    return StreamingResponse(
-        body, status_code=206, headers=headers, media_type=headers["Content-Type"]
-    )
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return await send_bytes(ctx, request, readable, etag, headers)

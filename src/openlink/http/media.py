@@ -136,14 +136,27 @@ async def read_variant(
     s: Signature = None,
 ) -> Response:
     readable = await _readable(ctx, user, media_id, variant, e, s)
-    v = readable.variant
-    etag = f'"{v.blob_key.rsplit("/", 1)[-1]}"'
-    headers = _headers(readable, etag, ctx.settings.media_cache_max_age_s)
-    if _matches(request.headers.get("if-none-match"), etag):
+    etag = variant_etag(readable)
+    headers = variant_headers(readable, etag, ctx.settings.media_cache_max_age_s)
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     url = await queries.presigned_url(ctx, readable)
     if url is not None:
         return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+    return await send_bytes(ctx, request, readable, etag, headers)
+
+
+def variant_etag(readable: queries.Readable) -> str:
+    """A variant's strong ETag: its blob's content hash (its bytes never change)."""
+    return f'"{readable.variant.blob_key.rsplit("/", 1)[-1]}"'
+
+
+async def send_bytes(
+    ctx: Context, request: Request, readable: queries.Readable, etag: str, headers: dict[str, str]
+) -> Response:
+    """The variant's bytes, or the one range the request asks (``If-Range`` honoured);
+    every read of media bytes answers through here."""
+    v = readable.variant
     wanted = request.headers.get("range")
     if_range = request.headers.get("if-range")
     if if_range is not None and if_range.strip() != etag:
@@ -178,9 +191,9 @@ async def head_variant(
     presigned URL (those are signed for GET)."""
     readable = await _readable(ctx, user, media_id, variant, e, s)
     v = readable.variant
-    etag = f'"{v.blob_key.rsplit("/", 1)[-1]}"'
-    headers = _headers(readable, etag, ctx.settings.media_cache_max_age_s)
-    if _matches(request.headers.get("if-none-match"), etag):
+    etag = variant_etag(readable)
+    headers = variant_headers(readable, etag, ctx.settings.media_cache_max_age_s)
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     wanted = request.headers.get("range")
     if_range = request.headers.get("if-range")
@@ -206,7 +219,7 @@ async def _readable(
     return await queries.access_variant(ctx, user, media_id, variant)
 
 
-def _headers(readable: queries.Readable, etag: str, max_age: int) -> dict[str, str]:
+def variant_headers(readable: queries.Readable, etag: str, max_age: int) -> dict[str, str]:
     v = readable.variant
     inline = not readable.download and v.mime in INLINE_TYPES
     headers = {
@@ -228,7 +241,7 @@ def _headers(readable: queries.Readable, etag: str, max_age: int) -> dict[str, s
     return headers
 
 
-def _matches(header: str | None, etag: str) -> bool:
+def etag_matches(header: str | None, etag: str) -> bool:
     if not header:
         return False
     return header.strip() == "*" or etag in {t.strip() for t in header.split(",")}
