@@ -9,19 +9,16 @@ are short, and the limit bounds what a reader can cost.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from openlink.actions import limits
 from openlink.actions.context import Context
-from openlink.actions.translation import not_configured
+from openlink.actions.translation import check_pair, not_configured, on_demand
 from openlink.domain.accounts import User
 from openlink.domain.languages import base_language
-from openlink.errors import InvalidInput, RateLimited, UpstreamFailed
+from openlink.errors import InvalidInput
 from openlink.queries.access import access_clip
-from openlink.translate.base import EngineError
-from openlink.translate.pool import Shed, Unreachable
 
 log = logging.getLogger("openlink.translate")
 
@@ -47,26 +44,12 @@ async def do_translate_caption(
         return {**view, "caption": clip.caption, "engine": None}
     if not ctx.translation.configured:
         raise not_configured()
-    if not ctx.translation.can_translate(clip.lang, target):
-        raise InvalidInput(
-            f"This server cannot translate from {clip.lang} to {target}.",
-            code="unsupported_language_pair",
-        )
-    try:
-        text = await asyncio.wait_for(
-            ctx.translation.translate_text(clip.caption, clip.lang, target),
-            ctx.settings.translate_timeout_s,
-        )
-    except (Shed, TimeoutError):
-        raise RateLimited(
-            "The translation engine is busy; try again in a moment.",
-            retry_after_s=1.0,
-            code="translation_busy",
-        ) from None
-    except (EngineError, Unreachable) as exc:
-        log.warning("caption %s->%s failed: %s", clip.lang, target, exc)
-        raise UpstreamFailed(
-            "The translation engine could not translate this caption; try again later.",
-            code="translation_failed",
-        ) from None
+    check_pair(ctx, clip.lang, target)
+    text = await on_demand(
+        ctx,
+        ctx.translation.translate_text(clip.caption, clip.lang, target),
+        what="caption",
+        source=clip.lang,
+        target=target,
+    )
     return {**view, "caption": text, "engine": ctx.translation.info().get("engine")}

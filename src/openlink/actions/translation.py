@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from openlink.actions import limits
 from openlink.actions.context import Context
@@ -31,6 +32,37 @@ from openlink.translate.pool import Shed, Unreachable
 log = logging.getLogger("openlink.translate")
 
 TRANSLATABLE = frozenset({MessageKind.TEXT, MessageKind.NOTICE, MessageKind.BOT})
+T = TypeVar("T")
+
+
+def check_pair(ctx: Context, source: str, target: str) -> None:
+    if not ctx.translation.can_translate(source, target):
+        raise InvalidInput(
+            f"This server cannot translate from {source} to {target}.",
+            code="unsupported_language_pair",
+        )
+
+
+async def on_demand(
+    ctx: Context, call: Coroutine[Any, Any, T], *, what: str, source: str, target: str
+) -> T:
+    """One translation asked for by a reader, under the engine's timeout, its failures as
+    members see them: busy (retry soon) or failed. The engine's own words (its URL, the
+    upstream's error text) are for the operator's log only."""
+    try:
+        return await asyncio.wait_for(call, ctx.settings.translate_timeout_s)
+    except (Shed, TimeoutError):
+        raise RateLimited(
+            "The translation engine is busy; try again in a moment.",
+            retry_after_s=1.0,
+            code="translation_busy",
+        ) from None
+    except (EngineError, Unreachable) as exc:
+        log.warning("%s %s->%s on demand failed: %s", what, source, target, exc)
+        raise UpstreamFailed(
+            f"The translation engine could not translate this {what}; try again later.",
+            code="translation_failed",
+        ) from None
 
 
 def detect_language(ctx: Context, body: str, room_language: str | None) -> str | None:
@@ -131,30 +163,14 @@ async def do_translate(
         return _view(message, target, stored.body, stored.engine)
     if not ctx.translation.configured:
         raise not_configured()
-    if not ctx.translation.can_translate(message.lang, target):
-        raise InvalidInput(
-            f"This server cannot translate from {message.lang} to {target}.",
-            code="unsupported_language_pair",
-        )
-    try:
-        result = await asyncio.wait_for(
-            ctx.translation.translate(message, target, glossary_rev),
-            ctx.settings.translate_timeout_s,
-        )
-    except (Shed, TimeoutError):
-        raise RateLimited(
-            "The translation engine is busy; try again in a moment.",
-            retry_after_s=1.0,
-            code="translation_busy",
-        ) from None
-    except (EngineError, Unreachable) as exc:
-        # The engine's own words (its URL, the upstream's error text) are for the
-        # operator's log: members get a generic refusal.
-        log.warning("translation %s->%s on demand failed: %s", message.lang, target, exc)
-        raise UpstreamFailed(
-            "The translation engine could not translate this message; try again later.",
-            code="translation_failed",
-        ) from None
+    check_pair(ctx, message.lang, target)
+    result = await on_demand(
+        ctx,
+        ctx.translation.translate(message, target, glossary_rev),
+        what="message",
+        source=message.lang,
+        target=target,
+    )
     if result is None:
         raise Conflict("The message changed while it was translated.", code="message_changed")
     return _view(message, target, result.body, result.engine)
