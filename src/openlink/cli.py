@@ -390,6 +390,10 @@ def bench_media(
     fanout: Annotated[
         bool, typer.Option(help="Measure fanout_ratio (two fan-out runs with a server each).")
     ] = True,
+    photos_per_s: Annotated[
+        float,
+        typer.Option(help="Photo uploads a second beside the fan-out (0: back to back)."),
+    ] = 2.0,
 ) -> None:
     """Photo processing p50/p99, video transcode speed, and chat fan-out with media work
     running over the same without (``fanout_ratio``); prints one JSON line last."""
@@ -408,6 +412,7 @@ def bench_media(
         messages=messages,
         senders=senders,
         fanout=fanout,
+        photos_per_s=photos_per_s,
     )
 
 

@@ -4,17 +4,19 @@ reports (here with a tiny clip: what is checked is the run and its line, not the
 from __future__ import annotations
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from openlink.cli import app
 
 
+@pytest.mark.long
 def test_bench_media_prints_its_figures_as_one_json_line_last() -> None:
     result = CliRunner().invoke(
         app,
         [
             *("bench", "media", "--thumbs", "1", "--seconds", "0.5", "--height", "144"),
-            *("--members", "20", "--messages", "40", "--senders", "2"),
+            *("--members", "20", "--messages", "40", "--senders", "2", "--photos-per-s", "5"),
         ],
     )
     assert result.exit_code == 0, result.output

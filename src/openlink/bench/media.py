@@ -166,8 +166,10 @@ class MediaLoad:
     The uploads run in a process of their own: in the load generator's event loop they
     would slow its members' reading, and the ratio would measure the load generator."""
 
-    def __init__(self, photo: bytes, clip: bytes) -> None:
+    def __init__(self, photo: bytes, clip: bytes, photos_per_s: float = 0.0) -> None:
         self.photo, self.clip = photo, clip
+        #: Photo uploads a second (0: one after another, as fast as answered).
+        self.photos_per_s = photos_per_s
         self.counts: dict[str, int] = {"video_uploads": 0, "photo_uploads": 0}
         self.errors: dict[str, int] = {}
 
@@ -175,7 +177,8 @@ class MediaLoad:
         mp = multiprocessing.get_context("spawn")
         started, stop = mp.Event(), mp.Event()
         receive, send = mp.Pipe(duplex=False)
-        args = (base_url, room_id, token, self.photo, self.clip, started, stop, send)
+        load = (self.photo, self.clip, self.photos_per_s)
+        args = (base_url, room_id, token, *load, started, stop, send)
         proc = mp.Process(target=_upload_process, args=args, name="bench-uploads", daemon=True)
         proc.start()
         try:
@@ -209,6 +212,7 @@ def _upload_process(
     token: str,
     photo: bytes,
     clip: bytes,
+    photos_per_s: float,
     started: EventType,
     stop: EventType,
     send: Connection,
@@ -233,11 +237,15 @@ def _upload_process(
             # Let the worker start the transcode before chat starts.
             await asyncio.sleep(1.0)
             started.set()
+            every = 1 / photos_per_s if photos_per_s > 0 else 0.0
+            next_at = time.monotonic()
             while not stop.is_set():
                 if await upload(http, photo, "image"):
                     counts["photo_uploads"] += 1
                 else:
                     await asyncio.sleep(0.2)
+                next_at += every
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     try:
         asyncio.run(main())
@@ -254,7 +262,13 @@ MEDIA_BENCH_ENV = {
 
 
 def bench_fanout_ratio(
-    *, members: int, messages: int, senders: int, clip_seconds: float, console: Console
+    *,
+    members: int,
+    messages: int,
+    senders: int,
+    clip_seconds: float,
+    photos_per_s: float,
+    console: Console,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="openlink-bench-media-") as tmp:
         photo = make_photo(Path(tmp) / "photo.jpg", 2_000, 1_500).read_bytes()
@@ -264,7 +278,7 @@ def bench_fanout_ratio(
     )
     console.print(f"fan-out: {members} members, {messages} messages, without media work ...")
     quiet = run_fanout(base)
-    load = MediaLoad(photo, clip)
+    load = MediaLoad(photo, clip, photos_per_s)
     console.print("fan-out: the same, with photo uploads and a video transcode ...")
     loaded = run_fanout(replace(base, background=load))
     before, during = quiet["deliveries_per_s"], loaded["deliveries_per_s"]
@@ -287,6 +301,7 @@ def bench_fanout_ratio(
         "fanout_send_s": (quiet["send_s"], loaded["send_s"]),
         "fanout_media_load": load.report(),
         "fanout_clip_seconds": clip_seconds,
+        "fanout_photos_per_s": photos_per_s,
     }
 
 
@@ -300,6 +315,7 @@ def run_media_bench(
     messages: int = 300,
     senders: int = 10,
     fanout: bool = True,
+    photos_per_s: float = 2.0,
 ) -> dict[str, Any]:
     console = Console(stderr=True)
     limits = MediaLimits(worker_nice=nice)
@@ -325,6 +341,7 @@ def run_media_bench(
                 messages=messages,
                 senders=senders,
                 clip_seconds=min(seconds, 20.0),
+                photos_per_s=photos_per_s,
                 console=console,
             )
         )
