@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from openlink.actions.context import Context
@@ -24,5 +25,16 @@ async def do_audit(
         action=action,
         created_at=ctx.now(),
         **fields,
+    )
+    await audit_store.append(tx.conn, entry)
+
+
+async def do_audit_operator(
+    tx: Tx, room_id: str, action: str, now: datetime, **fields: Any
+) -> None:
+    """Record, in ``tx``, that the operator did ``action`` in room ``room_id`` (for its
+    moderators to see); ``fields`` as for ``do_audit``."""
+    entry = AuditEntry(
+        room_id=room_id, actor_kind=ActorKind.OPERATOR, action=action, created_at=now, **fields
     )
     await audit_store.append(tx.conn, entry)

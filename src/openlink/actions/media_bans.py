@@ -11,15 +11,14 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from openlink.actions.audit import do_audit_operator
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain.accounts import User, require_operator
-from openlink.domain.audit import ActorKind, AuditEntry
 from openlink.domain.events import iso
 from openlink.domain.ids import new_id
 from openlink.domain.media import PHASH_SAME_PICTURE, MediaItem, phash_distance, sha256_of_key
 from openlink.errors import Conflict, Forbidden, InvalidInput, NotFound
-from openlink.store import audit as audit_store
 from openlink.store import media as store
 from openlink.store import messages as messages_store
 from openlink.store import rooms as rooms_store
@@ -75,7 +74,9 @@ async def do_ban_media(ctx: Context, operator: User, media_id: str, reason: str)
         messages = await _remove(ctx, tx, found, ban_id, now)
         details = {"ban": ban_id, "reason": reason, "removed": len(found)}
         if item.room_id is not None:  # a clip's video for an interest has no room
-            await _audit(tx, item.room_id, "ban_media", details, now, seq=item.seq)
+            await do_audit_operator(
+                tx, item.room_id, "ban_media", now, details=details, target_seq=item.seq
+            )
     log.warning(
         "media ban %s from upload %s: %d uploads removed, %d messages changed: %s",
         ban_id,
@@ -115,7 +116,9 @@ async def _remove(ctx: Context, tx: Tx, found: list[MediaItem], ban_id: str, now
             tx.conn, room_id, seq, media=kept or None, rev=rev
         )
         notify_message(ctx, tx, updated, "edited")
-        await _audit(tx, room_id, "remove_banned_media", {"ban": ban_id}, now, seq=seq)
+        await do_audit_operator(
+            tx, room_id, "remove_banned_media", now, details={"ban": ban_id}, target_seq=seq
+        )
         changed += 1
     await store.delete_media(tx.conn, sorted(gone))
     return changed
@@ -130,27 +133,7 @@ async def do_lift_media_ban(ctx: Context, operator: User, ban_id: str) -> None:
             raise NotFound("No such media ban.", code="media_ban_not_found")
         room_id = ban["room_id"]
         if room_id is not None and await rooms_store.get_room(tx.conn, room_id) is not None:
-            await _audit(tx, room_id, "lift_media_ban", {"ban": ban_id}, ctx.now())
+            await do_audit_operator(
+                tx, room_id, "lift_media_ban", ctx.now(), details={"ban": ban_id}
+            )
     log.warning("media ban %s lifted", ban_id)
-
-
-async def _audit(
-    tx: Tx,
-    room_id: str,
-    action: str,
-    details: dict[str, Any],
-    now: datetime,
-    *,
-    seq: int | None = None,
-) -> None:
-    await audit_store.append(
-        tx.conn,
-        AuditEntry(
-            room_id=room_id,
-            actor_kind=ActorKind.OPERATOR,
-            action=action,
-            target_seq=seq,
-            details=details,
-            created_at=now,
-        ),
-    )

@@ -7,18 +7,17 @@ and reaches the account behind it without ever showing who that account is.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from openlink.actions.account_events import do_account_event
+from openlink.actions.audit import do_audit_operator
 from openlink.actions.context import Context
 from openlink.domain import reports as rules
 from openlink.domain.accounts import User, require_operator
-from openlink.domain.audit import ActorKind, AuditEntry
 from openlink.domain.events import iso
 from openlink.errors import InvalidInput, NotFound
 from openlink.store import accounts as store
-from openlink.store import audit as audit_store
 from openlink.store.db import Tx
 
 log = logging.getLogger("openlink.operator")
@@ -72,7 +71,10 @@ async def do_suspend(
             raise InvalidInput("You cannot suspend yourself.", code="cannot_suspend_self")
         await store.update_user(tx.conn, user_id, suspended_at=now, suspended_until=until)
         details = {"until": iso(until), "reason": reason}
-        await _audit(tx, room_id, "suspend", member_id, details, now)
+        # Recorded in the room the operator acted from, for its moderators to see.
+        await do_audit_operator(
+            tx, room_id, "suspend", now, target_member=member_id, details=details
+        )
         await do_account_event(ctx, tx, user_id, {"type": "suspended"})
     log.warning("account %d suspended until %s: %s", user_id, iso(until) or "lifted", reason)
     return {"member_id": member_id, "suspended_at": iso(now), "suspended_until": iso(until)}
@@ -85,7 +87,9 @@ async def do_lift_suspension(ctx: Context, operator: User, member_id: str) -> No
     async with ctx.db.write() as tx:
         user_id, room_id = await _account_of(tx, member_id)
         await store.update_user(tx.conn, user_id, suspended_at=None, suspended_until=None)
-        await _audit(tx, room_id, "lift_suspension", member_id, {}, now)
+        await do_audit_operator(
+            tx, room_id, "lift_suspension", now, target_member=member_id, details={}
+        )
     log.warning("account %d: suspension lifted", user_id)
 
 
@@ -94,20 +98,3 @@ async def _account_of(tx: Tx, member_id: str) -> tuple[int, str]:
     if found is None:
         raise NotFound("No such member.", code="member_not_found")
     return found
-
-
-async def _audit(
-    tx: Tx, room_id: str, action: str, member_id: str, details: dict[str, Any], now: datetime
-) -> None:
-    """Recorded in the room the operator acted from, for its moderators to see."""
-    await audit_store.append(
-        tx.conn,
-        AuditEntry(
-            room_id=room_id,
-            actor_kind=ActorKind.OPERATOR,
-            action=action,
-            target_member=member_id,
-            details=details,
-            created_at=now,
-        ),
-    )
