@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -28,18 +29,21 @@ class BrokerCase:
 
 
 REDIS_URL = os.environ.get("OPENLINK_TEST_REDIS_URL", "")
+#: Channels of this process's brokers: another worker, or another run, on the same Redis
+#: publishes to the same channel names (``user:7``) and would land in these inboxes.
+PREFIX = f"contract-{uuid.uuid4().hex[:12]}:"
 
 
 def _redis() -> Broker:
     from openlink.broker.redis import RedisBroker
 
-    return RedisBroker(REDIS_URL)
+    return RedisBroker(REDIS_URL, prefix=PREFIX)
 
 
 def _redis_sharded() -> Broker:
     from openlink.broker.redis import RedisBroker
 
-    return RedisBroker(REDIS_URL, sharded=True)
+    return RedisBroker(REDIS_URL, sharded=True, prefix=PREFIX)
 
 
 CASES = [
