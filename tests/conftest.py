@@ -114,40 +114,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 class _Uvicorn(uvicorn.Server):
-    """uvicorn without its signal handlers (Ctrl-C stops pytest, not just the server), and
-    stopped at once by ``exit()``: uvicorn's own loop looks at ``should_exit`` every 0.1 s,
-    which cost every test a wait at teardown."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self._exit = asyncio.Event()
+    """uvicorn without its signal handlers: Ctrl-C stops pytest, not just the server."""
 
     def capture_signals(self) -> contextlib.AbstractContextManager[None]:  # type: ignore[override]
         return contextlib.nullcontext()
-
-    async def main_loop(self) -> None:
-        await self.on_tick(0)  # the default headers (Date), as uvicorn's loop starts
-        await self._exit.wait()
-
-    def exit(self) -> None:
-        self.should_exit = True
-        self._exit.set()
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        """uvicorn's shutdown without its fixed pauses: stop listening, ask every
-        connection to finish, wait until they have (polled every few milliseconds, 5 s at
-        most), then the app's own shutdown."""
-        for server in self.servers:
-            server.close()
-        for connection in list(self.server_state.connections):
-            connection.shutdown()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5):
-                # uvicorn offers no event for its last connection closing.
-                while self.server_state.connections or self.server_state.tasks:  # noqa: ASYNC110
-                    await asyncio.sleep(0.005)
-        if self.config.lifespan != "off":
-            await self.lifespan.shutdown()
 
 
 @dataclass
@@ -314,7 +284,7 @@ async def running_server(
         )
     finally:
         await close_open_sockets()
-        uv.exit()
+        uv.should_exit = True
         await task
         sock.close()
 
