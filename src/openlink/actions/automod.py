@@ -1,4 +1,5 @@
-"""Automod: per-room keyword and regular-expression rules applied to every message.
+"""Automod: per-room keyword and regular-expression rules applied to every message and
+every room clip's caption.
 
 Rules are managed by the host and co-hosts with the ``automod`` right; every change bumps
 ``rooms.automod_rev``. The send path calls :func:`screen` inside its transaction; each
@@ -284,13 +285,31 @@ async def on_hidden(
     ctx: Context, tx: Tx, message: Message, verdict: Verdict, now: datetime
 ) -> None:
     """A HIDE verdict: ``message`` was stored hidden in ``tx``; record it in the audit log."""
+    await record_hidden(tx, message.room_id, message.member_id, verdict, now, seq=message.seq)
+
+
+async def record_hidden(
+    tx: Tx,
+    room_id: str,
+    member_id: str | None,
+    verdict: Verdict,
+    now: datetime,
+    *,
+    seq: int | None = None,
+    clip_id: str | None = None,
+) -> None:
+    """A HIDE verdict on what ``member_id`` wrote (a message's ``seq``, or the clip
+    ``clip_id``), stored hidden in ``tx``: one ``automod_hide`` audit entry."""
+    details: dict[str, Any] = {"rule_id": verdict.rule_id, "rule": verdict.rule_name}
+    if clip_id is not None:
+        details["clip"] = clip_id
     entry = AuditEntry(
-        room_id=message.room_id,
+        room_id=room_id,
         actor_kind=ActorKind.AUTOMOD,
         action="automod_hide",
         created_at=now,
-        target_member=message.member_id,
-        target_seq=message.seq,
-        details={"rule_id": verdict.rule_id, "rule": verdict.rule_name},
+        target_member=member_id,
+        target_seq=seq,
+        details=details,
     )
     await audit_store.append(tx.conn, entry)

@@ -14,10 +14,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openlink.actions import images, limits
+from openlink.actions import automod, flow, images, limits, speech
 from openlink.actions.context import Context
-from openlink.actions.flow import check_not_timed_out
+from openlink.actions.notify import notify_user
 from openlink.actions.rooms import resolve_profile
+from openlink.actions.stream import do_append_system
 from openlink.domain import clips as rules
 from openlink.domain import reports as report_rules
 from openlink.domain.accounts import User
@@ -32,7 +33,9 @@ from openlink.queries.access import Seen, access_clip, access_sender, clip_not_f
 from openlink.store import clips as store
 from openlink.store import interests as interests_store
 from openlink.store import media as media_store
+from openlink.store import members as members_store
 from openlink.store import rooms as rooms_store
+from openlink.store.db import Tx
 
 
 def _media_not_found() -> NotFound:
@@ -71,47 +74,46 @@ async def do_post_clip(
     profile: dict[str, Any],
 ) -> dict[str, Any]:
     """Post a clip to a room (under the poster's membership there) or to an interest
-    (under the profile chosen in ``profile``, copied now)."""
+    (under the profile chosen in ``profile``, copied now).
+
+    A room clip's caption passes the room's checks for text (``speech.check_room_text``:
+    time-out, probation's link rule, automod, slow mode and flood limits), as a message
+    would, and the room learns of it by a ``clip_posted`` system message; a clip automod
+    hides is stored hidden and announced to nobody. An interest clip's caption passes
+    the checks for text outside rooms (``speech.check_open_text``)."""
     if (room_id is None) == (interest_id is None):
         raise InvalidInput("Post a clip to a room or to an interest.", code="invalid_clip_target")
     caption = rules.check_caption(caption)
+    if interest_id is not None:
+        caption = speech.check_open_text(caption, "caption")
     await limits.spend(ctx, limits.CLIP_POSTS, user.id)
     if interest_id is not None:
         profile = await images.with_stored_avatar(ctx, user, profile)
-    async with ctx.db.write() as tx:
-        item = check_clip_media(
-            await media_store.get_media(tx.conn, media_id), user, ctx.settings.clip_max_duration_s
-        )
-        if await store.clip_of_media(tx.conn, media_id) is not None:
-            raise Conflict("This video is another clip already.", code="media_attached")
-        clip = Clip(
-            id=new_id(),
-            media_id=item.id,
-            user_id=user.id,
-            room_id=None,
-            member_id=None,
-            interest_id=None,
-            nickname="",
-            avatar_url=None,
-            profile_kind="main",
-            caption=caption,
-            lang=None,
-            likes=0,
-            comments=0,
-            views=0,
-            hidden=False,
-            created_at=ctx.now(),
-        )
-        room, interest = None, None
-        if room_id is not None:
-            room = await _in_room(ctx, tx.conn, user, clip, item, room_id)
-        else:
-            assert interest_id is not None
-            interest = await _to_interest(tx.conn, user, clip, item, interest_id, profile)
-        # Decided by the caption (and a room clip's room), never by the poster's account.
-        room_language = room.language if room is not None else None
-        clip.lang = ctx.translation.detect(caption, room_language) if caption else None
-        await store.insert_clip(tx.conn, clip)
+    try:
+        async with ctx.db.write() as tx:
+            item = check_clip_media(
+                await media_store.get_media(tx.conn, media_id),
+                user,
+                ctx.settings.clip_max_duration_s,
+            )
+            if await store.clip_of_media(tx.conn, media_id) is not None:
+                raise Conflict("This video is another clip already.", code="media_attached")
+            clip = _draft(ctx, user, item, caption)
+            room, interest, verdict = None, None, None
+            if room_id is not None:
+                room, verdict = await _in_room(ctx, tx, user, clip, item, room_id)
+            else:
+                assert interest_id is not None
+                interest = await _to_interest(tx.conn, user, clip, item, interest_id, profile)
+            # Decided by the caption (and a room clip's room), never by the poster's account.
+            room_language = room.language if room is not None else None
+            clip.lang = ctx.translation.detect(caption, room_language) if caption else None
+            clip.hidden = verdict is not None
+            await store.insert_clip(tx.conn, clip)
+            if room is not None:
+                await _tell_room(ctx, tx, clip, verdict)
+    except speech.Blocked as blocked:
+        raise await speech.refusal(ctx, blocked) from None
     return rules.clip_view(
         clip,
         item,
@@ -122,19 +124,57 @@ async def do_post_clip(
     )
 
 
+def _draft(ctx: Context, user: User, item: MediaItem, caption: str) -> Clip:
+    return Clip(
+        id=new_id(),
+        media_id=item.id,
+        user_id=user.id,
+        room_id=None,
+        member_id=None,
+        interest_id=None,
+        nickname="",
+        avatar_url=None,
+        profile_kind="main",
+        caption=caption,
+        lang=None,
+        likes=0,
+        comments=0,
+        views=0,
+        hidden=False,
+        created_at=ctx.now(),
+    )
+
+
 async def _in_room(
-    ctx: Context, conn: AsyncConnection, user: User, clip: Clip, item: MediaItem, room_id: str
-) -> Room:
-    member, _ = await access_sender(conn, user, room_id, Action.POST)
-    check_not_timed_out(member, ctx.now())
+    ctx: Context, tx: Tx, user: User, clip: Clip, item: MediaItem, room_id: str
+) -> tuple[Room, automod.Verdict | None]:
+    """Posting in the room as the member, checked as a message is; a HIDE verdict of
+    automod, if any."""
+    member, policy = await access_sender(tx.conn, user, room_id, Action.POST)
+    # A clip shares a file in the room, whatever room (or none) it was uploaded to.
+    flow.check_may_share(member, policy, ctx.now())
     if item.room_id not in (None, room_id):
         raise InvalidInput("This video was uploaded to another room.", code="media_wrong_room")
+    verdict = await speech.check_room_text(ctx, tx, member, policy, clip.caption, [], ctx.now())
     clip.room_id, clip.member_id = room_id, member.id
     clip.nickname, clip.avatar_url = member.nickname, member.avatar_url
     clip.profile_kind = member.profile_kind.value
-    room = await rooms_store.get_room(conn, room_id)
+    room = await rooms_store.get_room(tx.conn, room_id)
     assert room is not None
-    return room
+    return room, verdict
+
+
+async def _tell_room(ctx: Context, tx: Tx, clip: Clip, verdict: automod.Verdict | None) -> None:
+    """A room clip's entry in its room's stream: the clip's id under the poster's
+    membership (``member``), nothing else; or, for a clip automod hid, its audit entry."""
+    assert clip.room_id is not None
+    if verdict is not None:
+        await automod.record_hidden(
+            tx, clip.room_id, clip.member_id, verdict, clip.created_at, clip_id=clip.id
+        )
+        return
+    system = {"event": "clip_posted", "clip": clip.id}
+    await do_append_system(ctx, tx, clip.room_id, system, clip.created_at, clip.member_id)
 
 
 async def _to_interest(
@@ -186,9 +226,10 @@ async def do_view(ctx: Context, user: User, clip_id: str) -> dict[str, Any]:
 async def do_comment(
     ctx: Context, user: User, clip_id: str, body: str, profile: dict[str, Any]
 ) -> dict[str, Any]:
-    """Add a comment to an interest clip's thread, under the profile chosen; a room
-    clip is talked about in its room (409 ``comments_in_room``)."""
-    body = rules.check_comment(body)
+    """Add a comment to an interest clip's thread, under the profile chosen, checked as
+    text outside rooms (``speech.check_open_text``); a room clip is talked about in its
+    room, by messages that pass the room's checks (409 ``comments_in_room``)."""
+    body = speech.check_open_text(rules.check_comment(body), "comment")
     await limits.spend(ctx, limits.CLIP_COMMENTS, user.id)
     profile = await images.with_stored_avatar(ctx, user, profile)
     async with ctx.db.write() as tx:
@@ -250,22 +291,34 @@ async def do_delete_clip(ctx: Context, user: User, clip_id: str) -> None:
 async def do_report_clip(
     ctx: Context, user: User, clip_id: str, reason: Reason, note: str
 ) -> dict[str, Any]:
-    """Report a clip to the operator (and, for a room clip, the room's moderators see it
-    hidden once they hide it). A second report of the same clip by the same account is
-    not counted twice."""
+    """Report a clip to the operator and, for a room clip, to the room's moderators too
+    (their list, and a ``clip.reported`` event on their sockets, as for a message's
+    report). A second report of the same clip by the same account is not counted twice."""
     note = report_rules.check_note(note)
     await limits.spend(ctx, limits.REPORTS, user.id)
     async with ctx.db.write() as tx:
         seen = await access_clip(tx.conn, user, clip_id)
         if seen.clip.user_id == user.id:
             raise InvalidInput("You cannot report yourself.", code="cannot_report_self")
+        report_id = new_id()
         new = await store.insert_report(
             tx.conn,
-            id=new_id(),
+            id=report_id,
             clip_id=seen.clip.id,
             reporter_id=user.id,
             reason=reason.value,
             note=note,
             now=ctx.now(),
         )
+        if new and seen.clip.room_id is not None:
+            await notify_clip_report(ctx, tx, seen.clip.room_id, report_id)
     return {"reported": True, "new": new}
+
+
+async def notify_clip_report(ctx: Context, tx: Tx, room_id: str, report_id: str) -> None:
+    """The room's host and co-hosts hear of a new report of one of its clips."""
+    report = await store.get_room_report(tx.conn, report_id)
+    assert report is not None
+    event = {"type": "clip.reported", "room": room_id, "report": rules.clip_report_view(report)}
+    for moderator in await members_store.moderators(tx.conn, room_id):
+        notify_user(ctx, tx, moderator.user_id, event)

@@ -57,6 +57,19 @@ def check_content(
     return probation
 
 
+def check_may_share(member: Member, policy: RoomPolicy, now: datetime) -> None:
+    """Refuse a file shared in the room (an upload to it, a clip posted in it) by a
+    member timed out or still on probation."""
+    check_not_timed_out(member, now)
+    if member.role is Role.MEMBER and on_probation(member.joined_at, policy.probation_s, now):
+        wait_s = (member.joined_at + timedelta(seconds=policy.probation_s) - now).total_seconds()
+        raise Forbidden(
+            f"New members can share files {in_words(wait_s)}.",
+            code="probation_no_media",
+            retry_after_s=round(wait_s, 3),
+        )
+
+
 def in_words(seconds: float) -> str:
     """``in 9 minutes``: the wait a person reads, rounded up so it is never too short."""
     for unit, size, up_to in _UNITS:

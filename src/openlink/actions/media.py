@@ -25,19 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.actions import limits
 from openlink.actions.context import Context
-from openlink.actions.flow import check_not_timed_out, in_words
+from openlink.actions.flow import check_may_share
 from openlink.actions.media_bans import check_not_banned
 from openlink.actions.notify import notify_user, publish_to_user
 from openlink.domain import media as rules
 from openlink.domain.accounts import User
-from openlink.domain.governance import on_probation
 from openlink.domain.ids import new_id
 from openlink.domain.media import MediaItem, MediaKind, MediaState, Variant
 from openlink.domain.members import Member
-from openlink.domain.permissions import Action, Role
+from openlink.domain.permissions import Action
 from openlink.errors import (
     Conflict,
-    Forbidden,
     InvalidInput,
     NotFound,
     OpenLinkError,
@@ -96,17 +94,7 @@ async def check_upload(
         return None
     async with ctx.db.read() as conn:
         member, policy = await access_sender(conn, user, room_id, Action.POST)
-        now = ctx.now()
-        check_not_timed_out(member, now)
-        if member.role is Role.MEMBER and on_probation(member.joined_at, policy.probation_s, now):
-            wait_s = (
-                member.joined_at + timedelta(seconds=policy.probation_s) - now
-            ).total_seconds()
-            raise Forbidden(
-                f"New members can share files {in_words(wait_s)}.",
-                code="probation_no_media",
-                retry_after_s=round(wait_s, 3),
-            )
+        check_may_share(member, policy, ctx.now())
         await _check_quotas(ctx, conn, user.id, room_id, declared or 0)
     return member
 

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from openlink.actions import activity, automod, bot, flow, limits, media, previews, translation
+from openlink.actions import (
+    activity,
+    automod,
+    bot,
+    flow,
+    limits,
+    media,
+    previews,
+    speech,
+    translation,
+)
 from openlink.actions.context import Context
 from openlink.actions.notify import notify_message
 from openlink.domain import messages as rules
 from openlink.domain.accounts import User
-from openlink.domain.governance import RoomPolicy, has_link
+from openlink.domain.governance import has_link
 from openlink.domain.members import Member
 from openlink.domain.messages import Message, MessageKind
 from openlink.domain.permissions import Action
@@ -35,12 +44,6 @@ class _AlreadySent(Exception):
 
     def __init__(self, message: Message) -> None:
         self.message = message
-
-
-class _Blocked(Exception):
-    def __init__(self, member: Member, verdict: automod.Verdict) -> None:
-        self.member = member
-        self.verdict = verdict
 
 
 async def check_sender(tx: Tx, user: User, room_id: str, action: Action) -> Member:
@@ -73,7 +76,7 @@ async def do_send_message(
                 raise _AlreadySent(existing)
             now = ctx.now()
             attached = await media.check_attachments(tx, user, room_id, media_ids or [])
-            verdict = await check_text(
+            verdict = await speech.check_room_text(
                 ctx, tx, member, policy, body, mention_ids, now, reply_to=reply_to
             )
             message = Message(
@@ -108,8 +111,8 @@ async def do_send_message(
             previews.previews_after_commit(ctx, tx, user.id, message)
     except _AlreadySent as dup:
         return Sent(dup.message, created=False)
-    except _Blocked as blocked:
-        raise await automod.on_blocked(ctx, room_id, blocked.member, blocked.verdict) from None
+    except speech.Blocked as blocked:
+        raise await speech.refusal(ctx, blocked) from None
     if policy.bot_rev and not message.hidden:
         bot.on_message(ctx, policy.bot_rev, message)
     return Sent(message, created=True)
@@ -122,51 +125,11 @@ def _check_body(ctx: Context, body: str, media_ids: list[str] | None) -> str:
     return rules.check_body(body, ctx.settings.max_message_chars)
 
 
-async def check_text(
-    ctx: Context,
-    tx: Tx,
-    member: Member,
-    policy: RoomPolicy,
-    body: str,
-    mention_ids: list[str],
-    now: datetime,
-    *,
-    reply_to: int | None = None,
-    edit: bool = False,
-) -> automod.Verdict | None:
-    """The one policy for text a member puts in a room, sent or edited, cheapest first:
-    time-out, mention cap and probation, references (a send's), automod, then the flood
-    limits and slow mode, counted only once everything else passed.
-
-    Returns a HIDE verdict (store the text hidden) or None; a block or time-out verdict
-    raises :class:`_Blocked`, which the caller turns into the sender's error after the
-    rollback."""
-    probation = flow.check_content(ctx, member, policy, body, mention_ids, now)
-    if not edit:
-        await _check_references(tx, member.room_id, reply_to, mention_ids)
-    verdict = await automod.screen(ctx, tx.conn, member.room_id, policy.automod_rev, member, body)
-    if verdict is not None and verdict.action is not automod.AutomodAction.HIDE:
-        raise _Blocked(member, verdict)
-    await flow.check_and_count(ctx, member.room_id, member, policy, probation, edit=edit)
-    return verdict
-
-
 async def _link_warning(tx: Tx, member: Member, body: str, *, before: int | None) -> bool:
     """Links in the member's first message in the room (``before``: the one edited)."""
     if not has_link(body):
         return False
     return not await store.has_posted(tx.conn, member.room_id, member.id, before=before)
-
-
-async def _check_references(
-    tx: Tx, room_id: str, reply_to: int | None, mention_ids: list[str]
-) -> None:
-    if reply_to is not None and not await store.exists(tx.conn, room_id, reply_to):
-        raise InvalidInput("The message replied to is not in this room.", code="reply_not_found")
-    if mention_ids:
-        found = await members_store.active_member_ids(tx.conn, room_id, mention_ids)
-        if len(found) != len(mention_ids):
-            raise InvalidInput("A mentioned member is not in this room.", code="mention_not_found")
 
 
 async def _own_live_message(
@@ -194,9 +157,9 @@ async def do_edit_message(
 ) -> Message:
     """Change a message's text, and its attachments when ``media_ids`` is given (the new
     list: uploads left out are forgotten). An edit passes the same checks as a send
-    (:func:`check_text`, :func:`media.check_attachments`) and counts against the same
-    limits; a message takes at most ``max_edits_per_message`` edits, which also bounds
-    its re-translations."""
+    (:func:`speech.check_room_text`, :func:`media.check_attachments`) and counts against
+    the same limits; a message takes at most ``max_edits_per_message`` edits, which also
+    bounds its re-translations."""
     try:
         async with ctx.db.write() as tx:
             member, policy = await access_sender(tx.conn, user, room_id, Action.EDIT_OWN)
@@ -213,7 +176,7 @@ async def do_edit_message(
             check_edit_allowance(ctx, message)
             now = ctx.now()
             attached = await media.check_attachments(tx, user, room_id, new_ids, seq=seq)
-            verdict = await check_text(
+            verdict = await speech.check_room_text(
                 ctx, tx, member, policy, body, message.mentions, now, edit=True
             )
             values: dict[str, Any] = dict(
@@ -241,8 +204,8 @@ async def do_edit_message(
             return edited
     except _AlreadySent as unchanged:
         return unchanged.message
-    except _Blocked as blocked:
-        raise await automod.on_blocked(ctx, room_id, blocked.member, blocked.verdict) from None
+    except speech.Blocked as blocked:
+        raise await speech.refusal(ctx, blocked) from None
 
 
 def check_edit_allowance(ctx: Context, message: Message) -> None:

@@ -211,3 +211,28 @@ def comment_view(c: Comment, *, mine: bool) -> dict[str, Any]:
         "mine": mine,
         "created_at": iso(c.created_at),
     }
+
+
+@dataclass(slots=True)
+class ClipReport:
+    """A report of a room clip as the room's moderators read it: the reporter is their
+    membership in the room, as on a message report, or nobody when they are not a
+    member (a public room's clip is seen by outsiders too); never their account."""
+
+    id: str
+    clip_id: str
+    reporter_member: str | None
+    reason: str
+    note: str
+    created_at: datetime
+
+
+def clip_report_view(r: ClipReport) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "clip": r.clip_id,
+        "reporter": r.reporter_member,
+        "reason": r.reason,
+        "note": r.note,
+        "created_at": iso(r.created_at),
+    }

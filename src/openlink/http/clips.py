@@ -178,6 +178,19 @@ async def reported_clips(ctx: CtxDep, user: UserDep, limit: Limit = 50) -> dict[
 
 
 @router.get(
+    "/api/rooms/{room_id}/clip-reports",
+    summary="Reports of the room's clips, newest first (host, co-hosts)",
+)
+async def room_clip_reports(
+    ctx: CtxDep,
+    user: UserDep,
+    room_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    return await _signed(ctx, await queries.room_reports(ctx, user, room_id, limit=limit))
+
+
+@router.get(
     "/c/{clip_id}",
     summary="The share page: the clip with OpenGraph video tags (public clips only)",
     response_class=HTMLResponse,

@@ -18,13 +18,13 @@ from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.domain import clips as rules
 from openlink.domain.accounts import User, require_operator
-from openlink.domain.clips import Clip, Order, clip_view, comment_view
+from openlink.domain.clips import Clip, Order, clip_report_view, clip_view, comment_view
 from openlink.domain.discovery import primary_language
 from openlink.domain.media import MediaItem, MediaState
-from openlink.domain.permissions import may_read_hidden
+from openlink.domain.permissions import Action, may_read_hidden
 from openlink.domain.rooms import Room, RoomKind, RoomStatus, Visibility
 from openlink.errors import NotFound
-from openlink.queries.access import access_clip, clip_not_found
+from openlink.queries.access import access_clip, access_room_for, clip_not_found
 from openlink.store import clips as store
 from openlink.store import interests as interests_store
 from openlink.store import media as media_store
@@ -229,5 +229,34 @@ async def reported(ctx: Context, operator: User, *, limit: int) -> dict[str, Any
             {"clip": shown[i], "reports": n, "reasons": reasons.get(i, [])}
             for i, n in counts
             if i in shown
+        ]
+    }
+
+
+async def room_reports(ctx: Context, user: User, room_id: str, *, limit: int) -> dict[str, Any]:
+    """The room's moderators' list of reports of its clips: the newest ``limit`` reports,
+    grouped by clip (the clip of the newest report first). A hidden clip is shown only
+    to a moderator who may read hidden content (as a hidden message's excerpt is); the
+    others get its id and ``hidden``. The operator's list is :func:`reported`."""
+    async with ctx.db.read() as conn:
+        room, me = await access_room_for(conn, user, room_id, Action.VIEW_MODERATION)
+        found = await store.room_reports(conn, room.id, limit)
+        clips = await store.get_clips(conn, list(dict.fromkeys(r.clip_id for r in found)))
+        shown = {v["id"]: v for v in await views(conn, user, clips)}
+    hidden = {c.id: c.hidden for c in clips}
+    may_see_hidden = may_read_hidden(me.role, me.rights)
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for r in found:
+        if r.clip_id in hidden:
+            grouped.setdefault(r.clip_id, []).append(clip_report_view(r))
+    return {
+        "clips": [
+            {
+                "id": clip_id,
+                "hidden": hidden[clip_id],
+                "clip": shown.get(clip_id) if may_see_hidden or not hidden[clip_id] else None,
+                "reports": reports,
+            }
+            for clip_id, reports in grouped.items()
         ]
     }

@@ -39,6 +39,7 @@ log = logging.getLogger("openlink.hub")
 _RELAYED_USER_EVENTS = frozenset(
     {
         "report",
+        "clip.reported",
         "join_request",
         "join_request_decided",
         "media.progress",

@@ -8,9 +8,16 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openlink.domain.clips import Clip, Comment
+from openlink.domain.clips import Clip, ClipReport, Comment
 from openlink.store.dialect import insert_or_ignore
-from openlink.store.schema import clip_comments, clip_likes, clip_reports, clip_views, clips
+from openlink.store.schema import (
+    clip_comments,
+    clip_likes,
+    clip_reports,
+    clip_views,
+    clips,
+    members,
+)
 
 
 async def insert_clip(conn: AsyncConnection, c: Clip) -> None:
@@ -27,7 +34,7 @@ async def insert_clip(conn: AsyncConnection, c: Clip) -> None:
             profile_kind=c.profile_kind,
             caption=c.caption,
             lang=c.lang,
-            hidden=False,
+            hidden=c.hidden,
             created_at=c.created_at,
         )
     )
@@ -237,3 +244,54 @@ async def report_reasons(conn: AsyncConnection, clip_ids: list[str]) -> dict[str
     for clip_id, reason in (await conn.execute(q)).all():
         out.setdefault(clip_id, []).append(reason)
     return out
+
+
+def _room_reports() -> Any:
+    """Reports of room clips, each with its reporter's active membership in the clip's
+    room (null when the reporter is not a member)."""
+    reporter = and_(
+        members.c.room_id == clips.c.room_id,
+        members.c.user_id == clip_reports.c.reporter_id,
+        members.c.active.is_(True),
+    )
+    return (
+        select(
+            clip_reports.c.id,
+            clip_reports.c.clip_id,
+            members.c.id.label("reporter_member"),
+            clip_reports.c.reason,
+            clip_reports.c.note,
+            clip_reports.c.created_at,
+        )
+        .join(clips, clips.c.id == clip_reports.c.clip_id)
+        .outerjoin(members, reporter)
+    )
+
+
+def _clip_report(row: Any) -> ClipReport:
+    return ClipReport(
+        id=row.id,
+        clip_id=row.clip_id,
+        reporter_member=row.reporter_member,
+        reason=row.reason,
+        note=row.note,
+        created_at=row.created_at,
+    )
+
+
+async def room_reports(conn: AsyncConnection, room_id: str, limit: int) -> list[ClipReport]:
+    """The newest ``limit`` reports of the room's clips, newest first."""
+    q = (
+        _room_reports()
+        .where(clips.c.room_id == room_id)
+        .order_by(clip_reports.c.created_at.desc(), clip_reports.c.id.desc())
+        .limit(limit)
+    )
+    return [_clip_report(r) for r in (await conn.execute(q)).all()]
+
+
+async def get_room_report(conn: AsyncConnection, report_id: str) -> ClipReport | None:
+    """One report of a room clip (None for an interest clip's)."""
+    q = _room_reports().where(clip_reports.c.id == report_id, clips.c.room_id.is_not(None))
+    row = (await conn.execute(q)).one_or_none()
+    return None if row is None else _clip_report(row)
