@@ -702,8 +702,10 @@ async def clip_scene(
     server: Server, client: httpx.AsyncClient, people: dict[str, Person], rid: str, interest: str
 ) -> str:
     """Clips: the member posts one in the room and one to an interest under a saved open
-    profile; others like, watch, comment (under open profiles) and report them; the
-    co-host hides the room's. Returns the interest clip's id."""
+    profile (the room hears of the first: ``clip_posted``); others like, watch, comment
+    (under open profiles) and report them (the room's moderators hear of the room
+    clip's report: ``clip.reported``); the co-host hides the room's. Returns the
+    interest clip's id."""
     host, cohost, member = people["host"], people["cohost"], people["member"]
     ctx = server.app.state.ctx
     in_room = await make_video(ctx, client, member.token, rid)
@@ -723,10 +725,22 @@ async def clip_scene(
         path = f"/api/clips/{clip['id']}/comments"
         expect(await client.post(path, json=comment, headers=auth(who.token)), 201)
     report = {"reason": "spam", "note": "not stars"}
-    path = f"/api/clips/{clip['id']}/reports"
-    expect(await client.post(path, json=report, headers=auth(host.token)), 201)
+    for cid in (clip["id"], room_clip["id"]):  # the room's: in its moderators' list, live
+        path = f"/api/clips/{cid}/reports"
+        expect(await client.post(path, json=report, headers=auth(host.token)), 201)
     path = f"/api/clips/{room_clip['id']}/hidden"
     expect(await client.put(path, json={"hidden": True}, headers=auth(cohost.token)), 200)
+    # What the sockets got of it (clip_posted, clip.reported) joins what the scan reads.
+    for who in (host, cohost, member):
+        assert who.sock is not None
+        await who.sock.barrier()
+    assert host.sock is not None
+    posted = [
+        e["message"]["system"]
+        for e in host.sock.events
+        if e["type"] == "message" and e["message"]["kind"] == "system"
+    ]
+    assert {"event": "clip_posted", "clip": room_clip["id"]} in posted
     return str(clip["id"])
 
 

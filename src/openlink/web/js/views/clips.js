@@ -1,5 +1,6 @@
 // Clips: a full-height feed of short vertical videos, one per screen (scroll snap).
-// #/clips is "for you"; #/clips?interest={id} an interest's newest clips.
+// #/clips is "for you"; #/clips?interest={id} an interest's newest clips; #/clips?room={id}
+// a room's (members; the link a `clip_posted` line in the room gives, with `clip`).
 // A clip plays muted while it is in view and pauses when it leaves; the next one is
 // preloaded. Keys: ↓/↑ next/previous, space play/pause, m sound on/off; a swipe is the
 // scroll itself. The post form uploads a video (to no room for an interest, or to the
@@ -17,6 +18,8 @@ const VIEW_AFTER_MS = 1000;
 export function mountClips(app, container, query) {
   const params = new URLSearchParams(query || "");
   const interest = params.get("interest");
+  const roomId = interest ? null : params.get("room");
+  let shownClip = roomId ? params.get("clip") : null; // scrolled to once loaded
   let next = null;
   let loading = false;
   let done = false;
@@ -27,8 +30,8 @@ export function mountClips(app, container, query) {
   const el = h("div", { class: "clips-page" },
     h("header", { class: "clips-head" },
       h("a", { class: "icon-btn back-btn", href: "#/", "aria-label": t("nav.back_to_chats") }, icon("back")),
-      h("h2", null, interest ? t("clips.interest") : t("clips.for_you")),
-      interest ? h("a", { class: "btn btn-ghost", href: "#/clips" }, t("clips.for_you")) : null,
+      h("h2", null, interest ? t("clips.interest") : roomId ? t("clips.room") : t("clips.for_you")),
+      interest || roomId ? h("a", { class: "btn btn-ghost", href: "#/clips" }, t("clips.for_you")) : null,
       h("button", { type: "button", class: "btn btn-primary", "data-testid": "clip-post-open", onclick: () => openPostForm(app, interest) },
         icon("plus"), h("span", { class: "label" }, t("clips.post"))),
     ),
@@ -70,11 +73,20 @@ export function mountClips(app, container, query) {
     try {
       const page = interest
         ? await app.api.get("/api/clips", { interest, cursor: next, limit: PAGE })
-        : await app.api.get("/api/clips/for-you", { cursor: next, limit: PAGE });
+        : roomId
+          ? await app.api.get(`/api/rooms/${encodeURIComponent(roomId)}/clips`, { cursor: next, limit: PAGE })
+          : await app.api.get("/api/clips/for-you", { cursor: next, limit: PAGE });
       for (const clip of page.clips) {
         const card = clipCard(app, clip);
         feed.append(card);
         observer.observe(card);
+      }
+      if (shownClip) {
+        const card = [...feed.children].find((c) => c.dataset.clip === shownClip);
+        if (card) {
+          card.scrollIntoView({ block: "start" });
+          shownClip = null;
+        }
       }
       next = page.next;
       done = !next;

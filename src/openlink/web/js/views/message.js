@@ -66,6 +66,14 @@ export function systemText(rs, msg) {
   return text === key ? t("system.other") : text;
 }
 
+/** A shared clip's way into the room's clip feed (which opens on the newest). */
+function clipLink(msg) {
+  const s = msg.system || {};
+  if (s.event !== "clip_posted" || !s.clip) return null;
+  const query = new URLSearchParams({ room: msg.room, clip: s.clip });
+  return h("a", { class: "msg-system-link", href: `#/clips?${query}`, "data-testid": "clip-posted-link" }, t("clips.watch"));
+}
+
 function langChip(msg) {
   if (!msg.lang) return null;
   const name = languageName(msg.lang);
@@ -173,7 +181,7 @@ export function renderMessage(ctx, msg) {
   const rs = ctx.rs;
   if (msg.kind === "system") {
     return h("div", { class: "msg msg-system", "data-seq": msg.seq, "data-rev": msg.rev, role: "article" },
-      h("span", null, systemText(rs, msg)));
+      h("span", null, systemText(rs, msg)), clipLink(msg));
   }
   const mine = rs.me && msg.member === rs.me.id;
   const member = msg.member ? rs.members.get(msg.member) : null;
