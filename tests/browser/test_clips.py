@@ -1,5 +1,6 @@
 """Clips in the browser: one member posts a short vertical video through the form;
-another opens the feed, sees it, and it plays (muted) once in view and pauses off it."""
+another opens the feed, sees it, and it plays (muted) once in view and pauses off it. A
+clip shared in a room shows as a line in the room that leads to its clips."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from playwright.async_api import expect
 from tests.browser.conftest import OpenTab, Shot
 from tests.browser.helpers import wait_online
 from tests.conftest import Server
+from tests.factories import auth, join, make_room, make_user, make_video
 from tests.factories import expect as expect_status
-from tests.factories import make_user
 from tests.media.inputs import video
 
 pytestmark = [pytest.mark.browser, pytest.mark.settings(embedder="none")]
@@ -61,3 +62,26 @@ async def test_a_clip_posted_by_one_member_plays_in_another_members_feed(
         "() => document.querySelector('[data-testid=clip-video]').paused"
     )
     assert ann.errors == [] and bo.errors == []
+
+
+async def test_a_room_shows_a_clip_shared_in_it_and_links_to_its_clips(
+    server: Server, client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    _ann, ann_token = await make_user(client)
+    _bo, bo_token = await make_user(client)
+    room = (await make_room(client, ann_token, name="Pasta club"))["room"]
+    await join(client, bo_token, room["link"], profile={"kind": "open", "nickname": "Noodle"})
+    bo = await open_tab(f"/#/room/{room['id']}", token=bo_token)
+    await wait_online(bo)
+
+    media = await make_video(server.app.state.ctx, client, ann_token, room["id"])
+    body = {"media": media, "room": room["id"], "caption": "Rolling it thin"}
+    clip = expect_status(await client.post("/api/clips", json=body, headers=auth(ann_token)), 201)
+
+    link = bo.page.get_by_test_id("clip-posted-link")
+    await expect(link).to_be_visible()
+    await expect(bo.page.locator(".msg-system", has=link)).to_contain_text("shared a clip")
+    await link.click()
+    card = bo.page.locator(f"[data-clip='{clip['id']}']")
+    await expect(card).to_contain_text("Rolling it thin")
+    assert bo.errors == []
