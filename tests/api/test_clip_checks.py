@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import Server
 from tests.factories import error_code, make_video
@@ -285,3 +286,24 @@ async def test_another_rooms_and_interest_clips_reports_stay_out_of_the_list(
         await r.host.api("POST", path, json={"reason": "spam"}, status=201)
     assert (await reports_of(r.host))["clips"] == []
     assert [c["id"] for c in (await reports_of(elsewhere.host))["clips"]] == [theirs["id"]]
+
+
+@pytest.mark.settings(max_message_chars=20)
+async def test_a_caption_or_comment_is_never_longer_than_a_message_may_be(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    r = await room(client, ["host", "guest"])
+    text = "twenty-five characters.."
+    assert await r.guest.send(text, status=413) == "message_too_long"
+    body = {"media": await video(server, r.guest, r.id), "room": r.id, "caption": text}
+    refused = await r.guest.call("POST", "/api/clips", json=body)
+    assert error_code(refused, 422) == "caption_too_long"
+    assert details(refused) == {"max_chars": 20}
+    body["caption"] = text[:20]
+    clip = await r.guest.api("POST", "/api/clips", json=body, status=201)
+    found = await r.guest.api("GET", "/api/interests", params={"q": "cooking"})
+    body = {"media": await video(server, r.guest), "interest": found["interests"][0]["id"]}
+    public = await r.guest.api("POST", "/api/clips", json=body, status=201)
+    path = f"/api/clips/{public['id']}/comments"
+    assert await r.host.api("POST", path, json={"body": text}, status=422) == "comment_too_long"
+    assert clip["caption"] == text[:20]

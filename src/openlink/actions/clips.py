@@ -83,7 +83,7 @@ async def do_post_clip(
     the checks for text outside rooms (``speech.check_open_text``)."""
     if (room_id is None) == (interest_id is None):
         raise InvalidInput("Post a clip to a room or to an interest.", code="invalid_clip_target")
-    caption = rules.check_caption(caption)
+    caption = rules.check_caption(caption, ctx.settings.max_message_chars)
     if interest_id is not None:
         caption = speech.check_open_text(caption, "caption")
     await limits.spend(ctx, limits.CLIP_POSTS, user.id)
@@ -229,7 +229,9 @@ async def do_comment(
     """Add a comment to an interest clip's thread, under the profile chosen, checked as
     text outside rooms (``speech.check_open_text``); a room clip is talked about in its
     room, by messages that pass the room's checks (409 ``comments_in_room``)."""
-    body = speech.check_open_text(rules.check_comment(body), "comment")
+    body = speech.check_open_text(
+        rules.check_comment(body, ctx.settings.max_message_chars), "comment"
+    )
     await limits.spend(ctx, limits.CLIP_COMMENTS, user.id)
     profile = await images.with_stored_avatar(ctx, user, profile)
     async with ctx.db.write() as tx:

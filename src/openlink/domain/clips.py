@@ -80,26 +80,30 @@ class Comment:
     created_at: datetime
 
 
-def check_caption(raw: str) -> str:
+def check_caption(raw: str, max_message_chars: int) -> str:
+    """At most :data:`MAX_CAPTION` characters, and never more than a message may have."""
     caption = check_no_controls(raw.strip(), "caption")
-    if len(caption) > MAX_CAPTION:
+    limit = min(MAX_CAPTION, max_message_chars)
+    if len(caption) > limit:
         raise InvalidInput(
-            f"A caption is at most {MAX_CAPTION} characters.",
+            f"A caption is at most {limit} characters.",
             code="caption_too_long",
-            max_chars=MAX_CAPTION,
+            max_chars=limit,
         )
     return caption
 
 
-def check_comment(raw: str) -> str:
+def check_comment(raw: str, max_message_chars: int) -> str:
+    """1 to :data:`MAX_COMMENT` characters, and never more than a message may have."""
     body = check_no_controls(raw.strip(), "comment")
     if not body:
         raise InvalidInput("A comment says something.", code="empty_comment")
-    if len(body) > MAX_COMMENT:
+    limit = min(MAX_COMMENT, max_message_chars)
+    if len(body) > limit:
         raise InvalidInput(
-            f"A comment is at most {MAX_COMMENT} characters.",
+            f"A comment is at most {limit} characters.",
             code="comment_too_long",
-            max_chars=MAX_COMMENT,
+            max_chars=limit,
         )
     return body
 
