@@ -14,6 +14,7 @@ from playwright.async_api import Locator, expect
 from tests.browser.conftest import OpenTab, Shot, Tab
 from tests.browser.helpers import message, send, wait_online
 from tests.conftest import Server
+from tests.factories import make_video
 from tests.factory import InRoom, Room, room, user
 
 pytestmark = pytest.mark.browser
@@ -574,3 +575,33 @@ async def test_the_panel_speaks_the_hosts_language(
     await expect(pane.get_by_label("슬로 모드").locator("option:checked")).to_have_text("30초")
     await shot(host.page, "host-tools-settings-phone-ko")
     assert not host.errors
+
+
+async def test_a_reported_clip_arrives_in_the_reports_section_and_is_hidden_from_there(
+    server: Server, client: httpx.AsyncClient, open_tab: OpenTab
+) -> None:
+    r = await room(
+        client,
+        ["host", "poster", "reporter"],
+        nicknames={"poster": "Cat Person", "reporter": "Watcher"},
+    )
+    media = await make_video(server.app.state.ctx, client, r.poster.token, r.id)
+    body = {"media": media, "room": r.id, "caption": "Buy my course"}
+    clip = await r.poster.api("POST", "/api/clips", json=body, status=201)
+    host = await open_room(open_tab, r.host)
+    reports = await open_section(await open_host_tools(host), "Reports")
+    listed = reports.get_by_test_id("clip-reports")
+    await expect(listed).to_contain_text("No reported clips.")
+
+    # Reported while the panel is open: it arrives live, with who reported it.
+    report = {"reason": "spam", "note": "Selling in every room"}
+    await r.reporter.api("POST", f"/api/clips/{clip['id']}/reports", json=report, status=201)
+    await expect(listed).to_contain_text("Buy my course")
+    await expect(listed).to_contain_text("Reported by Watcher")
+    await expect(listed).to_contain_text("Selling in every room")
+
+    await listed.get_by_test_id("clip-report-hide").click()
+    await expect(listed.get_by_test_id("clip-report-hide")).to_have_text("Show again")
+    feed = await r.reporter.api("GET", f"/api/rooms/{r.id}/clips")
+    assert feed["clips"] == []
+    assert host.errors == []

@@ -299,7 +299,7 @@ function applyMessage(panel, event) {
   }
 }
 
-const LIVE_EVENTS = ["join_request", "report", "message", "left"];
+const LIVE_EVENTS = ["join_request", "report", "clip.reported", "message", "left"];
 
 /** The room an event is about: `room` (an id, or a Room on `joined`), else its message's. */
 function roomOf(event) {
@@ -311,6 +311,7 @@ function dispatch(panel, close, event) {
   if (roomOf(event) !== panel.roomId) return;
   if (event.type === "join_request") panel.emit("join_request", event.request);
   else if (event.type === "report") panel.emit("report", event.report);
+  else if (event.type === "clip.reported") panel.emit("clip_report", event.report);
   else if (event.type === "message") applyMessage(panel, event);
   else if (event.type === "left") {
     // Removed from the room (kicked, banned, or left elsewhere): nothing here works now.

@@ -1,5 +1,7 @@
 // Reports filed by members: read them (open, resolved or all), resolve one with a short
-// outcome. New reports arrive live (onEvent forwards `report` events here).
+// outcome. New reports arrive live (onEvent forwards `report` events here). Below them,
+// the reports of clips posted in the room, by clip, with hide / show again (`hide`
+// right); `clip.reported` events reload that list.
 
 import { t } from "../../i18n.js";
 import { act, button, errorLine, field, fill, flash, h, select, statusLine } from "../dom.js";
@@ -89,10 +91,51 @@ export default {
       draw();
     }
 
+    const clipList = h("ul", { class: "ht-list", "aria-label": t("host.reports.clips"), "data-testid": "clip-reports" });
+
+    function clipRow(entry) {
+      const rowError = errorLine();
+      const caption = entry.clip ? entry.clip.caption || t("host.reports.clip_no_caption") : t("chat.hidden");
+      const query = new URLSearchParams({ room: panel.roomId, clip: entry.id });
+      const parts = [
+        h("div", { class: "ht-item-main" }, h("strong", null, caption), " ", entry.clip ? h("a", { href: `#/clips?${query}` }, t("clips.watch")) : null),
+      ];
+      for (const report of entry.reports) {
+        const by = report.reporter ? panel.who(report.reporter) : t("host.reports.outsider");
+        parts.push(h("small", null, `${t(`host.reports.reason_${report.reason}`)} · ${t("host.reports.by", { nickname: by, time: panel.time(report.created_at) })}`));
+        if (report.note) parts.push(h("p", { class: "ht-note" }, report.note));
+      }
+      if (panel.can("hide")) {
+        const toggle = button(entry.hidden ? t("host.reports.clip_show") : t("host.messages.hide"), () =>
+          act(toggle, rowError, async () => {
+            await panel.api.put(`/api/clips/${encodeURIComponent(entry.id)}/hidden`, { hidden: !entry.hidden });
+            flash(status, t(entry.hidden ? "host.reports.clip_shown_done" : "host.reports.clip_hidden_done"));
+            await loadClips();
+          }),
+          { "data-testid": "clip-report-hide" },
+        );
+        parts.push(h("div", { class: "ht-actions" }, toggle));
+      } else if (entry.hidden) {
+        parts.push(h("small", { class: "ht-badge" }, t("host.reports.clip_hidden")));
+      }
+      parts.push(rowError);
+      return h("li", { class: "ht-item", "data-clip-report": entry.id }, parts);
+    }
+
+    async function loadClips() {
+      const data = await panel.api.get(panel.path("clip-reports"), { limit: 200 });
+      fill(clipList, data.clips.length ? data.clips.map(clipRow) : [h("li", { class: "ht-empty" }, t("host.reports.clips_none"))]);
+    }
+
     which.addEventListener("change", () => act(null, error, load));
     panel.on("report", upsert);
-    const el = h("div", null, field(t("host.reports.show"), which), status, error, list);
-    el.refresh = () => act(null, error, load);
+    panel.on("clip_report", () => act(null, error, loadClips));
+    const el = h("div", null, field(t("host.reports.show"), which), status, error, list,
+      h("h3", null, t("host.reports.clips")), clipList);
+    el.refresh = () => act(null, error, async () => {
+      await load();
+      await loadClips();
+    });
     el.refresh();
     return el;
   },
