@@ -1,7 +1,10 @@
 """Posting clips, and what viewers do with them: like, view, comment, report; hiding
 by the room's moderators (room clips) or the operator (all); deleting by the poster.
 
-Every repeatable write is limited per account (``actions/limits.py``). A clip's video
+Every repeatable write is limited per account (``actions/limits.py``). Text passes the
+checks every text passes where it is put (``actions/speech.py``): a room clip's caption
+the room's, as a message; an interest clip's caption and its comments those of text
+outside rooms. A clip's video
 is an upload of the poster's own: a ready video, at most ``clip_max_duration_s`` long,
 attached to no message and used by no other clip. An interest clip's upload belongs to
 no room (uploaded without one), so nothing of a room travels with it; a room clip's
