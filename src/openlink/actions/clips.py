@@ -4,11 +4,10 @@ by the room's moderators (room clips) or the operator (all); deleting by the pos
 Every repeatable write is limited per account (``actions/limits.py``). Text passes the
 checks every text passes where it is put (``actions/speech.py``): a room clip's caption
 the room's, as a message; an interest clip's caption and its comments those of text
-outside rooms. A clip's video
-is an upload of the poster's own: a ready video, at most ``clip_max_duration_s`` long,
-attached to no message and used by no other clip. An interest clip's upload belongs to
-no room (uploaded without one), so nothing of a room travels with it; a room clip's
-upload was made in that room or in none.
+outside rooms. A clip's video is an upload of the poster's own: a ready video, at most
+``clip_max_duration_s`` long, attached to no message and used by no other clip. An
+interest clip's upload belongs to no room (uploaded without one), so nothing of a room
+travels with it; a room clip's upload was made in that room or in none.
 """
 
 from __future__ import annotations
