@@ -253,6 +253,10 @@ class Settings(BaseSettings):
     link_preview_failure_ttl_s: int = Field(900, ge=10, le=86_400)
     #: How long a site's robots.txt is kept.
     link_preview_robots_ttl_s: int = Field(86_400, ge=60, le=7 * 86_400)
+    #: A cached preview no message got for this long is deleted, and with it its
+    #: picture once no message shows that either (the media collector, every
+    #: ``media_gc_interval_s``).
+    link_preview_keep_s: int = Field(7 * 86_400, ge=3_600)
     #: Page fetches (cache misses) one account's messages may cause per window, and the
     #: whole server's (0: no limit). The network allow-list is ``image_fetch_allow_networks``.
     link_previews_per_account: int = Field(30, ge=0)

@@ -87,13 +87,14 @@ async def do_upload_image(ctx: Context, user: User, data: bytes) -> Image:
     return await do_store_image(ctx, data)
 
 
-async def do_store_image(ctx: Context, data: bytes) -> Image:
+async def do_store_image(ctx: Context, data: bytes, *, previews_only: bool = False) -> Image:
     """Normalize ``data`` off the event loop and keep it; the same picture twice is kept
-    once. A picture nothing uses any more stays stored (no collection yet)."""
+    once. ``previews_only``: for a link preview's card, so the collector may delete it
+    once no preview and no message shows it; avatars and covers stay stored."""
     s = ctx.settings
     key = await instance_key(ctx, IMAGE_IDS)
     image = await asyncio.to_thread(
         normalize, data, key=key, max_pixels=s.image_max_pixels, max_side=s.image_max_side
     )
-    await _store(ctx).put(image)
+    await _store(ctx).put(image, previews_only=previews_only)
     return image

@@ -28,6 +28,7 @@ from openlink.actions.context import Context
 from openlink.actions.flow import check_may_share
 from openlink.actions.media_bans import check_not_banned
 from openlink.actions.notify import notify_user, publish_to_user
+from openlink.config import Settings
 from openlink.domain import media as rules
 from openlink.domain.accounts import User
 from openlink.domain.ids import new_id
@@ -56,6 +57,21 @@ CLAIM_WAIT_S = 0.1
 CLAIM_TRIES = 50
 #: Rows the collector handles per transaction.
 GC_BATCH = 200
+#: How long past a job's own deadline an upload may stay pending before the collector
+#: gives it up: the job's node finishing its last write, and clocks of nodes that differ.
+STALLED_MARGIN_S = 600
+
+
+def job_deadline_s(settings: Settings) -> float:
+    """How long a job may take on its node, end to end (waiting for a worker, processing
+    within ``media_job_timeout_s``, storing), before that node fails it itself."""
+    return 2 * settings.media_job_timeout_s
+
+
+def stalled_after_s(settings: Settings) -> float:
+    """How long an upload stays pending before the collector takes it for one whose node
+    died mid-job: no live node still runs a job that old (decision 0030)."""
+    return job_deadline_s(settings) + STALLED_MARGIN_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,22 +268,31 @@ async def _process(ctx: Context, job: _Job) -> _Outcome:
     uploader. Always removes the spooled file and the work folder."""
     item = job.item
     try:
-        if job.detached:
-            await _progress(ctx, item, "processing")
-        processed = await ctx.media.process(item.kind.value, job.spooled.path, job.workdir)
-        if job.detached:
-            await _progress(ctx, item, "storing")
-        await _store_outputs(ctx, item, processed, job.spooled)
+        # Bounded end to end, so that an upload pending past this (and a margin) can only
+        # be one whose node died: the collector fails those (decision 0030).
+        async with asyncio.timeout(job_deadline_s(ctx.settings)):
+            if job.detached:
+                await _progress(ctx, item, "processing")
+            processed = await ctx.media.process(item.kind.value, job.spooled.path, job.workdir)
+            if job.detached:
+                await _progress(ctx, item, "storing")
+            await _store_outputs(ctx, item, processed, job.spooled)
         return _Outcome(item=item)
     except asyncio.CancelledError:
         # The server is stopping: the uploader hears that it failed, rather than nothing.
         job.finishing = True
         await _fail(ctx, job, _failed())
         raise
+    except _GivenUp:
+        # Nothing more to write or tell: the row stays failed, its blobs go unused.
+        job.finishing = True
+        return _Outcome(error=_failed())
     except Exception as exc:
         job.finishing = True
         if isinstance(exc, OpenLinkError):
             error = exc
+        elif isinstance(exc, TimeoutError):
+            error = _took_too_long(ctx.settings)
         else:
             log.exception("processing upload %s failed", item.id)
             error = _failed()
@@ -281,8 +306,33 @@ async def _process(ctx: Context, job: _Job) -> _Outcome:
         await asyncio.to_thread(shutil.rmtree, job.workdir, True)
 
 
+class _GivenUp(Exception):
+    """The collector failed the upload as stalled while its job ran on (a job past its
+    deadline): the uploader was told, and the collector forgets it."""
+
+
 def _failed() -> MediaRefused:
     return MediaRefused("media_processing_failed", "The file could not be processed.")
+
+
+def _took_too_long(settings: Settings) -> MediaRefused:
+    return MediaRefused(
+        "media_processing_timeout",
+        f"The file took longer than {job_deadline_s(settings):g} seconds to process.",
+    )
+
+
+def failed_event(item: MediaItem, error: OpenLinkError) -> dict[str, object]:
+    """``media.failed`` for the uploader's sockets: the upload's view, and why."""
+    event: dict[str, object] = {
+        "type": "media.failed",
+        "media": rules.media_view(item),
+        "code": error.code,
+        "message": error.message,
+    }
+    if error.details:
+        event["details"] = error.details
+    return event
 
 
 async def _forget(ctx: Context, job: _Job) -> None:
@@ -296,17 +346,9 @@ async def _fail(ctx: Context, job: _Job, error: OpenLinkError) -> None:
     item = job.item
     item.state = MediaState.FAILED
     item.variants = {}
-    event: dict[str, object] = {
-        "type": "media.failed",
-        "media": rules.media_view(item),
-        "code": error.code,
-        "message": error.message,
-    }
-    if error.details:
-        event["details"] = error.details
     async with ctx.db.write() as tx:
         await store.set_failed(tx.conn, item.id)
-        notify_user(ctx, tx, item.uploader_id, event)
+        notify_user(ctx, tx, item.uploader_id, failed_event(item, error))
 
 
 async def _progress(ctx: Context, item: MediaItem, stage: str) -> None:
@@ -384,7 +426,8 @@ async def _store_outputs(
                 raise Conflict(
                     "The server is busy storing this file; try again.", code="media_busy"
                 )
-        await store.set_ready(tx.conn, item)
+        if not await store.set_ready(tx.conn, item):
+            raise _GivenUp
         item.state = MediaState.READY
         # Sent even when the upload's own answer says ready: another tab of the account
         # learns it too, and a client never has to tell the two cases apart.
@@ -467,12 +510,32 @@ async def do_detach_all_but(tx: Tx, room_id: str, seq: int, keep: list[str]) -> 
 class Collected:
     uploads: int = 0
     blobs: int = 0
+    stalled: int = 0
+    previews: int = 0
+    images: int = 0
+
+
+async def do_fail_stalled(ctx: Context, now: datetime) -> int:
+    """Mark failed the uploads pending for longer than any live node takes to finish a
+    job (their node died mid-job) and tell each uploader with ``media.failed``; the
+    collector forgets them later with the orphans. Returns how many."""
+    cutoff = now - timedelta(seconds=stalled_after_s(ctx.settings))
+    total = 0
+    while True:
+        async with ctx.db.write() as tx:
+            ids = await store.fail_stalled(tx.conn, cutoff, GC_BATCH)
+            for item in (await store.get_many(tx.conn, ids)).values():
+                notify_user(ctx, tx, item.uploader_id, failed_event(item, _failed()))
+        total += len(ids)
+        if len(ids) < GC_BATCH:
+            return total
 
 
 async def do_collect(ctx: Context, now: datetime) -> Collected:
     """Forget uploads never attached within ``media_orphan_ttl_s``, then delete the blobs
     nothing refers to that nobody touched for ``media_blob_grace_s``."""
     s, done = ctx.settings, Collected()
+    done.stalled = await do_fail_stalled(ctx, now)
     cutoff = now - timedelta(seconds=s.media_orphan_ttl_s)
     while True:
         async with ctx.db.write() as tx:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from openlink.actions import images
@@ -57,6 +58,10 @@ _OEMBED = Want(
 #: robots.txt read past this is cut, like crawlers do.
 _ROBOTS_MAX_BYTES = 64 << 10
 _OEMBED_MAX_BYTES = 64 << 10
+#: How often at most a cached preview's last use is written down.
+_USE_GRAIN = timedelta(hours=1)
+#: Rows the collector deletes per transaction.
+PRUNE_BATCH = 200
 #: What "nothing allowed" reads like: robots.txt unreachable or failing (RFC 9309, 2.3.1.4).
 _DISALLOW_ALL = "User-agent: *\nDisallow: /\n"
 
@@ -178,8 +183,43 @@ async def find_preview(ctx: Context, user_id: int, url: str) -> LinkPreview | No
 
 
 async def _cached(ctx: Context, key: str) -> store.Cached | None:
+    now = ctx.now()
     async with ctx.db.read() as conn:
-        return await store.get_preview(conn, key, now=ctx.now())
+        cached = await store.get_preview(conn, key, now=now)
+    # Noted at most once an hour per URL: a link sent often costs no write per message.
+    if cached is not None and (cached.used_at is None or cached.used_at < now - _USE_GRAIN):
+        async with ctx.db.write() as tx:
+            await store.mark_used(tx.conn, key, now=now)
+    return cached
+
+
+@dataclass(slots=True)
+class Pruned:
+    previews: int = 0
+    images: int = 0
+
+
+async def do_prune(ctx: Context, now: datetime) -> Pruned:
+    """Forget cached previews no message got for ``link_preview_keep_s`` and robots.txt
+    past its expiry, then delete the pictures only previews stored that no cached
+    preview and no message shows, unless stored within ``media_blob_grace_s`` (a fetch
+    may be about to cache one again)."""
+    s, done = ctx.settings, Pruned()
+    unused = now - timedelta(seconds=s.link_preview_keep_s)
+    while True:
+        async with ctx.db.write() as tx:
+            n = await store.delete_unused(tx.conn, unused, PRUNE_BATCH)
+        done.previews += n
+        if n < PRUNE_BATCH:
+            break
+    async with ctx.db.write() as tx:
+        await store.delete_expired_robots(tx.conn, now)
+    grace = now - timedelta(seconds=s.media_blob_grace_s)
+    while True:
+        n = await ctx.images.collect(grace, PRUNE_BATCH)
+        done.images += n
+        if n < PRUNE_BATCH:
+            return done
 
 
 async def _fetch_and_cache(ctx: Context, key: str, url: str) -> LinkPreview | None:
@@ -295,7 +335,8 @@ async def _rehost(ctx: Context, image_url: str) -> str | None:
     """The page's picture as this server serves it, or None if it cannot be had."""
     try:
         data = await fetch_image(image_url, images.fetch_limits(ctx.settings))
-        return image_path((await images.do_store_image(ctx, data)).id)
+        stored = await images.do_store_image(ctx, data, previews_only=True)
+        return image_path(stored.id)
     except OpenLinkError as exc:
         log.info("no picture for a link preview: %s", exc.code)
         return None

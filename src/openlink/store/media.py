@@ -58,9 +58,27 @@ async def insert_media(conn: AsyncConnection, item: MediaItem) -> None:
     )
 
 
-async def set_ready(conn: AsyncConnection, item: MediaItem) -> None:
+async def set_ready(conn: AsyncConnection, item: MediaItem) -> bool:
     """Store ``item``'s variants (their blobs touched already) and mark it ready, with
-    what processing found (its kind, type, size in pixels, duration…)."""
+    what processing found (its kind, type, size in pixels, duration…). False, storing
+    nothing, when it is no longer pending: the collector gave it up as stalled."""
+    done = await conn.execute(
+        update(media)
+        .where(media.c.id == item.id, media.c.state == MediaState.PENDING.value)
+        .values(
+            state=MediaState.READY.value,
+            kind=item.kind.value,
+            mime=item.mime,
+            width=item.width,
+            height=item.height,
+            duration_ms=item.duration_ms,
+            blurhash=item.blurhash,
+            waveform=item.waveform,
+            phash=item.phash,
+        )
+    )
+    if not done.rowcount:
+        return False
     if item.variants:
         await conn.execute(
             insert(media_variants),
@@ -78,21 +96,7 @@ async def set_ready(conn: AsyncConnection, item: MediaItem) -> None:
                 for v in item.variants.values()
             ],
         )
-    await conn.execute(
-        update(media)
-        .where(media.c.id == item.id)
-        .values(
-            state=MediaState.READY.value,
-            kind=item.kind.value,
-            mime=item.mime,
-            width=item.width,
-            height=item.height,
-            duration_ms=item.duration_ms,
-            blurhash=item.blurhash,
-            waveform=item.waveform,
-            phash=item.phash,
-        )
-    )
+    return True
 
 
 async def set_failed(conn: AsyncConnection, media_id: str) -> None:
@@ -101,6 +105,28 @@ async def set_failed(conn: AsyncConnection, media_id: str) -> None:
     await conn.execute(
         update(media).where(media.c.id == media_id).values(state=MediaState.FAILED.value)
     )
+
+
+async def fail_stalled(conn: AsyncConnection, created_before: datetime, limit: int) -> list[str]:
+    """Mark failed up to ``limit`` uploads still pending that were made before
+    ``created_before``; returns the ids this call marked (two collectors on two nodes
+    never both mark one)."""
+    q = (
+        select(media.c.id)
+        .where(media.c.state == MediaState.PENDING.value, media.c.created_at < created_before)
+        .order_by(media.c.created_at)
+        .limit(limit)
+    )
+    ids = list((await conn.execute(q)).scalars())
+    if not ids:
+        return []
+    done = await conn.execute(
+        update(media)
+        .where(media.c.id.in_(ids), media.c.state == MediaState.PENDING.value)
+        .values(state=MediaState.FAILED.value)
+        .returning(media.c.id)
+    )
+    return sorted(done.scalars())
 
 
 def _item(row: Any, variants: Iterable[Any] = ()) -> MediaItem:

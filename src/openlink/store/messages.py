@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from openlink.domain.images import image_id_of
 from openlink.domain.messages import Message, MessageKind
 from openlink.store.schema import messages, reactions
 
@@ -109,6 +110,8 @@ async def has_posted(
 
 
 async def update_message(conn: AsyncConnection, room_id: str, seq: int, **values: Any) -> Message:
+    if "preview" in values:
+        values["preview_image"] = _card_image(values["preview"])
     row = (
         await conn.execute(
             update(messages)
@@ -118,6 +121,12 @@ async def update_message(conn: AsyncConnection, room_id: str, seq: int, **values
         )
     ).one()
     return _message(row)
+
+
+def _card_image(card: Any) -> str | None:
+    """The id of the instance image a card shows, if any."""
+    image = card.get("image") if isinstance(card, dict) else None
+    return image_id_of(image) if isinstance(image, str) else None
 
 
 async def page(

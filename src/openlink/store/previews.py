@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.previews import LinkPreview
@@ -22,6 +22,8 @@ class Cached:
     site_name: str | None
     image: str | None
     ok: bool
+    #: When a message last got this entry.
+    used_at: datetime | None = None
 
     def preview(self, url: str) -> LinkPreview | None:
         if not self.ok:
@@ -40,7 +42,7 @@ async def get_preview(conn: AsyncConnection, key: str, *, now: datetime) -> Cach
     ).one_or_none()
     if row is None:
         return None
-    return Cached(row.title, row.description, row.site_name, row.image, row.ok)
+    return Cached(row.title, row.description, row.site_name, row.image, row.ok, row.used_at)
 
 
 async def put_preview(
@@ -53,7 +55,9 @@ async def put_preview(
 ) -> None:
     """Replace the entry for ``key``; two nodes storing it at once keep one of theirs."""
     await conn.execute(delete(link_previews).where(link_previews.c.key == key))
-    values = dict(key=key, ok=preview is not None, fetched_at=now, expires_at=expires_at)
+    values = dict(
+        key=key, ok=preview is not None, fetched_at=now, expires_at=expires_at, used_at=now
+    )
     if preview is not None:
         values.update(
             title=preview.title,
@@ -62,6 +66,29 @@ async def put_preview(
             image=preview.image,
         )
     await conn.execute(insert_or_ignore(link_previews).values(**values))
+
+
+async def mark_used(conn: AsyncConnection, key: str, *, now: datetime) -> None:
+    await conn.execute(update(link_previews).where(link_previews.c.key == key).values(used_at=now))
+
+
+async def delete_unused(conn: AsyncConnection, used_before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` entries no message got since ``used_before``; returns how
+    many. Their pictures are then the collector's to judge."""
+    last_used = func.coalesce(link_previews.c.used_at, link_previews.c.fetched_at)
+    q = select(link_previews.c.key).where(last_used < used_before).limit(limit)
+    keys = list((await conn.execute(q)).scalars())
+    if not keys:
+        return 0
+    done = await conn.execute(
+        delete(link_previews).where(link_previews.c.key.in_(keys), last_used < used_before)
+    )
+    return int(done.rowcount)
+
+
+async def delete_expired_robots(conn: AsyncConnection, now: datetime) -> int:
+    done = await conn.execute(delete(link_robots).where(link_robots.c.expires_at <= now))
+    return int(done.rowcount)
 
 
 async def get_robots(conn: AsyncConnection, origin: str, *, now: datetime) -> str | None:

@@ -223,10 +223,14 @@ messages = Table(
     Column("edits", Integer, nullable=False, server_default=text("0")),
     #: The card of its first link (``domain.previews.LinkPreview.view``), once fetched.
     Column("preview", JSON),
+    #: The id of the card's picture (``/api/images/{id}``), so the collector can tell
+    #: whether a message still shows it.
+    Column("preview_image", String(64)),
     #: Its attachments as the room sees them (``domain.media.media_view``), in order.
     Column("media", JSON),
     UniqueConstraint("room_id", "rev"),
     UniqueConstraint("room_id", "member_id", "client_id"),
+    Index("ix_messages_preview_image", "preview_image"),
 )
 
 reactions = Table(
@@ -499,6 +503,11 @@ images = Table(
     Column("height", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("created_at", UTC_TS, nullable=False),
+    #: Only link previews ever stored it: the collector may delete it once no preview
+    #: and no message shows it. Stored for anything else, it is kept for good.
+    Column("previews_only", Boolean, nullable=False, server_default=text("false")),
+    #: When it was last stored (the collector leaves recent ones alone).
+    Column("touched_at", UTC_TS),
 )
 
 #: Link previews by URL (``domain.previews.cache_key``), shared by every room: what the
@@ -515,6 +524,9 @@ link_previews = Table(
     Column("image", String(128)),
     Column("fetched_at", UTC_TS, nullable=False),
     Column("expires_at", UTC_TS, nullable=False),
+    #: When a message last got this card (the collector deletes entries long unused).
+    Column("used_at", UTC_TS),
+    Index("ix_link_previews_image", "image"),
 )
 
 #: robots.txt of the sites previews were fetched from, by origin.
