@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
-from tests.factories import auth, error_code, expect, join, make_room, make_user, send_message
+from tests.api.test_media_processing import uploaded_ready
+from tests.conftest import Server
+from tests.factories import (
+    auth,
+    error_code,
+    expect,
+    join,
+    make_room,
+    make_user,
+    open_socket,
+    picture,
+    send_message,
+)
+from tests.media.inputs import video
 
 
 async def test_anyone_reads_a_public_rooms_recent_messages_and_notice(
@@ -131,3 +146,75 @@ async def test_the_preview_names_the_host_and_the_authors_by_their_member_views(
     assert host_member["id"] in authors
     text = str(preview)
     assert host_user["username"] not in text and user_quiet["username"] not in text
+
+
+async def test_visitors_see_attachments_as_small_pictures_and_placeholders_members_in_full(
+    server: Server, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """The preview is public: a visitor gets what the room's messages show, but of their
+    attachments only the kind, shape, duration and small pictures, signed for this hour
+    (decision 0029); never a file's name, the video, the voice or the file itself."""
+    _, host = await make_user(client)
+    room = (await make_room(client, host))["room"]
+    _, member = await make_user(client)
+    await join(client, member, room["link"])
+    sock = await open_socket(server.ws_url, host)
+    shot = await uploaded_ready(
+        client, sock, host, room["id"], picture((800, 400)), "image", "ann-passport.png"
+    )
+    clip_bytes = video(tmp_path / "c.mp4", seconds=1.0, width=160, height=120, rate=5)
+    clip = await uploaded_ready(
+        client, sock, host, room["id"], clip_bytes.read_bytes(), "video", "ann-birthday.mp4"
+    )
+    notes = expect(
+        await upload_file(client, host, room["id"], b"%PDF-1.4 ann's notes", "ann-notes.pdf"),
+        201,
+    )
+    ids = [shot["id"], clip["id"], notes["id"]]
+    await send_message(client, host, room["id"], "from the trail", media=ids)
+
+    for visitor in (None, (await make_user(client))[1]):
+        headers = auth(visitor) if visitor else {}
+        preview = expect(await client.get(f"/api/rooms/{room['id']}/preview", headers=headers), 200)
+        photo_v, video_v, file_v = preview["messages"][-1]["media"]
+        assert "ann-" not in str(preview)  # no file name
+        assert "name" not in photo_v and "member" not in photo_v
+        assert set(photo_v["variants"]) == {"small", "medium"}
+        assert (photo_v["width"], photo_v["height"]) == (800, 400)
+        assert set(video_v["variants"]) == {"poster"}
+        assert video_v["duration_ms"] >= 900 and video_v["kind"] == "video"
+        assert "variants" not in file_v or file_v["variants"] == {}
+        assert file_v["kind"] == "file" and file_v["size"] == len(b"%PDF-1.4 ann's notes")
+        # The small pictures load with no token, from the signed URL.
+        small = await client.get(photo_v["variants"]["small"]["url"])
+        assert small.status_code == 200 and small.headers["content-type"] == "image/webp"
+        poster = await client.get(video_v["variants"]["poster"]["url"])
+        assert poster.status_code == 200
+        # What the visitor was not given cannot be read without joining.
+        whole = await client.get(f"/api/media/{clip['id']}/video")
+        assert whole.status_code in (401, 404)
+
+    # A member reads the preview's attachments in full, signed.
+    full = expect(await client.get(f"/api/rooms/{room['id']}/preview", headers=auth(member)), 200)
+    photo_m, video_m, file_m = full["messages"][-1]["media"]
+    assert photo_m["name"] == "ann-passport.png" and "full" in photo_m["variants"]
+    assert "video" in video_m["variants"]
+    original = await client.get(file_m["variants"]["original"]["url"])
+    assert original.content == b"%PDF-1.4 ann's notes"
+
+    # A hidden message takes its pictures out of the preview, and their URLs stop working.
+    small_url = photo_v["variants"]["small"]["url"]
+    seq = preview["messages"][-1]["seq"]
+    hidden = await client.post(f"/api/rooms/{room['id']}/messages/{seq}/hide", headers=auth(host))
+    assert hidden.status_code == 200, hidden.text
+    preview = expect(await client.get(f"/api/rooms/{room['id']}/preview"), 200)
+    assert "media" not in preview["messages"][-1]
+    assert (await client.get(small_url)).status_code == 404
+
+
+async def upload_file(
+    client: httpx.AsyncClient, token: str, room_id: str, data: bytes, name: str
+) -> httpx.Response:
+    return await client.post(
+        "/api/media", params={"room": room_id, "name": name}, content=data, headers=auth(token)
+    )

@@ -11,10 +11,11 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
+from tests.api.test_media_processing import uploaded_ready
 from tests.browser.conftest import OpenTab, Shot, Tab
 from tests.browser.helpers import wait_online
 from tests.conftest import Server
-from tests.factories import join, make_room, make_user
+from tests.factories import auth, join, make_room, make_user, open_socket, send_message
 from tests.media.inputs import camera_jpeg, video
 
 pytestmark = [pytest.mark.browser, pytest.mark.settings(embedder="none")]
@@ -266,3 +267,49 @@ async def test_pictures_dropped_and_pasted_into_the_chat_go_as_one_message(
         "5 / 5"
     )
     assert ann.errors == [] and bo.errors == []
+
+
+async def test_a_visitor_sees_a_public_rooms_photos_small_and_its_video_and_file_as_what_they_are(
+    server: Server, client: httpx.AsyncClient, open_tab: OpenTab, shot: Shot, tmp_path: Path
+) -> None:
+    """The room's preview, before joining: photos as small pictures that load with no
+    token, a video as its poster with its length, a file as "File" and its size; no
+    file name, no player, no download."""
+    _host, host = await make_user(client)
+    room = (await make_room(client, host, name="Photo walk"))["room"]
+    sock = await open_socket(server.ws_url, host)
+    ridge = jpeg(tmp_path, "a.jpg", 1200, 800)
+    photo = await uploaded_ready(client, sock, host, room["id"], ridge, "image", "ann-ridge.jpg")
+    clip_bytes = video(tmp_path / "c.mp4", seconds=2.0, width=320, height=240).read_bytes()
+    clip = await uploaded_ready(
+        client, sock, host, room["id"], clip_bytes, "video", "ann-falls.mp4"
+    )
+    notes = await client.post(
+        "/api/media",
+        params={"room": room["id"], "name": "ann-notes.pdf"},
+        content=PDF,
+        headers=auth(host),
+    )
+    assert notes.status_code == 201, notes.text
+    media = [photo["id"], clip["id"], notes.json()["id"]]
+    await send_message(client, host, room["id"], "from the trail", media=media)
+
+    visitor = await open_tab(f"/#/preview/{room['id']}")
+    shown = visitor.page.get_by_test_id("preview-messages")
+    tile = shown.get_by_test_id("media-photo")
+    await expect(tile).to_have_count(1)
+    img = tile.locator("img")
+    await expect(img).to_have_js_property("complete", True)
+    assert await img.evaluate("i => i.naturalWidth") > 0  # loaded with no token
+    assert re.search(r"/(small|medium)\?e=", str(await img.get_attribute("src")))
+    placeholders = shown.get_by_test_id("media-placeholder")
+    await expect(placeholders).to_have_count(2)
+    await expect(placeholders.nth(0)).to_have_text(re.compile(r"^Video · 0:0[12]$"))
+    await expect(placeholders.nth(1)).to_have_text(re.compile(r"^File · \d"))
+    assert "?e=" in str(await placeholders.nth(0).evaluate("e => e.style.backgroundImage"))
+    await expect(
+        shown.locator("video, audio, a[download], [data-testid=media-file]")
+    ).to_have_count(0)
+    await expect(shown).not_to_contain_text("ann-")
+    await shot(visitor.page, "media-room-preview-visitor")
+    assert visitor.errors == []

@@ -185,6 +185,23 @@ def media_view(item: MediaItem) -> dict[str, Any]:
     return view
 
 
+#: The variants a room's public preview shows those outside the room: small pictures
+#: (a photo's thumbnails, a video's poster), never the file, the video or the voice.
+PREVIEW_VARIANTS = frozenset({"small", "medium", "poster"})
+_PREVIEW_FIELDS = ("id", "kind", "state", "size", "width", "height", "duration_ms", "blurhash")
+
+
+def preview_media_view(view: dict[str, Any]) -> dict[str, Any]:
+    """What a room's public preview shows of an attachment to a visitor: its kind and
+    shape, its duration, and its small pictures (signed on the way out like any view);
+    not its name, its uploader's member id or anything that plays or downloads."""
+    out = {k: view[k] for k in _PREVIEW_FIELDS if k in view}
+    variants = view.get("variants")
+    if isinstance(variants, dict):
+        out["variants"] = {n: v for n, v in variants.items() if n in PREVIEW_VARIANTS}
+    return out
+
+
 def url_expiry(now_s: float) -> int:
     """When URLs signed at ``now_s`` (Unix seconds) expire: the same for a whole hour."""
     return (int(now_s) // URL_BUCKET_S + URL_HOURS_AHEAD) * URL_BUCKET_S

@@ -11,6 +11,7 @@ from openlink.actions.context import Context
 from openlink.domain.accounts import User
 from openlink.domain.events import iso, member_view, message_view, room_view
 from openlink.domain.governance import check_link_usable
+from openlink.domain.media import preview_media_view
 from openlink.domain.members import Member
 from openlink.domain.messages import Message
 from openlink.domain.permissions import Role
@@ -173,12 +174,27 @@ async def preview(
         )
         shown = [m for m in (*recent, notice) if m is not None]
         authors = await _authors(conn, room.id, shown)
-    return {
-        "room": room_view(room),
-        "notice": message_view(notice) if notice is not None else None,
-        "messages": [message_view(m) for m in recent],
-        "members": [member_view(m) for m in authors],
-    }
+    # Attachments: a member reads them in full; anyone else sees their small pictures
+    # only (decision 0029: the URLs are signed, the same for every reader this hour).
+    view = message_view if member is not None else _visitor_message_view
+    return dict(
+        await media.signed(
+            ctx,
+            {
+                "room": room_view(room),
+                "notice": view(notice) if notice is not None else None,
+                "messages": [view(m) for m in recent],
+                "members": [member_view(m) for m in authors],
+            },
+        )
+    )
+
+
+def _visitor_message_view(message: Message) -> dict[str, Any]:
+    shown = message_view(message)
+    if shown.get("media"):
+        shown["media"] = [preview_media_view(m) for m in shown["media"]]
+    return shown
 
 
 async def _authors(conn: AsyncConnection, room_id: str, shown: list[Message]) -> list[Member]:

@@ -170,11 +170,38 @@ export function fileChip(m, { href = variantUrl(m, "original") } = {}) {
   href ? icon("download") : null);
 }
 
-/** Whether the view's URLs are signed: those a browser loads without a token. A room's
- * preview for visitors carries unsigned ones (members only): shown as a plain chip. */
+/** Whether the view's URLs are signed: those a browser loads without a token. The
+ * hidden-message review carries unsigned ones (read with the token): a plain chip. */
 function loadable(m) {
   const first = Object.values(m.variants || {})[0];
   return Boolean(first && typeof first.url === "string" && first.url.includes("?e="));
+}
+
+/** Whether the view has what plays or downloads it. A room's preview shows visitors
+ * only small pictures of its attachments (no name, nothing that plays). */
+function whole(m) {
+  const v = m.variants || {};
+  if (m.kind === "video") return Boolean(v.video || v.original);
+  if (m.kind === "voice") return Boolean(v.voice || v.original);
+  if (m.kind === "file") return Boolean(v.original);
+  return true;
+}
+
+/** What a visitor sees of a video, voice message or file: what it is and how long or
+ * large, over the video's poster when there is one; joining the room plays it. */
+function placeholder(m) {
+  const label = m.kind === "video" ? t("media.video") : m.kind === "voice" ? t("media.voice") : t("media.file");
+  const extent = m.kind === "file" ? formatSize(m.size || 0) : m.duration_ms ? clock(m.duration_ms) : "";
+  const text = extent ? `${label} · ${extent}` : label;
+  const poster = safeUrl(variantUrl(m, "poster"));
+  const el = h("div", { class: `media-placeholder${poster ? " has-poster" : ""}`, "data-testid": "media-placeholder", role: "img", "aria-label": text },
+    icon(m.kind === "video" ? "play" : m.kind === "voice" ? "mic" : "file"),
+    h("span", { class: "placeholder-text" }, text));
+  if (poster) {
+    el.style.backgroundImage = `url("${poster}")`;
+    if (m.width && m.height) el.style.aspectRatio = `${m.width} / ${m.height}`;
+  }
+  return el;
 }
 
 /** A message's attachments, in order, pictures gathered into one grid. */
@@ -184,13 +211,11 @@ export function renderAttachments(list) {
   const out = [];
   if (pictures.length) out.push(grid(pictures));
   for (const m of list) {
-    if (!loadable(m)) {
-      out.push(fileChip(m, { href: null }));
-      continue;
-    }
-    if (m.kind === "image") continue;
-    if (m.kind === "video" && m.variants) out.push(video(m));
-    else if (m.kind === "voice" && m.variants) out.push(voicePlayer(m));
+    if (m.kind === "image" && loadable(m)) continue;
+    if (!whole(m)) out.push(placeholder(m));
+    else if (!loadable(m)) out.push(fileChip(m, { href: null }));
+    else if (m.kind === "video") out.push(video(m));
+    else if (m.kind === "voice") out.push(voicePlayer(m));
     else out.push(fileChip(m));
   }
   return h("div", { class: "msg-media" }, out);
