@@ -311,5 +311,6 @@ async def test_a_visitor_sees_a_public_rooms_photos_small_and_its_video_and_file
         shown.locator("video, audio, a[download], [data-testid=media-file]")
     ).to_have_count(0)
     await expect(shown).not_to_contain_text("ann-")
+    await placeholders.nth(1).scroll_into_view_if_needed()
     await shot(visitor.page, "media-room-preview-visitor")
     assert visitor.errors == []

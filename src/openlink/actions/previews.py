@@ -205,7 +205,8 @@ async def do_prune(ctx: Context, now: datetime) -> Pruned:
     preview and no message shows, unless stored within ``media_blob_grace_s`` (a fetch
     may be about to cache one again)."""
     s, done = ctx.settings, Pruned()
-    unused = now - timedelta(seconds=s.link_preview_keep_s)
+    # Never less than the TTL: an entry still served must not lose its picture meanwhile.
+    unused = now - timedelta(seconds=max(s.link_preview_keep_s, s.link_preview_ttl_s))
     while True:
         async with ctx.db.write() as tx:
             n = await store.delete_unused(tx.conn, unused, PRUNE_BATCH)
