@@ -532,8 +532,9 @@ async def do_fail_stalled(ctx: Context, now: datetime) -> int:
 
 
 async def do_collect(ctx: Context, now: datetime) -> Collected:
-    """Forget uploads never attached within ``media_orphan_ttl_s``, then delete the blobs
-    nothing refers to that nobody touched for ``media_blob_grace_s``."""
+    """Fail the uploads a dead node left pending (:func:`do_fail_stalled`), forget uploads
+    never attached within ``media_orphan_ttl_s``, then delete the blobs nothing refers to
+    that nobody touched for ``media_blob_grace_s``."""
     s, done = ctx.settings, Collected()
     done.stalled = await do_fail_stalled(ctx, now)
     cutoff = now - timedelta(seconds=s.media_orphan_ttl_s)
