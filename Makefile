@@ -52,7 +52,8 @@ test: $(VENV)/.installed-dev lint test-sqlite test-postgres
 # pytest-xdist workers per pass; 0 runs each pass in one process. Cluster tests share one
 # cluster per module, so they stay together on one worker (--dist loadgroup).
 TEST_WORKERS ?= 2
-PYTEST = $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+# The slowest tests are listed at the end: where the suite's time goes.
+PYTEST = $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
 # Exit status 5 means that no test was selected: a pass that tests nothing is a failure.
 EXIT5 = rc=$$?; [ $$rc -ne 5 ] || echo "no test was selected for this pass" >&2; exit $$rc
 
