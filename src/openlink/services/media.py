@@ -30,11 +30,16 @@ JOBS = "media.job"
 class MediaService:
     name = "media"
 
-    def __init__(self, settings: Settings, supervisor: Supervisor) -> None:
+    def __init__(
+        self, settings: Settings, supervisor: Supervisor, pool: MediaPool | None = None
+    ) -> None:
         self.limits = MediaLimits.from_settings(settings)
         self.supervisor = supervisor
         self.prestart = settings.media_prestart_workers
-        self.pool = self._new_pool()
+        #: A pool brought by the caller (several servers of one process sharing their
+        #: workers, as the tests do) is the caller's to stop.
+        self.owns_pool = pool is None
+        self.pool = pool or self._new_pool()
 
     def _new_pool(self) -> MediaPool:
         return MediaPool(
@@ -58,8 +63,9 @@ class MediaService:
         except Exception:
             # Workers half started are dropped; the next try starts fresh ones. Jobs that
             # came meanwhile hold the old pool's workers until they end.
-            old, self.pool = self.pool, self._new_pool()
-            await asyncio.to_thread(old.stop)
+            if self.owns_pool:
+                old, self.pool = self.pool, self._new_pool()
+                await asyncio.to_thread(old.stop)
             raise
         log.info("media workers ready: %d", self.limits.workers)
 
@@ -67,7 +73,8 @@ class MediaService:
         await self.supervisor.cancel(WORKERS_LOOP)
         await self.supervisor.settle(JOBS, timeout=DRAIN_GRACE_S)
         await self.supervisor.cancel_tasks(JOBS)
-        await asyncio.to_thread(self.pool.stop)
+        if self.owns_pool:
+            await asyncio.to_thread(self.pool.stop)
         await asyncio.to_thread(stop_default_pool)
 
     def stats(self) -> dict[str, int]:
