@@ -300,6 +300,13 @@ async def connect_ws(url: str) -> ClientConnection:
     return await connect(url, ping_interval=None, max_queue=None, open_timeout=10, close_timeout=2)
 
 
+async def closed_with(sock: Socket, timeout: float = 5.0) -> tuple[int, str]:  # noqa: ASYNC109
+    """The close code and reason the server closed ``sock`` with."""
+    closed = await sock.closed(timeout)
+    assert closed.rcvd is not None, "the server did not close the socket"
+    return closed.rcvd.code, closed.rcvd.reason
+
+
 async def open_socket(base_url: str, token: str, since: dict[str, int] | None = None) -> Socket:
     """Connect to ``base_url`` (the ``/ws`` URL), say hello, return after ``ready``."""
     ws = await connect_ws(base_url)

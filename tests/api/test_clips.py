@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from openlink.actions.media import do_collect
-from tests.api.test_media_processing import outcome
+from tests.api.media_processing_helpers import outcome
 from tests.conftest import Server
 from tests.factories import (
     CLIP_VIDEO,

@@ -20,8 +20,8 @@ from openlink.domain.media import MediaItem, MediaKind, MediaState
 from openlink.media.process import Processed
 from openlink.store import accounts as accounts_store
 from openlink.store import media as media_store
-from tests.api.test_link_previews import LOOPBACK_ALLOWED, page, paths, settle
-from tests.api.test_media import a_room
+from tests.api.link_preview_helpers import LOOPBACK_ALLOWED, page, paths, settle
+from tests.api.media_helpers import a_room
 from tests.conftest import Server
 from tests.factories import (
     auth,

@@ -11,9 +11,9 @@ import pytest
 from openlink.cli_models import pick_demo_translator
 from openlink.config import Settings
 from openlink.demo import DEMO_PASSWORD, seed_demo
-from tests.api.test_translation import install_models
 from tests.conftest import Server
 from tests.factories import auth, expect, open_socket
+from tests.translation_models import install_models
 
 MUSIC_ROOM = "Bossa nova & indie music · English / Português"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from typing import Any
 from urllib.parse import quote
 from xml.etree import ElementTree
 
@@ -13,58 +12,15 @@ import httpx
 import pytest
 import segno
 
-from tests.api.test_partners import add_partner, make_operator, put_content
+from tests.api.partner_helpers import (
+    HTML,
+    content_room,
+    parse,
+)
 from tests.conftest import Server
 from tests.factories import auth, error_code, expect, make_room, make_user, upload_picture
 
 XSS = "<img src=x onerror=alert(1)>"
-HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-
-
-class Head(HTMLParser):
-    """The ``<meta>`` and ``<link>`` tags of a page, and whether any tag came from text."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.meta: dict[str, str] = {}
-        self.links: list[dict[str, str]] = []
-        self.tags: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = {k: v or "" for k, v in attrs}
-        self.tags.append(tag)
-        if tag == "meta" and ("property" in found or "name" in found):
-            self.meta[found.get("property") or found["name"]] = found.get("content", "")
-        if tag == "link":
-            self.links.append(found)
-
-
-def parse(html: str) -> Head:
-    head = Head()
-    head.feed(html)
-    return head
-
-
-async def content_room(
-    server: Server, client: httpx.AsyncClient, title: str = "One Piece"
-) -> dict[str, Any]:
-    """Two partners' content naming one work, and a third partner with other content."""
-    operator = await make_operator(server, client)
-    ko = await add_partner(client, operator, "Ko", ["https://reader.example.kr"])
-    ja = await add_partner(
-        client, operator, "Ja", ["https://manga.example.jp:8443", "http://localhost:3000"]
-    )
-    other = await add_partner(client, operator, "Other", ["https://other.example"])
-    work = {"work_id": "op-1"}
-    made = await put_content(client, ko["key"], "c-1", work, status=201, title=title)
-    await put_content(client, ja["key"], "c-2", work, status=201)
-    await put_content(client, other["key"], "c-3", {"work_id": "else"}, status=201)
-    return {
-        **made.json(),
-        "code": made.json()["link"].removeprefix("/l/"),
-        "operator": operator,
-        "ja": ja,
-    }
 
 
 def frame_ancestors(response: httpx.Response) -> list[str]:

@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.api.test_sessions import closed_with
 from tests.conftest import Server
-from tests.factories import join, make_room, make_user, open_socket, send_message
+from tests.factories import closed_with, join, make_room, make_user, open_socket, send_message
 from tests.fakes.flaky_broker import FlakyBroker, use_flaky_broker
 
 pytestmark = pytest.mark.settings(broker="flaky")

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 import openlink.net.fetch as net_fetch
-from openlink.actions.previews import PREVIEW_TASK
+from tests.api.link_preview_helpers import LOOPBACK_ALLOWED, page, paths, settle
 from tests.conftest import Server
 from tests.factories import (
     all_messages,
@@ -31,21 +31,6 @@ from tests.factories import (
 )
 from tests.fakes import FakeImageServer, fake_image_server
 
-LOOPBACK_ALLOWED = pytest.mark.settings(image_fetch_allow_networks=["127.0.0.1/32"])
-
-
-def page(title: str = "Moon landing", image: str | None = "/pic.png", extra: str = "") -> bytes:
-    tags = [
-        f'<meta property="og:title" content="{title}">',
-        '<meta property="og:description" content="Men &amp; machines on the Moon">',
-        '<meta property="og:site_name" content="Space News">',
-    ]
-    if image:
-        tags.append(f'<meta property="og:image" content="{image}">')
-    head = "".join(tags) + extra
-    html = f"<!doctype html><html><head><title>ignored</title>{head}</head><body>x</body></html>"
-    return html.encode()
-
 
 def serve_page(fake: FakeImageServer, path: str, body: bytes) -> str:
     return fake.serve(path, body, content_type="text/html")
@@ -55,10 +40,6 @@ def serve_page(fake: FakeImageServer, path: str, body: bytes) -> str:
 def fake() -> Iterator[FakeImageServer]:
     with fake_image_server() as server:
         yield server
-
-
-async def settle(server: Server) -> None:
-    await server.app.state.supervisor.settle(PREVIEW_TASK)
 
 
 async def room_with_reader(
@@ -73,10 +54,6 @@ async def room_with_reader(
 
 async def message(client: httpx.AsyncClient, token: str, room_id: str, seq: int) -> dict[str, Any]:
     return next(m for m in await all_messages(client, token, room_id) if m["seq"] == seq)
-
-
-def paths(fake: FakeImageServer) -> list[str]:
-    return [path for path, _ in fake.requests]
 
 
 @LOOPBACK_ALLOWED

@@ -19,6 +19,7 @@ from openlink.actions.media import do_collect
 from openlink.store import media as media_store
 from openlink.store.schema import media as media_table
 from openlink.store.schema import media_variants as variants_table
+from tests.api.media_helpers import DATA, a_room, bare, blob_files, upload
 from tests.conftest import Server, TestDatabase, http_client, running_server
 from tests.factories import (
     auth,
@@ -32,45 +33,11 @@ from tests.factories import (
 )
 from tests.s3server import S3Server
 
-DATA = os.urandom(300_000)
 HTML = b"<html><script>alert(document.cookie)</script></html>"
-
-
-async def upload(
-    client: httpx.AsyncClient,
-    token: str,
-    room_id: str,
-    data: bytes = DATA,
-    *,
-    name: str | None = "notes.bin",
-    status: int = 201,
-) -> Any:
-    params = {"room": room_id, **({"name": name} if name else {})}
-    response = await client.post("/api/media", params=params, content=data, headers=auth(token))
-    return expect(response, status) if status < 400 else response
-
-
-async def a_room(client: httpx.AsyncClient) -> tuple[str, str, str, str]:
-    """A room with a host and a member: (room id, link, host token, member token)."""
-    _, host = await make_user(client)
-    _, member = await make_user(client)
-    room = (await make_room(client, host))["room"]
-    await join(client, member, room["link"])
-    return room["id"], room["link"], host, member
-
-
-def bare(url: str) -> str:
-    """The variant's path without its signature: the bearer-checked read."""
-    return url.partition("?")[0]
 
 
 def original(view: dict[str, Any]) -> str:
     return bare(view["variants"]["original"]["url"])
-
-
-def blob_files(server: Server) -> list[Path]:
-    root = server.settings.effective_media_dir() / "blobs"
-    return [p for p in root.rglob("*") if p.is_file() and ".tmp" not in p.parts]
 
 
 def incoming_files(server: Server) -> list[Path]:

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.api.test_media import a_room
-from tests.api.test_media_processing import outcome, stored_rows, upload
+from tests.api.media_helpers import a_room
+from tests.api.media_processing_helpers import outcome, stored_rows, upload
 from tests.conftest import Server
 from tests.factories import auth, error_code, expect, open_socket, send_message
 from tests.factory import operator as make_operator_account

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from openlink.store.schema import media as media_table
-from tests.api.test_media import a_room, bare, blob_files
+from tests.api.media_helpers import a_room, bare, blob_files
+from tests.api.media_processing_helpers import outcome, stored_rows, upload, uploaded_ready
 from tests.conftest import Server
 from tests.factories import (
     Socket,
@@ -29,41 +29,6 @@ from tests.factories import (
 )
 from tests.media.inputs import audio, camera_jpeg, photo, png_header_only, video
 
-#: A first job starts a worker, which loads its codecs: seconds on a busy machine.
-OUTCOME_TIMEOUT_S = 120.0
-
-
-async def upload(
-    client: httpx.AsyncClient, token: str, room_id: str, data: bytes, kind: str, name: str
-) -> httpx.Response:
-    return await client.post(
-        "/api/media",
-        params={"room": room_id, "kind": kind, "name": name},
-        content=data,
-        headers=auth(token),
-    )
-
-
-async def outcome(sock: Socket, media_id: str) -> dict[str, Any]:
-    """The ``media.ready`` or ``media.failed`` event for ``media_id``."""
-    return await sock.next_event(
-        timeout=OUTCOME_TIMEOUT_S,
-        where=lambda e: (
-            e["type"] in ("media.ready", "media.failed") and e["media"]["id"] == media_id
-        ),
-    )
-
-
-async def uploaded_ready(
-    client: httpx.AsyncClient, sock: Socket, token: str, rid: str, data: bytes, kind: str, name: str
-) -> dict[str, Any]:
-    answer = expect(await upload(client, token, rid, data, kind, name), 201)
-    assert answer["state"] in ("ready", "pending")
-    event = await outcome(sock, answer["id"])
-    assert event["type"] == "media.ready", event
-    assert event["media"]["state"] == "ready"
-    return dict(event["media"])
-
 
 async def read(client: httpx.AsyncClient, token: str, view: dict[str, Any], variant: str) -> bytes:
     got = await client.get(view["variants"][variant]["url"], headers=auth(token))
@@ -73,11 +38,6 @@ async def read(client: httpx.AsyncClient, token: str, view: dict[str, Any], vari
 
 def media_events(sock: Socket) -> list[dict[str, Any]]:
     return [e for e in sock.events if str(e.get("type", "")).startswith("media.")]
-
-
-async def stored_rows(server: Server) -> int:
-    async with server.app.state.ctx.db.read() as conn:
-        return len((await conn.execute(media_table.select())).all())
 
 
 async def test_a_photo_is_processed_attached_and_read_as_webp_thumbnails_without_gps(

@@ -11,7 +11,7 @@ import httpx
 
 from openlink.domain.media import URL_BUCKET_S, URL_HOURS_AHEAD
 from openlink.store import messages as messages_store
-from tests.api.test_media import a_room, bare, upload
+from tests.api.media_helpers import a_room, bare, upload
 from tests.conftest import Server
 from tests.factories import auth, error_code, expect, open_socket, send_message
 from tests.fakes.clock import OffsetClock

@@ -11,47 +11,15 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from openlink.actions.operator import do_set_operator
 from openlink.cli import app as cli_app
 from openlink.store import partners as partners_store
 from openlink.store import schema
+from tests.api.partner_helpers import add_partner, make_operator, put_content
 from tests.conftest import Server
 from tests.factories import auth, error_code, expect, join, make_user
 
 ISBN_10 = "4-08-872509-3"  # the same book as ISBN_13
 ISBN_13 = "9784088725093"
-
-
-async def make_operator(server: Server, client: httpx.AsyncClient) -> str:
-    user, token = await make_user(client)
-    await do_set_operator(server.app.state.ctx, user["username"], True)
-    return token
-
-
-async def add_partner(
-    client: httpx.AsyncClient, operator: str, name: str, origins: list[str] | None = None
-) -> dict[str, Any]:
-    """``{"partner": ..., "key": ...}``."""
-    body = {"name": name, "allowed_origins": origins or [f"https://{name.lower()}.example"]}
-    return expect(await client.post("/api/admin/partners", json=body, headers=auth(operator)), 201)
-
-
-async def put_content(
-    client: httpx.AsyncClient,
-    key: str,
-    content_id: str,
-    work: dict[str, str],
-    *,
-    status: int | None = None,
-    title: str = "One Piece",
-    language: str = "en",
-    **extra: Any,
-) -> httpx.Response:
-    body = {"work": work, "title": title, "language": language, **extra}
-    response = await client.put(f"/api/partner/content/{content_id}", json=body, headers=auth(key))
-    if status is not None:
-        assert response.status_code == status, (response.status_code, response.text)
-    return response
 
 
 async def two_partners(server: Server, client: httpx.AsyncClient) -> tuple[str, str, str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.api.test_media_processing import uploaded_ready
+from tests.api.media_processing_helpers import uploaded_ready
 from tests.conftest import Server
 from tests.factories import (
     auth,

@@ -8,8 +8,14 @@ import httpx
 import pytest
 
 from openlink.config import Settings
-from tests.api.test_embed import HTML, content_room, parse
-from tests.api.test_partners import add_partner, make_operator, put_content
+from tests.api.partner_helpers import (
+    HTML,
+    add_partner,
+    content_room,
+    make_operator,
+    parse,
+    put_content,
+)
 from tests.conftest import Server
 from tests.factories import error_code
 

@@ -9,7 +9,15 @@ import httpx
 import pytest
 
 from tests.conftest import Server
-from tests.factories import PASSWORD, Socket, auth, error_code, expect, make_user, open_socket
+from tests.factories import (
+    PASSWORD,
+    auth,
+    closed_with,
+    error_code,
+    expect,
+    make_user,
+    open_socket,
+)
 from tests.fakes.clock import OffsetClock
 
 NEW_PASSWORD = "a new long passphrase"
@@ -28,12 +36,6 @@ async def change_password(
 ) -> httpx.Response:
     body = {"current_password": current, "new_password": new}
     return await client.post("/api/me/password", json=body, headers=auth(token))
-
-
-async def closed_with(sock: Socket, timeout: float = 5.0) -> tuple[int, str]:  # noqa: ASYNC109
-    closed = await sock.closed(timeout)
-    assert closed.rcvd is not None, "the server did not close the socket"
-    return closed.rcvd.code, closed.rcvd.reason
 
 
 async def test_a_password_change_keeps_this_session_and_ends_the_others(

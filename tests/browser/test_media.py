@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.api.test_media_processing import uploaded_ready
+from tests.api.media_processing_helpers import uploaded_ready
 from tests.browser.conftest import OpenTab, Shot, Tab
 from tests.browser.helpers import wait_online
 from tests.conftest import Server

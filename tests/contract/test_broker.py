@@ -6,7 +6,6 @@ configured); every test below then runs against it too.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -16,8 +15,7 @@ import pytest
 
 from openlink.broker.base import Broker
 from openlink.broker.memory import MemoryBroker
-
-WAIT_S = 2.0
+from tests.contract.helpers import Inbox
 
 
 @dataclass(frozen=True)
@@ -57,31 +55,6 @@ CASES = [
         marks=pytest.mark.skipif(not REDIS_URL, reason="OPENLINK_TEST_REDIS_URL is not set"),
     ),
 ]
-
-
-class Inbox:
-    """The handler a node starts its broker with: records what arrives, in order."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, bytes]] = []
-        self._arrived = asyncio.Event()
-        self.inside_publish = False
-        self.called_inside_publish = False
-
-    def handler(self, channel: str, data: bytes) -> None:
-        if self.inside_publish:
-            self.called_inside_publish = True
-        self.received.append((channel, data))
-        self._arrived.set()
-
-    def on(self, channel: str) -> list[bytes]:
-        return [data for ch, data in self.received if ch == channel]
-
-    async def wait_for(self, channel: str, data: bytes) -> None:
-        async with asyncio.timeout(WAIT_S):
-            while (channel, data) not in self.received:
-                self._arrived.clear()
-                await self._arrived.wait()
 
 
 @dataclass

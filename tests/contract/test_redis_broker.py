@@ -4,23 +4,14 @@ events may have been missed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.contract.test_broker import Inbox
+from tests.contract.helpers import Inbox
 from tests.fakes.redis_server import REDIS_SERVER, OwnRedis
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.kill()
 
 
 async def test_a_restarted_redis_is_resubscribed_and_reported_as_a_gap(

