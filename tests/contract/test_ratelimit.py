@@ -40,7 +40,10 @@ def clock() -> OffsetClock:
 
 @pytest.fixture
 async def limiter(url: str, clock: OffsetClock) -> AsyncIterator[RateLimiter]:
-    made = LimitsRateLimiter(url, clock=clock)
+    # What these tests check is the windows, not an outage: a loaded machine's slow Redis
+    # call must not be taken for one (the limiter would then allow, failing open).
+    # tests/contract/test_redis_hang.py checks the short deadlines.
+    made = LimitsRateLimiter(url, clock=clock, connect_timeout_s=10, socket_timeout_s=10)
     yield made
     await made.stop()
 
