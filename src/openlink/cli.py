@@ -394,6 +394,12 @@ def bench_media(
         float,
         typer.Option(help="Photo uploads a second beside the fan-out (0: back to back)."),
     ] = 2.0,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            help="Pairs of fan-out runs (without, with media work), in alternating order."
+        ),
+    ] = 2,
 ) -> None:
     """Photo processing p50/p99, video transcode speed, and chat fan-out with media work
     running over the same without (``fanout_ratio``); prints one JSON line last."""
@@ -401,8 +407,8 @@ def bench_media(
 
     if thumbs < 1 or seconds <= 0 or not 144 <= height <= 2160:
         raise typer.BadParameter("--thumbs >= 1, --seconds > 0, 144 <= --height <= 2160")
-    if members < 2 or messages < 1 or senders < 1:
-        raise typer.BadParameter("--members >= 2, --messages >= 1, --senders >= 1")
+    if members < 2 or messages < 1 or senders < 1 or rounds < 1:
+        raise typer.BadParameter("--members >= 2, --messages >= 1, --senders >= 1, --rounds >= 1")
     run_media_bench(
         thumbs=thumbs,
         seconds=seconds,
@@ -413,6 +419,7 @@ def bench_media(
         senders=senders,
         fanout=fanout,
         photos_per_s=photos_per_s,
+        rounds=rounds,
     )
 
 

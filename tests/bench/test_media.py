@@ -3,6 +3,8 @@ reports (here with a tiny clip: what is checked is the run and its line, not the
 
 from __future__ import annotations
 
+import os
+
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -12,11 +14,13 @@ from openlink.cli import app
 
 @pytest.mark.long
 def test_bench_media_prints_its_figures_as_one_json_line_last() -> None:
+    cores = os.sched_getaffinity(0)
     result = CliRunner().invoke(
         app,
         [
             *("bench", "media", "--thumbs", "1", "--seconds", "0.5", "--height", "144"),
             *("--members", "20", "--messages", "40", "--senders", "2", "--photos-per-s", "5"),
+            *("--rounds", "2"),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -28,5 +32,13 @@ def test_bench_media_prints_its_figures_as_one_json_line_last() -> None:
     # Chat fan-out with uploads and a transcode running, over the same without.
     assert figures["fanout_ratio"] > 0
     assert figures["fanout_lost"] == [0, 0]
+    # Two rounds in alternating order, every run with the server on a core of its own:
+    # the first run's pinning of the load generator is given back, so the next server is
+    # not planned onto the load generator's core.
+    runs = figures["fanout_runs"]
+    assert [r["media"] for r in runs] == [False, True, True, False]
+    pinned = 1 if len(cores) >= 2 else None
+    assert [r["server_cpu_count_pinned"] for r in runs] == [pinned] * 4
+    assert os.sched_getaffinity(0) == cores
     load = figures["fanout_media_load"]
-    assert load["video_uploads"] == 1 and load["photo_uploads"] >= 0
+    assert load["video_uploads"] == 2 and load["photo_uploads"] >= 0  # one per loaded run

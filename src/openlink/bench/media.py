@@ -5,11 +5,14 @@ here is transcoded to 720p H.264/AAC, as a multiple of real time. Both through t
 pool the server uses, one worker. Progress on stderr, one JSON line last on stdout.
 
 ``fanout_ratio``: fan-out deliveries per second in one room of ``--members`` (1,500 by
-the issue; fewer by default, for a 2-core machine) while photos are uploaded back to
-back and a video is transcoded through the server's upload route, divided by the same
-run without them (``bench/fanout.py`` twice, each with a fresh server). The media workers
-are children of the server and share its pinned core, at their lower priority: the
-ratio is what media work costs chat on the same CPU.
+the issue; fewer by default, for a 2-core machine) while photos are uploaded and a video
+is transcoded through the server's upload route, over the same run without them
+(``bench/fanout.py`` with a fresh server each time, ``--rounds`` pairs in alternating
+order). The media workers are children of the server and share its pinned core, at
+their lower priority: the ratio is what media work costs chat on the same CPU. The
+uploads come from a process of their own on the load generator's core (it inherits that
+pinning): it stands for clients on other machines, while everything the server does
+with the bytes (reading the body, hashing, storing, processing) counts on its side.
 """
 
 from __future__ import annotations
@@ -269,40 +272,92 @@ def bench_fanout_ratio(
     clip_seconds: float,
     photos_per_s: float,
     console: Console,
+    rounds: int = 2,
 ) -> dict[str, Any]:
+    """``rounds`` pairs of fan-out runs, one without media work and one with, each on a
+    fresh server; the order alternates (quiet first in odd rounds, loaded first in even
+    ones), so that a machine getting busier or quieter over the runs, or a first run
+    warmer or colder than the next, weighs on both sides alike. The ratio is the loaded
+    runs' mean rate over the quiet runs'."""
     with tempfile.TemporaryDirectory(prefix="openlink-bench-media-") as tmp:
         photo = make_photo(Path(tmp) / "photo.jpg", 2_000, 1_500).read_bytes()
         clip = make_clip(Path(tmp) / "clip.mp4", clip_seconds, 720).read_bytes()
     base = FanoutOptions(
         members=members, messages=messages, senders=senders, quiet=True, server_env=MEDIA_BENCH_ENV
     )
-    console.print(f"fan-out: {members} members, {messages} messages, without media work ...")
-    quiet = run_fanout(base)
-    load = MediaLoad(photo, clip, photos_per_s)
-    console.print("fan-out: the same, with photo uploads and a video transcode ...")
-    loaded = run_fanout(replace(base, background=load))
-    before, during = quiet["deliveries_per_s"], loaded["deliveries_per_s"]
+    runs: list[dict[str, Any]] = []
+    loads: list[MediaLoad] = []
+    for k in range(rounds):
+        for with_media in (False, True) if k % 2 == 0 else (True, False):
+            what = "with photo uploads and a video transcode" if with_media else "no media work"
+            console.print(f"fan-out {len(runs) + 1}/{2 * rounds}: {members} members, {what} ...")
+            load = MediaLoad(photo, clip, photos_per_s) if with_media else None
+            run = run_fanout(replace(base, background=load))
+            if load is not None:
+                loads.append(load)
+            runs.append({"media": with_media, **{key: run[key] for key in _RUN_KEYS}})
+    quiet = [r for r in runs if not r["media"]]
+    loaded = [r for r in runs if r["media"]]
+    before, during = _mean(quiet, "deliveries_per_s"), _mean(loaded, "deliveries_per_s")
     return {
         "fanout_ratio": round(during / before, 3) if before and during else None,
+        "fanout_rounds": rounds,
         "fanout_members": members,
         "fanout_messages": messages,
         "fanout_deliveries_per_s": before,
         "fanout_deliveries_per_s_with_media": during,
-        "fanout_lost": (quiet["lost"], loaded["lost"]),
-        "fanout_p99_ms": (quiet["p99_ms"], loaded["p99_ms"]),
-        "fanout_server_cpu_s": (quiet["server_cpu_s"], loaded["server_cpu_s"]),
-        # Where the server's extra CPU went: its event loop, or its threads (the upload's
-        # file writes and hashing).
-        "fanout_server_loop_cpu_s": (quiet["server_loop_cpu_s"], loaded["server_loop_cpu_s"]),
-        "fanout_server_threads_cpu_s": (
-            quiet["server_threads_cpu_s"],
-            loaded["server_threads_cpu_s"],
+        "fanout_lost": (sum(r["lost"] for r in quiet), sum(r["lost"] for r in loaded)),
+        "fanout_p99_ms": (_mean(quiet, "p99_ms"), _mean(loaded, "p99_ms")),
+        "fanout_server_cpu_s": (_mean(quiet, "server_cpu_s"), _mean(loaded, "server_cpu_s")),
+        # Where the server's extra CPU went: its event loop (reading the uploads' bodies,
+        # storing the variants), or its threads (the upload's file writes and hashing).
+        "fanout_server_loop_cpu_s": (
+            _mean(quiet, "server_loop_cpu_s"),
+            _mean(loaded, "server_loop_cpu_s"),
         ),
-        "fanout_send_s": (quiet["send_s"], loaded["send_s"]),
-        "fanout_media_load": load.report(),
+        "fanout_server_threads_cpu_s": (
+            _mean(quiet, "server_threads_cpu_s"),
+            _mean(loaded, "server_threads_cpu_s"),
+        ),
+        "fanout_send_s": (_mean(quiet, "send_s"), _mean(loaded, "send_s")),
+        "fanout_runs": runs,
+        "fanout_media_load": _merged_reports(loads),
         "fanout_clip_seconds": clip_seconds,
         "fanout_photos_per_s": photos_per_s,
     }
+
+
+#: Each fan-out run's own figures, in ``fanout_runs`` (``server_cpu_count_pinned``: every
+#: run had the server on a core of its own, away from the load generator's).
+_RUN_KEYS = (
+    "deliveries_per_s",
+    "send_s",
+    "server_cpu_s",
+    "server_loop_cpu_s",
+    "server_threads_cpu_s",
+    "server_cpu_busy",
+    "client_cpu_busy",
+    "other_cpu_s",
+    "p99_ms",
+    "lost",
+    "server_cpu_count_pinned",
+)
+
+
+def _mean(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in runs if r[key] is not None]
+    return round(sum(values) / len(values), 3) if values else None
+
+
+def _merged_reports(loads: list[MediaLoad]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    for load in loads:
+        for key, n in load.counts.items():
+            counts[key] = counts.get(key, 0) + n
+        for key, n in load.errors.items():
+            errors[key] = errors.get(key, 0) + n
+    return {**counts, "errors": errors}
 
 
 def run_media_bench(
@@ -316,6 +371,7 @@ def run_media_bench(
     senders: int = 10,
     fanout: bool = True,
     photos_per_s: float = 2.0,
+    rounds: int = 2,
 ) -> dict[str, Any]:
     console = Console(stderr=True)
     limits = MediaLimits(worker_nice=nice)
@@ -343,6 +399,7 @@ def run_media_bench(
                 clip_seconds=min(seconds, 20.0),
                 photos_per_s=photos_per_s,
                 console=console,
+                rounds=rounds,
             )
         )
         console.print(
