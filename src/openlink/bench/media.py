@@ -164,16 +164,22 @@ def bench_transcode(
 
 class MediaLoad:
     """Uploads during the fan-out's send phase: one video (``clip``, transcoded in the
-    background by the server's worker), then photos one after another until cancelled.
+    background by the server's worker), then photos until cancelled: ``photos_per_s``
+    a second, each on its schedule whether or not the last was answered (at most
+    ``PHOTOS_IN_FLIGHT`` at once), or one after another with 0.
 
     The uploads run in a process of their own: in the load generator's event loop they
-    would slow its members' reading, and the ratio would measure the load generator."""
+    would slow its members' reading, and the ratio would measure the load generator. It
+    runs on the load generator's core (inherited), away from the server's: it stands
+    for clients on other machines."""
 
     def __init__(self, photo: bytes, clip: bytes, photos_per_s: float = 0.0) -> None:
         self.photo, self.clip = photo, clip
         #: Photo uploads a second (0: one after another, as fast as answered).
         self.photos_per_s = photos_per_s
-        self.counts: dict[str, int] = {"video_uploads": 0, "photo_uploads": 0}
+        #: ``photos_sent``: uploads begun; ``photo_uploads``: those answered 201 before
+        #: the run ended (the rest were cut off with it).
+        self.counts: dict[str, int] = {"video_uploads": 0, "photo_uploads": 0, "photos_sent": 0}
         self.errors: dict[str, int] = {}
 
     async def run(self, base_url: str, room_id: str, token: str, ready: asyncio.Event) -> None:
@@ -209,6 +215,10 @@ def _collect(receive: Connection, proc: BaseProcess) -> dict[str, Any]:
     return report
 
 
+#: Photo uploads waiting for their answers at once, at most (``--photos-per-s`` > 0).
+PHOTOS_IN_FLIGHT = 16
+
+
 def _upload_process(
     base_url: str,
     room_id: str,
@@ -220,7 +230,7 @@ def _upload_process(
     stop: EventType,
     send: Connection,
 ) -> None:
-    counts = {"video_uploads": 0, "photo_uploads": 0}
+    counts = {"video_uploads": 0, "photo_uploads": 0, "photos_sent": 0}
     errors: dict[str, int] = {}
 
     async def upload(http: httpx.AsyncClient, data: bytes, kind: str) -> bool:
@@ -240,15 +250,40 @@ def _upload_process(
             # Let the worker start the transcode before chat starts.
             await asyncio.sleep(1.0)
             started.set()
-            every = 1 / photos_per_s if photos_per_s > 0 else 0.0
-            next_at = time.monotonic()
+            if photos_per_s > 0:
+                await paced_photos(http)
+                return
             while not stop.is_set():
+                counts["photos_sent"] += 1
                 if await upload(http, photo, "image"):
                     counts["photo_uploads"] += 1
                 else:
                     await asyncio.sleep(0.2)
-                next_at += every
+
+    async def paced_photos(http: httpx.AsyncClient) -> None:
+        # Each photo leaves on its schedule, whether or not the last was answered (a
+        # photo's answer waits for its processing, which queues behind the transcode):
+        # several clients uploading, not one waiting for each.
+        in_flight: set[asyncio.Task[None]] = set()
+
+        async def one() -> None:
+            if await upload(http, photo, "image"):
+                counts["photo_uploads"] += 1
+
+        next_at = time.monotonic()
+        try:
+            while not stop.is_set():
+                if len(in_flight) < PHOTOS_IN_FLIGHT:
+                    counts["photos_sent"] += 1
+                    task = asyncio.create_task(one())
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                next_at += 1 / photos_per_s
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
     try:
         asyncio.run(main())
