@@ -30,7 +30,7 @@ def test_bench_media_prints_its_figures_as_one_json_line_last() -> None:
     assert figures["transcode_x_realtime"] > 0
     assert figures["transcode_output"] == "256x144"
     # Chat fan-out with uploads and a transcode running, over the same without.
-    assert figures["fanout_ratio"] > 0
+    assert figures["fanout_ratio"] > 0 and figures["fanout_cpu_ratio"] > 0
     assert figures["fanout_lost"] == [0, 0]
     # Two rounds in alternating order, every run with the server on a core of its own:
     # the first run's pinning of the load generator is given back, so the next server is
