@@ -388,7 +388,8 @@ def bench_media(
     messages: Annotated[int, typer.Option(help="Messages sent in each fan-out run.")] = 300,
     senders: Annotated[int, typer.Option(help="Members who send in the fan-out runs.")] = 10,
     fanout: Annotated[
-        bool, typer.Option(help="Measure fanout_ratio (two fan-out runs with a server each).")
+        bool,
+        typer.Option(help="Measure fanout_ratio (fan-out runs without and with media work)."),
     ] = True,
     photos_per_s: Annotated[
         float,
