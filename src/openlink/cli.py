@@ -388,12 +388,19 @@ def bench_media(
     messages: Annotated[int, typer.Option(help="Messages sent in each fan-out run.")] = 300,
     senders: Annotated[int, typer.Option(help="Members who send in the fan-out runs.")] = 10,
     fanout: Annotated[
-        bool, typer.Option(help="Measure fanout_ratio (two fan-out runs with a server each).")
+        bool,
+        typer.Option(help="Measure fanout_ratio (fan-out runs without and with media work)."),
     ] = True,
     photos_per_s: Annotated[
         float,
         typer.Option(help="Photo uploads a second beside the fan-out (0: back to back)."),
     ] = 2.0,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            help="Pairs of fan-out runs (without, with media work), in alternating order."
+        ),
+    ] = 2,
 ) -> None:
     """Photo processing p50/p99, video transcode speed, and chat fan-out with media work
     running over the same without (``fanout_ratio``); prints one JSON line last."""
@@ -401,8 +408,8 @@ def bench_media(
 
     if thumbs < 1 or seconds <= 0 or not 144 <= height <= 2160:
         raise typer.BadParameter("--thumbs >= 1, --seconds > 0, 144 <= --height <= 2160")
-    if members < 2 or messages < 1 or senders < 1:
-        raise typer.BadParameter("--members >= 2, --messages >= 1, --senders >= 1")
+    if members < 2 or messages < 1 or senders < 1 or rounds < 1:
+        raise typer.BadParameter("--members >= 2, --messages >= 1, --senders >= 1, --rounds >= 1")
     run_media_bench(
         thumbs=thumbs,
         seconds=seconds,
@@ -413,6 +420,7 @@ def bench_media(
         senders=senders,
         fanout=fanout,
         photos_per_s=photos_per_s,
+        rounds=rounds,
     )
 
 

@@ -3,6 +3,8 @@ reports (here with a tiny clip: what is checked is the run and its line, not the
 
 from __future__ import annotations
 
+import os
+
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -10,13 +12,16 @@ from typer.testing import CliRunner
 from openlink.cli import app
 
 
+@pytest.mark.timeout(240)
 @pytest.mark.long
 def test_bench_media_prints_its_figures_as_one_json_line_last() -> None:
+    cores = os.sched_getaffinity(0)
     result = CliRunner().invoke(
         app,
         [
             *("bench", "media", "--thumbs", "1", "--seconds", "0.5", "--height", "144"),
             *("--members", "20", "--messages", "40", "--senders", "2", "--photos-per-s", "5"),
+            *("--rounds", "1"),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -26,7 +31,16 @@ def test_bench_media_prints_its_figures_as_one_json_line_last() -> None:
     assert figures["transcode_x_realtime"] > 0
     assert figures["transcode_output"] == "256x144"
     # Chat fan-out with uploads and a transcode running, over the same without.
-    assert figures["fanout_ratio"] > 0
+    assert figures["fanout_ratio"] > 0 and figures["fanout_cpu_ratio"] > 0
     assert figures["fanout_lost"] == [0, 0]
+    # Both runs with the server on a core of its own: the first run's pinning of the load
+    # generator is given back, so the next server is not planned onto the load
+    # generator's core.
+    runs = figures["fanout_runs"]
+    assert [r["media"] for r in runs] == [False, True]
+    pinned = 1 if len(cores) >= 2 else None
+    assert [r["server_cpu_count_pinned"] for r in runs] == [pinned] * 2
+    assert os.sched_getaffinity(0) == cores
     load = figures["fanout_media_load"]
-    assert load["video_uploads"] == 1 and load["photo_uploads"] >= 0
+    assert load["video_uploads"] == 1
+    assert load["photos_sent"] >= load["photo_uploads"] >= 0

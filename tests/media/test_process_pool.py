@@ -5,6 +5,7 @@ running while the work is done elsewhere."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -23,7 +24,7 @@ from openlink.media.process import (
     process,
 )
 from openlink.media.process.model import default_workers
-from tests.media.inputs import photo
+from tests.media.inputs import photo, video
 
 LIMITS = MediaLimits()
 
@@ -72,6 +73,30 @@ async def test_idle_workers_run_only_on_time_nothing_else_wants(small_photo: Pat
         await pool.start()
         (pid,) = pool.pids()
         assert os.sched_getscheduler(pid) == os.SCHED_OTHER
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+async def test_the_codecs_threads_of_an_idle_worker_are_idle_too(tmp_path: Path) -> None:
+    """A policy is per thread: FFmpeg starts its codec threads per job, after the
+    worker's own change, and must inherit it (a thread started earlier would not)."""
+    clip = video(tmp_path / "clip.mp4", seconds=8, width=640, height=360, rate=30)
+    (tmp_path / "work").mkdir()
+    seen: dict[int, int] = {}
+    with MediaPool(workers=1, nice=0, idle=True, timeout_s=120) as pool:
+        await pool.start()
+        (pid,) = pool.pids()
+        job = asyncio.create_task(process("video", clip, tmp_path / "work", LIMITS, pool=pool))
+
+        def threads_seen() -> bool:
+            for tid in map(int, os.listdir(f"/proc/{pid}/task")):
+                with contextlib.suppress(OSError):  # a thread that just ended
+                    seen[tid] = os.sched_getscheduler(tid)
+            return len(seen) > 2 or job.done()
+
+        await until(threads_seen, 60)
+        assert (await job).kind == "video"
+    assert len(seen) > 2, "the transcode ran in one thread: nothing to check"
+    assert set(seen.values()) == {os.SCHED_IDLE}
 
 
 async def test_a_job_past_its_deadline_kills_its_worker_and_the_next_job_runs(

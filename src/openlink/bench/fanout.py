@@ -643,6 +643,10 @@ def run_fanout(opts: FanoutOptions) -> dict[str, Any]:
             f"{opts.members} sockets may not fit[/yellow]"
         )
     server_cpus, client_cpus = plan_cpus(opts.pin)
+    # Given back at the end: a caller that runs the bench again (``bench media`` runs it
+    # twice) would otherwise plan from the load generator's core alone, and its next
+    # server would share that core with the load generator.
+    own_cpus = sorted(os.sched_getaffinity(0)) if client_cpus else None
     server = ServerProcess(opts.members, opts.database_url, server_cpus)
     server.extra_env.update(opts.server_env)
     tr = Translation(opts.translator, opts.languages, HOST)
@@ -675,6 +679,8 @@ def run_fanout(opts: FanoutOptions) -> dict[str, Any]:
         server.stop()
         tr.stop()
         signal.signal(signal.SIGTERM, previous_term)
+        if own_cpus:
+            pin_process(os.getpid(), own_cpus)
     assert result is not None
     result["server_cpu_count_pinned"] = len(server_cpus) if server_cpus else None
     result["client_cpus"] = len(client_cpus) if client_cpus else os.cpu_count()

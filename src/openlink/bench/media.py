@@ -5,11 +5,14 @@ here is transcoded to 720p H.264/AAC, as a multiple of real time. Both through t
 pool the server uses, one worker. Progress on stderr, one JSON line last on stdout.
 
 ``fanout_ratio``: fan-out deliveries per second in one room of ``--members`` (1,500 by
-the issue; fewer by default, for a 2-core machine) while photos are uploaded back to
-back and a video is transcoded through the server's upload route, divided by the same
-run without them (``bench/fanout.py`` twice, each with a fresh server). The media workers
-are children of the server and share its pinned core, at their lower priority: the
-ratio is what media work costs chat on the same CPU.
+the issue; fewer by default, for a 2-core machine) while photos are uploaded and a video
+is transcoded through the server's upload route, over the same run without them
+(``bench/fanout.py`` with a fresh server each time, ``--rounds`` pairs in alternating
+order). The media workers are children of the server and share its pinned core, at
+their lower priority: the ratio is what media work costs chat on the same CPU. The
+uploads come from a process of their own on the load generator's core (it inherits that
+pinning): it stands for clients on other machines, while everything the server does
+with the bytes (reading the body, hashing, storing, processing) counts on its side.
 """
 
 from __future__ import annotations
@@ -161,16 +164,22 @@ def bench_transcode(
 
 class MediaLoad:
     """Uploads during the fan-out's send phase: one video (``clip``, transcoded in the
-    background by the server's worker), then photos one after another until cancelled.
+    background by the server's worker), then photos until cancelled: ``photos_per_s``
+    a second, each on its schedule whether or not the last was answered (at most
+    ``PHOTOS_IN_FLIGHT`` at once), or one after another with 0.
 
     The uploads run in a process of their own: in the load generator's event loop they
-    would slow its members' reading, and the ratio would measure the load generator."""
+    would slow its members' reading, and the ratio would measure the load generator. It
+    runs on the load generator's core (inherited), away from the server's: it stands
+    for clients on other machines."""
 
     def __init__(self, photo: bytes, clip: bytes, photos_per_s: float = 0.0) -> None:
         self.photo, self.clip = photo, clip
         #: Photo uploads a second (0: one after another, as fast as answered).
         self.photos_per_s = photos_per_s
-        self.counts: dict[str, int] = {"video_uploads": 0, "photo_uploads": 0}
+        #: ``photos_sent``: uploads begun; ``photo_uploads``: those answered 201 before
+        #: the run ended (the rest were cut off with it).
+        self.counts: dict[str, int] = {"video_uploads": 0, "photo_uploads": 0, "photos_sent": 0}
         self.errors: dict[str, int] = {}
 
     async def run(self, base_url: str, room_id: str, token: str, ready: asyncio.Event) -> None:
@@ -206,6 +215,10 @@ def _collect(receive: Connection, proc: BaseProcess) -> dict[str, Any]:
     return report
 
 
+#: Photo uploads waiting for their answers at once, at most (``--photos-per-s`` > 0).
+PHOTOS_IN_FLIGHT = 16
+
+
 def _upload_process(
     base_url: str,
     room_id: str,
@@ -217,7 +230,7 @@ def _upload_process(
     stop: EventType,
     send: Connection,
 ) -> None:
-    counts = {"video_uploads": 0, "photo_uploads": 0}
+    counts = {"video_uploads": 0, "photo_uploads": 0, "photos_sent": 0}
     errors: dict[str, int] = {}
 
     async def upload(http: httpx.AsyncClient, data: bytes, kind: str) -> bool:
@@ -237,15 +250,40 @@ def _upload_process(
             # Let the worker start the transcode before chat starts.
             await asyncio.sleep(1.0)
             started.set()
-            every = 1 / photos_per_s if photos_per_s > 0 else 0.0
-            next_at = time.monotonic()
+            if photos_per_s > 0:
+                await paced_photos(http)
+                return
             while not stop.is_set():
+                counts["photos_sent"] += 1
                 if await upload(http, photo, "image"):
                     counts["photo_uploads"] += 1
                 else:
                     await asyncio.sleep(0.2)
-                next_at += every
+
+    async def paced_photos(http: httpx.AsyncClient) -> None:
+        # Each photo leaves on its schedule, whether or not the last was answered (a
+        # photo's answer waits for its processing, which queues behind the transcode):
+        # several clients uploading, not one waiting for each.
+        in_flight: set[asyncio.Task[None]] = set()
+
+        async def one() -> None:
+            if await upload(http, photo, "image"):
+                counts["photo_uploads"] += 1
+
+        next_at = time.monotonic()
+        try:
+            while not stop.is_set():
+                if len(in_flight) < PHOTOS_IN_FLIGHT:
+                    counts["photos_sent"] += 1
+                    task = asyncio.create_task(one())
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                next_at += 1 / photos_per_s
                 await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
 
     try:
         asyncio.run(main())
@@ -269,40 +307,100 @@ def bench_fanout_ratio(
     clip_seconds: float,
     photos_per_s: float,
     console: Console,
+    rounds: int = 2,
 ) -> dict[str, Any]:
+    """``rounds`` pairs of fan-out runs, one without media work and one with, each on a
+    fresh server; the order alternates (quiet first in odd rounds, loaded first in even
+    ones), so that a machine getting busier or quieter over the runs, or a first run
+    warmer or colder than the next, weighs on both sides alike. The ratio is the loaded
+    runs' mean rate over the quiet runs'."""
     with tempfile.TemporaryDirectory(prefix="openlink-bench-media-") as tmp:
         photo = make_photo(Path(tmp) / "photo.jpg", 2_000, 1_500).read_bytes()
         clip = make_clip(Path(tmp) / "clip.mp4", clip_seconds, 720).read_bytes()
     base = FanoutOptions(
         members=members, messages=messages, senders=senders, quiet=True, server_env=MEDIA_BENCH_ENV
     )
-    console.print(f"fan-out: {members} members, {messages} messages, without media work ...")
-    quiet = run_fanout(base)
-    load = MediaLoad(photo, clip, photos_per_s)
-    console.print("fan-out: the same, with photo uploads and a video transcode ...")
-    loaded = run_fanout(replace(base, background=load))
-    before, during = quiet["deliveries_per_s"], loaded["deliveries_per_s"]
+    runs: list[dict[str, Any]] = []
+    loads: list[MediaLoad] = []
+    for k in range(rounds):
+        for with_media in (False, True) if k % 2 == 0 else (True, False):
+            what = "with photo uploads and a video transcode" if with_media else "no media work"
+            console.print(f"fan-out {len(runs) + 1}/{2 * rounds}: {members} members, {what} ...")
+            load = MediaLoad(photo, clip, photos_per_s) if with_media else None
+            run = run_fanout(replace(base, background=load))
+            if load is not None:
+                loads.append(load)
+            runs.append({"media": with_media, **{key: run[key] for key in _RUN_KEYS}})
+    quiet = [r for r in runs if not r["media"]]
+    loaded = [r for r in runs if r["media"]]
+    before, during = _mean(quiet, "deliveries_per_s"), _mean(loaded, "deliveries_per_s")
+    per_cpu = _mean(quiet, "deliveries_per_server_cpu_s")
+    per_cpu_loaded = _mean(loaded, "deliveries_per_server_cpu_s")
     return {
         "fanout_ratio": round(during / before, 3) if before and during else None,
+        # The same in deliveries per CPU-second of the server: what media work costs the
+        # chat server's own CPU, steadier than the clock on a machine others use.
+        "fanout_cpu_ratio": (
+            round(per_cpu_loaded / per_cpu, 3) if per_cpu and per_cpu_loaded else None
+        ),
+        "fanout_rounds": rounds,
         "fanout_members": members,
         "fanout_messages": messages,
         "fanout_deliveries_per_s": before,
         "fanout_deliveries_per_s_with_media": during,
-        "fanout_lost": (quiet["lost"], loaded["lost"]),
-        "fanout_p99_ms": (quiet["p99_ms"], loaded["p99_ms"]),
-        "fanout_server_cpu_s": (quiet["server_cpu_s"], loaded["server_cpu_s"]),
-        # Where the server's extra CPU went: its event loop, or its threads (the upload's
-        # file writes and hashing).
-        "fanout_server_loop_cpu_s": (quiet["server_loop_cpu_s"], loaded["server_loop_cpu_s"]),
-        "fanout_server_threads_cpu_s": (
-            quiet["server_threads_cpu_s"],
-            loaded["server_threads_cpu_s"],
+        "fanout_lost": (sum(r["lost"] for r in quiet), sum(r["lost"] for r in loaded)),
+        "fanout_p99_ms": (_mean(quiet, "p99_ms"), _mean(loaded, "p99_ms")),
+        "fanout_server_cpu_s": (_mean(quiet, "server_cpu_s"), _mean(loaded, "server_cpu_s")),
+        # Where the server's extra CPU went: its event loop (reading the uploads' bodies,
+        # storing the variants), or its threads (the upload's file writes and hashing).
+        "fanout_server_loop_cpu_s": (
+            _mean(quiet, "server_loop_cpu_s"),
+            _mean(loaded, "server_loop_cpu_s"),
         ),
-        "fanout_send_s": (quiet["send_s"], loaded["send_s"]),
-        "fanout_media_load": load.report(),
+        "fanout_server_threads_cpu_s": (
+            _mean(quiet, "server_threads_cpu_s"),
+            _mean(loaded, "server_threads_cpu_s"),
+        ),
+        "fanout_send_s": (_mean(quiet, "send_s"), _mean(loaded, "send_s")),
+        "fanout_runs": runs,
+        "fanout_media_load": _merged_reports(loads),
         "fanout_clip_seconds": clip_seconds,
         "fanout_photos_per_s": photos_per_s,
     }
+
+
+#: Each fan-out run's own figures, in ``fanout_runs`` (``server_cpu_count_pinned``: every
+#: run had the server on a core of its own, away from the load generator's).
+_RUN_KEYS = (
+    "deliveries_per_s",
+    "deliveries_per_server_cpu_s",
+    "send_s",
+    "server_cpu_s",
+    "server_loop_cpu_s",
+    "server_threads_cpu_s",
+    "server_cpu_busy",
+    "client_cpu_busy",
+    "other_cpu_s",
+    "p99_ms",
+    "lost",
+    "server_cpu_count_pinned",
+)
+
+
+def _mean(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in runs if r[key] is not None]
+    return round(sum(values) / len(values), 3) if values else None
+
+
+def _merged_reports(loads: list[MediaLoad]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    errors: dict[str, int] = {}
+    for load in loads:
+        for key, n in load.counts.items():
+            counts[key] = counts.get(key, 0) + n
+        for key, n in load.errors.items():
+            errors[key] = errors.get(key, 0) + n
+    return {**counts, "errors": errors}
 
 
 def run_media_bench(
@@ -316,6 +414,7 @@ def run_media_bench(
     senders: int = 10,
     fanout: bool = True,
     photos_per_s: float = 2.0,
+    rounds: int = 2,
 ) -> dict[str, Any]:
     console = Console(stderr=True)
     limits = MediaLimits(worker_nice=nice)
@@ -343,6 +442,7 @@ def run_media_bench(
                 clip_seconds=min(seconds, 20.0),
                 photos_per_s=photos_per_s,
                 console=console,
+                rounds=rounds,
             )
         )
         console.print(
