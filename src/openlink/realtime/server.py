@@ -156,11 +156,12 @@ class FastPathWebSocketProtocol(WebSocketsSansIOProtocol):
         once; its 101 is written when the app accepts (``send``). ``websockets`` is told
         that the request is read, so that what arrives next is read as frames; it still
         answers a refusal (403 from the app, a 500) as before. Anything else is written out
-        and parsed by ``websockets`` as uvicorn does.
+        and parsed by ``websockets`` as uvicorn does; so is every request while its
+        debug log is on, which logs the request and response line by line.
         """
         conn = self.conn
         key = plain_upgrade_key(method, url, headers, extensions=bool(conn.available_extensions))
-        if key is None:
+        if key is None or conn.debug:
             self.data_received(request_bytes(method, url, headers))
             return
         self.accept_header = accept_key(key)
@@ -251,6 +252,8 @@ class FastPathWebSocketProtocol(WebSocketsSansIOProtocol):
         if not self.transport.is_closing():
             self.handshake_complete = True
             self.conn.state = OPEN
+            if self.conn.logger.isEnabledFor(logging.INFO):
+                self.conn.logger.info("connection open")  # as websockets logs it
             self.transport.write(b"".join(lines))
             self.start_keepalive()
 
