@@ -22,11 +22,11 @@ app.add_typer(assets_app, name="assets")
 
 def uvicorn_config_kwargs(settings: Settings) -> dict[str, Any]:
     """How OpenLink runs on uvicorn: uvloop, httptools, our WebSocket fast path, no deflate."""
-    from openlink.realtime.server import FastPathWebSocketProtocol
+    from openlink.realtime.server import FastPathWebSocketProtocol, FastUpgradeHttpProtocol
 
     return dict(
         loop="uvloop",
-        http="httptools",
+        http=FastUpgradeHttpProtocol,
         ws=FastPathWebSocketProtocol,
         ws_per_message_deflate=False,
         ws_ping_interval=settings.ws_ping_interval_s,

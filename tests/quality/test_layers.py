@@ -76,6 +76,7 @@ OWN_TASKS = {
     "openlink.broker.redis",  # the subscription reader, stopped by the broker's stop()
     "openlink.presence.redis",  # the batched writer, stopped by the presence's stop()
     "openlink.realtime.gateway",  # a socket's writer, cancelled when its handler ends
+    "openlink.realtime.server",  # a socket's ASGI task, started as uvicorn starts it (in its tasks)
     "openlink.queries.search",  # the vector half of one search, awaited by that search
     "openlink.store.group_commit",  # the WAL syncer and checkpointer, drained by db.close()
     "openlink.services.supervisor",
