@@ -245,6 +245,8 @@ INTERNAL_EVENTS = {
     "presence.changed": "between nodes: recount presence",
     "http.response.body": "an ASGI message, not an event",
     "websocket.disconnect": "an ASGI message, not an event",
+    "websocket.connect": "an ASGI message, not an event",
+    "websocket": "an ASGI scope type, not an event",
     "rich": "the oEmbed response type",
 }
 SRC = Path(__file__).resolve().parents[2] / "src" / "openlink"
