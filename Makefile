@@ -13,7 +13,7 @@ $(BIN)/python:
 	-$(BIN)/python -m pip install --quiet uv
 
 PIP_INSTALL = install() { \
-	if [ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --python $(BIN)/python "$$@"; then return; fi; \
+	if [ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python "$$@"; then return; fi; \
 	echo "installing with pip instead of uv" >&2; $(BIN)/pip install --quiet "$$@"; \
 	}; install
 
