@@ -24,7 +24,7 @@ from PIL import Image
 from sqlalchemy import update
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import ClientProtocol
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidState
 from websockets.frames import Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
@@ -293,7 +293,10 @@ class Socket:
     async def close(self) -> None:
         if self in _open:
             _open.remove(self)
-        await self.ws.close()
+        # A socket the server is closing at that moment is as good as closed: websockets
+        # refuses to start a closing handshake of its own then.
+        with contextlib.suppress(InvalidState):
+            await self.ws.close()
 
 
 async def connect_ws(url: str) -> ClientConnection:
