@@ -294,13 +294,7 @@ def shared_media_pool(settings: Settings) -> MediaPool:
     key = (limits.workers, limits.worker_nice, limits.worker_idle, limits.job_timeout_s)
     key += (limits.queue_max,)
     if key not in _MEDIA_POOLS:
-        _MEDIA_POOLS[key] = MediaPool(
-            workers=limits.workers,
-            nice=limits.worker_nice,
-            idle=limits.worker_idle,
-            timeout_s=limits.job_timeout_s,
-            queue_max=limits.queue_max,
-        )
+        _MEDIA_POOLS[key] = MediaPool.from_limits(limits)
     return _MEDIA_POOLS[key]
 
 

@@ -42,13 +42,7 @@ class MediaService:
         self.pool = pool or self._new_pool()
 
     def _new_pool(self) -> MediaPool:
-        return MediaPool(
-            workers=self.limits.workers,
-            nice=self.limits.worker_nice,
-            idle=self.limits.worker_idle,
-            timeout_s=self.limits.job_timeout_s,
-            queue_max=self.limits.queue_max,
-        )
+        return MediaPool.from_limits(self.limits)
 
     async def process(self, kind_hint: str, src_path: Path, workdir: Path) -> Processed:
         return await process(kind_hint, src_path, workdir, self.limits, pool=self.pool)

@@ -117,13 +117,7 @@ def default_pool(limits: MediaLimits) -> MediaPool:
     """The process-wide pool, made at first use with ``limits``' pool settings."""
     global _default_pool
     if _default_pool is None:
-        _default_pool = MediaPool(
-            workers=limits.workers,
-            nice=limits.worker_nice,
-            idle=limits.worker_idle,
-            timeout_s=limits.job_timeout_s,
-            queue_max=limits.queue_max,
-        )
+        _default_pool = MediaPool.from_limits(limits)
     return _default_pool
 
 

@@ -21,7 +21,7 @@ from collections import deque
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from openlink.media.process.model import MediaBusy, MediaRefused, Processed
+from openlink.media.process.model import MediaBusy, MediaLimits, MediaRefused, Processed
 from openlink.media.process.worker import Job, worker_main
 
 log = logging.getLogger("openlink.media")
@@ -133,6 +133,17 @@ class MediaPool:
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
         self.stats: dict[str, int] = {"jobs": 0, "refused": 0, "failed": 0, "restarts": 0}
+
+    @classmethod
+    def from_limits(cls, limits: MediaLimits) -> MediaPool:
+        """A pool with ``limits``' pool settings (workers, priority, timeout, queue)."""
+        return cls(
+            workers=limits.workers,
+            nice=limits.worker_nice,
+            idle=limits.worker_idle,
+            timeout_s=limits.job_timeout_s,
+            queue_max=limits.queue_max,
+        )
 
     async def start(self) -> None:
         """Start the workers now and wait until they are ready (otherwise the first jobs
