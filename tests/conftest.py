@@ -166,6 +166,8 @@ class Server:
     settings: Settings
     #: The app's clock: real time until the test moves it.
     clock: OffsetClock
+    #: The uvicorn server: its ``server_state`` holds the open connections.
+    uvicorn: uvicorn.Server
 
 
 def _redis_values() -> dict[str, Any]:
@@ -341,6 +343,7 @@ async def running_server(
             app=app,
             settings=settings,
             clock=clock,
+            uvicorn=uv,
         )
     finally:
         # The server stops even if closing a socket the test left open fails: a server

@@ -9,7 +9,9 @@ import uuid
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
+from openlink.realtime.server import FastPathWebSocketProtocol
 from tests.conftest import Server
 from tests.factories import (
     PASSWORD,
@@ -458,3 +460,27 @@ async def test_an_out_of_range_reply_is_an_error_frame_not_a_dead_socket(
     err = await sock.next_event("error")
     assert err["ref"] == "c-huge"
     assert (await sock.send_and_ack(rid, "still here"))["duplicate"] is False
+
+
+async def test_a_socket_closing_when_the_server_stops_does_not_stop_the_shutdown(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """uvicorn's shutdown closes each connection it still holds, one after the other, and
+    runs the app's own shutdown after them. A client whose Close the server has just read
+    and answered is one of them until its connection ends: closing it again must neither
+    raise (which ended the shutdown there, the app's included) nor send a second Close."""
+    _, token = await make_user(client)
+    sock = await open_socket(server.ws_url, token)
+    [conn] = [
+        c
+        for c in server.uvicorn.server_state.connections
+        if isinstance(c, FastPathWebSocketProtocol)
+    ]
+    # The client's Close, written at the wire level so that the test holds the server's
+    # connection object while its closing handshake is under way.
+    sock.ws.protocol.send_close(1000)
+    sock.ws.transport.write(b"".join(sock.ws.protocol.data_to_send()))
+    await until(lambda: conn.conn.state is not State.OPEN)
+    conn.shutdown()  # what uvicorn's shutdown does to each connection
+    closed = await sock.closed()
+    assert closed.rcvd is not None and closed.rcvd.code == 1000  # its own Close, answered once

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import ast
 import functools
-import gc
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import openlink
+from tests.quality.parsing import parse_all
 
 ROOT = Path(openlink.__file__).parent
 
@@ -98,21 +98,8 @@ def _module_name(path: Path) -> str:
 
 @functools.cache
 def _sources() -> tuple[tuple[str, ast.Module], ...]:
-    """Every module of ours, parsed once for all the checks here.
-
-    With the garbage collector off: on CPython 3.11 a collection that runs finalizers
-    (a coroutine a finished test left behind) while ``ast.parse`` builds its objects can
-    fail the parse with "SystemError: AST constructor recursion depth mismatch"."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return tuple(
-            (_module_name(path), ast.parse(path.read_text(), str(path)))
-            for path in sorted(ROOT.rglob("*.py"))
-        )
-    finally:
-        if enabled:
-            gc.enable()
+    """Every module of ours, parsed once for all the checks here."""
+    return tuple((_module_name(path), tree) for path, tree in parse_all(sorted(ROOT.rglob("*.py"))))
 
 
 def _imports() -> Iterator[Import]:

@@ -11,6 +11,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.quality.parsing import parse_all
+
 TESTS = Path(__file__).resolve().parents[1]
 
 
@@ -36,24 +38,26 @@ def _imported(module: str, tree: ast.Module) -> Iterator[tuple[int, list[str]]]:
             yield node.lineno, [base, *(f"{base}.{alias.name}" for alias in node.names)]
 
 
-def imports_of_test_modules(module: str, source: str, test_modules: set[str]) -> list[str]:
+def imports_of_test_modules(module: str, tree: ast.Module, test_modules: set[str]) -> list[str]:
     """Where ``module`` imports one of ``test_modules``: ``module:line imports target``."""
     return [
         f"{module}:{line} imports {target}"
-        for line, targets in sorted(_imported(module, ast.parse(source)))
+        for line, targets in sorted(_imported(module, tree))
         for target in targets
         if target in test_modules and target != module
     ]
 
 
 def test_no_module_of_the_tests_imports_a_test_module() -> None:
-    sources = {_module_name(path): path for path in sorted(TESTS.rglob("*.py"))}
-    test_modules = {name for name, path in sources.items() if path.name.startswith("test_")}
+    sources = {
+        _module_name(path): (path, tree) for path, tree in parse_all(sorted(TESTS.rglob("*.py")))
+    }
+    test_modules = {name for name, (path, _) in sources.items() if path.name.startswith("test_")}
     assert "tests.api.test_media" in test_modules  # the walk found the suite
     wrong = [
         found
-        for module, path in sources.items()
-        for found in imports_of_test_modules(module, path.read_text(), test_modules)
+        for module, (_, tree) in sources.items()
+        for found in imports_of_test_modules(module, tree, test_modules)
     ]
     assert wrong == [], "move the shared helper out of the test module:\n" + "\n".join(wrong)
 
@@ -71,7 +75,7 @@ def later():
 from tests.api.media_helpers import a_room
 from tests import factories
 """
-    found = imports_of_test_modules("tests.api.test_other", source, test_modules)
+    found = imports_of_test_modules("tests.api.test_other", ast.parse(source), test_modules)
     assert [line.split(" imports ")[0] for line in found] == [
         f"tests.api.test_other:{n}" for n in (2, 3, 4, 5, 6, 8)
     ]

@@ -268,6 +268,15 @@ class FastPathWebSocketProtocol(WebSocketsSansIOProtocol):
         ``CLOSE_HANDSHAKE_S`` at most.
         """
         open_socket = self.handshake_complete and self.initial_response is None
+        if open_socket and not self.close_sent and self.conn.state is not OPEN:
+            # A closing handshake is under way already: the client's Close arrived (and
+            # was answered), or a protocol error failed the connection. There is no Close
+            # left to send (``websockets`` would refuse one, and an exception here would
+            # end uvicorn's shutdown before the app's), only the transport to close.
+            self.stop_keepalive()
+            if not self.transport.is_closing():
+                self.transport.close()
+            return
         if not open_socket or self.transport.is_closing():
             super().shutdown()
             return
