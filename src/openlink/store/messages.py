@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.images import image_id_of
@@ -14,6 +14,14 @@ from openlink.store.schema import messages, reactions
 
 #: Unread counts stop here; clients show it as "999+".
 UNREAD_CAP = 1_000
+#: The messages an unread count counts (live text), as ``ix_messages_unread``'s condition
+#: says, with the kind written out rather than bound: a planner uses a partial index only
+#: where it can prove that the query's condition implies the index's, which PostgreSQL's
+#: generic plan of a prepared statement cannot with ``kind = $1``.
+COUNTED_AS_UNREAD_CLAUSE = and_(
+    messages.c.kind == literal_column(f"'{MessageKind.TEXT.value}'"),
+    messages.c.deleted_at.is_(None),
+)
 
 
 def _message(row: Any) -> Message:
@@ -154,27 +162,32 @@ async def changed_since(
     return [_message(r) for r in await conn.execute(q)]
 
 
-async def count_after(
-    conn: AsyncConnection, room_id: str, seq: int, *, not_by: str, cap: int = UNREAD_CAP
-) -> int:
-    """Unread: live messages after ``seq`` that someone other than ``not_by`` wrote.
-
-    Counting stops at ``cap`` (clients show "999+"), so a long-absent member's room list
-    costs a bounded scan.
-    """
+def count_after_statement(room_id: str, seq: int, *, not_by: str, cap: int = UNREAD_CAP) -> Any:
+    """The statement of ``count_after``."""
     unread = (
         select(messages.c.seq)
         .where(
             messages.c.room_id == room_id,
             messages.c.seq > seq,
-            messages.c.deleted_at.is_(None),
-            messages.c.kind == MessageKind.TEXT.value,
+            COUNTED_AS_UNREAD_CLAUSE,
             messages.c.member_id != not_by,
         )
         .limit(cap)
         .subquery()
     )
-    q = select(func.count()).select_from(unread)
+    return select(func.count()).select_from(unread)
+
+
+async def count_after(
+    conn: AsyncConnection, room_id: str, seq: int, *, not_by: str, cap: int = UNREAD_CAP
+) -> int:
+    """Unread: live messages after ``seq`` that someone other than ``not_by`` wrote.
+
+    Counting stops at ``cap`` (clients show "999+"), and reads the partial index of the
+    messages that count (``ix_messages_unread``), so a long-absent member's room list
+    costs a bounded scan however many joins and system lines lie between.
+    """
+    q = count_after_statement(room_id, seq, not_by=not_by, cap=cap)
     return int((await conn.execute(q)).scalar_one())
 
 

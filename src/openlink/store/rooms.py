@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from openlink.domain.messages import MessageKind
 from openlink.domain.rooms import (
     ProfilePolicy,
     Room,
@@ -20,7 +19,7 @@ from openlink.domain.rooms import (
 )
 from openlink.store import grams
 from openlink.store.interests import owners as interest_owners
-from openlink.store.messages import UNREAD_CAP
+from openlink.store.messages import COUNTED_AS_UNREAD_CLAUSE, UNREAD_CAP
 from openlink.store.schema import members, messages, room_tags, rooms
 
 
@@ -183,8 +182,7 @@ def _mine_statement() -> Any:
         .where(
             messages.c.room_id == members.c.room_id,
             messages.c.seq > members.c.last_read_seq,
-            messages.c.deleted_at.is_(None),
-            messages.c.kind == MessageKind.TEXT.value,
+            COUNTED_AS_UNREAD_CLAUSE,
             messages.c.member_id != members.c.id,
         )
         .limit(UNREAD_CAP)

@@ -1,0 +1,33 @@
+"""unread index: a partial index of the messages that unread counts count (live text),
+so that a room list reads only those, not every join and system line after a member's
+last read
+
+Revision ID: 0019
+Revises: 0018
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+COUNTED_AS_UNREAD = "kind = 'text' AND deleted_at IS NULL"
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_messages_unread",
+        "messages",
+        ["room_id", "seq", "member_id"],
+        sqlite_where=sa.text(COUNTED_AS_UNREAD),
+        postgresql_where=sa.text(COUNTED_AS_UNREAD),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_messages_unread", table_name="messages")
