@@ -3,6 +3,7 @@ many rooms the account is in, with the same ``ready`` the per-room reads gave.""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from tests.factories import (
     open_socket,
     send_message,
 )
+from tests.factory import room
 
 #: A read of one of OpenLink's tables (not the driver's own catalogue queries, which
 #: PostgreSQL runs when the pool opens a connection).
@@ -153,3 +155,41 @@ async def test_connect_and_resume_read_the_same_however_many_rooms(
     assert len(behind) == len(one_room) + 1
     replayed = [e for e in sock.events if e["type"] == "message"]
     assert [e["message"]["seq"] for e in replayed] == [missed["seq"]]
+
+
+def _as_json(value: Any) -> str:
+    """A view as JSON text: ``0`` and ``false`` differ there, not in a Python comparison."""
+    return json.dumps(value, sort_keys=True)
+
+
+async def test_ready_shows_every_kind_of_value_as_the_room_and_history_routes_do(
+    server: Server, client: httpx.AsyncClient
+) -> None:
+    """The room list is made from the driver's values (text timestamps, 0/1 booleans, JSON
+    text on SQLite): each kind must come out as the routes that build from domain objects
+    show it. A co-host with rights and a time-out, a room with a code, join approval and
+    its switches turned, a newest message edited, with a mention and a reaction; a room
+    whose newest message is a system line."""
+    r = await room(client, ["host", "guest", "other"], roles={"guest": ["kick", "hide"]})
+    await r.host.update(join_approval=True, translation_enabled=False, link_previews=False)
+    await r.host.time_out(r.guest, 600)
+    sent = await r.other.send("hello", mentions=[r.guest.id])
+    await r.other.edit(sent["seq"], "hello again")
+    await r.host.react(sent["seq"], "👍")
+    quiet = await room(client, ["other"])
+    await r.guest.join(quiet)  # its newest line is this join, a system line
+
+    sock = await r.guest.connect()
+    listed = {view["id"]: view for view in sock.ready["rooms"]}
+    assert set(listed) == {r.id, quiet.id}
+    for room_id, view in listed.items():
+        one = expect(await client.get(f"/api/rooms/{room_id}", headers=r.guest.headers), 200)
+        assert _as_json({k: v for k, v in view.items() if k != "last_message"}) == _as_json(one)
+        newest = (await history(client, r.guest.token, room_id, limit=1))["messages"][-1]
+        assert _as_json(view["last_message"]) == _as_json(newest)
+    busy = listed[r.id]
+    assert busy["join_approval"] is True and busy["translation_enabled"] is False
+    assert busy["me"]["rights"] == ["hide", "kick"] and "timed_out_until" in busy["me"]
+    assert busy["last_message"]["reactions"] and busy["last_message"]["mentions"]
+    assert "edited_at" in busy["last_message"]
+    assert "system" in listed[quiet.id]["last_message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from openlink.actions import limits
 from openlink.actions.context import Context
 from openlink.domain.accounts import User
-from openlink.domain.events import iso, member_view, message_view, room_view
+from openlink.domain.events import member_view, message_view, room_view
 from openlink.domain.governance import check_link_usable
 from openlink.domain.media import preview_media_view
 from openlink.domain.members import Member
@@ -22,6 +23,7 @@ from openlink.queries.access import access_room_as_member, access_room_for_previ
 from openlink.store import members as members_store
 from openlink.store import messages as messages_store
 from openlink.store import rooms as store
+from openlink.store.db import driver_iso, driver_json
 
 
 async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
@@ -34,7 +36,7 @@ async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
     ``message_view`` make them from domain objects."""
     async with ctx.db.read() as conn:
         rows, tags = await store.room_list_of_user(conn, user.id)
-    out = [_listed_room(r, tags[r.id]) for r in rows]
+    out = [_listed_room(r, tags[r[0]]) for r in rows]
     out.sort(key=_activity, reverse=True)
     if any(room["last_message"] and "media" in room["last_message"] for room in out):
         # Attachments' URLs leave the server signed, as in every view.
@@ -42,74 +44,89 @@ async def my_rooms(ctx: Context, user: User) -> list[dict[str, Any]]:
     return out
 
 
-def _listed_room(r: Any, tags: list[Tag]) -> dict[str, Any]:
+def _listed_room(r: Sequence[Any], tags: list[Tag]) -> dict[str, Any]:
     """One room of ``my_rooms`` from its row: ``room_view`` of the room, with ``me``
     (``member_view``), ``read_seq``, ``unread`` and ``last_message`` (``message_view``).
     The row's first columns are the room view's, in its order (``LIST_ROOM_KEYS``), and
-    stored enum values are the views' strings, so most values are used as read."""
+    stored enum values are the views' strings, so most values are used as read; the
+    timestamps, booleans and JSON come as the driver read them (``store.db.driver_rows``).
+    """
+    c = dict(zip(store.ROOM_LIST_COLUMNS, r, strict=True))
     view = dict(zip(store.LIST_ROOM_KEYS, r, strict=False))
-    view["has_code"] = bool(view["has_code"])
+    for key in _ROOM_FLAGS:
+        view[key] = bool(view[key])
     view["link"] = f"/l/{view['link']}"
     view["tags"] = [{"name": t.name, "category": t.category.value} for t in tags]
-    view["created_at"] = iso(view["created_at"])
-    view["link_expires_at"] = iso(view["link_expires_at"])
+    view["created_at"] = driver_iso(view["created_at"])
+    view["link_expires_at"] = driver_iso(view["link_expires_at"])
     me: dict[str, Any] = {
-        "id": r.m_id,
-        "nickname": r.m_nickname,
-        "avatar_url": r.m_avatar_url,
-        "profile": r.m_profile_kind,
-        "role": r.m_role,
-        "joined_at": iso(r.m_joined_at),
+        "id": c["m_id"],
+        "nickname": c["m_nickname"],
+        "avatar_url": c["m_avatar_url"],
+        "profile": c["m_profile_kind"],
+        "role": c["m_role"],
+        "joined_at": driver_iso(c["m_joined_at"]),
     }
-    if r.m_role == Role.COHOST.value:
-        me["rights"] = sorted(set(r.m_rights or ()))
-    if r.m_timed_out_until is not None:
-        me["timed_out_until"] = iso(r.m_timed_out_until)
+    if c["m_role"] == Role.COHOST.value:
+        me["rights"] = sorted(set(driver_json(c["m_rights"]) or ()))
+    if c["m_timed_out_until"] is not None:
+        me["timed_out_until"] = driver_iso(c["m_timed_out_until"])
     view["me"] = me
-    view["read_seq"] = r.m_last_read_seq
-    view["unread"] = int(r.unread)
-    view["last_message"] = None if r.n_seq is None else _listed_message(r)
+    view["read_seq"] = c["m_last_read_seq"]
+    view["unread"] = int(c["unread"])
+    view["last_message"] = None if c["n_seq"] is None else _listed_message(c)
     return view
 
 
-def _listed_message(r: Any) -> dict[str, Any]:
+#: The room view's booleans (SQLite's driver reads 0 and 1).
+_ROOM_FLAGS = (
+    "has_code", "join_approval", "verified_only", "preview_enabled", "translation_enabled",
+    "link_previews",
+)  # fmt: skip
+
+
+def _listed_message(c: dict[str, Any]) -> dict[str, Any]:
     """``message_view`` of the room's newest message, from the ``n_`` columns."""
     view: dict[str, Any] = {
-        "room": r.n_room_id,
-        "seq": r.n_seq,
-        "rev": r.n_rev,
-        "kind": r.n_kind,
-        "member": r.n_member_id,
-        "created_at": iso(r.n_created_at),
+        "room": c["n_room_id"],
+        "seq": c["n_seq"],
+        "rev": c["n_rev"],
+        "kind": c["n_kind"],
+        "member": c["n_member_id"],
+        "created_at": driver_iso(c["n_created_at"]),
     }
-    if r.n_deleted_at is not None:
+    if c["n_deleted_at"] is not None:
         view["deleted"] = True
-        view["deleted_at"] = iso(r.n_deleted_at)
+        view["deleted_at"] = driver_iso(c["n_deleted_at"])
         return view
-    if r.n_hidden_at is not None:
+    if c["n_hidden_at"] is not None:
         view["hidden"] = True
-        view["hidden_at"] = iso(r.n_hidden_at)
-        if r.n_reply_to is not None:
-            view["reply_to"] = r.n_reply_to
+        view["hidden_at"] = driver_iso(c["n_hidden_at"])
+        if c["n_reply_to"] is not None:
+            view["reply_to"] = c["n_reply_to"]
         return view
-    view["body"] = r.n_body
-    if r.n_media:
-        view["media"] = list(r.n_media)
-    if r.n_reply_to is not None:
-        view["reply_to"] = r.n_reply_to
-    if r.n_mentions:
-        view["mentions"] = list(r.n_mentions)
-    if r.n_reactions:
-        view["reactions"] = dict(r.n_reactions)
-    if r.n_edited_at is not None:
-        view["edited_at"] = iso(r.n_edited_at)
-    if r.n_system is not None:
-        view["system"] = r.n_system
-    if r.n_link_warning:
+    view["body"] = c["n_body"]
+    media = driver_json(c["n_media"])
+    if media:
+        view["media"] = list(media)
+    if c["n_reply_to"] is not None:
+        view["reply_to"] = c["n_reply_to"]
+    mentions = driver_json(c["n_mentions"])
+    if mentions:
+        view["mentions"] = list(mentions)
+    reactions = driver_json(c["n_reactions"])
+    if reactions:
+        view["reactions"] = dict(reactions)
+    if c["n_edited_at"] is not None:
+        view["edited_at"] = driver_iso(c["n_edited_at"])
+    system = driver_json(c["n_system"])
+    if system is not None:
+        view["system"] = system
+    if c["n_link_warning"]:
         view["link_warning"] = True
-    if r.n_lang is not None:
-        view["lang"] = r.n_lang
-    preview = r.n_preview
+    if c["n_lang"] is not None:
+        view["lang"] = c["n_lang"]
+    preview = driver_json(c["n_preview"])
     if preview is not None and not preview.get("removed"):
         view["preview"] = preview
     return view

@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from openlink.domain.events import iso
 from openlink.store.group_commit import GroupCommit, run_callbacks
 
 #: A run of digits that could be an integer orjson would not read as one (it reads those
@@ -92,6 +96,66 @@ class _InlineConnection:
         if parameters is None:
             return self._sync.execute(statement)
         return self._sync.execute(statement, parameters)
+
+
+async def driver_rows(
+    conn: AsyncConnection, statement: Any, params: dict[str, Any]
+) -> list[Sequence[Any]]:
+    """The rows of ``statement``, on an inline SQLite read as the driver reads them.
+
+    For the reads every socket connect makes: SQLAlchemy's execution and its rows (with a
+    type processor per value) cost more than SQLite's work on them. Inline, the statement
+    is compiled once and run on the stdlib driver; its rows are plain tuples of what
+    SQLite stores: timestamps as text, JSON as text, booleans as 0 and 1 (``driver_iso``,
+    ``driver_json`` and ``bool`` read either kind). Elsewhere (PostgreSQL, an offloaded
+    read) the rows are SQLAlchemy's. ``params`` go to the driver as they are: only values
+    no type processes (ints, text). Read rows by position (``column_names``)."""
+    if not isinstance(conn, _InlineConnection):
+        return list((await conn.execute(statement, params)).all())
+    sql, names, defaults = _compiled_for_driver(statement)
+    driver = conn._sync.connection.dbapi_connection
+    assert driver is not None
+    values = [params[name] if name in params else defaults[name] for name in names]
+    return driver.execute(sql, values).fetchall()
+
+
+#: What ``driver_rows`` compiles for: the stdlib driver's parameter style.
+_SQLITE_DIALECT = sqlite.dialect(paramstyle="qmark")
+
+
+@functools.cache  # the statements are module constants: a few entries
+def _compiled_for_driver(statement: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    compiled = statement.compile(dialect=_SQLITE_DIALECT)
+    names = tuple(compiled.positiontup or ())
+    # The statement's own values (a LIMIT); the caller gives the others (a KeyError if not).
+    own = compiled.construct_params(_check=False)
+    return str(compiled), names, {n: own[n] for n in names if own.get(n) is not None}
+
+
+def column_names(statement: Any) -> tuple[str, ...]:
+    """The labels of ``statement``'s columns, in the order of its rows."""
+    return tuple(statement.selected_columns.keys())
+
+
+def driver_iso(value: Any) -> str | None:
+    """A timestamp column of ``driver_rows`` as ``domain.events.iso`` writes it.
+
+    SQLite holds the text SQLAlchemy wrote, always ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC
+    (anything else is parsed); PostgreSQL gives an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " ":
+            return f"{value[:10]}T{value[11:]}Z"
+        value = datetime.fromisoformat(value)
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return iso(value.astimezone(UTC))
+
+
+def driver_json(value: Any) -> Any:
+    """A JSON column of ``driver_rows``: SQLite's text decoded, or the value SQLAlchemy
+    decoded already. (These columns hold arrays and objects, never a bare string.)"""
+    return json_loads(value) if isinstance(value, str | bytes) else value
 
 
 class _OffloadedConnection:

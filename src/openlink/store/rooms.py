@@ -18,6 +18,7 @@ from openlink.domain.rooms import (
     Visibility,
 )
 from openlink.store import grams
+from openlink.store.db import column_names, driver_rows
 from openlink.store.interests import owners as interest_owners
 from openlink.store.messages import COUNTED_AS_UNREAD_CLAUSE, UNREAD_CAP
 from openlink.store.schema import members, messages, room_tags, rooms
@@ -137,7 +138,7 @@ async def get_code_hash(conn: AsyncConnection, room_id: str) -> str | None:
 
 _MINE = (members.c.user_id == bindparam("user_id")) & members.c.active.is_(True)
 _TAGS_OF_USER = (
-    select(room_tags)
+    select(room_tags.c.room_id, room_tags.c.name, room_tags.c.category)
     .join(members, members.c.room_id == room_tags.c.room_id)
     .where(_MINE)
     .order_by(room_tags.c.room_id, room_tags.c.name)
@@ -222,22 +223,30 @@ def _mine_statement() -> Any:
 _MINE_WITH_NEWEST = _mine_statement()
 
 
+#: The labels of a room list row, in order (``room_list_of_user``).
+ROOM_LIST_COLUMNS = column_names(_MINE_WITH_NEWEST)
+
+
 async def room_list_of_user(
     conn: AsyncConnection, user_id: int
-) -> tuple[Sequence[Any], dict[str, list[Tag]]]:
+) -> tuple[list[Sequence[Any]], dict[str, list[Tag]]]:
     """The rooms the user is an active member of, by id, as rows of the columns the room
-    list shows (first ``LIST_ROOM_KEYS``; the membership's prefixed ``m_``, the newest
-    message's ``n_``; ``unread``), and each room's tags: two statements
-    however many rooms, one if none of them has tags. Rows, not domain objects: every
-    socket connect reads this, and building a room, a member and a message per row cost
-    more than the statement (``queries.rooms.my_rooms`` makes the views from them)."""
-    rows = (await conn.execute(_MINE_WITH_NEWEST, {"user_id": user_id})).all()
-    tags: dict[str, list[Tag]] = {r.id: [] for r in rows}
-    if any(r.tagged for r in rows):  # many rooms have none (1:1 chats): then one statement
-        for t in await conn.execute(_TAGS_OF_USER, {"user_id": user_id}):
-            if t.room_id in tags:  # on PostgreSQL a join may commit between the two reads
-                tags[t.room_id].append(Tag(t.name, TagCategory(t.category)))
+    list shows (``ROOM_LIST_COLUMNS``: first ``LIST_ROOM_KEYS``; the membership's prefixed
+    ``m_``, the newest message's ``n_``; ``unread``, ``tagged``), and each room's tags: two
+    statements however many rooms, one if none of them has tags. Rows as the driver
+    reads them (``db.driver_rows``), not domain objects: every socket connect reads this,
+    and building a room, a member and a message per row cost more than the statement
+    (``queries.rooms.my_rooms`` makes the views from them)."""
+    rows = await driver_rows(conn, _MINE_WITH_NEWEST, {"user_id": user_id})
+    tags: dict[str, list[Tag]] = {r[0]: [] for r in rows}
+    if any(r[_TAGGED] for r in rows):  # many rooms have none (1:1 chats): then one statement
+        for room_id, name, category in await driver_rows(conn, _TAGS_OF_USER, {"user_id": user_id}):
+            if room_id in tags:  # on PostgreSQL a join may commit between the two reads
+                tags[room_id].append(Tag(name, TagCategory(category)))
     return rows, tags
+
+
+_TAGGED = ROOM_LIST_COLUMNS.index("tagged")
 
 
 async def update_room(conn: AsyncConnection, room_id: str, **values: Any) -> None:
