@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from openlink.domain.accounts import OpenProfile, Session, User
+from openlink.store.db import column_names, driver_datetime, driver_json, driver_rows
 from openlink.store.dialect import unique
 from openlink.store.schema import members, open_profiles, tokens, users
 
@@ -125,13 +126,34 @@ _SESSION = (
 )
 
 
+_SESSION_COLUMNS = column_names(_SESSION)
+
+
 async def session_for_token(
     conn: AsyncConnection, token_hash: str, now: datetime
 ) -> Session | None:
-    row = (await conn.execute(_SESSION, {"token_hash": token_hash, "now": now})).one_or_none()
-    if row is None:
+    """The session of a token that has not expired. Every request and socket connect
+    reads one: from the driver's row (``db.driver_rows``), as ``_user`` would read it."""
+    rows = await driver_rows(conn, _SESSION, {"token_hash": token_hash, "now": now})
+    if not rows:
         return None
-    return Session(user=_user(row), expires_at=row.expires_at, access_rev=row.access_rev)
+    c = dict(zip(_SESSION_COLUMNS, rows[0], strict=True))
+    created_at = driver_datetime(c["created_at"])
+    expires_at = driver_datetime(c["expires_at"])
+    assert created_at is not None and expires_at is not None
+    user = User(
+        id=c["id"],
+        username=c["username"],
+        display_name=c["display_name"],
+        language=c["language"],
+        created_at=created_at,
+        interests=list(driver_json(c["interests"]) or []),
+        verified=bool(c["verified"]),
+        is_operator=bool(c["is_operator"]),
+        suspended=c["suspended_at"] is not None,
+        suspended_until=driver_datetime(c["suspended_until"]),
+    )
+    return Session(user=user, expires_at=expires_at, access_rev=c["access_rev"])
 
 
 async def delete_token(conn: AsyncConnection, token_hash: str) -> None:

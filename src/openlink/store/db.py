@@ -107,15 +107,23 @@ async def driver_rows(
     type processor per value) cost more than SQLite's work on them. Inline, the statement
     is compiled once and run on the stdlib driver; its rows are plain tuples of what
     SQLite stores: timestamps as text, JSON as text, booleans as 0 and 1 (``driver_iso``,
-    ``driver_json`` and ``bool`` read either kind). Elsewhere (PostgreSQL, an offloaded
-    read) the rows are SQLAlchemy's. ``params`` go to the driver as they are: only values
-    no type processes (ints, text). Read rows by position (``column_names``)."""
+    ``driver_json``, ``driver_datetime`` and ``bool`` read either kind). Elsewhere
+    (PostgreSQL, an offloaded read) the rows are SQLAlchemy's. ``params`` are bound as
+    SQLAlchemy binds them (a datetime as SQLite's text). Read rows by position
+    (``column_names``)."""
     if not isinstance(conn, _InlineConnection):
         return list((await conn.execute(statement, params)).all())
-    sql, names, defaults = _compiled_for_driver(statement)
+    sql, names, defaults, processors = _compiled_for_driver(statement)
     driver = conn._sync.connection.dbapi_connection
     assert driver is not None
-    values = [params[name] if name in params else defaults[name] for name in names]
+    values = []
+    for name in names:
+        if name in params:
+            value = params[name]
+            process = processors.get(name)
+            values.append(value if process is None else process(value))
+        else:
+            values.append(defaults[name])  # a KeyError if the caller left one out
     return driver.execute(sql, values).fetchall()
 
 
@@ -124,17 +132,36 @@ _SQLITE_DIALECT = sqlite.dialect(paramstyle="qmark")
 
 
 @functools.cache  # the statements are module constants: a few entries
-def _compiled_for_driver(statement: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+def _compiled_for_driver(
+    statement: Any,
+) -> tuple[str, tuple[str, ...], dict[str, Any], dict[str, Callable[[Any], Any]]]:
+    """The SQL text, its parameters' names in order, the statement's own values (a
+    LIMIT) and how each parameter's type binds a value."""
     compiled = statement.compile(dialect=_SQLITE_DIALECT)
     names = tuple(compiled.positiontup or ())
-    # The statement's own values (a LIMIT); the caller gives the others (a KeyError if not).
     own = compiled.construct_params(_check=False)
-    return str(compiled), names, {n: own[n] for n in names if own.get(n) is not None}
+    processors = {}
+    for bind in compiled.binds.values():
+        name = compiled.bind_names[bind]
+        process = bind.type.bind_processor(_SQLITE_DIALECT)
+        if process is not None:
+            processors[name] = process
+    defaults = {n: own[n] for n in names if own.get(n) is not None}
+    return str(compiled), names, defaults, processors
 
 
 def column_names(statement: Any) -> tuple[str, ...]:
     """The labels of ``statement``'s columns, in the order of its rows."""
     return tuple(statement.selected_columns.keys())
+
+
+def driver_datetime(value: Any) -> datetime | None:
+    """A timestamp column of ``driver_rows`` as the aware UTC datetime SQLAlchemy gives."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def driver_iso(value: Any) -> str | None:
@@ -144,12 +171,9 @@ def driver_iso(value: Any) -> str | None:
     (anything else is parsed); PostgreSQL gives an aware datetime."""
     if value is None:
         return None
-    if isinstance(value, str):
-        if len(value) == 26 and value[10] == " ":
-            return f"{value[:10]}T{value[11:]}Z"
-        value = datetime.fromisoformat(value)
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value
-    return iso(value.astimezone(UTC))
+    if isinstance(value, str) and len(value) == 26 and value[10] == " ":
+        return f"{value[:10]}T{value[11:]}Z"
+    return iso(driver_datetime(value))
 
 
 def driver_json(value: Any) -> Any:
