@@ -178,7 +178,10 @@ def driver_iso(value: Any) -> str | None:
 
 def driver_json(value: Any) -> Any:
     """A JSON column of ``driver_rows``: SQLite's text decoded, or the value SQLAlchemy
-    decoded already. (These columns hold arrays and objects, never a bare string.)"""
+    decoded already. (These columns hold arrays and objects, never a bare string.) Most
+    are empty: SQLAlchemy stores None as the JSON text ``null``."""
+    if value is None or value == "null":
+        return None
     return json_loads(value) if isinstance(value, str | bytes) else value
 
 
