@@ -20,14 +20,17 @@ COUNTED_AS_UNREAD = "kind = 'text' AND deleted_at IS NULL"
 
 
 def upgrade() -> None:
+    # An operator may have built it already without blocking writes (CREATE INDEX
+    # CONCURRENTLY on PostgreSQL, docs/operations.md): then there is nothing to do.
     op.create_index(
         "ix_messages_unread",
         "messages",
         ["room_id", "seq", "member_id"],
         sqlite_where=sa.text(COUNTED_AS_UNREAD),
         postgresql_where=sa.text(COUNTED_AS_UNREAD),
+        if_not_exists=True,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_messages_unread", table_name="messages")
+    op.drop_index("ix_messages_unread", table_name="messages", if_exists=True)
