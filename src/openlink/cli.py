@@ -401,13 +401,6 @@ def bench_media(
             help="Pairs of fan-out runs (without, with media work), in alternating order."
         ),
     ] = 2,
-    settle: Annotated[
-        float,
-        typer.Option(
-            help="Seconds the fan-out runs let presence and write buffers settle around "
-            "the connects (0: a quick check of the run, not a measurement)."
-        ),
-    ] = 2.0,
 ) -> None:
     """Photo processing p50/p99, video transcode speed, and chat fan-out with media work
     running over the same without (``fanout_ratio``); prints one JSON line last."""
@@ -415,10 +408,8 @@ def bench_media(
 
     if thumbs < 1 or seconds <= 0 or not 144 <= height <= 2160:
         raise typer.BadParameter("--thumbs >= 1, --seconds > 0, 144 <= --height <= 2160")
-    if members < 2 or messages < 1 or senders < 1 or rounds < 1 or settle < 0:
-        raise typer.BadParameter(
-            "--members >= 2, --messages >= 1, --senders >= 1, --rounds >= 1, --settle >= 0"
-        )
+    if members < 2 or messages < 1 or senders < 1 or rounds < 1:
+        raise typer.BadParameter("--members >= 2, --messages >= 1, --senders >= 1, --rounds >= 1")
     run_media_bench(
         thumbs=thumbs,
         seconds=seconds,
@@ -430,7 +421,6 @@ def bench_media(
         fanout=fanout,
         photos_per_s=photos_per_s,
         rounds=rounds,
-        settle_s=settle,
     )
 
 

@@ -21,7 +21,7 @@ def test_bench_media_prints_its_figures_as_one_json_line_last() -> None:
         [
             *("bench", "media", "--thumbs", "1", "--seconds", "0.5", "--height", "144"),
             *("--members", "20", "--messages", "40", "--senders", "2", "--photos-per-s", "5"),
-            *("--rounds", "1", "--settle", "0"),
+            *("--rounds", "1"),
         ],
     )
     assert result.exit_code == 0, result.output

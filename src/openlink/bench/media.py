@@ -308,7 +308,6 @@ def bench_fanout_ratio(
     photos_per_s: float,
     console: Console,
     rounds: int = 2,
-    settle_s: float = 2.0,
 ) -> dict[str, Any]:
     """``rounds`` pairs of fan-out runs, one without media work and one with, each on a
     fresh server; the order alternates (quiet first in odd rounds, loaded first in even
@@ -319,12 +318,7 @@ def bench_fanout_ratio(
         photo = make_photo(Path(tmp) / "photo.jpg", 2_000, 1_500).read_bytes()
         clip = make_clip(Path(tmp) / "clip.mp4", clip_seconds, 720).read_bytes()
     base = FanoutOptions(
-        members=members,
-        messages=messages,
-        senders=senders,
-        quiet=True,
-        server_env=MEDIA_BENCH_ENV,
-        settle_s=settle_s,
+        members=members, messages=messages, senders=senders, quiet=True, server_env=MEDIA_BENCH_ENV
     )
     runs: list[dict[str, Any]] = []
     loads: list[MediaLoad] = []
@@ -421,7 +415,6 @@ def run_media_bench(
     fanout: bool = True,
     photos_per_s: float = 2.0,
     rounds: int = 2,
-    settle_s: float = 2.0,
 ) -> dict[str, Any]:
     console = Console(stderr=True)
     limits = MediaLimits(worker_nice=nice)
@@ -450,7 +443,6 @@ def run_media_bench(
                 photos_per_s=photos_per_s,
                 console=console,
                 rounds=rounds,
-                settle_s=settle_s,
             )
         )
         console.print(
