@@ -378,7 +378,10 @@ def bench_discovery(
 
 @bench_app.command("media")
 def bench_media(
-    thumbs: Annotated[int, typer.Option(help="Timed runs of the 12-megapixel photo.")] = 20,
+    thumbs: Annotated[int, typer.Option(help="Timed runs of the photo.")] = 20,
+    photo_width: Annotated[
+        int, typer.Option(help="Width of the 4:3 photo (4000: 12 megapixels, a phone's).")
+    ] = 4000,
     seconds: Annotated[float, typer.Option(help="Length of the clip to transcode.")] = 30.0,
     height: Annotated[int, typer.Option(help="Lines of the clip (1080: 1920x1080).")] = 1080,
     nice: Annotated[int, typer.Option(help="The worker's nice increment (the server's: 10).")] = 0,
@@ -401,17 +404,29 @@ def bench_media(
             help="Pairs of fan-out runs (without, with media work), in alternating order."
         ),
     ] = 2,
+    settle_s: Annotated[
+        float,
+        typer.Option(
+            help="Seconds the fan-out runs let the server settle around connecting "
+            "(0: a check that the bench runs, not a measurement)."
+        ),
+    ] = 2.0,
 ) -> None:
     """Photo processing p50/p99, video transcode speed, and chat fan-out with media work
     running over the same without (``fanout_ratio``); prints one JSON line last."""
     from openlink.bench.media import run_media_bench
 
-    if thumbs < 1 or seconds <= 0 or not 144 <= height <= 2160:
-        raise typer.BadParameter("--thumbs >= 1, --seconds > 0, 144 <= --height <= 2160")
-    if members < 2 or messages < 1 or senders < 1 or rounds < 1:
-        raise typer.BadParameter("--members >= 2, --messages >= 1, --senders >= 1, --rounds >= 1")
+    if thumbs < 1 or seconds <= 0 or not 144 <= height <= 2160 or not 400 <= photo_width <= 8000:
+        raise typer.BadParameter(
+            "--thumbs >= 1, --seconds > 0, 144 <= --height <= 2160, 400 <= --photo-width <= 8000"
+        )
+    if members < 2 or messages < 1 or senders < 1 or rounds < 1 or settle_s < 0:
+        raise typer.BadParameter(
+            "--members >= 2, --messages >= 1, --senders >= 1, --rounds >= 1, --settle-s >= 0"
+        )
     run_media_bench(
         thumbs=thumbs,
+        photo_width=photo_width,
         seconds=seconds,
         height=height,
         nice=nice,
@@ -421,6 +436,7 @@ def bench_media(
         fanout=fanout,
         photos_per_s=photos_per_s,
         rounds=rounds,
+        settle_s=settle_s,
     )
 
 

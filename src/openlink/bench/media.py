@@ -111,11 +111,13 @@ async def _thumbs(
     return times, cpu
 
 
-def bench_thumb(n: int = 20, *, limits: MediaLimits | None = None) -> dict[str, Any]:
-    """Process a 12-megapixel JPEG ``n`` times; p50/p99 of one photo, in ms."""
+def bench_thumb(
+    n: int = 20, *, limits: MediaLimits | None = None, size: tuple[int, int] = PHOTO_SIZE
+) -> dict[str, Any]:
+    """Process a JPEG of ``size`` (12 megapixels) ``n`` times; p50/p99 of one photo, in ms."""
     limits = limits or MediaLimits(worker_nice=0)
     with tempfile.TemporaryDirectory(prefix="openlink-bench-media-") as tmp:
-        photo = make_photo(Path(tmp) / "photo.jpg")
+        photo = make_photo(Path(tmp) / "photo.jpg", *size)
         work = Path(tmp) / "work"
         work.mkdir()
         with MediaPool(workers=1, nice=limits.worker_nice, timeout_s=600) as pool:
@@ -127,7 +129,7 @@ def bench_thumb(n: int = 20, *, limits: MediaLimits | None = None) -> dict[str, 
         "thumb_p99_ms": percentile_ms(times, 99, 1),
         "thumb_cpu_p50_ms": percentile_ms(cpu, 50, 1),
         "thumbs": n,
-        "photo_pixels": PHOTO_SIZE[0] * PHOTO_SIZE[1],
+        "photo_pixels": size[0] * size[1],
     }
 
 
@@ -173,10 +175,15 @@ class MediaLoad:
     runs on the load generator's core (inherited), away from the server's: it stands
     for clients on other machines."""
 
-    def __init__(self, photo: bytes, clip: bytes, photos_per_s: float = 0.0) -> None:
+    def __init__(
+        self, photo: bytes, clip: bytes, photos_per_s: float = 0.0, settle_s: float = 1.0
+    ) -> None:
         self.photo, self.clip = photo, clip
         #: Photo uploads a second (0: one after another, as fast as answered).
         self.photos_per_s = photos_per_s
+        #: Seconds between the video's upload and the first message: the worker starts
+        #: the transcode before chat starts.
+        self.settle_s = settle_s
         #: ``photos_sent``: uploads begun; ``photo_uploads``: those answered 201 before
         #: the run ended (the rest were cut off with it).
         self.counts: dict[str, int] = {"video_uploads": 0, "photo_uploads": 0, "photos_sent": 0}
@@ -186,7 +193,7 @@ class MediaLoad:
         mp = multiprocessing.get_context("spawn")
         started, stop = mp.Event(), mp.Event()
         receive, send = mp.Pipe(duplex=False)
-        load = (self.photo, self.clip, self.photos_per_s)
+        load = (self.photo, self.clip, self.photos_per_s, self.settle_s)
         args = (base_url, room_id, token, *load, started, stop, send)
         proc = mp.Process(target=_upload_process, args=args, name="bench-uploads", daemon=True)
         proc.start()
@@ -226,6 +233,7 @@ def _upload_process(
     photo: bytes,
     clip: bytes,
     photos_per_s: float,
+    settle_s: float,
     started: EventType,
     stop: EventType,
     send: Connection,
@@ -248,7 +256,7 @@ def _upload_process(
         async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as http:
             counts["video_uploads"] += await upload(http, clip, "video")
             # Let the worker start the transcode before chat starts.
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(settle_s)
             started.set()
             if photos_per_s > 0:
                 await paced_photos(http)
@@ -308,17 +316,24 @@ def bench_fanout_ratio(
     photos_per_s: float,
     console: Console,
     rounds: int = 2,
+    settle_s: float = 2.0,
 ) -> dict[str, Any]:
     """``rounds`` pairs of fan-out runs, one without media work and one with, each on a
     fresh server; the order alternates (quiet first in odd rounds, loaded first in even
     ones), so that a machine getting busier or quieter over the runs, or a first run
     warmer or colder than the next, weighs on both sides alike. The ratio is the loaded
-    runs' mean rate over the quiet runs'."""
+    runs' mean rate over the quiet runs'. ``settle_s``: the fan-out's pauses around
+    connecting, and (at most 1 s of it) the uploads' between the video and the chat."""
     with tempfile.TemporaryDirectory(prefix="openlink-bench-media-") as tmp:
         photo = make_photo(Path(tmp) / "photo.jpg", 2_000, 1_500).read_bytes()
         clip = make_clip(Path(tmp) / "clip.mp4", clip_seconds, 720).read_bytes()
     base = FanoutOptions(
-        members=members, messages=messages, senders=senders, quiet=True, server_env=MEDIA_BENCH_ENV
+        members=members,
+        messages=messages,
+        senders=senders,
+        settle_s=settle_s,
+        quiet=True,
+        server_env=MEDIA_BENCH_ENV,
     )
     runs: list[dict[str, Any]] = []
     loads: list[MediaLoad] = []
@@ -326,7 +341,7 @@ def bench_fanout_ratio(
         for with_media in (False, True) if k % 2 == 0 else (True, False):
             what = "with photo uploads and a video transcode" if with_media else "no media work"
             console.print(f"fan-out {len(runs) + 1}/{2 * rounds}: {members} members, {what} ...")
-            load = MediaLoad(photo, clip, photos_per_s) if with_media else None
+            load = MediaLoad(photo, clip, photos_per_s, min(settle_s, 1.0)) if with_media else None
             run = run_fanout(replace(base, background=load))
             if load is not None:
                 loads.append(load)
@@ -406,6 +421,7 @@ def _merged_reports(loads: list[MediaLoad]) -> dict[str, Any]:
 def run_media_bench(
     *,
     thumbs: int = 20,
+    photo_width: int = PHOTO_SIZE[0],
     seconds: float = 30.0,
     height: int = 1080,
     nice: int = 0,
@@ -415,11 +431,13 @@ def run_media_bench(
     fanout: bool = True,
     photos_per_s: float = 2.0,
     rounds: int = 2,
+    settle_s: float = 2.0,
 ) -> dict[str, Any]:
     console = Console(stderr=True)
     limits = MediaLimits(worker_nice=nice)
-    console.print(f"photos: a {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG, {thumbs} times ...")
-    result: dict[str, Any] = {"bench": "media", **bench_thumb(thumbs, limits=limits)}
+    size = (photo_width, photo_width * 3 // 4)
+    console.print(f"photos: a {size[0]}x{size[1]} JPEG, {thumbs} times ...")
+    result: dict[str, Any] = {"bench": "media", **bench_thumb(thumbs, limits=limits, size=size)}
     console.print(
         f"  p50 {result['thumb_p50_ms']} ms, p99 {result['thumb_p99_ms']} ms "
         f"(CPU p50 {result['thumb_cpu_p50_ms']} ms)"
@@ -443,6 +461,7 @@ def run_media_bench(
                 photos_per_s=photos_per_s,
                 console=console,
                 rounds=rounds,
+                settle_s=settle_s,
             )
         )
         console.print(
