@@ -5,6 +5,7 @@ Whenever a name becomes an alias, the room tags with that name start naming its 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from importlib import resources
@@ -24,10 +25,16 @@ log = logging.getLogger("openlink.interests")
 
 
 def load_seed() -> list[SeedInterest]:
+    return list(_parsed_seed())
+
+
+@functools.cache
+def _parsed_seed() -> tuple[SeedInterest, ...]:
+    """Read and checked once per process (some ms of CPU): the file ships with the code."""
     text = resources.files("openlink").joinpath("data/interests.json").read_text("utf-8")
     seed = rules.parse_seed(json.loads(text))
     rules.check_seed(seed)
-    return seed
+    return tuple(seed)
 
 
 async def do_seed_interests(ctx: Context, seed: list[SeedInterest] | None = None) -> int:
