@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import io
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 from argon2 import PasswordHasher
 from fastapi import APIRouter, FastAPI
@@ -245,17 +248,38 @@ def add_routes(app: FastAPI, router: APIRouter) -> None:
 
 async def _stop(ctx: Context, supervisor: Supervisor, services: tuple[Service, ...]) -> None:
     """Services stop their loops in reverse order; the tasks under way get a grace period
-    to finish while the broker and database are still there; then the backends go."""
+    to finish while the broker and database are still there; then the backends go. Each
+    step is bounded (``STOP_STEP_S``): a backend that hangs while it closes (a Redis
+    connection that never answers) is left behind with an error in the log, and the
+    process still stops."""
     for service in reversed(services):
-        try:
-            await service.stop()
-        except Exception:
-            log.exception("stopping %s failed", service.name)
-    await supervisor.stop()
-    await ctx.broker.stop()
-    await ctx.presence.stop()
-    await ctx.limiter.stop()
-    await ctx.db.dispose()
+        await _bounded(service.name, service.stop())
+    await _bounded("the background tasks", supervisor.stop())
+    await _bounded("the broker", ctx.broker.stop())
+    await _bounded("presence", ctx.presence.stop())
+    await _bounded("the rate limiter", ctx.limiter.stop())
+    await _bounded("the database", ctx.db.dispose())
+
+
+#: The longest one step of the shutdown may take (the supervisor's grace is shorter).
+STOP_STEP_S = 15.0
+
+
+async def _bounded(what: str, stop: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(stop, name=f"stop {what}")
+    done, _ = await asyncio.wait({task}, timeout=STOP_STEP_S)
+    if not done:
+        # Not awaited after the cancel: a step that ignores it must not hold the rest.
+        task.cancel()
+        where = io.StringIO()
+        task.print_stack(file=where)
+        log.error(
+            "stopping %s took over %.0f s; left behind:\n%s", what, STOP_STEP_S, where.getvalue()
+        )
+        return
+    exc = task.exception()
+    if exc is not None:
+        log.error("stopping %s failed", what, exc_info=exc)
 
 
 class OpenLinkApp(FastAPI):
