@@ -74,6 +74,7 @@ USE_CASE_CROSSINGS = {
 ENTRY_POINTS = frozenset({"cli", "bench"})
 #: Tasks started outside the supervisor, each owned and awaited by the code that starts it.
 OWN_TASKS = {
+    "openlink.app",  # a shutdown step, awaited for STOP_STEP_S, then left behind
     "openlink.broker.redis",  # the subscription reader, stopped by the broker's stop()
     "openlink.presence.redis",  # the batched writer, stopped by the presence's stop()
     "openlink.realtime.gateway",  # a socket's writer, cancelled when its handler ends
