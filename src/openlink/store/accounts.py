@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,18 +15,22 @@ from openlink.store.dialect import unique
 from openlink.store.schema import members, open_profiles, tokens, users
 
 
-def _user(row: Any) -> User:
+def _user(c: Mapping[Any, Any]) -> User:
+    """An account from its row's values, as SQLAlchemy types them (``row._mapping``) or
+    as SQLite's driver reads them (``db.driver_rows``)."""
+    created_at = driver_datetime(c["created_at"])
+    assert created_at is not None
     return User(
-        id=row.id,
-        username=row.username,
-        display_name=row.display_name,
-        language=row.language,
-        created_at=row.created_at,
-        interests=list(row.interests or []),
-        verified=row.verified,
-        is_operator=row.is_operator,
-        suspended=row.suspended_at is not None,
-        suspended_until=row.suspended_until,
+        id=c["id"],
+        username=c["username"],
+        display_name=c["display_name"],
+        language=c["language"],
+        created_at=created_at,
+        interests=list(driver_json(c["interests"]) or []),
+        verified=bool(c["verified"]),
+        is_operator=bool(c["is_operator"]),
+        suspended=c["suspended_at"] is not None,
+        suspended_until=driver_datetime(c["suspended_until"]),
     )
 
 
@@ -52,12 +57,12 @@ async def insert_user(
             )
             .returning(users)
         )
-        return _user(result.one())
+        return _user(result.one()._mapping)
 
 
 async def get_user(conn: AsyncConnection, user_id: int) -> User | None:
     row = (await conn.execute(select(users).where(users.c.id == user_id))).one_or_none()
-    return None if row is None else _user(row)
+    return None if row is None else _user(row._mapping)
 
 
 async def get_credentials(conn: AsyncConnection, username: str) -> tuple[int, str, int] | None:
@@ -90,7 +95,7 @@ async def update_user(conn: AsyncConnection, user_id: int, **values: Any) -> Use
     result = await conn.execute(
         update(users).where(users.c.id == user_id).values(**values).returning(users)
     )
-    return _user(result.one())
+    return _user(result.one()._mapping)
 
 
 async def update_user_by_name(conn: AsyncConnection, username: str, **values: Any) -> User | None:
@@ -98,7 +103,7 @@ async def update_user_by_name(conn: AsyncConnection, username: str, **values: An
         update(users).where(users.c.username == username).values(**values).returning(users)
     )
     row = result.one_or_none()
-    return None if row is None else _user(row)
+    return None if row is None else _user(row._mapping)
 
 
 async def account_of_member(conn: AsyncConnection, member_id: str) -> tuple[int, str] | None:
@@ -133,27 +138,14 @@ async def session_for_token(
     conn: AsyncConnection, token_hash: str, now: datetime
 ) -> Session | None:
     """The session of a token that has not expired. Every request and socket connect
-    reads one: from the driver's row (``db.driver_rows``), as ``_user`` would read it."""
+    reads one: from the driver's row (``db.driver_rows``)."""
     rows = await driver_rows(conn, _SESSION, {"token_hash": token_hash, "now": now})
     if not rows:
         return None
     c = dict(zip(_SESSION_COLUMNS, rows[0], strict=True))
-    created_at = driver_datetime(c["created_at"])
     expires_at = driver_datetime(c["expires_at"])
-    assert created_at is not None and expires_at is not None
-    user = User(
-        id=c["id"],
-        username=c["username"],
-        display_name=c["display_name"],
-        language=c["language"],
-        created_at=created_at,
-        interests=list(driver_json(c["interests"]) or []),
-        verified=bool(c["verified"]),
-        is_operator=bool(c["is_operator"]),
-        suspended=c["suspended_at"] is not None,
-        suspended_until=driver_datetime(c["suspended_until"]),
-    )
-    return Session(user=user, expires_at=expires_at, access_rev=c["access_rev"])
+    assert expires_at is not None
+    return Session(user=_user(c), expires_at=expires_at, access_rev=c["access_rev"])
 
 
 async def delete_token(conn: AsyncConnection, token_hash: str) -> None:
