@@ -11,8 +11,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.quality.parsing import parse_all
-
 TESTS = Path(__file__).resolve().parents[1]
 
 
@@ -50,7 +48,8 @@ def imports_of_test_modules(module: str, tree: ast.Module, test_modules: set[str
 
 def test_no_module_of_the_tests_imports_a_test_module() -> None:
     sources = {
-        _module_name(path): (path, tree) for path, tree in parse_all(sorted(TESTS.rglob("*.py")))
+        _module_name(path): (path, ast.parse(path.read_text(), str(path)))
+        for path in sorted(TESTS.rglob("*.py"))
     }
     test_modules = {name for name, (path, _) in sources.items() if path.name.startswith("test_")}
     assert "tests.api.test_media" in test_modules  # the walk found the suite

@@ -235,7 +235,7 @@ messages = Table(
     UniqueConstraint("room_id", "member_id", "client_id"),
     Index("ix_messages_preview_image", "preview_image"),
     # Unread counts (every socket connect reads one per room) scan the unread messages
-    # that count, not the joins and other system lines between them, and need no row.
+    # that count, not the joins and other system lines between them.
     Index(
         "ix_messages_unread",
         "room_id",
